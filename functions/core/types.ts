@@ -1,0 +1,128 @@
+/** Integer number of cents. Money never travels as a float. */
+export type Cents = number;
+
+/** ISO date `YYYY-MM-DD`. */
+export type IsoDate = string;
+
+/** Adjustment category, as DESIGN.md defines it. */
+export type Category =
+  | 'reversal'
+  | 'offset'
+  | 'refund'
+  | 'forwarding_balance'
+  | 'interest'
+  | 'contractual'
+  | 'patient_responsibility'
+  | 'other';
+
+/** Root cause of a takeback (DOMAIN.md section 7), plus the states a cause can be in. */
+export type Cause =
+  | 'duplicate'
+  | 'coding'
+  | 'eligibility'
+  | 'documentation'
+  | 'coordination_of_benefits'
+  | 'prior_authorization'
+  | 'non_covered'
+  | 'audit'
+  | 'incorrect_payee'
+  | 'contract_rate'
+  | 'other'
+  | 'unspecified'
+  | 'pending';
+
+export type AdjustmentLevel = 'claim' | 'service' | 'provider';
+
+/** One 835 transaction (ST..SE). `payer_id` and `payment_month` are the lake's partition keys. */
+export interface RemittanceRow {
+  remit_id: string;
+  source_key: string;
+  source_sha256: string;
+  payer_id: string;
+  payer_name: string | null;
+  payee_id: string | null;
+  payee_npi: string | null;
+  payee_tin: string | null;
+  payee_name: string | null;
+  handling_code: string | null;
+  payment_amount: Cents;
+  credit_debit: string | null;
+  payment_method: string | null;
+  payment_date: IsoDate | null;
+  payment_month: string;
+  trace_number: string | null;
+  production_date: IsoDate | null;
+  x12_version: string | null;
+  interchange_control: string | null;
+  transaction_control: string | null;
+  claim_count: number;
+  plb_total: Cents;
+  /** Σ CLP04 − Σ PLB − BPR02 (sign-adjusted for debits); 0 when the transaction balances. */
+  balance_difference: Cents;
+  unbalanced_claims: number;
+  unbalanced_services: number;
+  balanced: boolean;
+  ingested_at: string;
+}
+
+/** One CLP loop. */
+export interface ClaimRow {
+  remit_id: string;
+  payer_id: string;
+  claim_seq: number;
+  claim_id: string;
+  status_code: string;
+  charge_amount: Cents;
+  paid_amount: Cents;
+  patient_responsibility: Cents | null;
+  filing_indicator: string | null;
+  payer_claim_control: string | null;
+  facility_code: string | null;
+  frequency_code: string | null;
+  drg_code: string | null;
+  rendering_npi: string | null;
+  payee_npi: string | null;
+  /** Rendering NPI, else the payee NPI (DESIGN.md "Provider"). */
+  provider_npi: string | null;
+  service_date: IsoDate | null;
+  statement_from: IsoDate | null;
+  statement_to: IsoDate | null;
+  payment_date: IsoDate | null;
+  payment_month: string;
+  is_reversal: boolean;
+  /** Remark codes (RARC) from MOA, MIA and LQ, comma separated. */
+  remark_codes: string | null;
+  service_count: number;
+  balanced: boolean;
+}
+
+/** One CAS triplet (claim or service level) or one PLB pair (provider level). */
+export interface AdjustmentRow {
+  remit_id: string;
+  payer_id: string;
+  adjustment_seq: number;
+  level: AdjustmentLevel;
+  claim_seq: number | null;
+  claim_id: string | null;
+  claim_status: string | null;
+  payer_claim_control: string | null;
+  procedure_code: string | null;
+  group_code: string | null;
+  reason_code: string;
+  reference_id: string | null;
+  amount: Cents;
+  quantity: number | null;
+  category: Category;
+  cause: Cause;
+  provider_npi: string | null;
+  fiscal_period_date: IsoDate | null;
+  payment_date: IsoDate | null;
+  payment_month: string;
+}
+
+/** Everything one transaction contributes to the lake. */
+export interface NormalizedRemit {
+  remittance: RemittanceRow;
+  claims: ClaimRow[];
+  adjustments: AdjustmentRow[];
+}

@@ -1,0 +1,26 @@
+/** One object listed by a store. */
+export interface StoredObject {
+  key: string;
+  size: number;
+  /** Content tag that changes when the bytes change (S3 ETag; size+mtime for a folder). */
+  etag: string;
+}
+
+/**
+ * A flat key → bytes store: a local folder or an S3 bucket (optionally under a prefix).
+ * Keys use `/` separators and never start with `/`. Every write is atomic per object:
+ * a reader sees the old object, the new one, or none, never a partial one.
+ */
+export interface ObjectStore {
+  /** Human-readable location, for messages (`/data/lake`, `s3://bucket/prefix`). */
+  readonly location: string;
+  get(key: string): Promise<Uint8Array>;
+  /** Copies an object to a local file (streamed; used for large inputs and lake sync). */
+  download(key: string, localPath: string): Promise<void>;
+  put(key: string, body: Uint8Array | string): Promise<void>;
+  /** Uploads a local file as an object (streamed). */
+  putFile(key: string, localPath: string): Promise<void>;
+  exists(key: string): Promise<boolean>;
+  list(prefix: string): AsyncIterable<StoredObject>;
+  delete(key: string): Promise<void>;
+}
