@@ -62,6 +62,8 @@ export interface RemittanceRow {
   unbalanced_claims: number;
   unbalanced_services: number;
   balanced: boolean;
+  /** Tolerated deviations (wrong SE01 count, impossible dates, blank line amounts), `; ` separated. */
+  warnings: string | null;
   ingested_at: string;
 }
 

@@ -43,6 +43,7 @@ const remittances: Column<RemittanceRow>[] = [
   { name: 'unbalanced_claims', type: 'integer' },
   { name: 'unbalanced_services', type: 'integer' },
   { name: 'balanced', type: 'boolean' },
+  { name: 'warnings', type: 'varchar' },
   { name: 'ingested_at', type: 'timestamp' },
 ];
 
@@ -100,6 +101,11 @@ const adjustments: Column<AdjustmentRow>[] = [
 /** Column lists of the lake tables, in file order. One source for the writer, the views and Glue. */
 export const LAKE_SCHEMA = { remittances, claims, adjustments } as const;
 
+/** The columns of a lake table, untyped by row, for code that handles every table alike. */
+export function tableColumns(table: LakeTable): Column<Record<string, unknown>>[] {
+  return LAKE_SCHEMA[table] as unknown as Column<Record<string, unknown>>[];
+}
+
 /** DuckDB type of a lake column. */
 export function duckdbType(type: ColumnType): string {
   switch (type) {
@@ -147,6 +153,11 @@ export function partitionSafe(value: string): string {
 }
 
 /** The object key of one remittance's file in one lake table. */
-export function lakeObjectKey(table: LakeTable, payerId: string, paymentMonth: string, remitId: string): string {
+export function lakeObjectKey(
+  table: LakeTable,
+  payerId: string,
+  paymentMonth: string,
+  remitId: string,
+): string {
   return `${table}/payer_id=${payerId}/payment_month=${paymentMonth}/${remitId}.parquet`;
 }

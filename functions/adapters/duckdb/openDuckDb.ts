@@ -1,0 +1,41 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+
+/** Options for an embedded DuckDB. */
+export interface DuckDbOptions {
+  /** Database file; in memory when omitted. */
+  path?: string;
+  threads?: number;
+  memoryLimit?: string;
+}
+
+/**
+ * Opens an embedded DuckDB and one connection to it. Extensions are never downloaded (only the
+ * built-in parquet, json and icu are used); home and spill directories live under the temp folder
+ * so it works in Lambda, where only /tmp is writable.
+ */
+export async function openDuckDb(options: DuckDbOptions = {}): Promise<DuckDBConnection> {
+  const scratch = join(tmpdir(), 'recoup-duckdb');
+  const config: Record<string, string> = {
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'true',
+    home_directory: scratch,
+    temp_directory: join(scratch, 'spill'),
+    preserve_insertion_order: 'false',
+  };
+  if (options.threads !== undefined) config.threads = String(options.threads);
+  if (options.memoryLimit !== undefined) config.memory_limit = options.memoryLimit;
+  const instance = await DuckDBInstance.create(options.path ?? ':memory:', config);
+  return instance.connect();
+}
+
+/** Quotes a string as a SQL literal. For paths and names in DDL, where DuckDB takes no parameters. */
+export function sqlString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** Quotes an identifier. */
+export function sqlIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}

@@ -1,0 +1,93 @@
+import { createReadStream } from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import type { ObjectStore, StoredObject } from '../ports/objectStore.ts';
+
+/** The object-store port over a local folder. Writes go to a temporary name, then rename (atomic). */
+export class LocalFolderStore implements ObjectStore {
+  constructor(readonly root: string) {}
+
+  get location(): string {
+    return this.root;
+  }
+
+  async get(key: string): Promise<Uint8Array> {
+    return readFile(this.path(key));
+  }
+
+  async download(key: string, localPath: string): Promise<void> {
+    await mkdir(dirname(localPath), { recursive: true });
+    await copyFile(this.path(key), localPath);
+  }
+
+  async put(key: string, body: Uint8Array | string): Promise<void> {
+    const target = this.path(key);
+    const temp = tempName(target);
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(temp, body);
+    await rename(temp, target);
+  }
+
+  async putFile(key: string, localPath: string): Promise<void> {
+    const target = this.path(key);
+    const temp = tempName(target);
+    await mkdir(dirname(target), { recursive: true });
+    await copyFile(localPath, temp);
+    await rename(temp, target);
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      return (await stat(this.path(key))).isFile();
+    } catch {
+      return false;
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<StoredObject> {
+    const start = join(this.root, prefix.split('/').slice(0, -1).join('/'));
+    for await (const file of walk(start)) {
+      const key = relative(this.root, file).split(sep).join('/');
+      if (!key.startsWith(prefix) || isTemp(key)) continue;
+      const info = await stat(file);
+      yield { key, size: info.size, etag: `${info.size}-${Math.floor(info.mtimeMs)}` };
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.path(key), { force: true });
+  }
+
+  /** A readable stream of an object (for large files). */
+  stream(key: string): NodeJS.ReadableStream {
+    return createReadStream(this.path(key));
+  }
+
+  private path(key: string): string {
+    if (key.startsWith('/') || key.split('/').includes('..')) throw new Error(`invalid object key: ${key}`);
+    return join(this.root, ...key.split('/'));
+  }
+}
+
+function tempName(target: string): string {
+  return `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+}
+
+function isTemp(key: string): boolean {
+  return /\.tmp-\d+-[a-z0-9]+$/.test(key);
+}
+
+async function* walk(dir: string): AsyncIterable<string> {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) yield* walk(full);
+    else if (entry.isFile()) yield full;
+  }
+}

@@ -1,0 +1,93 @@
+import { CliError } from './cliError.ts';
+
+type Command = (argv: string[]) => Promise<number>;
+
+/** Subcommands, loaded on demand so `recoup query` does not pay for the generator or AWS SDK. */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  demo: {
+    summary: 'generate a year of remittances, ingest, build, print a scorecard, write a report',
+    load: async () => (await import('./commands/demo.ts')).demoCommand,
+  },
+  generate: {
+    summary: 'write synthetic, balanced 835 files and their truth.json',
+    load: async () => (await import('./commands/generate.ts')).generateCommand,
+  },
+  ingest: {
+    summary: 'read 835 files into the Parquet lake',
+    load: async () => (await import('./commands/ingest.ts')).ingestCommand,
+  },
+  build: {
+    summary: 'run the SQL models and write the marts',
+    load: async () => (await import('./commands/build.ts')).buildCommand,
+  },
+  query: {
+    summary: 'run SQL over the lake tables and marts',
+    load: async () => (await import('./commands/query.ts')).queryCommand,
+  },
+  alerts: {
+    summary: 'list takeback spike alerts and deliver new ones',
+    load: async () => (await import('./commands/alerts.ts')).alertsCommand,
+  },
+  backtest: {
+    summary: 'judge the liquidity forecast on held-back weeks',
+    load: async () => (await import('./commands/backtest.ts')).backtestCommand,
+  },
+  report: {
+    summary: 'write the self-contained HTML report',
+    load: async () => (await import('./commands/report.ts')).reportCommand,
+  },
+  backfill: {
+    summary: 'enqueue existing landing objects for re-ingest (AWS)',
+    load: async () => (await import('./commands/backfill.ts')).backfillCommand,
+  },
+  redrive: {
+    summary: 'move dead-letter messages back to the ingest queue (AWS)',
+    load: async () => (await import('./commands/redrive.ts')).redriveCommand,
+  },
+};
+
+/** Usage text of the whole CLI. */
+export function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return [
+    'recoup: payer recoupment analytics over X12 835 remittances',
+    '',
+    'Usage: recoup <command> [options]   (recoup <command> --help for its options)',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+  ].join('\n');
+}
+
+/** Runs the CLI; returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name === undefined ? 1 : 0;
+  }
+  if (name === '--version') {
+    process.stdout.write('recoup 0.1.0\n');
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    process.stderr.write(`recoup: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    const run = await command.load();
+    return await run(rest);
+  } catch (error) {
+    if (error instanceof CliError) {
+      process.stderr.write(`recoup ${name}: ${error.message}\n`);
+      return error.exitCode;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`recoup ${name}: ${message}\n`);
+    if (process.env.RECOUP_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    return 1;
+  }
+}

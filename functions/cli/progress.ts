@@ -1,0 +1,33 @@
+/** A one-line progress bar on stderr when it is a terminal; silent otherwise (logs stay clean). */
+export class ProgressBar {
+  private readonly enabled: boolean;
+  private last = 0;
+
+  constructor(
+    private readonly label: string,
+    stream: NodeJS.WriteStream = process.stderr,
+    private readonly out: NodeJS.WriteStream = stream,
+  ) {
+    this.enabled = stream.isTTY === true && !process.env.CI;
+  }
+
+  /** Shows `done` of `total` (bytes or items) and a short note; redraws at most 10 times a second. */
+  update(done: number, total: number, note = ''): void {
+    if (!this.enabled) return;
+    const now = Date.now();
+    if (now - this.last < 100 && done < total) return;
+    this.last = now;
+    const width = 28;
+    const ratio = total > 0 ? Math.min(1, done / total) : 1;
+    const filled = Math.round(ratio * width);
+    const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
+    const columns = this.out.columns ?? 80;
+    const line = `${this.label} ${bar} ${(ratio * 100).toFixed(0).padStart(3)}% ${note}`;
+    this.out.write(`\r${line.slice(0, columns - 1).padEnd(columns - 1)}`);
+  }
+
+  done(): void {
+    if (!this.enabled) return;
+    this.out.write(`\r${' '.repeat((this.out.columns ?? 80) - 1)}\r`);
+  }
+}

@@ -1,0 +1,36 @@
+import type { NormalizedRemit } from '../types.ts';
+import { X12Tokenizer } from '../x12/tokenizer.ts';
+import { Era835Reader, type SourceInfo } from './reader835.ts';
+
+/** A streaming 835 parser: feed text chunks, receive each transaction's rows as soon as its SE is read. */
+export class Era835Parser {
+  private readonly reader: Era835Reader;
+  private readonly tokenizer: X12Tokenizer;
+
+  constructor(source: SourceInfo, onRemit: (remit: NormalizedRemit) => void) {
+    this.reader = new Era835Reader(source, onRemit);
+    this.tokenizer = new X12Tokenizer(source.key, (el, index, delimiters) =>
+      this.reader.segment(el, index, delimiters),
+    );
+  }
+
+  write(chunk: string): void {
+    this.tokenizer.write(chunk);
+  }
+
+  /** Ends the input; throws if the file was cut short. Returns the number of transactions read. */
+  end(): number {
+    this.tokenizer.end();
+    this.reader.finish();
+    return this.reader.transactionCount;
+  }
+}
+
+/** Parses a whole 835 text into normalized rows, one entry per transaction. Throws only `X12Error`. */
+export function parse835(text: string, source: SourceInfo): NormalizedRemit[] {
+  const out: NormalizedRemit[] = [];
+  const parser = new Era835Parser(source, (remit) => out.push(remit));
+  parser.write(text);
+  parser.end();
+  return out;
+}

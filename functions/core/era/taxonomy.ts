@@ -1,0 +1,89 @@
+import type { Category, Cause } from '../types.ts';
+
+/** PLB reason codes that are a recoupment taken from current payments (DESIGN.md "offset"). */
+export const OFFSET_PLB_CODES = new Set(['WO', 'WU', 'OB']);
+/** PLB codes whose signed sum is the "PLB recovery" metric. */
+export const RECOVERY_PLB_CODES = new Set(['WO', 'WU', 'OB', '72']);
+
+/** RARC that marks an adjustment made by a recovery audit. */
+export const AUDIT_REMARK = 'N432';
+
+/** CARC → root cause (DOMAIN.md section 7). Codes not listed have no cause of their own. */
+export const CARC_CAUSES: Readonly<Record<string, Cause>> = (() => {
+  const table: [Cause, string[]][] = [
+    ['duplicate', ['18', 'B13']],
+    [
+      'coding',
+      ['4', '5', '6', '7', '8', '9', '10', '11', '97', '125', '146', '181', '182', '189', '234', '236'],
+    ],
+    ['eligibility', ['26', '27', '31', '32', '33', '140', '177', '200']],
+    ['documentation', ['16', '226', '227', '251', '252']],
+    ['coordination_of_benefits', ['22', '23', '109']],
+    ['prior_authorization', ['15', '39', '197', '198', '243']],
+    ['non_covered', ['96', '204', '49', '50', '55', '56', '119', '149', '167']],
+    ['audit', ['150', '151', '133']],
+    ['incorrect_payee', ['100', 'B7', '185', '170', '171', '206', '207', '208', 'B20']],
+    ['contract_rate', ['45', '59', '94', '104', '131', '24', '253', '256']],
+  ];
+  const out: Record<string, Cause> = {};
+  for (const [cause, codes] of table) for (const code of codes) out[code] = cause;
+  return out;
+})();
+
+/** The cause a CARC points to, or null when it names none. */
+export function causeOfCarc(reason: string): Cause | null {
+  return CARC_CAUSES[reason] ?? null;
+}
+
+/** Category of a CAS adjustment on a claim with the given CLP02 status. */
+export function casCategory(group: string, claimStatus: string): Category {
+  if (claimStatus === '22') return 'reversal';
+  if (group === 'CO') return 'contractual';
+  if (group === 'PR') return 'patient_responsibility';
+  return 'other';
+}
+
+/** Category of a PLB adjustment by its reason code (PLB03-1). */
+export function plbCategory(code: string): Category {
+  if (OFFSET_PLB_CODES.has(code)) return 'offset';
+  switch (code) {
+    case '72':
+      return 'refund';
+    case 'FB':
+      return 'forwarding_balance';
+    case 'L6':
+      return 'interest';
+    default:
+      return 'other';
+  }
+}
+
+/** A CAS amount by group and reason, for comparing a correction with the claim it replaces. */
+export interface CasAmount {
+  group: string;
+  reason: string;
+  amount: number;
+}
+
+/**
+ * Cause of a reversal, from its correction (DESIGN.md): the CARC on the correction that reduced
+ * the payment. The reversal's CAS repeat the original adjudication negated, so the correction's
+ * CAS plus the reversal's CAS is what changed; the largest increase with a known cause wins.
+ * `audit` when the correction carries remark N432. `other` when nothing explains it.
+ */
+export function correctionCause(reversal: CasAmount[], correction: CasAmount[], remarks: string[]): Cause {
+  if (remarks.includes(AUDIT_REMARK)) return 'audit';
+  const change = new Map<string, number>();
+  for (const a of correction) change.set(a.reason, (change.get(a.reason) ?? 0) + a.amount);
+  for (const a of reversal) change.set(a.reason, (change.get(a.reason) ?? 0) + a.amount);
+  let best: Cause | null = null;
+  let bestAmount = 0;
+  for (const [reason, amount] of change) {
+    const cause = causeOfCarc(reason);
+    if (cause !== null && amount > bestAmount) {
+      best = cause;
+      bestAmount = amount;
+    }
+  }
+  return best ?? 'other';
+}

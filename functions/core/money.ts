@@ -1,0 +1,75 @@
+import type { Cents } from './types.ts';
+
+/**
+ * Parses an X12 decimal amount (`1222`, `-6173.5`, `.5`, `12.500`) to integer cents, exactly.
+ * Returns `null` when the text is not an amount or has non-zero digits past the cents.
+ */
+export function parseCents(text: string): Cents | null {
+  const n = text.length;
+  if (n === 0 || n > 20) return null;
+  let i = 0;
+  let negative = false;
+  const c0 = text.charCodeAt(0);
+  if (c0 === 45 /* - */) {
+    negative = true;
+    i = 1;
+  } else if (c0 === 43 /* + */) {
+    i = 1;
+  }
+  let whole = 0;
+  let digits = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    whole = whole * 10 + (c - 48);
+    digits++;
+    i++;
+  }
+  let fraction = 0;
+  if (i < n) {
+    if (text.charCodeAt(i) !== 46 /* . */) return null;
+    i++;
+    let place = 0;
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57) return null;
+      if (place < 2) fraction = fraction * 10 + (c - 48);
+      else if (c !== 48) return null;
+      place++;
+      digits++;
+      i++;
+    }
+    if (place === 1) fraction *= 10;
+  } else {
+    fraction = 0;
+  }
+  if (digits === 0) return null;
+  const cents = whole * 100 + fraction;
+  if (!Number.isSafeInteger(cents)) return null;
+  return negative ? -cents : cents;
+}
+
+/** Formats integer cents as a decimal string with two places (`-12.05`). */
+export function formatCents(cents: Cents): string {
+  const negative = cents < 0;
+  const abs = negative ? -cents : cents;
+  const whole = Math.floor(abs / 100);
+  const fraction = abs - whole * 100;
+  return `${negative ? '-' : ''}${whole}.${fraction < 10 ? '0' : ''}${fraction}`;
+}
+
+/** Parses `CCYYMMDD` to `YYYY-MM-DD`; `null` when it is not a real calendar date. */
+export function parseX12Date(text: string): string | null {
+  if (text.length !== 8) return null;
+  for (let i = 0; i < 8; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return null;
+  }
+  const year = Number(text.slice(0, 4));
+  const month = Number(text.slice(4, 6));
+  const day = Number(text.slice(6, 8));
+  if (year < 1900 || month < 1 || month > 12 || day < 1) return null;
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (day > daysInMonth) return null;
+  return `${text.slice(0, 4)}-${text.slice(4, 6)}-${text.slice(6, 8)}`;
+}

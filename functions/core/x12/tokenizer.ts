@@ -1,0 +1,273 @@
+import { X12Error } from './errors.ts';
+
+/** The delimiters of one interchange, read from its ISA segment. */
+export interface Delimiters {
+  element: string;
+  component: string;
+  segment: string;
+  /** ISA11 when the version is 00402 or later; `null` in 4010, where ISA11 is the standards id `U`. */
+  repetition: string | null;
+}
+
+/** Receives each segment as its elements (index 0 is the segment id) with its 1-based position in the file. */
+export type SegmentSink = (elements: string[], segmentIndex: number, delimiters: Delimiters) => void;
+
+/** A segment longer than this is malformed (a runaway element or a missing terminator). */
+export const MAX_SEGMENT_LENGTH = 64 * 1024;
+
+/** How much text may precede the first ISA before the file is judged not to be X12. */
+const MAX_PREAMBLE = 64 * 1024;
+
+const ISA_ELEMENTS = 16;
+
+/**
+ * Streaming X12 tokenizer. Feed text with `write` (any chunking), then call `end`.
+ * Delimiters are detected per interchange from its ISA (DOMAIN.md section 1), so files that
+ * concatenate interchanges with different delimiters read correctly. A bare transaction set
+ * (a file that starts at ST, as some payer portals deliver) is read with delimiters inferred
+ * from the ST segment. Throws only `X12Error`.
+ */
+export class X12Tokenizer {
+  private buffer = '';
+  private delimiters: Delimiters | null = null;
+  private segmentIndex = 0;
+  private sawInterchange = false;
+  private started = false;
+
+  constructor(
+    private readonly file: string,
+    private readonly sink: SegmentSink,
+  ) {}
+
+  /** Adds text and emits every complete segment in it. */
+  write(chunk: string): void {
+    if (!this.started) {
+      if (chunk.length === 0) return;
+      this.started = true;
+      if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
+      if (chunk.charCodeAt(0) === 0xfffd || chunk.charCodeAt(0) === 0xfffe) {
+        throw new X12Error('UNSUPPORTED_ENCODING', 'file is not ASCII/UTF-8 (UTF-16 byte order mark)', {
+          file: this.file,
+        });
+      }
+    }
+    this.buffer = this.buffer.length === 0 ? chunk : this.buffer + chunk;
+    this.drain(false);
+  }
+
+  /** Flushes the last segment (a missing final terminator is tolerated). */
+  end(): void {
+    this.drain(true);
+    const rest = this.buffer.trim();
+    if (rest.length > 0) {
+      if (this.delimiters === null) {
+        this.noEnvelope(rest);
+      }
+      this.emit(rest, this.delimiters as Delimiters);
+    } else if (!this.sawInterchange && this.segmentIndex === 0) {
+      throw new X12Error('EMPTY', 'file holds no X12 segments', { file: this.file });
+    }
+    this.buffer = '';
+  }
+
+  private drain(atEnd: boolean): void {
+    let buf = this.buffer;
+    let pos = 0;
+    for (;;) {
+      if (this.delimiters === null) {
+        this.buffer = pos === 0 ? buf : buf.slice(pos);
+        const found = this.detect(atEnd);
+        if (found === null) return;
+        buf = this.buffer;
+        pos = found;
+      }
+      const delimiters = this.delimiters as unknown as Delimiters;
+      const end = buf.indexOf(delimiters.segment, pos);
+      if (end === -1) {
+        if (buf.length - pos > MAX_SEGMENT_LENGTH) this.tooLong(buf.length - pos);
+        this.buffer = pos === 0 ? buf : buf.slice(pos);
+        return;
+      }
+      const text = buf.slice(pos, end);
+      pos = end + delimiters.segment.length;
+      if (text.length > MAX_SEGMENT_LENGTH) this.tooLong(text.length);
+      const id = this.emit(text, delimiters);
+      if (id === 'IEA') {
+        // The next interchange may use other delimiters: detect them again from its ISA.
+        this.delimiters = null;
+      }
+    }
+  }
+
+  /** Emits one segment's text; returns its id ('' when the text was only whitespace). */
+  private emit(raw: string, delimiters: Delimiters): string {
+    let text = raw;
+    const first = text.charCodeAt(0);
+    if (first <= 32) text = text.trimStart();
+    const last = text.charCodeAt(text.length - 1);
+    if (last === 10 || last === 13) text = text.replace(/[\r\n]+$/, '');
+    if (text.length === 0) return '';
+    const elements = text.split(delimiters.element);
+    this.segmentIndex++;
+    const id = elements[0] as string;
+    this.sink(elements, this.segmentIndex, delimiters);
+    return id;
+  }
+
+  /**
+   * Finds the next ISA in the buffer and reads the delimiters from it.
+   * Returns the buffer position where the ISA segment starts, or null when more text is needed.
+   */
+  private detect(atEnd: boolean): number | null {
+    const buf = this.buffer;
+    let start = -1;
+    let from = 0;
+    for (;;) {
+      const at = buf.indexOf('ISA', from);
+      if (at === -1) break;
+      const sep = buf.charCodeAt(at + 3);
+      const before = at === 0 ? 32 : buf.charCodeAt(at - 1);
+      if (!Number.isNaN(sep) && !isAlphanumeric(sep) && !isAlphanumeric(before) && sep > 32) {
+        start = at;
+        break;
+      }
+      if (Number.isNaN(sep) && !atEnd) return null;
+      from = at + 3;
+    }
+    if (start === -1) {
+      const head = buf.trimStart();
+      if (!this.sawInterchange && this.segmentIndex === 0 && /^ST[^A-Za-z0-9\s]/.test(head)) {
+        return this.bareTransaction(buf.length - head.length);
+      }
+      if (atEnd || buf.length > MAX_PREAMBLE) {
+        if (this.sawInterchange) {
+          // Trailing text after the last IEA: tolerated only when it is whitespace.
+          if (buf.trim().length === 0) {
+            this.buffer = '';
+            return null;
+          }
+          throw new X12Error('UNEXPECTED_SEGMENT', 'text after the last IEA is not an interchange', {
+            file: this.file,
+            segmentIndex: this.segmentIndex + 1,
+          });
+        }
+        this.noEnvelope(buf);
+      }
+      return null;
+    }
+    if (this.sawInterchange && buf.slice(0, start).trim().length > 0) {
+      throw new X12Error('UNEXPECTED_SEGMENT', 'text between interchanges (missing IEA?)', {
+        file: this.file,
+        segmentIndex: this.segmentIndex + 1,
+      });
+    }
+    const element = buf[start + 3] as string;
+    let p = start + 3;
+    let count = 0;
+    const limit = Math.min(buf.length, start + 400);
+    while (p < limit && count < ISA_ELEMENTS) {
+      if (buf[p] === element) count++;
+      p++;
+    }
+    // p is now just past the 16th separator: ISA16 (component separator) then the terminator.
+    if (count < ISA_ELEMENTS || p + 1 >= buf.length) {
+      if (!atEnd && buf.length < start + 400) return null;
+      throw new X12Error('BAD_ISA', 'ISA segment is truncated or does not have 16 elements', {
+        file: this.file,
+        segmentIndex: this.segmentIndex + 1,
+        segmentId: 'ISA',
+      });
+    }
+    const component = buf[p] as string;
+    let segment = buf[p + 1] as string;
+    if (segment === '\r' && buf[p + 2] === '\n') segment = '\r\n';
+    if (component === element || segment === element || isAlphanumericChar(segment)) {
+      throw new X12Error('BAD_ISA', 'ISA16 component separator or segment terminator is invalid', {
+        file: this.file,
+        segmentIndex: this.segmentIndex + 1,
+        segmentId: 'ISA',
+        element: 'ISA16',
+      });
+    }
+    const fields = buf.slice(start, p).split(element);
+    const version = (fields[12] ?? '').trim();
+    const repetitionField = (fields[11] ?? '').trim();
+    const repetition =
+      version >= '00402' && repetitionField.length === 1 && !isAlphanumericChar(repetitionField)
+        ? repetitionField
+        : null;
+    this.delimiters = { element, component, segment, repetition };
+    this.sawInterchange = true;
+    return start;
+  }
+
+  /** Infers delimiters for a file that starts at ST (no ISA envelope). */
+  private bareTransaction(start: number): number {
+    const buf = this.buffer;
+    const element = buf[start + 2] as string;
+    // The terminator is the first character after ST01/ST02 that is not part of an element value.
+    let p = start + 3;
+    while (p < buf.length && /[A-Za-z0-9 ]/.test(buf[p] as string)) p++;
+    if (buf[p] === element) {
+      p++;
+      while (p < buf.length && /[A-Za-z0-9 ]/.test(buf[p] as string)) p++;
+      if (buf[p] === element) {
+        p++;
+        while (p < buf.length && /[A-Za-z0-9. ]/.test(buf[p] as string)) p++;
+      }
+    }
+    let segment = buf[p];
+    if (segment === undefined) {
+      throw new X12Error('NO_ISA', 'no ISA envelope and no segment terminator after ST', { file: this.file });
+    }
+    if (segment === '\r' && buf[p + 1] === '\n') segment = '\r\n';
+    const svc = new RegExp(`SVC\\${element}(?:HC|NU|AD|ER|IV|N4|WK|ZZ)([^A-Za-z0-9])`).exec(buf);
+    const component = svc?.[1] ?? ':';
+    this.delimiters = { element, component, segment, repetition: null };
+    this.sawInterchange = true;
+    return start;
+  }
+
+  private noEnvelope(text: string): never {
+    if (text.trim().length === 0) {
+      throw new X12Error('EMPTY', 'file holds no X12 segments', { file: this.file });
+    }
+    const printable = /^[\x09\x0a\x0d\x20-\x7e\u00a0-\uffff]*$/.test(text.slice(0, 512));
+    if (!printable) {
+      throw new X12Error('UNSUPPORTED_ENCODING', 'file is not X12 text (binary or UTF-16 content)', {
+        file: this.file,
+      });
+    }
+    throw new X12Error('NO_ISA', 'no ISA interchange header found', { file: this.file });
+  }
+
+  private tooLong(length: number): never {
+    throw new X12Error(
+      'SEGMENT_TOO_LONG',
+      `segment of ${length} characters exceeds ${MAX_SEGMENT_LENGTH} (missing terminator or runaway element)`,
+      { file: this.file, segmentIndex: this.segmentIndex + 1 },
+    );
+  }
+}
+
+function isAlphanumeric(code: number): boolean {
+  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
+}
+
+function isAlphanumericChar(ch: string): boolean {
+  return isAlphanumeric(ch.charCodeAt(0));
+}
+
+/** Tokenizes a whole text at once; convenient for tests and small files. */
+export function tokenize(
+  file: string,
+  text: string,
+): { elements: string[]; index: number; delimiters: Delimiters }[] {
+  const out: { elements: string[]; index: number; delimiters: Delimiters }[] = [];
+  const tokenizer = new X12Tokenizer(file, (elements, index, delimiters) => {
+    out.push({ elements, index, delimiters });
+  });
+  tokenizer.write(text);
+  tokenizer.end();
+  return out;
+}

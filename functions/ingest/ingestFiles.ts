@@ -1,0 +1,284 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { ParquetLakeWriter } from '../adapters/duckdb/parquetLakeWriter.ts';
+import { Era835Parser } from '../core/era/parse835.ts';
+import type { SourceInfo } from '../core/era/reader835.ts';
+import { formatCents } from '../core/money.ts';
+import { X12Error } from '../core/x12/errors.ts';
+import type { ObjectStore } from '../ports/objectStore.ts';
+
+/** A local file to ingest, and the name it is known by (a path, or the S3 key it came from). */
+export interface IngestInput {
+  path: string;
+  key: string;
+  size: number;
+}
+
+export interface IngestProgress {
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+  file: string;
+}
+
+export interface QuarantinedFile {
+  file: string;
+  code: string;
+  reason: string;
+  segment_index: number | null;
+  segment_id: string | null;
+  element: string | null;
+  quarantine_key: string;
+}
+
+export interface UnbalancedTransaction {
+  file: string;
+  remit_id: string;
+  trace_number: string | null;
+  balance_difference: string;
+  unbalanced_claims: number;
+  unbalanced_services: number;
+}
+
+export interface IngestSummary {
+  files: number;
+  bytes: number;
+  /** Transactions (ST..SE) read, duplicates included. */
+  transactions: number;
+  /** Remittances newly written to the lake. */
+  remittances_written: number;
+  /** Claim and adjustment rows newly written. */
+  claims: number;
+  adjustments: number;
+  /** Transactions that did not balance (kept and flagged). */
+  unbalanced: number;
+  /** Transactions already in the lake or repeated in this run, skipped. */
+  duplicates: number;
+  quarantined: number;
+  objects_written: number;
+  seconds: number;
+  quarantined_files: QuarantinedFile[];
+  unbalanced_transactions: UnbalancedTransaction[];
+}
+
+export interface IngestOptions {
+  lake: ObjectStore;
+  db: DuckDBConnection;
+  onProgress?: (progress: IngestProgress) => void;
+  /** Stamped on every remittance as `ingested_at`. */
+  now?: Date;
+  /** Commit to the lake after this many input bytes (default 256 MiB). */
+  batchBytes?: number;
+  /** Local scratch folder for staging (default: the OS temp folder). */
+  scratch?: string;
+}
+
+/** Files up to this size are read whole; larger ones are streamed in chunks. */
+const WHOLE_FILE_LIMIT = 64 * 1024 * 1024;
+const STREAM_CHUNK = 4 * 1024 * 1024;
+
+interface Staged {
+  file: string;
+  claims: number;
+  adjustments: number;
+}
+
+/**
+ * Ingests 835 files into the lake. A file that cannot be read is quarantined whole (the file and
+ * a JSON reason) and the batch goes on; its rows never reach the lake. Unbalanced transactions
+ * are written, flagged, and listed. Throws only when ingest itself fails (I/O, DuckDB).
+ */
+export async function ingestFiles(inputs: IngestInput[], options: IngestOptions): Promise<IngestSummary> {
+  const started = performance.now();
+  const ingestedAt = (options.now ?? new Date()).toISOString();
+  const batchBytes = options.batchBytes ?? 256 * 1024 * 1024;
+  const writer = new ParquetLakeWriter(options.db, options.lake, options.scratch);
+  const summary: IngestSummary = {
+    files: 0,
+    bytes: 0,
+    transactions: 0,
+    remittances_written: 0,
+    claims: 0,
+    adjustments: 0,
+    unbalanced: 0,
+    duplicates: 0,
+    quarantined: 0,
+    objects_written: 0,
+    seconds: 0,
+    quarantined_files: [],
+    unbalanced_transactions: [],
+  };
+  const bytesTotal = inputs.reduce((n, f) => n + f.size, 0);
+  let staged = new Map<string, Staged>();
+  let stagedBytes = 0;
+
+  const commit = async () => {
+    const result = await writer.commit();
+    summary.duplicates += result.duplicates;
+    summary.objects_written += result.objects;
+    summary.remittances_written += result.written.length;
+    for (const r of result.written) {
+      const s = staged.get(r.remitId);
+      if (s !== undefined) {
+        summary.claims += s.claims;
+        summary.adjustments += s.adjustments;
+      }
+    }
+    staged = new Map();
+    stagedBytes = 0;
+  };
+
+  try {
+    for (const input of inputs) {
+      options.onProgress?.({
+        filesDone: summary.files,
+        filesTotal: inputs.length,
+        bytesDone: summary.bytes,
+        bytesTotal,
+        file: input.key,
+      });
+      const mark = writer.mark();
+      const fileStaged: [string, Staged][] = [];
+      const fileUnbalanced: UnbalancedTransaction[] = [];
+      let transactions = 0;
+      try {
+        await parseFile(input, ingestedAt, (remit) => {
+          transactions++;
+          const r = remit.remittance;
+          if (!r.balanced) {
+            fileUnbalanced.push({
+              file: input.key,
+              remit_id: r.remit_id,
+              trace_number: r.trace_number,
+              balance_difference: formatCents(r.balance_difference),
+              unbalanced_claims: r.unbalanced_claims,
+              unbalanced_services: r.unbalanced_services,
+            });
+          }
+          if (writer.add(remit)) {
+            fileStaged.push([
+              r.remit_id,
+              { file: input.key, claims: remit.claims.length, adjustments: remit.adjustments.length },
+            ]);
+          }
+        });
+      } catch (error) {
+        writer.rollback(mark);
+        summary.quarantined_files.push(await quarantine(options.lake, input, error));
+        summary.quarantined++;
+        summary.files++;
+        summary.bytes += input.size;
+        continue;
+      }
+      for (const [id, s] of fileStaged) staged.set(id, s);
+      summary.transactions += transactions;
+      summary.unbalanced += fileUnbalanced.length;
+      summary.unbalanced_transactions.push(...fileUnbalanced);
+      summary.files++;
+      summary.bytes += input.size;
+      stagedBytes += input.size;
+      if (stagedBytes >= batchBytes) await commit();
+    }
+    await commit();
+  } finally {
+    writer.close();
+  }
+  options.onProgress?.({
+    filesDone: summary.files,
+    filesTotal: inputs.length,
+    bytesDone: summary.bytes,
+    bytesTotal,
+    file: '',
+  });
+  summary.seconds = Math.round(performance.now() - started) / 1000;
+  return summary;
+}
+
+/** Reads one file through the streaming parser, whole or in chunks by size. */
+async function parseFile(
+  input: IngestInput,
+  ingestedAt: string,
+  onRemit: ConstructorParameters<typeof Era835Parser>[1],
+): Promise<void> {
+  if (input.size <= WHOLE_FILE_LIMIT) {
+    const bytes = await readFile(input.path);
+    const source: SourceInfo = { key: input.key, sha256: sha256(bytes), ingestedAt };
+    rejectUtf16(bytes, input.key);
+    const parser = new Era835Parser(source, onRemit);
+    parser.write(bytes.toString('utf8'));
+    parser.end();
+    return;
+  }
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(input.path, { highWaterMark: STREAM_CHUNK }))
+    hash.update(chunk as Buffer);
+  const parser = new Era835Parser({ key: input.key, sha256: hash.digest('hex'), ingestedAt }, onRemit);
+  const decoder = new StringDecoder('utf8');
+  let first = true;
+  for await (const chunk of createReadStream(input.path, { highWaterMark: STREAM_CHUNK })) {
+    if (first) {
+      rejectUtf16(chunk as Buffer, input.key);
+      first = false;
+    }
+    parser.write(decoder.write(chunk as Buffer));
+  }
+  parser.write(decoder.end());
+  parser.end();
+}
+
+function rejectUtf16(bytes: Uint8Array, file: string): void {
+  const b0 = bytes[0];
+  const b1 = bytes[1];
+  if (
+    (b0 === 0xff && b1 === 0xfe) ||
+    (b0 === 0xfe && b1 === 0xff) ||
+    (bytes.length > 1 && (b0 === 0 || b1 === 0))
+  ) {
+    throw new X12Error('UNSUPPORTED_ENCODING', 'file is UTF-16 or binary; X12 must be ASCII/UTF-8', { file });
+  }
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Puts an unreadable file in `quarantine/` beside a JSON sidecar that says why. */
+async function quarantine(lake: ObjectStore, input: IngestInput, error: unknown): Promise<QuarantinedFile> {
+  const bytes = await readFile(input.path).catch(() => null);
+  const digest = bytes !== null ? sha256(bytes).slice(0, 12) : 'unreadable';
+  const key = `quarantine/${digest}-${basename(input.key).replace(/[^A-Za-z0-9._-]/g, '_')}`;
+  const detail: QuarantinedFile =
+    error instanceof X12Error
+      ? {
+          file: input.key,
+          code: error.code,
+          reason: error.reason,
+          segment_index: error.location.segmentIndex ?? null,
+          segment_id: error.location.segmentId ?? null,
+          element: error.location.element ?? null,
+          quarantine_key: key,
+        }
+      : {
+          file: input.key,
+          code: 'INTERNAL_ERROR',
+          reason: error instanceof Error ? error.message.slice(0, 300) : String(error).slice(0, 300),
+          segment_index: null,
+          segment_id: null,
+          element: null,
+          quarantine_key: key,
+        };
+  if (bytes !== null) {
+    if (input.size > WHOLE_FILE_LIMIT) await lake.putFile(key, input.path);
+    else await lake.put(key, bytes);
+  }
+  await lake.put(
+    `${key}.error.json`,
+    `${JSON.stringify({ ...detail, quarantined_at: new Date().toISOString() }, null, 2)}\n`,
+  );
+  return detail;
+}
