@@ -1,16 +1,17 @@
 import type { NormalizedRemit } from '../types.ts';
-import { X12Tokenizer } from '../x12/tokenizer.ts';
+import { X12Scanner } from '../x12/tokenizer.ts';
 import { Era835Reader, type SourceInfo } from './reader835.ts';
 
 /** A streaming 835 parser: feed text chunks, receive each transaction's rows as soon as its SE is read. */
 export class Era835Parser {
   private readonly reader: Era835Reader;
-  private readonly tokenizer: X12Tokenizer;
+  private readonly tokenizer: X12Scanner;
 
   constructor(source: SourceInfo, onRemit: (remit: NormalizedRemit) => void) {
     this.reader = new Era835Reader(source, onRemit);
-    this.tokenizer = new X12Tokenizer(source.key, (el, index, delimiters) =>
-      this.reader.segment(el, index, delimiters),
+    const reader = this.reader;
+    this.tokenizer = new X12Scanner(source.key, (buffer, start, end, index, delimiters) =>
+      reader.scan(buffer, start, end, index, delimiters),
     );
   }
 

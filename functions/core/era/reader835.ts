@@ -116,7 +116,38 @@ export class Era835Reader {
     return this.transactions;
   }
 
-  /** Consumes one segment (the tokenizer's sink). */
+  /**
+   * Consumes one segment as a range of the scanner's buffer. Segments that carry nothing the lake
+   * needs (addresses, contacts, informational amounts, patient and insured names) are counted for
+   * SE01 and skipped without being split, which is most of the speed of this reader.
+   */
+  scan(buffer: string, start: number, end: number, index: number, delimiters: Delimiters): void {
+    const sep = delimiters.element;
+    let idEnd = buffer.indexOf(sep, start);
+    if (idEnd === -1 || idEnd > end) idEnd = end;
+    const length = idEnd - start;
+    const key =
+      length === 2
+        ? (buffer.charCodeAt(start) << 8) | buffer.charCodeAt(start + 1)
+        : length === 3
+          ? (buffer.charCodeAt(start) << 16) |
+            (buffer.charCodeAt(start + 1) << 8) |
+            buffer.charCodeAt(start + 2)
+          : -1;
+    const tx = this.tx;
+    if (
+      tx !== null &&
+      (SKIPPED.has(key) ||
+        (key === KEY_REF && tx.context === 'claims') ||
+        (key === KEY_NM1 && !isNm1Rendering(buffer, idEnd, end, sep)))
+    ) {
+      tx.segments++;
+      return;
+    }
+    this.segment(buffer.slice(start, end).split(sep), index, delimiters);
+  }
+
+  /** Consumes one segment split into elements. */
   segment(el: string[], index: number, delimiters: Delimiters): void {
     this.index = index;
     const id = el[0] as string;
@@ -452,6 +483,33 @@ export class Era835Reader {
   }
 }
 
+function segmentKey(id: string): number {
+  let key = 0;
+  for (let i = 0; i < id.length; i++) key = (key << 8) | id.charCodeAt(i);
+  return key;
+}
+
+/** Segments inside a transaction that the lake never needs. */
+const SKIPPED_KEYS = ['N3', 'N4', 'PER', 'AMT', 'QTY', 'TS3', 'TS2', 'RDM', 'CUR'].map(segmentKey);
+const SKIPPED = {
+  has(key: number): boolean {
+    for (let i = 0; i < SKIPPED_KEYS.length; i++) if (SKIPPED_KEYS[i] === key) return true;
+    return false;
+  },
+};
+const KEY_REF = segmentKey('REF');
+const KEY_NM1 = segmentKey('NM1');
+
+/** True for NM1*82 (rendering provider): the only NM1 read; patient and insured names never are. */
+function isNm1Rendering(buffer: string, idEnd: number, end: number, sep: string): boolean {
+  return (
+    idEnd + 3 <= end &&
+    buffer.charCodeAt(idEnd + 1) === 56 /* 8 */ &&
+    buffer.charCodeAt(idEnd + 2) === 50 /* 2 */ &&
+    (idEnd + 3 === end || buffer[idEnd + 3] === sep)
+  );
+}
+
 function elementName(id: string, position: number): string {
   return `${id}${position < 10 ? '0' : ''}${position}`;
 }
@@ -464,12 +522,17 @@ function clip(text: string): string {
 /** Procedure code from an SVC01 composite; tolerates a sender using another component separator. */
 function procedureCode(composite: string, component: string): string | null {
   if (composite.length === 0) return null;
-  let parts = composite.split(component);
-  if (parts.length === 1) {
+  let at = composite.indexOf(component);
+  let separator = component;
+  if (at === -1) {
     const m = /^(HC|NU|AD|ER|IV|N4|WK|ZZ)([^A-Za-z0-9])/.exec(composite);
-    if (m) parts = composite.split(m[2] as string);
+    if (m === null) return composite;
+    separator = m[2] as string;
+    at = 2;
   }
-  return (parts.length > 1 ? parts[1] : parts[0]) || null;
+  const next = composite.indexOf(separator, at + 1);
+  const code = next === -1 ? composite.slice(at + 1) : composite.slice(at + 1, next);
+  return code.length > 0 ? code : null;
 }
 
 /** Splits PLB03 `code:reference`; tolerates a different component separator after a 2-character code. */

@@ -12,6 +12,18 @@ export interface Delimiters {
 /** Receives each segment as its elements (index 0 is the segment id) with its 1-based position in the file. */
 export type SegmentSink = (elements: string[], segmentIndex: number, delimiters: Delimiters) => void;
 
+/**
+ * Receives each segment as a range of a buffer (`buffer.slice(start, end)` is the segment text,
+ * trimmed), so a consumer can skip segments it does not need without allocating anything.
+ */
+export type RawSegmentSink = (
+  buffer: string,
+  start: number,
+  end: number,
+  segmentIndex: number,
+  delimiters: Delimiters,
+) => void;
+
 /** A segment longer than this is malformed (a runaway element or a missing terminator). */
 export const MAX_SEGMENT_LENGTH = 64 * 1024;
 
@@ -21,13 +33,13 @@ const MAX_PREAMBLE = 64 * 1024;
 const ISA_ELEMENTS = 16;
 
 /**
- * Streaming X12 tokenizer. Feed text with `write` (any chunking), then call `end`.
+ * Streaming X12 scanner. Feed text with `write` (any chunking), then call `end`.
  * Delimiters are detected per interchange from its ISA (DOMAIN.md section 1), so files that
  * concatenate interchanges with different delimiters read correctly. A bare transaction set
  * (a file that starts at ST, as some payer portals deliver) is read with delimiters inferred
  * from the ST segment. Throws only `X12Error`.
  */
-export class X12Tokenizer {
+export class X12Scanner {
   private buffer = '';
   private delimiters: Delimiters | null = null;
   private segmentIndex = 0;
@@ -36,7 +48,7 @@ export class X12Tokenizer {
 
   constructor(
     private readonly file: string,
-    private readonly sink: SegmentSink,
+    private readonly sink: RawSegmentSink,
   ) {}
 
   /** Adds text and emits every complete segment in it. */
@@ -63,7 +75,7 @@ export class X12Tokenizer {
       if (this.delimiters === null) {
         this.noEnvelope(rest);
       }
-      this.emit(rest, this.delimiters as Delimiters);
+      this.emit(rest, 0, rest.length, this.delimiters as Delimiters);
     } else if (!this.sawInterchange && this.segmentIndex === 0) {
       throw new X12Error('EMPTY', 'file holds no X12 segments', { file: this.file });
     }
@@ -82,36 +94,43 @@ export class X12Tokenizer {
         pos = found;
       }
       const delimiters = this.delimiters as unknown as Delimiters;
-      const end = buf.indexOf(delimiters.segment, pos);
+      const terminator = delimiters.segment;
+      const end = buf.indexOf(terminator, pos);
       if (end === -1) {
         if (buf.length - pos > MAX_SEGMENT_LENGTH) this.tooLong(buf.length - pos);
         this.buffer = pos === 0 ? buf : buf.slice(pos);
         return;
       }
-      const text = buf.slice(pos, end);
-      pos = end + delimiters.segment.length;
-      if (text.length > MAX_SEGMENT_LENGTH) this.tooLong(text.length);
-      const id = this.emit(text, delimiters);
-      if (id === 'IEA') {
+      const start = pos;
+      pos = end + terminator.length;
+      if (end - start > MAX_SEGMENT_LENGTH) this.tooLong(end - start);
+      if (this.emit(buf, start, end, delimiters)) {
         // The next interchange may use other delimiters: detect them again from its ISA.
         this.delimiters = null;
       }
     }
   }
 
-  /** Emits one segment's text; returns its id ('' when the text was only whitespace). */
-  private emit(raw: string, delimiters: Delimiters): string {
-    let text = raw;
-    const first = text.charCodeAt(0);
-    if (first <= 32) text = text.trimStart();
-    const last = text.charCodeAt(text.length - 1);
-    if (last === 10 || last === 13) text = text.replace(/[\r\n]+$/, '');
-    if (text.length === 0) return '';
-    const elements = text.split(delimiters.element);
+  /** Emits one segment (trimmed of surrounding whitespace); returns true when it was an IEA. */
+  private emit(buf: string, from: number, to: number, delimiters: Delimiters): boolean {
+    let start = from;
+    let end = to;
+    while (start < end && buf.charCodeAt(start) <= 32) start++;
+    while (end > start) {
+      const c = buf.charCodeAt(end - 1);
+      if (c !== 10 && c !== 13) break;
+      end--;
+    }
+    if (start === end) return false;
     this.segmentIndex++;
-    const id = elements[0] as string;
-    this.sink(elements, this.segmentIndex, delimiters);
-    return id;
+    this.sink(buf, start, end, this.segmentIndex, delimiters);
+    return (
+      end - start >= 3 &&
+      buf.charCodeAt(start) === 73 /* I */ &&
+      buf.charCodeAt(start + 1) === 69 /* E */ &&
+      buf.charCodeAt(start + 2) === 65 /* A */ &&
+      (end - start === 3 || buf[start + 3] === delimiters.element)
+    );
   }
 
   /**
@@ -256,6 +275,27 @@ function isAlphanumeric(code: number): boolean {
 
 function isAlphanumericChar(ch: string): boolean {
   return isAlphanumeric(ch.charCodeAt(0));
+}
+
+/** Streaming X12 tokenizer: an `X12Scanner` that hands each segment over split into elements. */
+export class X12Tokenizer {
+  private readonly scanner: X12Scanner;
+
+  constructor(file: string, sink: SegmentSink) {
+    this.scanner = new X12Scanner(file, (buffer, start, end, index, delimiters) =>
+      sink(buffer.slice(start, end).split(delimiters.element), index, delimiters),
+    );
+  }
+
+  /** Adds text and emits every complete segment in it. */
+  write(chunk: string): void {
+    this.scanner.write(chunk);
+  }
+
+  /** Flushes the last segment (a missing final terminator is tolerated). */
+  end(): void {
+    this.scanner.end();
+  }
 }
 
 /** Tokenizes a whole text at once; convenient for tests and small files. */
