@@ -1,0 +1,139 @@
+import { resolve } from 'node:path';
+import { DEFAULTS, type SpikeSpec } from '../../generate/generate.ts';
+import { OutputNotEmptyError, writeDataset } from '../../generate/writeDataset.ts';
+import { parseCommandArgs, positiveInt, required } from '../args.ts';
+import { CliError } from '../cliError.ts';
+import { ProgressBar } from '../progress.ts';
+
+const USAGE = `Usage: recoup generate --out DIR [--seed N] [--weeks N] [--payers N] [--providers N]
+                       [--scale K] [--spike PAYER:WEEK[:FACTOR]]... [--no-duplicates] [--force] [--json]
+
+Writes synthetic, balanced X12 835 5010 remittances into DIR and DIR/truth.json, the expected
+metrics (paid, takebacks by payer, cause, provider and week) computed while generating.
+Same seed and options, same bytes. Payers differ in how they take money back (reversals with
+corrections, PLB WO offsets, refunds, deferrals, forwarding balances, interest); files mix
+delimiters, terminators and envelopes, and a few are delivered twice (truth counts them once).
+
+Options:
+  --out DIR          output folder (created if missing; must not already hold .835 files)
+  --seed N           PRNG seed (default ${DEFAULTS.seed}); also fixes the last week's date
+  --weeks N          weeks of payments (default ${DEFAULTS.weeks})
+  --payers N         payers (default ${DEFAULTS.payers}); behaviours cycle through aggressive,
+                     reverse_correct, clean, medicare, medicaid
+  --providers N      rendering providers (default ${DEFAULTS.providers}), about 5 per billing group
+  --scale K          claim volume multiplier (default 1 ≈ 3 000 claims, 2 MB; 20 ≈ 35 MB)
+  --spike P:W[:F]    multiply payer P's takebacks in week W by F (default ${DEFAULTS.spikeFactor});
+                     P is a payer index (0-based) or payer id, W a week index (0-based); repeatable
+  --no-duplicates    do not re-deliver any file
+  --force            remove DIR's old .835 files and truth.json first
+  --json             print a JSON summary instead of text
+  -h, --help         show this help
+
+Example:
+  recoup generate --out data/synthetic --seed 7 --spike 0:40
+`;
+
+function parseSpike(text: string): SpikeSpec {
+  const parts = text.split(':');
+  const [payer, week, factor] = parts;
+  if (parts.length < 2 || parts.length > 3 || !payer || !week || !/^\d+$/.test(week))
+    throw new CliError(`--spike must be PAYER:WEEK[:FACTOR], got "${text}"`);
+  const spike: SpikeSpec = { payer, week: Number(week) };
+  if (factor !== undefined) {
+    const f = Number(factor);
+    if (!Number.isFinite(f) || f <= 0)
+      throw new CliError(`--spike factor must be a positive number, got "${factor}"`);
+    spike.factor = f;
+  }
+  return spike;
+}
+
+function nonNegativeInt(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n))
+    throw new CliError(`--${name} must be an integer >= 0, got "${value}"`);
+  return n;
+}
+
+/** `recoup generate`: writes a synthetic 835 data set and its truth.json. */
+export async function generateCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    {
+      out: { type: 'string' },
+      seed: { type: 'string' },
+      weeks: { type: 'string' },
+      payers: { type: 'string' },
+      providers: { type: 'string' },
+      scale: { type: 'string' },
+      spike: { type: 'string', multiple: true },
+      'no-duplicates': { type: 'boolean' },
+      force: { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+    USAGE,
+  );
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (positionals.length > 0) throw new CliError(`unexpected argument "${positionals[0]}"\n\n${USAGE}`);
+  const out = resolve(required(values.out as string | undefined, 'out', USAGE));
+  const scaleText = values.scale as string | undefined;
+  const scale = scaleText === undefined ? DEFAULTS.scale : Number(scaleText);
+  if (!Number.isFinite(scale) || scale <= 0)
+    throw new CliError(`--scale must be a positive number, got "${scaleText}"`);
+  const options = {
+    seed: nonNegativeInt(values.seed as string | undefined, 'seed', DEFAULTS.seed),
+    weeks: positiveInt(values.weeks as string | undefined, 'weeks', DEFAULTS.weeks),
+    payers: positiveInt(values.payers as string | undefined, 'payers', DEFAULTS.payers),
+    providers: positiveInt(values.providers as string | undefined, 'providers', DEFAULTS.providers),
+    scale,
+    spikes: ((values.spike as string[] | undefined) ?? []).map(parseSpike),
+    duplicates: values['no-duplicates'] !== true,
+  };
+  const progress = new ProgressBar('generate');
+  const expectedFiles = options.weeks * options.payers * Math.max(1, Math.round(options.providers / 5));
+  let summary: Awaited<ReturnType<typeof writeDataset>>;
+  try {
+    summary = await writeDataset(out, options, values.force === true, (files) =>
+      progress.update(files, expectedFiles, `${files} files`),
+    );
+  } catch (error) {
+    if (error instanceof OutputNotEmptyError || error instanceof RangeError)
+      throw new CliError(error.message);
+    throw error;
+  } finally {
+    progress.done();
+  }
+  const { truth } = summary;
+  if (values.json) {
+    const result = {
+      out,
+      truth: summary.truthPath,
+      files: summary.files,
+      duplicate_files: summary.duplicateFiles,
+      bytes: summary.bytes,
+      transactions: summary.transactions,
+      claims: summary.claims,
+      reversals: summary.reversals,
+      ms: summary.ms,
+      params: truth.params,
+      totals: truth.totals,
+    };
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } else {
+    const mb = (summary.bytes / 1e6).toFixed(1);
+    process.stdout.write(
+      [
+        `wrote ${summary.files} files (${summary.duplicateFiles} re-deliveries), ${mb} MB to ${out}`,
+        `${summary.transactions} transactions, ${summary.claims} claims, ${summary.reversals} reversals, ${truth.params.first_week} .. ${truth.params.last_week}`,
+        `paid ${truth.totals.paid}, takeback ${truth.totals.takeback}, net takeback ${truth.totals.net_takeback}`,
+        `truth: ${summary.truthPath} (${summary.ms} ms)`,
+        '',
+      ].join('\n'),
+    );
+  }
+  return 0;
+}

@@ -1,0 +1,342 @@
+import type { Cents } from '../core/types.ts';
+import type { TruthCause } from './truth.ts';
+
+/** One CAS triplet. Positive amounts reduce the payment. */
+export interface Cas {
+  group: string;
+  reason: string;
+  amount: Cents;
+}
+
+/** One 2110 service line. */
+export interface ServiceLine {
+  code: string;
+  charge: Cents;
+  paid: Cents;
+  units: number;
+  /** CCYYMMDD */
+  date: string;
+  control: string;
+  cas: Cas[];
+  remarks: string[];
+}
+
+/** One 2100 claim. Balanced by construction: charge − Σ CAS (claim and lines) = paid. */
+export interface ClaimModel {
+  clp01: string;
+  status: string;
+  charge: Cents;
+  paid: Cents;
+  patientResp: Cents;
+  filing: string;
+  icn: string;
+  frequency: string;
+  renderingNpi: string | null;
+  /** CCYYMMDD */
+  from: string;
+  to: string;
+  claimCas: Cas[];
+  lines: ServiceLine[];
+  /** Remark codes carried in MOA. */
+  remarks: string[];
+}
+
+/** One PLB pair (PLB03/04). Positive amounts reduce the payment. */
+export interface PlbPair {
+  provider: string;
+  code: string;
+  reference: string | null;
+  amount: Cents;
+}
+
+/** One 835 transaction (ST..SE), before it is written. */
+export interface RemitModel {
+  payer: Payer;
+  payee: Payee;
+  week: number;
+  /** ISO dates */
+  paymentDate: string;
+  productionDate: string;
+  trace: string;
+  method: 'ACH' | 'CHK';
+  claims: ClaimModel[];
+  plb: PlbPair[];
+  /** BPR02 = Σ CLP04 − Σ PLB. */
+  amount: Cents;
+}
+
+/** A billing group receiving payments (N1*PE). */
+export interface Payee {
+  index: number;
+  npi: string;
+  tin: string;
+  name: string;
+  city: string;
+  renderingNpis: string[];
+}
+
+export type ProfileName = 'aggressive' | 'reverse_correct' | 'clean' | 'medicare' | 'medicaid';
+
+/** How a payer pays and takes money back. Rates are per original claim of the transaction. */
+export interface PayerProfile {
+  name: ProfileName;
+  filing: readonly (readonly [string, number])[];
+  /** Allowed amount as a share of charge, in per mille. */
+  allowed: readonly [number, number];
+  volume: number;
+  reversal: number;
+  correctionSame: number;
+  correctionNext: number;
+  causes: readonly (readonly [Exclude<TruthCause, 'unspecified' | 'pending'>, number])[];
+  woOffset: number;
+  /** Share of linked WO offsets whose reference is CLP01 rather than the ICN. */
+  woByPatientControl: number;
+  unlinkable: number;
+  /** Chance per transaction of one large unlinkable recovery that exceeds the week's payments (FB). */
+  clawback: number;
+  refundPair: number;
+  deferral: number;
+  affiliateOffset: number;
+  interest: number;
+  sequestration: boolean;
+  secondary: number;
+  noLines: number;
+  renderingOmitted: number;
+  payWeekday: number;
+  trimAmounts: boolean;
+  /** Share of weeks whose transactions for all payees go into one file. */
+  batch: number;
+}
+
+/** A payer of the synthetic data set. */
+export interface Payer {
+  index: number;
+  id: string;
+  name: string;
+  profile: PayerProfile;
+  icnPrefix: string;
+}
+
+const COMMERCIAL_CAUSES = [
+  ['coding', 4],
+  ['duplicate', 2],
+  ['eligibility', 2],
+  ['documentation', 2],
+  ['coordination_of_benefits', 2],
+  ['prior_authorization', 1],
+  ['non_covered', 1],
+  ['contract_rate', 2],
+  ['incorrect_payee', 1],
+  ['audit', 1],
+] as const;
+
+/** Payer behaviours, cycled when there are more payers than profiles. */
+export const PROFILES: readonly PayerProfile[] = [
+  {
+    name: 'aggressive',
+    filing: [
+      ['CI', 6],
+      ['12', 2],
+      ['13', 1],
+    ],
+    allowed: [520, 720],
+    volume: 1.1,
+    reversal: 0.06,
+    correctionSame: 0.5,
+    correctionNext: 0.3,
+    causes: [
+      ['audit', 6],
+      ['documentation', 3],
+      ['coding', 3],
+      ['duplicate', 1],
+      ['contract_rate', 1],
+    ],
+    woOffset: 0.08,
+    woByPatientControl: 0.25,
+    unlinkable: 0.03,
+    clawback: 0.04,
+    refundPair: 0.015,
+    deferral: 0.15,
+    affiliateOffset: 0.01,
+    interest: 0,
+    sequestration: false,
+    secondary: 0.05,
+    noLines: 0.05,
+    renderingOmitted: 0.1,
+    payWeekday: 1,
+    trimAmounts: false,
+    batch: 0.5,
+  },
+  {
+    name: 'reverse_correct',
+    filing: [
+      ['12', 3],
+      ['BL', 3],
+      ['CI', 2],
+    ],
+    allowed: [600, 820],
+    volume: 1.2,
+    reversal: 0.1,
+    correctionSame: 0.75,
+    correctionNext: 0.2,
+    causes: COMMERCIAL_CAUSES,
+    woOffset: 0.005,
+    woByPatientControl: 0,
+    unlinkable: 0.002,
+    clawback: 0,
+    refundPair: 0.005,
+    deferral: 0.02,
+    affiliateOffset: 0,
+    interest: 0.01,
+    sequestration: false,
+    secondary: 0.1,
+    noLines: 0,
+    renderingOmitted: 0.05,
+    payWeekday: 3,
+    trimAmounts: true,
+    batch: 0,
+  },
+  {
+    name: 'clean',
+    filing: [
+      ['HM', 5],
+      ['14', 1],
+    ],
+    allowed: [650, 850],
+    volume: 0.9,
+    reversal: 0.006,
+    correctionSame: 0.9,
+    correctionNext: 0.1,
+    causes: COMMERCIAL_CAUSES,
+    woOffset: 0.002,
+    woByPatientControl: 0,
+    unlinkable: 0,
+    clawback: 0,
+    refundPair: 0.004,
+    deferral: 0,
+    affiliateOffset: 0,
+    interest: 0.02,
+    sequestration: false,
+    secondary: 0.03,
+    noLines: 0.02,
+    renderingOmitted: 0.2,
+    payWeekday: 4,
+    trimAmounts: false,
+    batch: 0.2,
+  },
+  {
+    name: 'medicare',
+    filing: [['MB', 1]],
+    allowed: [420, 600],
+    volume: 1,
+    reversal: 0.04,
+    correctionSame: 0.6,
+    correctionNext: 0.25,
+    causes: [
+      ['coding', 3],
+      ['eligibility', 1],
+      ['coordination_of_benefits', 2],
+      ['non_covered', 2],
+      ['audit', 2],
+      ['incorrect_payee', 1],
+      ['duplicate', 1],
+    ],
+    woOffset: 0.04,
+    woByPatientControl: 0,
+    unlinkable: 0.01,
+    clawback: 0.015,
+    refundPair: 0.01,
+    deferral: 0.3,
+    affiliateOffset: 0,
+    interest: 0.05,
+    sequestration: true,
+    secondary: 0,
+    noLines: 0,
+    renderingOmitted: 0,
+    payWeekday: 2,
+    trimAmounts: true,
+    batch: 0,
+  },
+  {
+    name: 'medicaid',
+    filing: [
+      ['MC', 4],
+      ['HM', 1],
+    ],
+    allowed: [380, 560],
+    volume: 0.8,
+    reversal: 0.05,
+    correctionSame: 0.4,
+    correctionNext: 0.3,
+    causes: [
+      ['eligibility', 4],
+      ['coordination_of_benefits', 3],
+      ['prior_authorization', 2],
+      ['non_covered', 1],
+      ['coding', 1],
+    ],
+    woOffset: 0.02,
+    woByPatientControl: 0.5,
+    unlinkable: 0.02,
+    clawback: 0.01,
+    refundPair: 0.005,
+    deferral: 0.05,
+    affiliateOffset: 0.02,
+    interest: 0,
+    sequestration: false,
+    secondary: 0.08,
+    noLines: 0.1,
+    renderingOmitted: 0.15,
+    payWeekday: 0,
+    trimAmounts: false,
+    batch: 0.3,
+  },
+];
+
+export const PAYER_NAMES: readonly string[] = [
+  'SUMMIT HEALTH PLAN',
+  'BLUE RIVER MUTUAL',
+  'CLEARWATER HMO',
+  'MEDICARE PART B JURISDICTION 9',
+  'STATE MEDICAID PROGRAM',
+  'NORTHSTAR CARE',
+  'PINNACLE ASSURANCE',
+  'HARBOR HEALTH',
+];
+
+/** CPT codes with a typical fee in cents and the units that go with them. */
+export const PROCEDURES: readonly (readonly [string, Cents, number])[] = [
+  ['99213', 13500, 1],
+  ['99214', 19500, 1],
+  ['99203', 17000, 1],
+  ['99204', 26000, 1],
+  ['99215', 27000, 1],
+  ['36415', 2500, 1],
+  ['80053', 6200, 1],
+  ['85025', 4100, 1],
+  ['93000', 7800, 1],
+  ['71046', 12000, 1],
+  ['97110', 5600, 3],
+  ['97140', 5200, 2],
+  ['90471', 3800, 1],
+  ['20610', 21000, 1],
+  ['73721', 95000, 1],
+  ['G0439', 24000, 1],
+];
+
+/** The CARCs (and group) a correction uses for each cause, and how often it denies the claim fully. */
+export const CAUSE_CARCS: Record<
+  Exclude<TruthCause, 'unspecified' | 'pending'>,
+  { group: string; reasons: readonly string[]; full: number }
+> = {
+  duplicate: { group: 'CO', reasons: ['18', 'B13'], full: 0.9 },
+  coding: { group: 'CO', reasons: ['97', '125', '4', '236', '181'], full: 0.2 },
+  eligibility: { group: 'CO', reasons: ['27', '26', '31', '200'], full: 0.9 },
+  documentation: { group: 'CO', reasons: ['16', '252', '226'], full: 0.5 },
+  coordination_of_benefits: { group: 'OA', reasons: ['22', '23'], full: 0.6 },
+  prior_authorization: { group: 'CO', reasons: ['15', '197', '198'], full: 0.7 },
+  non_covered: { group: 'CO', reasons: ['96', '50', '204'], full: 0.7 },
+  audit: { group: 'PI', reasons: ['150', '151'], full: 0.3 },
+  incorrect_payee: { group: 'CO', reasons: ['B7', '185'], full: 0.9 },
+  contract_rate: { group: 'CO', reasons: ['45'], full: 0 },
+};

@@ -1,0 +1,619 @@
+import type { Cents } from '../core/types.ts';
+import {
+  CAUSE_CARCS,
+  type Cas,
+  type ClaimModel,
+  PAYER_NAMES,
+  type Payee,
+  type Payer,
+  type PlbPair,
+  PROCEDURES,
+  PROFILES,
+  type RemitModel,
+  type ServiceLine,
+} from './model.ts';
+import { randomNpi } from './npi.ts';
+import { Rng } from './prng.ts';
+import type { Bucket, TruthAccumulator, TruthCause } from './truth.ts';
+
+const DAY_MS = 86_400_000;
+/** Claims per transaction at scale 1 (5 payers × 4 payees × 52 weeks ≈ 3 000 originals). */
+const CLAIMS_PER_REMIT = 3;
+/** Original claims a payer may still take back from, per payee (keeps memory bounded). */
+const POOL_LIMIT = 3000;
+const RECOVERY_CODES = new Set(['WO', 'WU', 'OB', '72']);
+
+/** What the simulation needs to know. */
+export interface SimulationParams {
+  seed: number;
+  /** Number of weeks; the simulation may be run past it (large files), corrections due after it never appear. */
+  weeks: number;
+  payers: number;
+  providers: number;
+  scale: number;
+  /** Monday of week 0, as UTC milliseconds. */
+  firstMonday: number;
+  /** Takeback multipliers by `${payerIndex}:${week}`. */
+  spikes: ReadonlyMap<string, number>;
+  /** Originals kept per payer × payee for later takebacks (default 3000; bounds memory). */
+  poolLimit?: number;
+}
+
+interface PoolEntry {
+  claim: ClaimModel;
+  provider: string;
+}
+
+interface Due<T> {
+  week: number;
+  item: T;
+  cause: TruthCause;
+  provider: string;
+}
+
+/** ISO date of UTC milliseconds. */
+export function isoDate(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+function x12Date(ms: number): string {
+  const iso = isoDate(ms);
+  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}`;
+}
+
+function pad(n: number, width: number): string {
+  return String(n).padStart(width, '0');
+}
+
+function sumPaid(claims: readonly ClaimModel[]): Cents {
+  let s = 0;
+  for (const c of claims) s += c.paid;
+  return s;
+}
+
+/** Adds a CAS amount, merging it into an existing triplet with the same group and reason. */
+function addCas(list: Cas[], group: string, reason: string, amount: Cents): void {
+  const found = list.find((c) => c.group === group && c.reason === reason);
+  if (found !== undefined) found.amount += amount;
+  else list.push({ group, reason, amount });
+}
+
+/** The reversal of a claim: CLP02 22, every amount negated, same CLP01, ICN and CAS codes (DOMAIN.md §5). */
+export function reverseClaim(c: ClaimModel): ClaimModel {
+  const neg = (cas: Cas[]) => cas.map((a) => ({ group: a.group, reason: a.reason, amount: -a.amount }));
+  return {
+    ...c,
+    status: '22',
+    charge: -c.charge,
+    paid: -c.paid,
+    patientResp: -c.patientResp,
+    claimCas: neg(c.claimCas),
+    lines: c.lines.map((l) => ({ ...l, charge: -l.charge, paid: -l.paid, cas: neg(l.cas), remarks: [] })),
+    remarks: [],
+  };
+}
+
+function copyClaim(c: ClaimModel): ClaimModel {
+  return {
+    ...c,
+    claimCas: c.claimCas.map((a) => ({ ...a })),
+    lines: c.lines.map((l) => ({ ...l, cas: l.cas.map((a) => ({ ...a })), remarks: [...l.remarks] })),
+    remarks: [...c.remarks],
+  };
+}
+
+/**
+ * Runs the synthetic payers week by week. Each payer × payee × week draws from its own PRNG stream,
+ * and every fact is added to the truth as it is emitted, so truth never depends on re-reading files.
+ */
+export class Simulation {
+  readonly payers: Payer[] = [];
+  readonly payees: Payee[] = [];
+  private readonly pools: PoolEntry[][] = [];
+  private readonly dueCorrections: Due<ClaimModel>[][] = [];
+  private readonly dueWo: Due<PlbPair>[][] = [];
+  private readonly forwardBalances: { reference: string; amount: Cents }[][] = [];
+  /** Takeback so far per payer × payee (spike weeks excluded), the baseline a spike multiplies. */
+  private readonly history: { takeback: Cents; remits: number }[] = [];
+
+  constructor(
+    readonly params: SimulationParams,
+    private readonly truth: TruthAccumulator | null,
+  ) {
+    const rng = new Rng(params.seed, 1);
+    const taken = new Set<string>();
+    for (let p = 0; p < params.payers; p++) {
+      const profile = PROFILES[p % PROFILES.length];
+      if (profile === undefined) throw new Error('no payer profiles');
+      const base = PAYER_NAMES[p % PAYER_NAMES.length] ?? 'PAYER';
+      let id = `1${rng.digits(9)}`;
+      while (taken.has(id)) id = `1${rng.digits(9)}`;
+      taken.add(id);
+      this.payers.push({
+        index: p,
+        id,
+        name: p < PAYER_NAMES.length ? base : `${base} ${Math.floor(p / PAYER_NAMES.length) + 1}`,
+        profile,
+        icnPrefix: pad(10 + (p % 90), 2),
+      });
+    }
+    const payeeCount = Math.max(1, Math.round(params.providers / 5));
+    const cities = ['CHICAGO', 'PEORIA', 'ROCKFORD', 'NAPERVILLE', 'JOLIET', 'AURORA', 'ELGIN'];
+    for (let e = 0; e < payeeCount; e++) {
+      this.payees.push({
+        index: e,
+        npi: randomNpi(rng, 'organization', taken),
+        tin: `${rng.int(10, 99)}${rng.digits(7)}`,
+        name: `SYNTHETIC MEDICAL GROUP ${e + 1}`,
+        city: cities[e % cities.length] ?? 'CHICAGO',
+        renderingNpis: [],
+      });
+    }
+    for (let i = 0; i < params.providers; i++) {
+      this.payees[i % payeeCount]?.renderingNpis.push(randomNpi(rng, 'individual', taken));
+    }
+    for (const payee of this.payees) {
+      if (payee.renderingNpis.length === 0) payee.renderingNpis.push(randomNpi(rng, 'individual', taken));
+    }
+    for (let i = 0; i < this.payers.length * this.payees.length; i++) {
+      this.pools.push([]);
+      this.dueCorrections.push([]);
+      this.dueWo.push([]);
+      this.forwardBalances.push([]);
+    }
+  }
+
+  /** Monday (ISO date) of a week index. */
+  weekStart(week: number): string {
+    return isoDate(this.params.firstMonday + week * 7 * DAY_MS);
+  }
+
+  /** The transactions of one payer for one week, one per payee. */
+  runPayerWeek(p: number, week: number): RemitModel[] {
+    const out: RemitModel[] = [];
+    for (let e = 0; e < this.payees.length; e++) out.push(this.runRemit(p, e, week));
+    return out;
+  }
+
+  private runRemit(p: number, e: number, week: number): RemitModel {
+    const payer = this.payers[p];
+    const payee = this.payees[e];
+    if (payer === undefined || payee === undefined) throw new Error(`no payer ${p} or payee ${e}`);
+    const profile = payer.profile;
+    const key = p * this.payees.length + e;
+    const pool = this.pools[key] ?? [];
+    const rng = new Rng(this.params.seed, 11, p, e, week);
+    const factor = this.params.spikes.get(`${p}:${week}`) ?? 1;
+    const monday = this.params.firstMonday + week * 7 * DAY_MS;
+    const weekday = rng.chance(0.85) ? profile.payWeekday : rng.int(0, 4);
+    const payMs = monday + weekday * DAY_MS;
+    const paymentDate = isoDate(payMs);
+    const weekStart = isoDate(monday);
+    const lastWeek = this.params.weeks - 1;
+    const claims: ClaimModel[] = [];
+    const plb: PlbPair[] = [];
+    let seq = 0;
+    const icn = () => `${payer.icnPrefix}${pad(week, 5)}${pad(e, 2)}${pad(seq++, 5)}`;
+
+    const truth = this.truth;
+    const record = (provider: string, cause: TruthCause | null, update: (b: Bucket) => void) => {
+      truth?.add({ payerId: payer.id, weekStart, provider, cause }, update);
+    };
+    let takeback = 0;
+    const recordPlb = (pair: PlbPair, provider: string, cause: TruthCause | null) => {
+      plb.push(pair);
+      const recovery = RECOVERY_CODES.has(pair.code);
+      if (recovery) takeback += pair.amount;
+      record(provider, recovery ? cause : null, (b) => {
+        b.plbPairs++;
+        if (recovery) {
+          b.plbRecovery += pair.amount;
+          b.plbRecoveryPairs++;
+        }
+        if (pair.code === '72') b.refunds -= pair.amount;
+        else if (pair.code === 'L6') b.interest -= pair.amount;
+        else if (pair.code === 'FB') b.outstandingFb -= pair.amount;
+      });
+    };
+    const recordCorrection = (c: ClaimModel, provider: string, cause: TruthCause) => {
+      claims.push(c);
+      record(provider, cause, (b) => {
+        b.paid += c.paid;
+        b.correctionRepaid += c.paid;
+        b.corrections++;
+        b.claims++;
+      });
+    };
+    const take = (): PoolEntry | undefined => {
+      if (pool.length === 0) return undefined;
+      const i = rng.int(0, pool.length - 1);
+      const entry = pool[i];
+      const last = pool.pop();
+      if (last !== undefined && i < pool.length) pool[i] = last;
+      return entry;
+    };
+
+    // Corrections announced by last week's reversals, and deferred WO coming due.
+    const corrections = this.dueCorrections[key] ?? [];
+    for (const due of corrections.filter((d) => d.week === week))
+      recordCorrection(due.item, due.provider, due.cause);
+    this.dueCorrections[key] = corrections.filter((d) => d.week !== week);
+
+    const count = 1 + rng.poisson(CLAIMS_PER_REMIT * this.params.scale * profile.volume - 1);
+    const fresh: PoolEntry[] = [];
+    for (let i = 0; i < count; i++) {
+      const claim = this.makeClaim(
+        rng,
+        payer,
+        payee,
+        payMs,
+        icn(),
+        `PC${pad(e, 2)}${pad(p, 2)}${pad(week, 5)}${pad(seq, 5)}`,
+      );
+      claims.push(claim);
+      const provider = claim.renderingNpi ?? payee.npi;
+      record(provider, null, (b) => {
+        b.paid += claim.paid;
+        b.claims++;
+      });
+      if (claim.paid > 0) fresh.push({ claim, provider });
+    }
+
+    const reverse = (entry: PoolEntry) => {
+      const original = entry.claim;
+      const reversal = reverseClaim(original);
+      const r = rng.next();
+      const plan =
+        r < profile.correctionSame
+          ? 'same'
+          : r < profile.correctionSame + profile.correctionNext
+            ? 'next'
+            : 'none';
+      const arrives = plan === 'same' || (plan === 'next' && week < lastWeek);
+      const cause: TruthCause = arrives ? rng.weighted(profile.causes) : 'pending';
+      claims.push(reversal);
+      takeback += original.paid;
+      record(entry.provider, cause, (b) => {
+        b.reversalTakeback -= reversal.paid;
+        b.reversals++;
+        b.claims++;
+      });
+      let repaid = 0;
+      if (cause !== 'pending') {
+        const correction = this.makeCorrection(rng, original, cause, icn());
+        repaid = correction.paid;
+        if (plan === 'same') recordCorrection(correction, entry.provider, cause);
+        else
+          this.dueCorrections[key]?.push({
+            week: week + 1,
+            item: correction,
+            cause,
+            provider: entry.provider,
+          });
+      }
+      if (rng.chance(profile.deferral) && original.paid - repaid > 0) {
+        // RFI 227: the recovery is deferred now (WO −x) and taken later (WO +x, same reference).
+        const x = Math.max(1, Math.floor(((original.paid - repaid) * rng.int(50, 100)) / 100));
+        recordPlb(
+          { provider: payee.npi, code: 'WO', reference: original.icn, amount: -x },
+          entry.provider,
+          cause,
+        );
+        this.dueWo[key]?.push({
+          week: week + rng.int(2, 6),
+          item: { provider: payee.npi, code: 'WO', reference: original.icn, amount: x },
+          cause,
+          provider: entry.provider,
+        });
+      }
+    };
+    let missing = 0;
+    const reversals = rng.poisson(profile.reversal * count * factor);
+    for (let i = 0; i < reversals; i++) {
+      const entry = take();
+      if (entry === undefined) missing++;
+      else reverse(entry);
+    }
+
+    const offsets = rng.poisson(profile.woOffset * count * factor);
+    for (let i = 0; i < offsets; i++) {
+      const entry = take();
+      if (entry === undefined) {
+        missing++;
+        continue;
+      }
+      const c = entry.claim;
+      const amount = Math.max(1, Math.floor((c.paid * rng.int(25, 100)) / 100));
+      const reference = rng.chance(profile.woByPatientControl) ? c.clp01 : c.icn;
+      recordPlb({ provider: payee.npi, code: 'WO', reference, amount }, entry.provider, 'unspecified');
+    }
+
+    // In a spike, takebacks the pool cannot back become unlinkable recoveries.
+    const unlinkable = rng.poisson(profile.unlinkable * count * factor) + (factor > 1 ? missing : 0);
+    for (let i = 0; i < unlinkable; i++) {
+      const code = rng.chance(0.7) ? 'WO' : 'WU';
+      const provider = rng.chance(0.7) ? payee.npi : rng.pick(payee.renderingNpis);
+      const amount = rng.int(2500, 60000);
+      recordPlb({ provider, code, reference: `RA${rng.digits(10)}`, amount }, provider, 'unspecified');
+    }
+
+    if (rng.chance(profile.clawback * factor)) {
+      // A recovery larger than the week's payments: the transaction must carry a forwarding balance.
+      const amount = Math.max(10000, Math.floor((sumPaid(claims) * rng.int(110, 250)) / 100));
+      recordPlb(
+        { provider: payee.npi, code: 'WO', reference: `RA${rng.digits(10)}`, amount },
+        payee.npi,
+        'unspecified',
+      );
+    }
+
+    const history = this.history[key] ?? { takeback: 0, remits: 0 };
+    if (factor > 1) {
+      // A spike: reversals (a recovery sweep) until the remittance takes back `factor` times this
+      // payer's usual amount; what the pool cannot back becomes one unlinkable recovery.
+      const usual = history.remits > 0 ? history.takeback / history.remits : sumPaid(claims) / 5;
+      const target = Math.round(factor * Math.max(usual, 1000));
+      while (takeback < target) {
+        const entry = take();
+        if (entry === undefined) {
+          const amount = target - takeback;
+          recordPlb(
+            { provider: payee.npi, code: 'WO', reference: `RA${rng.digits(10)}`, amount },
+            payee.npi,
+            'unspecified',
+          );
+          break;
+        }
+        reverse(entry);
+      }
+    } else {
+      history.takeback += takeback;
+      history.remits++;
+      this.history[key] = history;
+    }
+
+    const refunds = rng.poisson(profile.refundPair * count);
+    for (let i = 0; i < refunds; i++) {
+      const entry = take();
+      if (entry === undefined) break;
+      const c = entry.claim;
+      const amount = Math.max(1, Math.floor((c.paid * rng.int(30, 100)) / 100));
+      recordPlb({ provider: payee.npi, code: 'WO', reference: c.icn, amount }, entry.provider, 'unspecified');
+      recordPlb(
+        { provider: payee.npi, code: '72', reference: c.icn, amount: -amount },
+        entry.provider,
+        'unspecified',
+      );
+    }
+
+    const affiliate = rng.poisson(profile.affiliateOffset * count * factor);
+    for (let i = 0; i < affiliate; i++) {
+      const amount = rng.int(5000, 40000);
+      recordPlb(
+        { provider: payee.npi, code: 'OB', reference: `AF${rng.digits(9)}`, amount },
+        payee.npi,
+        'unspecified',
+      );
+    }
+
+    const deferred = this.dueWo[key] ?? [];
+    for (const due of deferred.filter((d) => d.week === week)) recordPlb(due.item, due.provider, due.cause);
+    this.dueWo[key] = deferred.filter((d) => d.week !== week);
+
+    const interest = rng.poisson(profile.interest * count);
+    for (let i = 0; i < interest; i++) {
+      recordPlb(
+        { provider: payee.npi, code: 'L6', reference: null, amount: -rng.int(50, 4000) },
+        payee.npi,
+        null,
+      );
+    }
+
+    // Forwarding balance: never let BPR02 go negative; carry the debt and apply it later.
+    let amount = sumPaid(claims);
+    for (const pair of plb) amount -= pair.amount;
+    const balances = this.forwardBalances[key] ?? [];
+    const trace = `${pad(10 + (p % 90), 2)}${pad(week, 5)}${pad(e, 3)}`;
+    while (amount > 0 && balances.length > 0) {
+      const owed = balances[0];
+      if (owed === undefined) break;
+      const applied = Math.min(owed.amount, amount);
+      recordPlb(
+        { provider: payee.npi, code: 'FB', reference: owed.reference, amount: applied },
+        payee.npi,
+        null,
+      );
+      amount -= applied;
+      owed.amount -= applied;
+      if (owed.amount === 0) balances.shift();
+    }
+    if (amount < 0) {
+      const reference = `FB${trace}`;
+      recordPlb({ provider: payee.npi, code: 'FB', reference, amount }, payee.npi, null);
+      balances.push({ reference, amount: -amount });
+      amount = 0;
+    }
+    this.forwardBalances[key] = balances;
+
+    for (const entry of fresh) pool.push(entry);
+    while (pool.length > (this.params.poolLimit ?? POOL_LIMIT)) {
+      const i = rng.int(0, pool.length - 1);
+      const last = pool.pop();
+      if (last !== undefined && i < pool.length) pool[i] = last;
+    }
+    this.pools[key] = pool;
+
+    truth?.addTransaction(payer.id, weekStart);
+    const productionMs = payMs - rng.int(1, 3) * DAY_MS;
+    return {
+      payer,
+      payee,
+      week,
+      paymentDate,
+      productionDate: isoDate(productionMs),
+      trace,
+      method: rng.chance(0.8) ? 'ACH' : 'CHK',
+      claims,
+      plb,
+      amount,
+    };
+  }
+
+  /** An original claim, balanced at line and claim level (DOMAIN.md §3). */
+  private makeClaim(
+    rng: Rng,
+    payer: Payer,
+    payee: Payee,
+    payMs: number,
+    icn: string,
+    clp01: string,
+  ): ClaimModel {
+    const profile = payer.profile;
+    const status = rng.chance(profile.secondary) ? '2' : rng.chance(0.04) ? '19' : '1';
+    const npis = payee.renderingNpis;
+    const rendering = rng.chance(profile.renderingOmitted)
+      ? null
+      : (npis[Math.floor(npis.length * rng.next() ** 1.6)] ?? null);
+    const serviceMs = payMs - rng.int(14, 75) * DAY_MS;
+    const serviceDate = x12Date(serviceMs);
+    const lineCount = rng.chance(profile.noLines)
+      ? 0
+      : rng.weighted([
+          [1, 5],
+          [2, 3],
+          [3, 2],
+          [4, 1],
+        ] as const);
+    const lines: ServiceLine[] = [];
+    const claimCas: Cas[] = [];
+    let charge = 0;
+    let linePaid = 0;
+    let patientResp = 0;
+    const adjudicate = (cas: Cas[], code: string): [Cents, Cents] => {
+      const [, fee, units] = rng.pick(PROCEDURES);
+      let lineCharge = Math.floor((fee * units * rng.int(90, 130)) / 100);
+      if (rng.chance(0.5)) lineCharge -= lineCharge % 100;
+      const allowed = Math.floor((lineCharge * rng.int(profile.allowed[0], profile.allowed[1])) / 1000);
+      if (lineCharge > allowed) cas.push({ group: 'CO', reason: '45', amount: lineCharge - allowed });
+      let left = allowed;
+      if (rng.chance(0.12)) {
+        const d = Math.min(left, rng.int(20, 150) * 100);
+        if (d > 0) cas.push({ group: 'PR', reason: '1', amount: d });
+        left -= d;
+      }
+      if (rng.chance(0.35)) {
+        const c = Math.floor(left / 5);
+        if (c > 0) cas.push({ group: 'PR', reason: '2', amount: c });
+        left -= c;
+      } else if (code.startsWith('99') && rng.chance(0.4)) {
+        const c = Math.min(left, rng.pick([1500, 2000, 2500, 4000]));
+        if (c > 0) cas.push({ group: 'PR', reason: '3', amount: c });
+        left -= c;
+      }
+      for (const c of cas) if (c.group === 'PR') patientResp += c.amount;
+      if (rng.chance(0.03) && left > 0) {
+        cas.push({ group: 'CO', reason: '97', amount: left });
+        left = 0;
+      }
+      return [lineCharge, left];
+    };
+    if (lineCount === 0) {
+      const [c, paid] = adjudicate(claimCas, '');
+      charge = c;
+      linePaid = paid;
+    }
+    for (let i = 0; i < lineCount; i++) {
+      const [code, , units] = rng.pick(PROCEDURES);
+      const cas: Cas[] = [];
+      const [c, paid] = adjudicate(cas, code);
+      charge += c;
+      linePaid += paid;
+      lines.push({
+        code,
+        charge: c,
+        paid,
+        units,
+        date: serviceDate,
+        control: `${icn.slice(-8)}${i + 1}`,
+        cas,
+        remarks: [],
+      });
+    }
+    let paid = linePaid;
+    if (status === '2' && paid > 0) {
+      const prior = Math.floor((paid * rng.int(30, 80)) / 100);
+      if (prior > 0) addCas(claimCas, 'OA', '23', prior);
+      paid -= prior;
+    }
+    if (profile.sequestration && paid > 0) {
+      const seq = Math.floor((paid * 2) / 100);
+      if (seq > 0) addCas(claimCas, 'CO', '253', seq);
+      paid -= seq;
+    }
+    return {
+      clp01,
+      status,
+      charge,
+      paid,
+      patientResp,
+      filing: rng.weighted(profile.filing),
+      icn,
+      frequency: '1',
+      renderingNpi: rendering,
+      from: serviceDate,
+      to: serviceDate,
+      claimCas,
+      lines,
+      remarks: [],
+    };
+  }
+
+  /**
+   * The corrected claim: same CLP01, CLP09 7, a new ICN, and one more CAS with the cause's CARC
+   * (or, for contract_rate, a larger CO 45) that lowers the payment.
+   */
+  private makeCorrection(
+    rng: Rng,
+    original: ClaimModel,
+    cause: Exclude<TruthCause, 'unspecified' | 'pending'>,
+    icn: string,
+  ): ClaimModel {
+    const c = copyClaim(original);
+    c.icn = icn;
+    c.frequency = '7';
+    const spec = CAUSE_CARCS[cause];
+    let group = spec.group;
+    let reason = rng.pick(spec.reasons);
+    const n432 = cause === 'audit' && rng.chance(0.5);
+    if (n432) {
+      // The remark alone makes it an audit; the CARC (129, prior processing incorrect) names no cause.
+      group = 'PI';
+      reason = '129';
+    }
+    const full = rng.chance(spec.full);
+    let cut = full ? c.paid : Math.max(1, Math.floor((c.paid * rng.int(20, 70)) / 100));
+    c.paid -= cut;
+    if (c.lines.length === 0) {
+      addCas(c.claimCas, group, reason, cut);
+      if (n432) c.remarks.push('N432');
+      return c;
+    }
+    const order = [...c.lines].sort((a, b) => b.paid - a.paid);
+    let remarked = false;
+    for (const line of order) {
+      if (cut === 0) break;
+      const r = Math.min(line.paid, cut);
+      if (r <= 0) continue;
+      line.paid -= r;
+      cut -= r;
+      addCas(line.cas, group, reason, r);
+      if (n432 && !remarked) {
+        if (rng.chance(0.5)) line.remarks.push('N432');
+        else c.remarks.push('N432');
+        remarked = true;
+      }
+    }
+    if (cut !== 0) throw new Error(`correction of ${original.clp01} could not place ${cut} cents`);
+    return c;
+  }
+}
