@@ -1,0 +1,20 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** The repository's `sql/` folder, found relative to this file so it works from any working directory. */
+export const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
+
+/** The text of one SQL model (`sql/<layer>/<name>.sql`), without a trailing semicolon. */
+export function modelSql(layer: 'staging' | 'intermediate' | 'marts', name: string): string {
+  const text = readFileSync(new URL(`../../sql/${layer}/${name}.sql`, import.meta.url), 'utf8');
+  return text.trim().replace(/;\s*$/, '');
+}
+
+/** The forecast and alert models of this package, in dependency order. */
+export const FORECAST_MODELS = [
+  ['intermediate', 'int_weekly_payments'],
+  ['intermediate', 'int_weekly_takebacks'],
+  ['intermediate', 'int_weekly_takeback_development'],
+  ['marts', 'liquidity_forecast'],
+  ['marts', 'takeback_alerts'],
+] as const;
