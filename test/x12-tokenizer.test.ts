@@ -128,7 +128,7 @@ describe('delimiter detection', () => {
       'MIX-PIPE',
       'MIX-PLUS',
     ]);
-    expect(tokens).toHaveLength(45);
+    expect(tokens).toHaveLength(48);
     expect(tokens.at(-1)?.elements).toEqual(['IEA', '1', '000000813']);
   });
 

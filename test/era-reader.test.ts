@@ -1,0 +1,566 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { parse835 } from '../functions/core/era/parse835.ts';
+import type { AdjustmentRow, Category, NormalizedRemit } from '../functions/core/types.ts';
+import { X12Error } from '../functions/core/x12/errors.ts';
+import { allFixtureFiles, businessRows, parseFixture, readFixture, sourceFor } from './helpers/fixtures.ts';
+
+function only<T>(items: T[]): T {
+  expect(items).toHaveLength(1);
+  return items[0] as T;
+}
+
+function parseText(text: string, key = 'inline.835'): NormalizedRemit[] {
+  return parse835(text, sourceFor(key, text));
+}
+
+function x12ErrorOf(fn: () => unknown): X12Error {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(X12Error);
+    return error as X12Error;
+  }
+  throw new Error('expected an X12Error, nothing was thrown');
+}
+
+/** The adjustment rows as compact `level reason amount category cause` tuples, in file order. */
+function adjustmentTuples(
+  remit: NormalizedRemit,
+): [string, string | null, string, number, Category, string][] {
+  return remit.adjustments.map((a: AdjustmentRow) => [
+    a.level,
+    a.group_code,
+    a.reason_code,
+    a.amount,
+    a.category,
+    a.cause,
+  ]);
+}
+
+describe('a known claim: every lake column (cases/full-claim-5010.835)', () => {
+  const text = readFixture('cases', 'full-claim-5010.835');
+  const remit = only(parseFixture('cases', 'full-claim-5010.835'));
+  // DESIGN.md: remit_id derives from payer id, payee id, TRN02, BPR02 and BPR16.
+  const remitId = createHash('sha256')
+    .update('GAMMA03|1999999984|GAMMA-TRACE-0522|18450|2024-05-22')
+    .digest('hex')
+    .slice(0, 32);
+
+  it('remittance row', () => {
+    expect(remit.remittance).toEqual({
+      remit_id: remitId,
+      source_key: 'cases/full-claim-5010.835',
+      source_sha256: createHash('sha256').update(text).digest('hex'),
+      payer_id: 'GAMMA03',
+      payer_name: 'GAMMA HEALTH',
+      payee_id: '1999999984',
+      payee_npi: '1999999984',
+      payee_tin: '999999999',
+      payee_name: 'SUNRISE CLINIC',
+      handling_code: 'I',
+      payment_amount: 18450,
+      credit_debit: 'C',
+      payment_method: 'ACH',
+      payment_date: '2024-05-22',
+      payment_month: '2024-05',
+      trace_number: 'GAMMA-TRACE-0522',
+      production_date: '2024-05-20',
+      x12_version: '005010X221A1',
+      interchange_control: '000000401',
+      transaction_control: '1001',
+      claim_count: 1,
+      plb_total: 0,
+      balance_difference: 0,
+      unbalanced_claims: 0,
+      unbalanced_services: 0,
+      balanced: true,
+      warnings: null,
+      ingested_at: '2024-12-31T00:00:00.000Z',
+    });
+  });
+
+  it('claim row (rendering NPI from NM1*82, statement dates from DTM 232/233, DRG from CLP11)', () => {
+    expect(remit.claims).toEqual([
+      {
+        remit_id: remitId,
+        payer_id: 'GAMMA03',
+        claim_seq: 1,
+        claim_id: 'PCN-FULL-1',
+        status_code: '1',
+        charge_amount: 25000,
+        paid_amount: 18450,
+        patient_responsibility: 1500,
+        filing_indicator: 'MC',
+        payer_claim_control: 'ICNFULL001',
+        facility_code: '13',
+        frequency_code: '1',
+        drg_code: '470',
+        rendering_npi: '1888888889',
+        payee_npi: '1999999984',
+        provider_npi: '1888888889',
+        service_date: '2024-03-01',
+        statement_from: '2024-03-01',
+        statement_to: '2024-03-05',
+        payment_date: '2024-05-22',
+        payment_month: '2024-05',
+        is_reversal: false,
+        remark_codes: 'MA01,N130',
+        service_count: 2,
+        balanced: true,
+      },
+    ]);
+  });
+
+  it('adjustment rows: claim CAS, then each service line CAS with all six triplets, in order', () => {
+    const common = {
+      remit_id: remitId,
+      payer_id: 'GAMMA03',
+      claim_seq: 1,
+      claim_id: 'PCN-FULL-1',
+      claim_status: '1',
+      payer_claim_control: 'ICNFULL001',
+      reference_id: null,
+      provider_npi: '1888888889',
+      fiscal_period_date: null,
+      payment_date: '2024-05-22',
+      payment_month: '2024-05',
+    };
+    const row = (
+      seq: number,
+      level: 'claim' | 'service',
+      procedure: string | null,
+      group: string,
+      reason: string,
+      amount: number,
+      quantity: number | null,
+      category: Category,
+      cause: string,
+    ) => ({
+      ...common,
+      adjustment_seq: seq,
+      level,
+      procedure_code: procedure,
+      group_code: group,
+      reason_code: reason,
+      amount,
+      quantity,
+      category,
+      cause,
+    });
+    expect(remit.adjustments).toEqual([
+      row(1, 'claim', null, 'OA', '23', 300, null, 'other', 'coordination_of_benefits'),
+      row(2, 'service', '99214', 'CO', '45', 1000, 1, 'contractual', 'contract_rate'),
+      row(3, 'service', '99214', 'CO', '97', 500, null, 'contractual', 'coding'),
+      row(4, 'service', '99214', 'CO', '59', 250, null, 'contractual', 'contract_rate'),
+      row(5, 'service', '99214', 'CO', '253', 125, null, 'contractual', 'contract_rate'),
+      row(6, 'service', '99214', 'CO', '131', 75, null, 'contractual', 'contract_rate'),
+      row(7, 'service', '99214', 'CO', '94', 50, null, 'contractual', 'contract_rate'),
+      row(8, 'service', '99214', 'PR', '2', 1350, null, 'patient_responsibility', 'other'),
+      row(9, 'service', '97110', 'CO', '45', 2750, null, 'contractual', 'contract_rate'),
+      row(10, 'service', '97110', 'PR', '3', 150, null, 'patient_responsibility', 'other'),
+    ]);
+  });
+
+  it('money is exact in cents: the parts add up to the whole with integer arithmetic', () => {
+    const claim = only(remit.claims);
+    const cas = remit.adjustments.reduce((n, a) => n + a.amount, 0);
+    expect(Number.isInteger(cas)).toBe(true);
+    expect(claim.charge_amount - cas).toBe(claim.paid_amount);
+    expect(remit.adjustments.every((a) => Number.isSafeInteger(a.amount))).toBe(true);
+  });
+});
+
+describe('money', () => {
+  it('reads amounts without decimals, with one decimal, signed, and with trailing zeros', () => {
+    const text = readFixture('recoup', 'beta-2024-04-19-wo-resumed-fb-applied.835');
+    const remit = only(parseText(text));
+    expect(remit.remittance.payment_amount).toBe(71067); // "710.67"
+    expect(remit.claims[0]?.charge_amount).toBe(150000); // "1500"
+    expect(remit.adjustments.filter((a) => a.level === 'provider').map((a) => a.amount)).toEqual([
+      18000, // "180"
+      30000, // "300"
+      -317, // "-3.17"
+      1250, // "12.5"
+    ]);
+  });
+});
+
+describe('balancing', () => {
+  it('a balanced transaction: service, claim and transaction level all hold', () => {
+    for (const file of ['acme-2024-03-01-reversal-with-correction.835', 'beta-2024-04-12-fb-carried.835']) {
+      const remit = only(parseFixture('recoup', file));
+      expect(remit.remittance).toMatchObject({
+        balanced: true,
+        balance_difference: 0,
+        unbalanced_claims: 0,
+        unbalanced_services: 0,
+      });
+      expect(remit.claims.every((c) => c.balanced)).toBe(true);
+    }
+  });
+
+  it('keeps an unbalanced transaction and flags it, with the difference in cents', () => {
+    const remit = only(parseFixture('cases', 'unbalanced.835'));
+    // Σ CLP04 = 90 + 20 = 110.00; Σ PLB = 5 - 2.50 = 2.50; 110.00 - 2.50 - BPR02 100.00 = 7.50.
+    // U100: claim CAS 100 + line CAS 100 counted once each: 200 - 200 = 0 != 90; its line 200 - 100 != 90.
+    // U101: 50 - 25 = 25 != 20.
+    expect(remit.remittance).toMatchObject({
+      balanced: false,
+      balance_difference: 750,
+      unbalanced_claims: 2,
+      unbalanced_services: 1,
+      plb_total: 250,
+    });
+    expect(remit.claims.map((c) => [c.claim_id, c.balanced])).toEqual([
+      ['U100', false],
+      ['U101', false],
+    ]);
+    expect(remit.adjustments).toHaveLength(5);
+  });
+
+  it('flags a transaction that balances at claim level but not against BPR02', () => {
+    const text = readFixture('format', 'canonical.835').replace('BPR*I*242.5*', 'BPR*I*242.49*');
+    const remit = only(parseText(text));
+    expect(remit.remittance).toMatchObject({ balanced: false, balance_difference: 1, unbalanced_claims: 0 });
+  });
+
+  it('flags a service line that does not balance even when its claim does', () => {
+    // The line says paid 242.50 of 300 with 57.50 CAS; make it 242.00: claim still 300 - 57.50 = 242.50.
+    const text = readFixture('format', 'canonical.835').replace('*300*242.5~', '*300*242~');
+    const remit = only(parseText(text));
+    expect(remit.remittance).toMatchObject({ balanced: false, unbalanced_services: 1, unbalanced_claims: 0 });
+    expect(remit.claims[0]?.balanced).toBe(true);
+  });
+
+  it('balances a BPR*H*0 transaction whose takebacks are carried forward with FB', () => {
+    const remit = only(parseFixture('recoup', 'beta-2024-04-12-fb-carried.835'));
+    expect(remit.remittance).toMatchObject({ handling_code: 'H', payment_amount: 0, plb_total: -30000 });
+    expect(remit.remittance.balanced).toBe(true);
+  });
+});
+
+describe('categories', () => {
+  it('assigns every category DESIGN.md names, each to the right CAS group or PLB code', () => {
+    const seen = new Map<Category, Set<string>>();
+    for (const file of allFixtureFiles().filter((f) => !f.startsWith('bad/'))) {
+      for (const remit of parseFixture(...file.split('/'))) {
+        for (const a of remit.adjustments) {
+          const key =
+            a.level === 'provider' ? `PLB ${a.reason_code}` : `CAS ${a.group_code} CLP02=${a.claim_status}`;
+          if (!seen.has(a.category)) seen.set(a.category, new Set());
+          seen.get(a.category)?.add(key);
+        }
+      }
+    }
+    const sorted = (c: Category) => [...(seen.get(c) ?? [])].sort();
+    expect([...seen.keys()].sort()).toEqual(
+      [
+        'contractual',
+        'forwarding_balance',
+        'interest',
+        'offset',
+        'other',
+        'patient_responsibility',
+        'refund',
+        'reversal',
+      ].sort(),
+    );
+    expect(sorted('reversal')).toEqual(['CAS CO CLP02=22', 'CAS CR CLP02=22', 'CAS PR CLP02=22']);
+    expect(sorted('offset')).toEqual(['PLB OB', 'PLB WO', 'PLB WU']);
+    expect(sorted('refund')).toEqual(['PLB 72']);
+    expect(sorted('forwarding_balance')).toEqual(['PLB FB']);
+    expect(sorted('interest')).toEqual(['PLB L6']);
+    expect(sorted('contractual')).toEqual(['CAS CO CLP02=1']);
+    expect(sorted('patient_responsibility')).toEqual(['CAS PR CLP02=1']);
+    expect(sorted('other')).toEqual(['CAS OA CLP02=1']);
+  });
+
+  it('reads several PLB segments with several pairs each (signs kept, references split)', () => {
+    const remit = only(parseFixture('recoup', 'beta-2024-04-19-wo-resumed-fb-applied.835'));
+    const plb = remit.adjustments.filter((a) => a.level === 'provider');
+    expect(
+      plb.map((a) => [
+        a.reason_code,
+        a.reference_id,
+        a.amount,
+        a.category,
+        a.fiscal_period_date,
+        a.provider_npi,
+      ]),
+    ).toEqual([
+      ['WO', 'ICNR500A', 18000, 'offset', '2024-12-31', '1777777770'],
+      ['FB', 'ICNR600A', 30000, 'forwarding_balance', '2024-12-31', '1777777770'],
+      ['L6', null, -317, 'interest', '2024-12-31', '1777777770'],
+      ['OB', '1666666665', 1250, 'offset', '2024-12-31', '1777777770'],
+    ]);
+    expect(remit.remittance.plb_total).toBe(18000 + 30000 - 317 + 1250);
+  });
+
+  it('keeps a WO +a / 72 -a refund pair as an offset and a refund that net to zero', () => {
+    const remit = only(parseFixture('recoup', 'acme-2024-03-15-correction-later-wo-refund.835'));
+    const plb = remit.adjustments.filter((a) => a.level === 'provider');
+    expect(plb.map((a) => [a.reason_code, a.reference_id, a.amount, a.category])).toEqual([
+      ['WO', 'ICNN101', 7525, 'offset'],
+      ['WO', 'ICNN201', 25000, 'offset'],
+      ['72', 'ICNN201', -25000, 'refund'],
+    ]);
+  });
+});
+
+describe('reversals and their causes', () => {
+  it('takes the cause of a reversal from its correction in the same 835 (CARC 97 added → coding)', () => {
+    const remit = only(parseFixture('recoup', 'acme-2024-03-01-reversal-with-correction.835'));
+    expect(remit.claims.map((c) => [c.claim_id, c.status_code, c.paid_amount, c.is_reversal])).toEqual([
+      ['R100', '22', -15000, true],
+      ['R100', '1', 10000, false],
+      ['N101', '1', 24000, false],
+    ]);
+    expect(adjustmentTuples(remit)).toEqual([
+      ['claim', 'CO', '45', -3000, 'reversal', 'coding'],
+      ['claim', 'PR', '1', -2000, 'reversal', 'coding'],
+      // The correction's own CAS keep their CARC-based cause; they are not takebacks.
+      ['claim', 'CO', '45', 3000, 'contractual', 'contract_rate'],
+      ['claim', 'CO', '97', 5000, 'contractual', 'coding'],
+      ['claim', 'PR', '1', 2000, 'patient_responsibility', 'other'],
+      ['claim', 'CO', '45', 6000, 'contractual', 'contract_rate'],
+    ]);
+  });
+
+  it('marks a reversal whose correction is not in the 835 as pending', () => {
+    const remit = only(parseFixture('recoup', 'acme-2024-03-08-reversal-pending.835'));
+    expect(adjustmentTuples(remit)[0]).toEqual(['claim', 'CO', '45', -3000, 'reversal', 'pending']);
+  });
+
+  it('gives audit when the correction carries remark N432', () => {
+    const text = readFixture('recoup', 'acme-2024-03-01-reversal-with-correction.835').replace(
+      'CLP*R100*1*200*100*20*12*ICNR100B*11*7~\n',
+      'CLP*R100*1*200*100*20*12*ICNR100B*11*7~\nMOA***N432~\n',
+    );
+    const remit = only(parseText(text));
+    expect(remit.adjustments.filter((a) => a.category === 'reversal').map((a) => a.cause)).toEqual([
+      'audit',
+      'audit',
+    ]);
+  });
+
+  it('reads a 4010 reversal (CAS group CR, no CLP05) and its correction (CARC 16 added → documentation)', () => {
+    const remit = only(parseFixture('cases', 'v4010-reversal.835'));
+    expect(remit.remittance.x12_version).toBe('004010X091A1');
+    expect(remit.remittance.balanced).toBe(true);
+    const reversal = remit.claims[0];
+    expect(reversal).toMatchObject({ claim_id: 'V100', is_reversal: true, patient_responsibility: null });
+    expect(adjustmentTuples(remit)).toEqual([
+      ['service', 'CR', '45', -2000, 'reversal', 'documentation'],
+      ['service', 'CO', '45', 2000, 'contractual', 'contract_rate'],
+      ['service', 'CO', '16', 2500, 'contractual', 'documentation'],
+      ['service', 'CO', '45', 4000, 'contractual', 'contract_rate'],
+    ]);
+  });
+
+  it('gives each of two reversals of the same CLP01 the cause of its own correction', () => {
+    // Reversal, correction (CARC 97 added: coding), then that correction reversed and corrected
+    // again (CARC 18 added on top: duplicate). The first reversal was explained by the first correction.
+    const claims = [
+      'CLP*R900*22*-200*-170**12*ICN900A*11*1~\nCAS*CO*45*-30~',
+      'CLP*R900*1*200*120**12*ICN900B*11*7~\nCAS*CO*45*30*1*97*50~',
+      'CLP*R900*22*-200*-120**12*ICN900B*11*7~\nCAS*CO*45*-30*1*97*-50~',
+      'CLP*R900*1*200*100**12*ICN900C*11*7~\nCAS*CO*45*30*1*97*50**18*20~',
+    ].join('\n');
+    const text = readFixture('format', 'canonical.835')
+      .replace('BPR*I*242.5*', 'BPR*I*-70*')
+      .replace(/CLP\*F100[\s\S]*?(?=SE\*)/, `${claims}\n`);
+    const remit = only(parseText(text));
+    expect(remit.remittance.balance_difference).toBe(0);
+    const reversals = remit.adjustments.filter((a) => a.category === 'reversal');
+    expect(reversals.map((a) => [a.payer_claim_control, a.reason_code, a.cause])).toEqual([
+      ['ICN900A', '45', 'coding'],
+      ['ICN900B', '45', 'duplicate'],
+      ['ICN900B', '97', 'duplicate'],
+    ]);
+  });
+
+  it('links a PLB WO to the claim its reference names and gives it that reversal cause', () => {
+    const remit = only(parseFixture('recoup', 'beta-2024-04-05-deferred-wo.835'));
+    const wo = remit.adjustments.find((a) => a.reason_code === 'WO');
+    expect(wo).toMatchObject({
+      level: 'provider',
+      reference_id: 'ICNR500A',
+      amount: -18000,
+      category: 'offset',
+      claim_id: 'R500',
+      claim_status: '22',
+      payer_claim_control: 'ICNR500A',
+      cause: 'pending',
+      provider_npi: '1777777770',
+    });
+  });
+
+  it('gives a PLB recovery without a linked reversal the cause unspecified', () => {
+    const remit = only(parseFixture('recoup', 'acme-2024-03-15-correction-later-wo-refund.835'));
+    const wo = remit.adjustments.filter((a) => a.reason_code === 'WO');
+    expect(wo.map((a) => [a.reference_id, a.cause, a.claim_id])).toEqual([
+      ['ICNN101', 'unspecified', null],
+      ['ICNN201', 'unspecified', null],
+    ]);
+  });
+});
+
+describe('privacy: patient names and member ids never reach the rows', () => {
+  const secrets = ['DOE', 'ROE', 'TESTMBR01', 'TESTMBR02', 'TESTSUB01', 'TESTMRN01'];
+  for (const file of allFixtureFiles().filter((f) => !f.startsWith('bad/'))) {
+    it(`${file}`, () => {
+      const text = readFixture(...file.split('/'));
+      expect(secrets.some((s) => text.includes(s))).toBe(true); // the fixture does carry them
+      const serialized = JSON.stringify(parseText(text, 'privacy.835'));
+      for (const secret of secrets) expect(serialized).not.toContain(secret);
+    });
+  }
+});
+
+describe('remit_id', () => {
+  const original = readFixture('cases', 'full-claim-5010.835');
+  const id = only(parseText(original, 'a.835')).remittance.remit_id;
+
+  it('is a 32-character hex key', () => {
+    expect(id).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('is equal for a byte copy delivered under another name', () => {
+    expect(only(parseText(original, 'copy/of/a.835')).remittance.remit_id).toBe(id);
+  });
+
+  it('is equal for the same transaction re-wrapped in a new ISA/GS envelope with new control numbers', () => {
+    const rewrapped = readFixture('cases', 'full-claim-5010-rewrapped.835');
+    expect(rewrapped).not.toBe(original);
+    const remit = only(parseText(rewrapped, 'b.835'));
+    expect(remit.remittance.interchange_control).toBe('000000977');
+    expect(remit.remittance.remit_id).toBe(id);
+    expect(businessRows([remit])).toEqual(businessRows([only(parseText(original, 'a.835'))]));
+  });
+
+  it('differs when the trace number, amount or payment date differs', () => {
+    const variants = [
+      original.replace('GAMMA-TRACE-0522', 'GAMMA-TRACE-0523'),
+      original.replace('DA*5678*20240522', 'DA*5678*20240523'),
+      original.replace('BPR*I*184.5*', 'BPR*I*184.51*'),
+    ];
+    for (const text of variants) expect(only(parseText(text)).remittance.remit_id).not.toBe(id);
+  });
+});
+
+describe('envelopes', () => {
+  it('reads every envelope variant of the canonical transaction into the same rows', () => {
+    const canonical = businessRows(parseFixture('format', 'canonical.835'));
+    for (const file of [
+      'pipe-elements.835',
+      'newline-terminators.835',
+      'tilde-crlf.835',
+      'utf8-bom.835',
+      'text-before-isa.835',
+      'unpadded-isa.835',
+    ]) {
+      expect(businessRows(parseFixture('format', file)), file).toEqual(canonical);
+    }
+    const remit = only(parseFixture('format', 'canonical.835'));
+    expect(remit.adjustments.map((a) => a.procedure_code)).toEqual(['99213', '99213']);
+    expect(remit.claims[0]?.service_date).toBe('2024-08-15'); // DTM*472 when there is no DTM*232
+  });
+
+  it('reads three interchanges with different delimiters, taking SVC procedure codes from each composite', () => {
+    const remits = parseFixture('format', 'multi-isa-different-delimiters.835');
+    expect(
+      remits.map((r) => [
+        r.remittance.interchange_control,
+        r.remittance.trace_number,
+        r.remittance.payment_amount,
+        r.adjustments[0]?.procedure_code,
+        r.remittance.balanced,
+      ]),
+    ).toEqual([
+      ['000000811', 'MIX-STAR', 10000, '99213', true],
+      ['000000812', 'MIX-PIPE', 20000, '97110', true],
+      ['000000813', 'MIX-PLUS', 30000, '99214', true],
+    ]);
+  });
+
+  it('reads several GS and several ST in one ISA as separate remittances', () => {
+    const remits = parseFixture('cases', 'multi-gs-st.835');
+    expect(
+      remits.map((r) => [r.remittance.transaction_control, r.remittance.trace_number, r.claims[0]?.claim_id]),
+    ).toEqual([
+      ['0001', 'MULTI-1', 'M1'],
+      ['0002', 'MULTI-2', 'M2'],
+      ['0003', 'MULTI-3', 'M3'],
+    ]);
+    expect(new Set(remits.map((r) => r.remittance.remit_id)).size).toBe(3);
+    expect(remits.every((r) => r.remittance.warnings === null)).toBe(true);
+  });
+});
+
+describe('reader errors name the file, segment and element', () => {
+  const canonical = readFixture('format', 'canonical.835');
+
+  it('BAD_AMOUNT at CLP04', () => {
+    const text = readFixture('bad', 'bad-amount.835');
+    const error = x12ErrorOf(() => parseText(text, 'bad/bad-amount.835'));
+    expect(error.code).toBe('BAD_AMOUNT');
+    expect(error.location).toEqual({
+      file: 'bad/bad-amount.835',
+      segmentIndex: 10,
+      segmentId: 'CLP',
+      element: 'CLP04',
+    });
+  });
+
+  it('BAD_NUMBER at a CAS quantity (CAS07)', () => {
+    const error = x12ErrorOf(() => parseText(canonical.replace('CAS*PR*1*20~', 'CAS*PR*1*10**2*10*X~')));
+    expect(error.code).toBe('BAD_NUMBER');
+    expect(error.location).toMatchObject({ segmentIndex: 17, segmentId: 'CAS', element: 'CAS07' });
+  });
+
+  it('MISSING_ELEMENT at a blank PLB reason code (PLB05-1)', () => {
+    const text = canonical.replace('SE*', 'PLB*1999999984*20241231*WO:X*0*:Y*0~\nSE*');
+    const error = x12ErrorOf(() => parseText(text));
+    expect(error.code).toBe('MISSING_ELEMENT');
+    expect(error.location).toMatchObject({ segmentIndex: 18, segmentId: 'PLB', element: 'PLB05-1' });
+  });
+
+  it('NOT_835 at ST01', () => {
+    const error = x12ErrorOf(() => parseText(canonical.replace('ST*835*', 'ST*837*')));
+    expect(error.code).toBe('NOT_835');
+    expect(error.location).toMatchObject({ segmentIndex: 3, segmentId: 'ST', element: 'ST01' });
+  });
+
+  it('MISSING_SE when the file is cut inside a transaction', () => {
+    const cut = canonical.slice(0, canonical.indexOf('SE*'));
+    const error = x12ErrorOf(() => parseText(cut));
+    expect(error.code).toBe('MISSING_SE');
+  });
+
+  it('MISSING_SE names the last segment read, even one the reader skips (NM1*QC)', () => {
+    const cut = canonical.slice(0, canonical.indexOf('NM1*82'));
+    expect(cut.trimEnd().endsWith('NM1*QC*1*DOE*J****MI*TESTMBR01~')).toBe(true);
+    const error = x12ErrorOf(() => parseText(cut));
+    expect(error.code).toBe('MISSING_SE');
+    expect(error.location).toMatchObject({ segmentIndex: 12, segmentId: 'NM1' });
+  });
+
+  it('MISSING_SE when the next interchange starts before SE', () => {
+    const text = canonical.replace(/SE\*.*\n/, '');
+    const error = x12ErrorOf(() => parseText(text));
+    expect(error.code).toBe('MISSING_SE');
+    expect(error.location).toMatchObject({ segmentIndex: 18, segmentId: 'GE' });
+  });
+
+  it('MISSING_SEGMENT when a transaction has no BPR', () => {
+    const error = x12ErrorOf(() => parseText(canonical.replace(/BPR\*.*\n/, '')));
+    expect(error.code).toBe('MISSING_SEGMENT');
+    expect(error.location).toMatchObject({ segmentIndex: 3, segmentId: 'ST' });
+  });
+
+  it('tolerates a wrong SE01 count with a warning', () => {
+    const remit = only(parseText(canonical.replace('SE*16*', 'SE*99*')));
+    expect(remit.remittance.warnings).toBe('SE01 count 99 != 16 segments');
+  });
+});
