@@ -36,6 +36,18 @@ export class LocalFolderStore implements ObjectStore {
     await rename(temp, target);
   }
 
+  async moveFile(key: string, localPath: string): Promise<void> {
+    const target = this.path(key);
+    await mkdir(dirname(target), { recursive: true });
+    try {
+      await rename(localPath, target);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+      await this.putFile(key, localPath);
+      await rm(localPath, { force: true });
+    }
+  }
+
   async exists(key: string): Promise<boolean> {
     try {
       return (await stat(this.path(key))).isFile();

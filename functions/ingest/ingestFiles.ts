@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { ParquetLakeWriter } from '../adapters/duckdb/parquetLakeWriter.ts';
+import { ParquetLakeWriter } from '../adapters/parquetLakeWriter.ts';
 import { Era835Parser } from '../core/era/parse835.ts';
 import type { SourceInfo } from '../core/era/reader835.ts';
 import { formatCents } from '../core/money.ts';
@@ -68,13 +68,14 @@ export interface IngestSummary {
 
 export interface IngestOptions {
   lake: ObjectStore;
-  db: DuckDBConnection;
+  /** Not needed any more: Parquet is encoded in-process. Accepted so older callers keep working. */
+  db?: DuckDBConnection;
   onProgress?: (progress: IngestProgress) => void;
   /** Stamped on every remittance as `ingested_at`. */
   now?: Date;
   /** Commit to the lake after this many input bytes (default 256 MiB). */
   batchBytes?: number;
-  /** Local scratch folder for staging (default: the OS temp folder). */
+  /** Local scratch folder for staging (default: the OS temp folder; inside the lake folder is fastest). */
   scratch?: string;
 }
 
@@ -97,7 +98,7 @@ export async function ingestFiles(inputs: IngestInput[], options: IngestOptions)
   const started = performance.now();
   const ingestedAt = (options.now ?? new Date()).toISOString();
   const batchBytes = options.batchBytes ?? 256 * 1024 * 1024;
-  const writer = new ParquetLakeWriter(options.db, options.lake, options.scratch);
+  const writer = new ParquetLakeWriter(options.lake, options.scratch);
   const summary: IngestSummary = {
     files: 0,
     bytes: 0,

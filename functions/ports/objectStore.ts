@@ -20,6 +20,11 @@ export interface ObjectStore {
   put(key: string, body: Uint8Array | string): Promise<void>;
   /** Uploads a local file as an object (streamed). */
   putFile(key: string, localPath: string): Promise<void>;
+  /**
+   * Optional: moves a local file into the store (a rename when both are on one file system).
+   * Callers fall back to `putFile` when a store does not offer it.
+   */
+  moveFile?(key: string, localPath: string): Promise<void>;
   exists(key: string): Promise<boolean>;
   list(prefix: string): AsyncIterable<StoredObject>;
   delete(key: string): Promise<void>;

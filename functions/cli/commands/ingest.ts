@@ -1,5 +1,4 @@
-import { resolve } from 'node:path';
-import { openDuckDb } from '../../adapters/duckdb/openDuckDb.ts';
+import { join, resolve } from 'node:path';
 import { LocalFolderStore } from '../../adapters/localFolderStore.ts';
 import { type IngestSummary, ingestFiles } from '../../ingest/ingestFiles.ts';
 import { parseCommandArgs, required } from '../args.ts';
@@ -34,15 +33,14 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   const lake = resolve(required(values.lake as string | undefined, 'lake', USAGE));
   if (positionals.length === 0) throw new CliError(`no input files given\n\n${USAGE}`);
   const inputs = listInputFiles(positionals);
-  const db = await openDuckDb();
   const bar = new ProgressBar('ingest');
   const summary = await ingestFiles(inputs, {
     lake: new LocalFolderStore(lake),
-    db,
+    // Staging beside the lake lets each committed file be a rename, not a copy.
+    scratch: join(lake, '.staging'),
     onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal, `${p.filesDone}/${p.filesTotal} files`),
   });
   bar.done();
-  db.closeSync();
   process.stdout.write(values.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary, lake));
   return 0;
 }

@@ -1,0 +1,210 @@
+/**
+ * `npm run bench`: parse/ingest throughput side by side with node-x12 and x12-parser on the same
+ * generated files, peak memory on one large file, and `recoup build` time at two lake sizes.
+ * Every figure is measured in its own process (peak RSS is per measurement); times are medians.
+ *
+ *   npm run bench -- [--quick] [--json] [--runs N] [--corpus-mb N] [--big-mb N] [--no-big] [--no-build]
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const root = resolve(import.meta.dirname, '..');
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean' },
+    json: { type: 'boolean' },
+    runs: { type: 'string' },
+    'corpus-mb': { type: 'string' },
+    'big-mb': { type: 'string' },
+    'no-big': { type: 'boolean' },
+    'no-build': { type: 'boolean' },
+  },
+});
+const quick = values.quick === true;
+const runs = Number(values.runs ?? (quick ? 3 : 5));
+const corpusMb = Number(values['corpus-mb'] ?? (quick ? 8 : 32));
+const bigMb = Number(values['big-mb'] ?? (quick ? 64 : 500));
+const work = join(root, '.bench');
+mkdirSync(work, { recursive: true });
+
+const log = (line: string) => {
+  if (!values.json) process.stderr.write(`${line}\n`);
+};
+
+interface Measurement {
+  mode: string;
+  bytes: number;
+  seconds: number[];
+  maxRssMb: number;
+  detail: Record<string, unknown>;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+function measure(mode: string, files: { path: string; size: number }[], n: number): Measurement {
+  const list = join(work, `files-${mode}.json`);
+  writeFileSync(list, JSON.stringify(files));
+  const out = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'bench/workers/measure.ts'), mode, list, String(n)],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    },
+  );
+  if (out.status !== 0) throw new Error(`${mode} failed: ${out.stderr}`);
+  return JSON.parse(out.stdout.trim().split('\n').pop() as string) as Measurement;
+}
+
+function listFiles(dir: string): { path: string; size: number }[] {
+  return readdirSync(dir)
+    .filter((name) => !name.endsWith('.json'))
+    .map((name) => ({ path: join(dir, name), size: statSync(join(dir, name)).size }))
+    .filter((f) => f.size > 0);
+}
+
+function recoup(args: string[]): string {
+  return execFileSync(process.execPath, [join(root, 'bin/recoup.js'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
+}
+
+/** Generates a corpus of about `mb` megabytes in many files (cached between runs). */
+function corpus(mb: number): string {
+  const dir = join(work, `corpus-${mb}mb`);
+  if (existsSync(join(dir, 'truth.json'))) return dir;
+  rmSync(dir, { recursive: true, force: true });
+  // Scale 1 is roughly 1.2 MB (about 1,000 remittances, one file per payer, payee and week).
+  const scale = Math.max(1, Math.round(mb / 1.2));
+  log(`generating ~${mb} MB corpus (scale ${scale}) …`);
+  recoup(['generate', '--out', dir, '--seed', '7', '--scale', String(scale), '--json']);
+  return dir;
+}
+
+async function bigFile(mb: number): Promise<string> {
+  const path = join(work, `big-${mb}mb.835`);
+  if (existsSync(path) && statSync(path).size >= mb * 1e6 * 0.95) return path;
+  log(`writing one ${mb} MB file …`);
+  const { writeLargeFile } = (await import('../functions/generate/index.ts')) as {
+    writeLargeFile: (path: string, bytes: number, seed: number) => Promise<unknown>;
+  };
+  await writeLargeFile(path, mb * 1e6, 11);
+  return path;
+}
+
+const mbps = (m: Measurement) => m.bytes / 1e6 / median(m.seconds);
+
+const results: Record<string, unknown> = {
+  machine: {
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model,
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+  },
+  runs,
+};
+
+const corpusDir = corpus(corpusMb);
+const files = listFiles(corpusDir);
+const corpusBytes = files.reduce((n, f) => n + f.size, 0);
+log(`corpus: ${files.length} files, ${(corpusBytes / 1e6).toFixed(1)} MB; ${runs} runs each`);
+const modes = ['ours-parse', 'ours-ingest', 'node-x12', 'x12-parser'];
+const many: Record<string, Measurement> = {};
+for (const mode of modes) {
+  log(`  ${mode} …`);
+  many[mode] = measure(mode, files, runs);
+}
+const faster = Math.max(mbps(many['node-x12'] as Measurement), mbps(many['x12-parser'] as Measurement));
+results.corpus = {
+  files: files.length,
+  megabytes: +(corpusBytes / 1e6).toFixed(1),
+  throughputMBs: Object.fromEntries(modes.map((m) => [m, +mbps(many[m] as Measurement).toFixed(1)])),
+  peakRssMb: Object.fromEntries(modes.map((m) => [m, (many[m] as Measurement).maxRssMb])),
+  ratios: {
+    parseVsFasterPackage: +(mbps(many['ours-parse'] as Measurement) / faster).toFixed(2),
+    ingestVsX12ParserTokenize: +(
+      mbps(many['ours-ingest'] as Measurement) / mbps(many['x12-parser'] as Measurement)
+    ).toFixed(2),
+  },
+  detail: Object.fromEntries(modes.map((m) => [m, (many[m] as Measurement).detail])),
+};
+
+if (!values['no-big']) {
+  const big = await bigFile(bigMb);
+  const bigFiles = [{ path: big, size: statSync(big).size }];
+  log(`one large file: ${(bigFiles[0]!.size / 1e6).toFixed(0)} MB`);
+  const stream = measure('ours-parse-stream', bigFiles, quick ? 1 : 3);
+  log('  ours-ingest (large file) …');
+  const ingest = measure('ours-ingest', bigFiles, 1);
+  results.largeFile = {
+    megabytes: +(bigFiles[0]!.size / 1e6).toFixed(0),
+    parseStreamMBs: +mbps(stream).toFixed(1),
+    parseStreamPeakRssMb: stream.maxRssMb,
+    ingestMBs: +mbps(ingest).toFixed(1),
+    ingestPeakRssMb: ingest.maxRssMb,
+    ingestDetail: ingest.detail,
+  };
+}
+
+if (!values['no-build'] && existsSync(join(root, 'functions/models/buildModels.ts'))) {
+  const builds: Record<string, unknown>[] = [];
+  for (const target of quick ? [200_000] : [1_000_000, 10_000_000]) {
+    builds.push(await timeBuild(target));
+  }
+  results.build = builds;
+}
+
+/** Builds a lake of about `adjustments` adjustment rows from generated files and times `recoup build`. */
+async function timeBuild(adjustments: number): Promise<Record<string, unknown>> {
+  const lake = join(work, `lake-${adjustments}`);
+  if (!existsSync(join(lake, 'remittances'))) {
+    // About 11,000 adjustment rows per generator scale unit (1.2 MB).
+    const dir = corpus(Math.max(1, Math.round((adjustments / 11_000) * 1.2)));
+    log(`ingesting for a ${adjustments.toLocaleString()}-row lake …`);
+    recoup(['ingest', dir, '--lake', lake, '--json']);
+  }
+  const rows = JSON.parse(
+    recoup(['query', '--lake', lake, 'SELECT count(*) AS n FROM adjustments', '--format', 'json']),
+  )[0].n;
+  const times: number[] = [];
+  for (let r = 0; r < (quick ? 1 : 3); r++) {
+    const start = performance.now();
+    recoup(['build', '--lake', lake, '--json']);
+    times.push((performance.now() - start) / 1000);
+  }
+  log(`  build over ${rows.toLocaleString()} adjustments: ${median(times).toFixed(1)} s`);
+  return { adjustmentRows: rows, seconds: +median(times).toFixed(2) };
+}
+
+if (values.json) {
+  process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+} else {
+  const c = results.corpus as {
+    throughputMBs: Record<string, number>;
+    peakRssMb: Record<string, number>;
+    ratios: Record<string, number>;
+  };
+  const lines = [
+    '',
+    `Throughput on ${files.length} files, ${(corpusBytes / 1e6).toFixed(1)} MB (median of ${runs} runs):`,
+  ];
+  for (const m of modes)
+    lines.push(
+      `  ${m.padEnd(12)} ${String(c.throughputMBs[m]).padStart(8)} MB/s   peak RSS ${c.peakRssMb[m]} MB`,
+    );
+  lines.push(`  parse+normalize vs the faster package: ${c.ratios.parseVsFasterPackage}×`);
+  lines.push(`  end-to-end ingest vs x12-parser tokenize-only: ${c.ratios.ingestVsX12ParserTokenize}×`);
+  if (results.largeFile) lines.push('', `Large file: ${JSON.stringify(results.largeFile)}`);
+  if (results.build) lines.push('', `Build: ${JSON.stringify(results.build)}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

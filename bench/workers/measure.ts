@@ -1,0 +1,159 @@
+/**
+ * One benchmark measurement in its own process, so peak RSS belongs to that measurement alone.
+ * Usage: node --import tsx bench/workers/measure.ts <mode> <file-list.json> <runs>
+ * Prints one JSON line: { mode, bytes, seconds: [...], maxRssMb, detail }.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { openDuckDb } from '../../functions/adapters/duckdb/openDuckDb.ts';
+import { LocalFolderStore } from '../../functions/adapters/localFolderStore.ts';
+import { Era835Parser, parse835 } from '../../functions/core/era/parse835.ts';
+import { ingestFiles } from '../../functions/ingest/ingestFiles.ts';
+
+const [mode, listFile, runsText] = process.argv.slice(2);
+const files = JSON.parse(readFileSync(listFile as string, 'utf8')) as { path: string; size: number }[];
+const runs = Number(runsText ?? '5');
+const bytes = files.reduce((n, f) => n + f.size, 0);
+const source = { key: 'bench', sha256: '0', ingestedAt: '2026-01-01T00:00:00Z' };
+const require = createRequire(import.meta.url);
+
+/** Loads every file into memory first: the in-memory modes time parsing, not disk. */
+function loadTexts(): string[] {
+  return files.map((f) => readFileSync(f.path, 'utf8'));
+}
+
+async function time(fn: () => Promise<unknown> | unknown): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return (performance.now() - start) / 1000;
+}
+
+const seconds: number[] = [];
+let detail: Record<string, unknown> = {};
+
+switch (mode) {
+  case 'ours-parse': {
+    const texts = loadTexts();
+    let rows = 0;
+    for (let r = 0; r < runs; r++) {
+      rows = 0;
+      seconds.push(
+        await time(() => {
+          for (const text of texts) {
+            for (const remit of parse835(text, source))
+              rows += 1 + remit.claims.length + remit.adjustments.length;
+          }
+        }),
+      );
+    }
+    detail = { rows };
+    break;
+  }
+  case 'ours-parse-stream': {
+    // Streams each file from disk in 4 MiB chunks; rows are produced and dropped (bounded memory).
+    const { createReadStream } = await import('node:fs');
+    const { StringDecoder } = await import('node:string_decoder');
+    let rows = 0;
+    for (let r = 0; r < runs; r++) {
+      rows = 0;
+      seconds.push(
+        await time(async () => {
+          for (const f of files) {
+            const parser = new Era835Parser(source, (remit) => {
+              rows += 1 + remit.claims.length + remit.adjustments.length;
+            });
+            const decoder = new StringDecoder('utf8');
+            for await (const chunk of createReadStream(f.path, { highWaterMark: 4 << 20 })) {
+              parser.write(decoder.write(chunk as Buffer));
+            }
+            parser.end();
+          }
+        }),
+      );
+    }
+    detail = { rows };
+    break;
+  }
+  case 'ours-ingest': {
+    const db = await openDuckDb();
+    let summary: Awaited<ReturnType<typeof ingestFiles>> | undefined;
+    for (let r = 0; r < runs; r++) {
+      const lake = await mkdtemp(join(tmpdir(), 'recoup-bench-lake-'));
+      const inputs = files.map((f) => ({ path: f.path, key: f.path, size: f.size }));
+      seconds.push(
+        await time(
+          async () => (summary = await ingestFiles(inputs, { lake: new LocalFolderStore(lake), db })),
+        ),
+      );
+      await rm(lake, { recursive: true, force: true });
+    }
+    detail = {
+      remittances: summary?.remittances_written,
+      claims: summary?.claims,
+      adjustments: summary?.adjustments,
+      objects: summary?.objects_written,
+    };
+    break;
+  }
+  case 'node-x12': {
+    const { X12Parser } = require('node-x12') as typeof import('node-x12');
+    const texts = loadTexts();
+    let segments = 0;
+    for (let r = 0; r < runs; r++) {
+      segments = 0;
+      seconds.push(
+        await time(() => {
+          for (const text of texts) {
+            // Non-strict, as real files need; a fat interchange (several ISA) counts each one.
+            const parsed = new X12Parser(false).parse(text) as unknown as {
+              interchanges?: { functionalGroups: { transactions: { segments: unknown[] }[] }[] }[];
+              functionalGroups?: { transactions: { segments: unknown[] }[] }[];
+            };
+            for (const ic of parsed.interchanges ?? [parsed]) {
+              for (const g of ic.functionalGroups ?? [])
+                for (const t of g.transactions) segments += t.segments.length;
+            }
+          }
+        }),
+      );
+    }
+    detail = { segments };
+    break;
+  }
+  case 'x12-parser': {
+    const { X12parser } = (await import('x12-parser')) as unknown as {
+      X12parser: new () => NodeJS.ReadWriteStream;
+    };
+    const buffers = files.map((f) => readFileSync(f.path));
+    let segments = 0;
+    for (let r = 0; r < runs; r++) {
+      segments = 0;
+      seconds.push(
+        await time(async () => {
+          for (const buffer of buffers) {
+            await new Promise<void>((resolve, reject) => {
+              const parser = new X12parser();
+              parser.on('data', () => {
+                segments++;
+              });
+              parser.on('end', () => resolve());
+              parser.on('error', reject);
+              Readable.from([buffer]).pipe(parser);
+            });
+          }
+        }),
+      );
+    }
+    detail = { segments };
+    break;
+  }
+  default:
+    throw new Error(`unknown mode ${mode}`);
+}
+
+const maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+process.stdout.write(`${JSON.stringify({ mode, bytes, seconds, maxRssMb, detail })}\n`);
