@@ -103,6 +103,8 @@ export class Era835Reader {
   private interchangeControl: string | null = null;
   private index = 0;
   private id = '';
+  /** Key of the segment last seen by `scan`, so errors can name a segment that was skipped unsplit. */
+  private skippedKey = 0;
   private delimiters: Delimiters | null = null;
   private transactions = 0;
 
@@ -135,6 +137,8 @@ export class Era835Reader {
             buffer.charCodeAt(start + 2)
           : -1;
     const tx = this.tx;
+    this.index = index;
+    this.skippedKey = key;
     if (
       tx !== null &&
       (SKIPPED.has(key) ||
@@ -150,6 +154,7 @@ export class Era835Reader {
   /** Consumes one segment split into elements. */
   segment(el: string[], index: number, delimiters: Delimiters): void {
     this.index = index;
+    this.skippedKey = 0;
     const id = el[0] as string;
     this.id = id;
     this.delimiters = delimiters;
@@ -245,7 +250,7 @@ export class Era835Reader {
       throw new X12Error('MISSING_SE', 'file ends inside a transaction (no SE): truncated?', {
         file: this.source.key,
         segmentIndex: this.index,
-        segmentId: this.id,
+        segmentId: this.skippedKey > 0 ? keyToId(this.skippedKey) : this.id,
       });
     }
   }
@@ -483,6 +488,12 @@ export class Era835Reader {
   }
 }
 
+function keyToId(key: number): string {
+  let id = '';
+  for (let k = key; k > 0; k = Math.floor(k / 256)) id = String.fromCharCode(k % 256) + id;
+  return id;
+}
+
 function segmentKey(id: string): number {
   let key = 0;
   for (let i = 0; i < id.length; i++) key = (key << 8) | id.charCodeAt(i);
@@ -571,25 +582,31 @@ function normalize(
   let unbalancedServices = 0;
 
   // Causes of reversals whose correction is in this same transaction; later files are linked in SQL.
-  const reversalCause = new Map<string, Cause>();
+  // Keyed by claim position (two reversals of one CLP01 each get their own correction's cause),
+  // and by ICN or CLP01 for PLB references.
+  const reversalCause = new Map<number, Cause>();
+  const causeByRef = new Map<string, Cause>();
   const byId = new Map<string, Claim[]>();
   for (const c of tx.claims) {
     const list = byId.get(c.id);
     if (list === undefined) byId.set(c.id, [c]);
     else list.push(c);
   }
+  const usedCorrections = new Set<Claim>();
   for (const c of tx.claims) {
     if (c.status !== '22') continue;
     const sameId = byId.get(c.id) ?? [];
     const correction =
-      sameId.find((other) => other.status !== '22' && other.seq > c.seq) ??
-      sameId.find((o) => o.status !== '22');
+      sameId.find((o) => o.status !== '22' && o.seq > c.seq && !usedCorrections.has(o)) ??
+      sameId.find((o) => o.status !== '22' && !usedCorrections.has(o));
+    if (correction !== undefined) usedCorrections.add(correction);
     const cause =
       correction === undefined
         ? 'pending'
         : correctionCause(allCas(c), allCas(correction), correction.remarks);
-    reversalCause.set(c.id, cause);
-    if (c.icn !== null) reversalCause.set(c.icn, cause);
+    reversalCause.set(c.seq, cause);
+    if (c.icn !== null) causeByRef.set(c.icn, cause);
+    if (!causeByRef.has(c.id)) causeByRef.set(c.id, cause);
   }
 
   const claimByRef = new Map<string, Claim>();
@@ -642,7 +659,7 @@ function normalize(
       service_count: c.services.length,
       balanced,
     });
-    const reversal = isReversal ? (reversalCause.get(c.id) ?? 'pending') : null;
+    const reversal = isReversal ? (reversalCause.get(c.seq) ?? 'pending') : null;
     const addCas = (a: Cas, level: 'claim' | 'service', procedure: string | null) => {
       adjustments.push({
         remit_id: remitId,
@@ -677,7 +694,7 @@ function normalize(
     const linked = p.reference !== null ? claimByRef.get(p.reference) : undefined;
     const cause: Cause =
       RECOVERY_PLB_CODES.has(p.code) && p.reference !== null
-        ? (reversalCause.get(p.reference) ?? 'unspecified')
+        ? (causeByRef.get(p.reference) ?? 'unspecified')
         : 'unspecified';
     adjustments.push({
       remit_id: remitId,

@@ -137,7 +137,8 @@ function writeColumnChunk<Row>(out: ByteWriter, column: Column<Row>, rows: reado
         values.doubleLE(value as number);
         break;
       case 'boolean':
-        (booleans ??= []).push(value ? 1 : 0);
+        if (booleans === null) booleans = [];
+        booleans.push(value ? 1 : 0);
         break;
     }
   }

@@ -156,6 +156,8 @@ export class X12Scanner {
     if (start === -1) {
       const head = buf.trimStart();
       if (!this.sawInterchange && this.segmentIndex === 0 && /^ST[^A-Za-z0-9\s]/.test(head)) {
+        // Inferred delimiters need the whole transaction in view (SVC shows the component separator).
+        if (!atEnd && buf.length < MAX_PREAMBLE) return null;
         return this.bareTransaction(buf.length - head.length);
       }
       if (atEnd || buf.length > MAX_PREAMBLE) {
@@ -199,6 +201,8 @@ export class X12Scanner {
     }
     const component = buf[p] as string;
     let segment = buf[p + 1] as string;
+    // A `\r` terminator may be the first half of `\r\n` still in the next chunk.
+    if (segment === '\r' && p + 2 >= buf.length && !atEnd) return null;
     if (segment === '\r' && buf[p + 2] === '\n') segment = '\r\n';
     if (component === element || segment === element || isAlphanumericChar(segment)) {
       throw new X12Error('BAD_ISA', 'ISA16 component separator or segment terminator is invalid', {
