@@ -1,0 +1,237 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Era835Parser, parse835 } from '../functions/core/era/parse835.ts';
+import { formatCents, parseCents } from '../functions/core/money.ts';
+import type { NormalizedRemit } from '../functions/core/types.ts';
+import { X12Error } from '../functions/core/x12/errors.ts';
+import { tokenize, X12Tokenizer } from '../functions/core/x12/tokenizer.ts';
+import { allFixtureFiles, readFixture, sourceFor } from './helpers/fixtures.ts';
+
+const FIXTURES = allFixtureFiles()
+  .filter((f) => !f.startsWith('bad/'))
+  .map((f) => readFixture(...f.split('/')));
+
+/** Runs fn; anything thrown must be an X12Error. Returns how long it took (ms). */
+function onlyX12Errors(fn: () => unknown): number {
+  const started = performance.now();
+  try {
+    fn();
+  } catch (error) {
+    if (!(error instanceof X12Error)) {
+      throw new Error(
+        `threw ${String(error)} (${(error as Error)?.constructor?.name}) instead of an X12Error`,
+      );
+    }
+  }
+  return performance.now() - started;
+}
+
+/** Feeds text to the tokenizer in the given chunk sizes (cycled). */
+function tokenizeInChunks(text: string, sizes: number[]): void {
+  const tokenizer = new X12Tokenizer('chunks.835', () => {});
+  let i = 0;
+  let k = 0;
+  while (i < text.length) {
+    const size = sizes[k++ % sizes.length] as number;
+    tokenizer.write(text.slice(i, i + size));
+    i += size;
+  }
+  tokenizer.end();
+}
+
+const fixture = fc.constantFrom(...FIXTURES);
+const DELIMITER_CHARS = ['*', '|', '+', ':', '^', '>', '~', '\n', '\r', ' ', 'A', '0', '\u0000', '\uFEFF'];
+
+/** A fixture damaged in one of the ways real files are: byte flips, truncation, delimiter swaps. */
+const mutated = fc.oneof(
+  // Byte flips: replace characters at random positions with random characters.
+  fc
+    .tuple(
+      fixture,
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 0xffff })), { minLength: 1, maxLength: 8 }),
+    )
+    .map(([text, flips]) => {
+      const chars = [...text];
+      for (const [at, code] of flips) chars[at % chars.length] = String.fromCharCode(code);
+      return chars.join('');
+    }),
+  // Truncation anywhere, including inside the ISA.
+  fc.tuple(fixture, fc.nat()).map(([text, at]) => text.slice(0, at % (text.length + 1))),
+  // Delimiter swaps: every occurrence of one delimiter becomes another character.
+  fc
+    .tuple(fixture, fc.constantFrom(...DELIMITER_CHARS), fc.constantFrom(...DELIMITER_CHARS))
+    .map(([text, from, to]) => text.replaceAll(from, to)),
+  // Splices: a piece of one fixture inserted into another.
+  fc.tuple(fixture, fixture, fc.nat(), fc.nat(), fc.nat()).map(([a, b, at, from, length]) => {
+    const start = from % (b.length + 1);
+    const cut = at % (a.length + 1);
+    return a.slice(0, cut) + b.slice(start, start + (length % 400)) + a.slice(cut);
+  }),
+);
+
+describe('tokenizer robustness (fast-check)', () => {
+  it('throws nothing but X12Error on arbitrary strings, and returns quickly', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 2000, unit: 'binary' }), (text) => {
+        expect(onlyX12Errors(() => tokenize('arbitrary.835', text))).toBeLessThan(1000);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('throws nothing but X12Error on strings that start like an interchange', () => {
+    const isaLike = fc
+      .tuple(
+        fc.constantFrom('ISA', '\uFEFFISA', 'junk\nISA', 'ST', ' ISA'),
+        fc.constantFrom('*', '|', '+', '~', ':', 'A', ' ', '\n'),
+        fc.string({
+          maxLength: 400,
+          unit: fc.constantFrom('0', 'A', ' ', '*', '|', ':', '^', '~', '\n', '\r', '>'),
+        }),
+      )
+      .map(([head, sep, rest]) => `${head}${sep}${rest}`);
+    fc.assert(
+      fc.property(isaLike, (text) => {
+        expect(onlyX12Errors(() => tokenize('isa-like.835', text))).toBeLessThan(1000);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('throws nothing but X12Error on mutated fixtures, whole or streamed in random chunks', () => {
+    fc.assert(
+      fc.property(
+        mutated,
+        fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 5 }),
+        (text, sizes) => {
+          expect(onlyX12Errors(() => tokenize('mutated.835', text))).toBeLessThan(1000);
+          expect(onlyX12Errors(() => tokenizeInChunks(text, sizes))).toBeLessThan(1000);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it('the 835 reader also throws nothing but X12Error on mutated fixtures', () => {
+    fc.assert(
+      fc.property(mutated, (text) => {
+        expect(onlyX12Errors(() => parse835(text, sourceFor('mutated.835', text)))).toBeLessThan(1000);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('stays linear on a large input with no terminator (bounded work, SEGMENT_TOO_LONG)', () => {
+    const header = FIXTURES[0]?.slice(0, 107) ?? '';
+    const text = `${header}GS*${'9'.repeat(2_000_000)}`;
+    let error: unknown;
+    const ms = onlyX12Errors(() => {
+      try {
+        tokenizeInChunks(text, [4096]);
+      } catch (e) {
+        error = e;
+        throw e;
+      }
+    });
+    expect((error as X12Error).code).toBe('SEGMENT_TOO_LONG');
+    expect(ms).toBeLessThan(2000);
+  });
+});
+
+describe('money (fast-check)', () => {
+  it('parseCents(formatCents(n)) === n for every safe integer', () => {
+    fc.assert(
+      fc.property(fc.maxSafeInteger(), (n) => {
+        expect(parseCents(formatCents(n))).toBe(n);
+      }),
+      { numRuns: 5000 },
+    );
+    for (const n of [0, 1, -1, 99, -99, 100, -100, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER]) {
+      expect(parseCents(formatCents(n))).toBe(n);
+    }
+  });
+
+  it('formatCents always gives two decimals and parseCents reads decimal texts exactly', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -1e12, max: 1e12 }), (n) => {
+        const text = formatCents(n);
+        expect(text).toMatch(/^-?\d+\.\d\d$/);
+        // Same value without trailing zero, without the decimals when whole, and with an extra zero.
+        expect(parseCents(text.replace(/0$/, ''))).toBe(n);
+        expect(parseCents(`${text}0`)).toBe(n);
+      }),
+      { numRuns: 2000 },
+    );
+    expect(parseCents('1222')).toBe(122200);
+    expect(parseCents('-6173.5')).toBe(-617350);
+    expect(parseCents('.5')).toBe(50);
+    expect(parseCents('12.500')).toBe(1250);
+    expect(parseCents('12.505')).toBeNull();
+    expect(parseCents('1e3')).toBeNull();
+    expect(parseCents('')).toBeNull();
+    expect(parseCents('-')).toBeNull();
+    expect(parseCents('1,000.00')).toBeNull();
+  });
+});
+
+describe('streaming parse (fast-check)', () => {
+  /** Rows from an Era835Parser fed the text in the given chunk sizes (cycled). */
+  function parseInChunks(text: string, key: string, sizes: number[]): NormalizedRemit[] {
+    const out: NormalizedRemit[] = [];
+    const parser = new Era835Parser(sourceFor(key, text), (remit) => out.push(remit));
+    let i = 0;
+    let k = 0;
+    while (i < text.length) {
+      const size = sizes[k++ % sizes.length] as number;
+      parser.write(text.slice(i, i + size));
+      i += size;
+    }
+    parser.end();
+    return out;
+  }
+
+  it('Era835Parser fed in random chunk sizes gives the same rows as one-shot parse835', () => {
+    const files = allFixtureFiles().filter((f) => !f.startsWith('bad/'));
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...files),
+        fc.array(fc.integer({ min: 1, max: 512 }), { minLength: 1, maxLength: 8 }),
+        (file, sizes) => {
+          const text = readFixture(...file.split('/'));
+          const whole = parse835(text, sourceFor(file, text));
+          expect(parseInChunks(text, file, sizes)).toEqual(whole);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('character-by-character streaming gives the same rows for every fixture', () => {
+    for (const file of allFixtureFiles().filter((f) => !f.startsWith('bad/'))) {
+      const text = readFixture(...file.split('/'));
+      expect(parseInChunks(text, file, [1]), file).toEqual(parse835(text, sourceFor(file, text)));
+    }
+  });
+
+  it('a streamed file that fails, fails with the same error as one-shot', () => {
+    fc.assert(
+      fc.property(
+        mutated,
+        fc.array(fc.integer({ min: 1, max: 256 }), { minLength: 1, maxLength: 4 }),
+        (text, sizes) => {
+          const outcome = (fn: () => unknown) => {
+            try {
+              return { rows: fn() };
+            } catch (error) {
+              return { code: (error as X12Error).code };
+            }
+          };
+          const whole = outcome(() => parse835(text, sourceFor('m.835', text)));
+          const streamed = outcome(() => parseInChunks(text, 'm.835', sizes));
+          expect(streamed).toEqual(whole);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
