@@ -433,8 +433,17 @@ export class Era835Reader {
       });
     }
     this.tx = null;
+    const remit = normalize(tx, tx.amount, this.source, this.version, this.interchangeControl);
+    const r = remit.remittance;
+    if (!Number.isSafeInteger(r.plb_total) || !Number.isSafeInteger(r.balance_difference)) {
+      this.fail(
+        'BAD_AMOUNT',
+        'transaction totals exceed the exact range of the lake (DECIMAL(18,2))',
+        'SE01',
+      );
+    }
     this.transactions++;
-    this.emit(normalize(tx, tx.amount, this.source, this.version, this.interchangeControl));
+    this.emit(remit);
   }
 
   private money(el: string[], position: number, required: true): Cents;
@@ -448,6 +457,14 @@ export class Era835Reader {
     const cents = parseCents(text);
     if (cents === null) {
       this.fail('BAD_AMOUNT', `"${clip(text)}" is not a decimal amount`, elementName(this.id, position));
+    }
+    if (cents > MAX_AMOUNT_CENTS || cents < -MAX_AMOUNT_CENTS) {
+      // Keeps every sum of a transaction an exact integer and within the lake's DECIMAL(18,2).
+      this.fail(
+        'BAD_AMOUNT',
+        `"${clip(text)}" exceeds the largest amount accepted (100 billion)`,
+        elementName(this.id, position),
+      );
     }
     return cents;
   }
@@ -487,6 +504,9 @@ export class Era835Reader {
     });
   }
 }
+
+/** Largest single amount accepted: $100 billion. Sums of many stay exact integers of cents. */
+const MAX_AMOUNT_CENTS = 10_000_000_000_000;
 
 function keyToId(key: number): string {
   let id = '';
