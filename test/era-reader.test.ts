@@ -439,6 +439,12 @@ describe('remit_id', () => {
     expect(businessRows([remit])).toEqual(businessRows([only(parseText(original, 'a.835'))]));
   });
 
+  it('is equal when BPR02 is written with a different number of decimals', () => {
+    const reformatted = original.replace('BPR*I*184.5*', 'BPR*I*184.50*');
+    expect(reformatted).not.toBe(original);
+    expect(only(parseText(reformatted)).remittance.remit_id).toBe(id);
+  });
+
   it('differs when the trace number, amount or payment date differs', () => {
     const variants = [
       original.replace('GAMMA-TRACE-0522', 'GAMMA-TRACE-0523'),
