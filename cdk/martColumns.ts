@@ -1,0 +1,128 @@
+/**
+ * Glue column lists of the marts (Parquet under `marts/<name>/` in the lake bucket).
+ *
+ * A provisional contract taken from DESIGN.md and the SQL models present when it was written; the
+ * engineer who owns `sql/marts/` keeps it in step with the models. Types are Athena/Glue types;
+ * money is `decimal(18,2)`, never a float.
+ */
+export interface MartColumn {
+  name: string;
+  type: string;
+}
+
+const money = 'decimal(18,2)';
+
+export const MART_COLUMNS: Readonly<Record<string, readonly MartColumn[]>> = {
+  recoupment_rates: [
+    { name: 'grain', type: 'string' },
+    { name: 'period', type: 'string' },
+    { name: 'payer_id', type: 'string' },
+    { name: 'cause', type: 'string' },
+    { name: 'provider_npi', type: 'string' },
+    { name: 'paid', type: money },
+    { name: 'takeback', type: money },
+    { name: 'net_takeback', type: money },
+    { name: 'recoupment_rate', type: 'double' },
+    { name: 'net_recoupment_rate', type: 'double' },
+    { name: 'claim_count', type: 'bigint' },
+    { name: 'takeback_count', type: 'bigint' },
+  ],
+  payer_scorecard: [
+    { name: 'payer_id', type: 'string' },
+    { name: 'payer_name', type: 'string' },
+    { name: 'window_start', type: 'date' },
+    { name: 'window_end', type: 'date' },
+    { name: 'paid', type: money },
+    { name: 'takeback', type: money },
+    { name: 'net_takeback', type: money },
+    { name: 'recoupment_rate', type: 'double' },
+    { name: 'net_recoupment_rate', type: 'double' },
+    { name: 'rank', type: 'bigint' },
+    { name: 'median_days_to_takeback', type: 'double' },
+    { name: 'linked_share', type: 'double' },
+    { name: 'refunds', type: money },
+    { name: 'interest', type: money },
+    { name: 'outstanding_forwarding_balance', type: money },
+    { name: 'previous_takeback', type: money },
+    { name: 'takeback_trend', type: 'double' },
+  ],
+  takeback_trend: [
+    { name: 'grain', type: 'string' },
+    { name: 'payer_id', type: 'string' },
+    { name: 'period_start', type: 'date' },
+    { name: 'paid', type: money },
+    { name: 'takeback', type: money },
+    { name: 'net_takeback', type: money },
+    { name: 'recoupment_rate', type: 'double' },
+  ],
+  takeback_links: [
+    { name: 'takeback_id', type: 'string' },
+    { name: 'kind', type: 'string' },
+    { name: 'payer_id', type: 'string' },
+    { name: 'provider_npi', type: 'string' },
+    { name: 'claim_id', type: 'string' },
+    { name: 'payer_claim_control', type: 'string' },
+    { name: 'amount', type: money },
+    { name: 'takeback_date', type: 'date' },
+    { name: 'original_remit_id', type: 'string' },
+    { name: 'original_payment_date', type: 'date' },
+    { name: 'correction_remit_id', type: 'string' },
+    { name: 'correction_paid', type: money },
+    { name: 'lag_days', type: 'int' },
+    { name: 'cause', type: 'string' },
+  ],
+  liquidity_forecast: [
+    { name: 'payer_id', type: 'string' },
+    { name: 'week_start', type: 'date' },
+    { name: 'horizon_week', type: 'int' },
+    { name: 'expected_payments', type: money },
+    { name: 'takeback_p10', type: money },
+    { name: 'takeback_p50', type: money },
+    { name: 'takeback_p90', type: money },
+    { name: 'takeback_mean', type: money },
+    { name: 'scheduled_fb', type: money },
+    { name: 'scheduled_wo', type: money },
+    { name: 'scheduled_offsets', type: money },
+    { name: 'net_cash_p50', type: money },
+    { name: 'takeback_share', type: 'double' },
+    { name: 'flag', type: 'boolean' },
+  ],
+  takeback_appeals: [
+    { name: 'takeback_id', type: 'string' },
+    { name: 'payer_id', type: 'string' },
+    { name: 'provider_npi', type: 'string' },
+    { name: 'claim_id', type: 'string' },
+    { name: 'amount', type: money },
+    { name: 'takeback_date', type: 'date' },
+    { name: 'appeal_window_days', type: 'int' },
+    { name: 'appeal_deadline', type: 'date' },
+    { name: 'days_left', type: 'int' },
+    { name: 'status', type: 'string' },
+    { name: 'cause', type: 'string' },
+  ],
+  plb_summary: [
+    { name: 'payer_id', type: 'string' },
+    { name: 'reason_code', type: 'string' },
+    { name: 'category', type: 'string' },
+    { name: 'fiscal_period_date', type: 'date' },
+    { name: 'amount', type: money },
+    { name: 'adjustment_count', type: 'bigint' },
+  ],
+  takeback_alerts: [
+    { name: 'alert_id', type: 'string' },
+    { name: 'grain', type: 'string' },
+    { name: 'payer_id', type: 'string' },
+    { name: 'cause', type: 'string' },
+    { name: 'week_start', type: 'date' },
+    { name: 'takeback', type: money },
+    { name: 'baseline', type: money },
+    { name: 'score', type: 'double' },
+    { name: 'excess', type: money },
+    { name: 'spread', type: money },
+    { name: 'history_weeks', type: 'int' },
+    { name: 'top_claims', type: 'array<string>' },
+    { name: 'top_providers', type: 'array<string>' },
+    { name: 'top_causes', type: 'array<string>' },
+    { name: 'as_of_week', type: 'date' },
+  ],
+};

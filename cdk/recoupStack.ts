@@ -1,0 +1,639 @@
+import { fileURLToPath } from 'node:url';
+import {
+  Aws,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Size,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
+import { CfnWorkGroup } from 'aws-cdk-lib/aws-athena';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-glue';
+import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  type CfnBucket,
+  EventType,
+  type LifecycleRule,
+  ObjectOwnership,
+  StorageClass,
+} from 'aws-cdk-lib/aws-s3';
+import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { glueType, LAKE_SCHEMA, LAKE_TABLES, PARTITION_KEYS } from '../functions/core/lake/schema.ts';
+import { MART_COLUMNS } from './martColumns.ts';
+
+/** Object-key prefixes shared by the stack and the handlers (passed to them as environment). */
+export const PREFIXES = {
+  landing: 'landing/',
+  quarantine: 'quarantine/',
+  marts: 'marts/',
+  athenaResults: 'athena-results/',
+} as const;
+
+/** First month the payment_month partition projection enumerates. */
+export const PROJECTION_START_MONTH = '2015-01';
+
+const PARQUET_STORAGE = {
+  inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+  outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+  serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+} as const;
+
+export interface RecoupStackProps extends StackProps {
+  /** Reserved concurrency of the ingest function (caps parallel writes and DuckDB memory). */
+  ingestConcurrency?: number;
+  /** EventBridge schedule of the models run; default daily at 06:00 UTC. */
+  modelsSchedule?: Schedule;
+}
+
+/**
+ * recoup on AWS: landing bucket → S3 event → SQS (with DLQ) → ingest Lambda → Parquet lake bucket;
+ * a scheduled models Lambda writes the marts and publishes alerts to SNS; Glue tables for Athena.
+ * Environment-agnostic: account and region come from the deploy-time credentials.
+ */
+export class RecoupStack extends Stack {
+  readonly landingBucket: Bucket;
+  readonly lakeBucket: Bucket;
+  readonly ingestQueue: Queue;
+  readonly ingestDlq: Queue;
+  readonly ingestFunction: NodejsFunction;
+  readonly modelsFunction: NodejsFunction;
+  readonly alertTopic: Topic;
+  readonly dataKey: Key;
+  readonly messagingKey: Key;
+  readonly modelsDlq: Queue;
+
+  constructor(scope: Construct, id: string, props: RecoupStackProps = {}) {
+    super(scope, id, props);
+    // Grant S3 log delivery by bucket policy, not the legacy LogDeliveryWrite ACL (ACLs stay disabled).
+    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
+
+    // Two customer-managed keys. Data at rest (buckets, logs, Athena results) and messaging (queues,
+    // topic) are split because the messaging key's policy must name the landing bucket (S3 → SQS),
+    // and a bucket encrypted with a key whose policy names it is a CloudFormation dependency cycle.
+    const key = new Key(this, 'DataKey', {
+      description: 'recoup: landed 835 files, lake, Athena results and logs',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.dataKey = key;
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowCloudWatchLogs',
+        principals: [new ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
+        actions: [
+          'kms:Encrypt',
+          'kms:Decrypt',
+          'kms:ReEncryptFrom',
+          'kms:ReEncryptTo',
+          'kms:GenerateDataKey',
+          'kms:DescribeKey',
+        ],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:*`,
+          },
+        },
+      }),
+    );
+    const messagingKey = new Key(this, 'MessagingKey', {
+      description: 'recoup: ingest queues, dead-letter queues and alert topic',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.messagingKey = messagingKey;
+    // Alarms publish to the encrypted topic and EventBridge sends failed schedules to the encrypted DLQ.
+    messagingKey.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowAlarmsAndSchedules',
+        principals: [
+          new ServicePrincipal('cloudwatch.amazonaws.com'),
+          new ServicePrincipal('events.amazonaws.com'),
+        ],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+    );
+
+    // Server access logs: the log bucket must use SSE-S3 (S3 log delivery cannot use a KMS key).
+    const logBucket = new Bucket(this, 'AccessLogBucket', {
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [
+        {
+          id: 'archive-then-expire-access-logs',
+          transitions: [{ storageClass: StorageClass.GLACIER, transitionAfter: Duration.days(90) }],
+          // HIPAA asks for six years of audit records.
+          expiration: Duration.days(2190),
+          noncurrentVersionExpiration: Duration.days(30),
+        },
+      ],
+    });
+
+    const dataBucket = (bucketId: string, logPrefix: string, lifecycleRules: LifecycleRule[]) =>
+      new Bucket(this, bucketId, {
+        encryption: BucketEncryption.KMS,
+        encryptionKey: key,
+        bucketKeyEnabled: true,
+        blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+        enforceSSL: true,
+        versioned: true,
+        objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        serverAccessLogsBucket: logBucket,
+        serverAccessLogsPrefix: logPrefix,
+        removalPolicy: RemovalPolicy.RETAIN,
+        lifecycleRules,
+      });
+
+    this.landingBucket = dataBucket('LandingBucket', 'landing-bucket/', [
+      { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+      {
+        id: 'age-out-landed-835s',
+        prefix: PREFIXES.landing,
+        // The lake holds the parsed rows; the raw file stays for re-ingest, then goes cold.
+        transitions: [
+          { storageClass: StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(30) },
+          { storageClass: StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(90) },
+        ],
+        noncurrentVersionExpiration: Duration.days(30),
+      },
+      {
+        id: 'expire-old-quarantine-versions',
+        prefix: PREFIXES.quarantine,
+        noncurrentVersionExpiration: Duration.days(30),
+      },
+    ]);
+
+    this.lakeBucket = dataBucket('LakeBucket', 'lake-bucket/', [
+      { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+      // Rewrites of a partition file leave a noncurrent version; keep a month for recovery.
+      { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(30) },
+      { id: 'expire-athena-results', prefix: PREFIXES.athenaResults, expiration: Duration.days(30) },
+    ]);
+
+    // Landing events: S3 → SQS, with a dead-letter queue after five failed receives.
+    this.ingestDlq = new Queue(this, 'IngestDlq', {
+      encryption: QueueEncryption.KMS,
+      encryptionMasterKey: messagingKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    const ingestTimeout = Duration.minutes(5);
+    const ingestConcurrency = props.ingestConcurrency ?? 10;
+    this.ingestQueue = new Queue(this, 'IngestQueue', {
+      encryption: QueueEncryption.KMS,
+      encryptionMasterKey: messagingKey,
+      dataKeyReuse: Duration.hours(1),
+      enforceSSL: true,
+      // Six times the function timeout, as AWS recommends for SQS event sources.
+      visibilityTimeout: Duration.minutes(ingestTimeout.toMinutes() * 6),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.ingestDlq, maxReceiveCount: 5 },
+    });
+    this.landingBucket.addEventNotification(EventType.OBJECT_CREATED, new SqsDestination(this.ingestQueue), {
+      prefix: PREFIXES.landing,
+    });
+
+    // Alerts (spikes from the models, ingest problems, alarms).
+    this.alertTopic = new Topic(this, 'AlertTopic', {
+      displayName: 'recoup alerts',
+      masterKey: messagingKey,
+      enforceSSL: true,
+    });
+
+    const environment = {
+      LAKE_BUCKET: this.lakeBucket.bucketName,
+      LAKE_PREFIX: '',
+      LANDING_BUCKET: this.landingBucket.bucketName,
+      LANDING_PREFIX: PREFIXES.landing,
+      QUARANTINE_PREFIX: PREFIXES.quarantine,
+      MARTS_PREFIX: PREFIXES.marts,
+      ALERT_TOPIC_ARN: this.alertTopic.topicArn,
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+
+    const lakeObjects = (prefix: string) => this.lakeBucket.arnForObjects(`${prefix}*`);
+    const useKey = (sid: string, keyToUse: Key) =>
+      new PolicyStatement({
+        sid,
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [keyToUse.keyArn],
+      });
+    const publishAlerts = new PolicyStatement({
+      sid: 'PublishAlerts',
+      actions: ['sns:Publish'],
+      resources: [this.alertTopic.topicArn],
+    });
+
+    // Ingest: parse an 835 from the landing bucket, write Parquet to the lake.
+    this.ingestFunction = this.nodeFunction('Ingest', {
+      entry: 'functions/handlers/ingestHandler.ts',
+      description: 'recoup: parse landed 835 files into the Parquet lake',
+      memorySize: 1769,
+      ephemeralStorageSize: 2048,
+      timeout: ingestTimeout,
+      reservedConcurrentExecutions: ingestConcurrency,
+      environment,
+      statements: [
+        new PolicyStatement({
+          sid: 'ConsumeIngestQueue',
+          actions: [
+            'sqs:ReceiveMessage',
+            'sqs:DeleteMessage',
+            'sqs:ChangeMessageVisibility',
+            'sqs:GetQueueAttributes',
+          ],
+          resources: [this.ingestQueue.queueArn],
+        }),
+        new PolicyStatement({
+          sid: 'ReadLandedFiles',
+          actions: ['s3:GetObject'],
+          resources: [this.landingBucket.arnForObjects(`${PREFIXES.landing}*`)],
+        }),
+        new PolicyStatement({
+          sid: 'WriteQuarantine',
+          actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+          resources: [this.landingBucket.arnForObjects(`${PREFIXES.quarantine}*`)],
+        }),
+        // Without ListBucket a missing key answers 403 instead of 404.
+        new PolicyStatement({
+          sid: 'ListLake',
+          actions: ['s3:ListBucket'],
+          resources: [this.lakeBucket.bucketArn],
+        }),
+        new PolicyStatement({
+          sid: 'WriteLakeTables',
+          actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+          resources: LAKE_TABLES.map((table) => lakeObjects(`${table}/`)),
+        }),
+        useKey('UseDataKey', key),
+        useKey('UseMessagingKey', messagingKey),
+        publishAlerts,
+      ],
+    });
+    // The role is immutable, so this adds only the event source mapping; its grants are in the policy above.
+    this.ingestFunction.addEventSource(
+      new SqsEventSource(this.ingestQueue, {
+        batchSize: 5,
+        reportBatchItemFailures: true,
+        // Pollers stop at the reserved concurrency instead of being throttled, which would count
+        // receives toward the DLQ's maxReceiveCount without the file ever being tried.
+        maxConcurrency: ingestConcurrency,
+      }),
+    );
+
+    // Models: run the DuckDB SQL models over the lake, write marts, publish alerts.
+    const modelsDlq = new Queue(this, 'ModelsDlq', {
+      encryption: QueueEncryption.KMS,
+      encryptionMasterKey: messagingKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.modelsDlq = modelsDlq;
+    this.modelsFunction = this.nodeFunction('Models', {
+      entry: 'functions/handlers/modelsHandler.ts',
+      description: 'recoup: build the marts with DuckDB and publish takeback alerts',
+      memorySize: 3008,
+      ephemeralStorageSize: 4096,
+      timeout: Duration.minutes(15),
+      // One build at a time: concurrent runs would race on the same mart files.
+      reservedConcurrentExecutions: 1,
+      deadLetterQueue: modelsDlq,
+      retryAttempts: 0,
+      environment,
+      statements: [
+        new PolicyStatement({
+          sid: 'ListLake',
+          actions: ['s3:ListBucket'],
+          resources: [this.lakeBucket.bucketArn],
+        }),
+        new PolicyStatement({
+          sid: 'ReadLake',
+          actions: ['s3:GetObject'],
+          resources: [...LAKE_TABLES.map((table) => `${table}/`), PREFIXES.marts].map(lakeObjects),
+        }),
+        new PolicyStatement({
+          sid: 'WriteMarts',
+          actions: ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+          resources: [lakeObjects(PREFIXES.marts)],
+        }),
+        new PolicyStatement({
+          sid: 'SendToDlq',
+          actions: ['sqs:SendMessage'],
+          resources: [modelsDlq.queueArn],
+        }),
+        useKey('UseDataKey', key),
+        useKey('UseMessagingKey', messagingKey),
+        publishAlerts,
+      ],
+    });
+
+    new Rule(this, 'ModelsSchedule', {
+      description: 'recoup: nightly models build',
+      schedule: props.modelsSchedule ?? Schedule.cron({ minute: '0', hour: '6' }),
+      targets: [new LambdaFunction(this.modelsFunction, { deadLetterQueue: modelsDlq, retryAttempts: 2 })],
+    });
+
+    // Alarms page on-call through the alert topic.
+    const alarmAction = new SnsAction(this.alertTopic);
+    const alarms = [
+      new Alarm(this, 'IngestDlqDepthAlarm', {
+        alarmDescription: 'Landed 835 files failed ingest five times and sit in the dead-letter queue.',
+        metric: this.ingestDlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+      new Alarm(this, 'ModelsDlqDepthAlarm', {
+        alarmDescription: 'A scheduled models run failed and its event sits in the dead-letter queue.',
+        metric: modelsDlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+      new Alarm(this, 'IngestErrorsAlarm', {
+        alarmDescription: 'The ingest function threw (whole batch failed, not a single bad file).',
+        metric: this.ingestFunction.metricErrors({ period: Duration.minutes(5) }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+      new Alarm(this, 'ModelsErrorsAlarm', {
+        alarmDescription: 'The models build failed.',
+        metric: this.modelsFunction.metricErrors({ period: Duration.minutes(5) }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    ];
+    for (const alarm of alarms) alarm.addAlarmAction(alarmAction);
+
+    this.glueCatalog();
+
+    new CfnOutput(this, 'LandingBucketName', { value: this.landingBucket.bucketName });
+    new CfnOutput(this, 'LakeBucketName', { value: this.lakeBucket.bucketName });
+    new CfnOutput(this, 'IngestQueueUrl', { value: this.ingestQueue.queueUrl });
+    new CfnOutput(this, 'IngestDlqUrl', { value: this.ingestDlq.queueUrl });
+    new CfnOutput(this, 'ModelsFunctionName', { value: this.modelsFunction.functionName });
+    new CfnOutput(this, 'AlertTopicArn', { value: this.alertTopic.topicArn });
+
+    this.acknowledgeFindings(logBucket);
+  }
+
+  /** A Node.js function with its own role, KMS-encrypted log group and DuckDB as a real node module. */
+  private nodeFunction(
+    id: string,
+    options: {
+      entry: string;
+      description: string;
+      memorySize: number;
+      ephemeralStorageSize: number;
+      timeout: Duration;
+      reservedConcurrentExecutions: number;
+      environment: Record<string, string>;
+      deadLetterQueue?: Queue;
+      retryAttempts?: number;
+      statements: PolicyStatement[];
+    },
+  ): NodejsFunction {
+    const logGroup = new LogGroup(this, `${id}LogGroup`, {
+      retention: RetentionDays.ONE_YEAR,
+      encryptionKey: this.dataKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // An explicit role with a customer-managed policy holding exactly what the function uses: no
+    // AWSLambdaBasicExecutionRole (logs on *), no inline policy. The function gets the role immutable
+    // so CDK's automatic grants cannot widen it; every permission is in `statements`.
+    const policy = new ManagedPolicy(this, `${id}Policy`, {
+      description: `recoup ${id} function: least privilege`,
+      statements: [
+        new PolicyStatement({
+          sid: 'WriteOwnLogs',
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          resources: [logGroup.logGroupArn],
+        }),
+        ...options.statements,
+      ],
+    });
+    const role = new Role(this, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `recoup ${id} function`,
+      managedPolicies: [policy],
+    });
+    const projectRoot = fileURLToPath(new URL('..', import.meta.url));
+    return new NodejsFunction(this, `${id}Function`, {
+      entry: `${projectRoot}${options.entry}`,
+      handler: 'handler',
+      projectRoot,
+      depsLockFilePath: `${projectRoot}package-lock.json`,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.X86_64,
+      description: options.description,
+      memorySize: options.memorySize,
+      ephemeralStorageSize: Size.mebibytes(options.ephemeralStorageSize),
+      timeout: options.timeout,
+      reservedConcurrentExecutions: options.reservedConcurrentExecutions,
+      environment: options.environment,
+      deadLetterQueue: options.deadLetterQueue,
+      retryAttempts: options.retryAttempts,
+      role: role.withoutPolicyUpdates(),
+      logGroup,
+      bundling: {
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        sourceMap: true,
+        minify: true,
+        // ESM output: bundled CommonJS dependencies still call require().
+        banner:
+          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        // Bundle the pinned SDK rather than trusting the runtime's copy.
+        externalModules: [],
+        // DuckDB ships a native addon: install it as a real package beside the bundle (x86_64 Linux build).
+        nodeModules: ['@duckdb/node-api', '@duckdb/node-bindings'],
+        environment: { npm_config_os: 'linux', npm_config_cpu: 'x64', npm_config_libc: 'glibc' },
+      },
+    });
+  }
+
+  /** Glue database and tables so Athena reads the lake and marts with partition projection (no crawler). */
+  private glueCatalog(): void {
+    const databaseName = 'recoup';
+    const database = new CfnDatabase(this, 'GlueDatabase', {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseInput: { name: databaseName, description: 'recoup: 835 remittance lake and takeback marts' },
+    });
+    const lake = this.lakeBucket.bucketName;
+
+    for (const table of LAKE_TABLES) {
+      const columns = LAKE_SCHEMA[table] as readonly {
+        name: string;
+        type: Parameters<typeof glueType>[0];
+        partition?: true;
+      }[];
+      const glueTable = new CfnTable(this, `GlueTable${pascal(table)}`, {
+        catalogId: Aws.ACCOUNT_ID,
+        databaseName,
+        tableInput: {
+          name: table,
+          description: `recoup lake table ${table} (Parquet, Hive-partitioned by payer_id and payment_month)`,
+          tableType: 'EXTERNAL_TABLE',
+          partitionKeys: PARTITION_KEYS.map((name) => ({ name, type: 'string' })),
+          parameters: {
+            classification: 'parquet',
+            EXTERNAL: 'TRUE',
+            'projection.enabled': 'true',
+            'projection.payer_id.type': 'injected',
+            'projection.payment_month.type': 'date',
+            'projection.payment_month.format': 'yyyy-MM',
+            'projection.payment_month.range': `${PROJECTION_START_MONTH},NOW`,
+            'projection.payment_month.interval': '1',
+            'projection.payment_month.interval.unit': 'MONTHS',
+            'storage.location.template': `s3://${lake}/${table}/payer_id=\${payer_id}/payment_month=\${payment_month}/`,
+          },
+          storageDescriptor: {
+            location: `s3://${lake}/${table}/`,
+            columns: columns
+              .filter((column) => !column.partition)
+              .map((column) => ({ name: column.name, type: glueType(column.type) })),
+            ...PARQUET_STORAGE,
+          },
+        },
+      });
+      glueTable.addResourceDependency(database);
+    }
+
+    for (const [mart, columns] of Object.entries(MART_COLUMNS)) {
+      const glueTable = new CfnTable(this, `GlueMart${pascal(mart)}`, {
+        catalogId: Aws.ACCOUNT_ID,
+        databaseName,
+        tableInput: {
+          name: mart,
+          description: `recoup mart ${mart} (Parquet, rebuilt by the models function)`,
+          tableType: 'EXTERNAL_TABLE',
+          parameters: { classification: 'parquet', EXTERNAL: 'TRUE' },
+          storageDescriptor: {
+            location: `s3://${lake}/${PREFIXES.marts}${mart}/`,
+            columns: columns.map((column) => ({ name: column.name, type: column.type })),
+            ...PARQUET_STORAGE,
+          },
+        },
+      });
+      glueTable.addResourceDependency(database);
+    }
+
+    new CfnWorkGroup(this, 'AthenaWorkGroup', {
+      name: 'recoup',
+      description: 'recoup: finance queries over the lake and marts',
+      state: 'ENABLED',
+      workGroupConfiguration: {
+        enforceWorkGroupConfiguration: true,
+        publishCloudWatchMetricsEnabled: true,
+        // Guard rail: a query scanning more than 100 GB is cancelled (about $0.49 at $5/TB).
+        bytesScannedCutoffPerQuery: 100 * 1024 ** 3,
+        resultConfiguration: {
+          outputLocation: `s3://${lake}/${PREFIXES.athenaResults}`,
+          encryptionConfiguration: {
+            encryptionOption: 'SSE_KMS',
+            kmsKey: this.dataKey.keyArn,
+          },
+        },
+      },
+    });
+  }
+
+  /** Rule findings this design accepts, each acknowledged on the narrowest construct with its reason. */
+  private acknowledgeFindings(logBucket: Bucket): void {
+    const ack = (scope: Construct, id: string, reason: string) =>
+      Validations.of(scope).acknowledge({ id, reason });
+    const objectsFinding = (bucket: Bucket, prefix: string) =>
+      `AwsSolutions-IAM5[Resource::<${this.resolve((bucket.node.defaultChild as CfnBucket).logicalId)}.Arn>/${prefix}*]`;
+
+    const ingestPolicy = this.node.findChild('IngestPolicy');
+    const modelsPolicy = this.node.findChild('ModelsPolicy');
+    const objectReason =
+      'Object keys are per-remittance Hive paths unknown at deploy time; the wildcard is confined to one table or prefix of one bucket.';
+    for (const prefix of [PREFIXES.landing, PREFIXES.quarantine]) {
+      ack(ingestPolicy, objectsFinding(this.landingBucket, prefix), objectReason);
+    }
+    for (const table of LAKE_TABLES) {
+      ack(ingestPolicy, objectsFinding(this.lakeBucket, `${table}/`), objectReason);
+      ack(modelsPolicy, objectsFinding(this.lakeBucket, `${table}/`), objectReason);
+    }
+    ack(modelsPolicy, objectsFinding(this.lakeBucket, PREFIXES.marts), objectReason);
+
+    for (const bucket of [logBucket, this.landingBucket, this.lakeBucket]) {
+      ack(
+        bucket,
+        'HIPAA.Security-S3BucketReplicationEnabled',
+        'Single-region deployment: versioning, RETAIN and the landed source files (the lake is rebuilt from them) cover recovery; cross-region replication is an organisation DR choice configured outside this stack.',
+      );
+    }
+    ack(
+      logBucket,
+      'HIPAA.Security-S3DefaultEncryptionKMS',
+      'S3 server access log delivery supports only SSE-S3 on the target bucket; the logs hold no PHI.',
+    );
+
+    for (const fn of [this.ingestFunction, this.modelsFunction]) {
+      ack(
+        fn,
+        'HIPAA.Security-LambdaInsideVPC',
+        'The functions reach only S3, SQS and SNS over TLS with IAM auth and hold no network listeners; a VPC would add NAT or endpoint cost without reducing exposure.',
+      );
+    }
+    ack(
+      this.ingestFunction,
+      'HIPAA.Security-LambdaDLQ',
+      'Invoked synchronously by the SQS event source: failed messages go to the ingest queue redrive DLQ (maxReceiveCount 5); a function DLQ applies only to async invokes.',
+    );
+
+    // The CDK-provided singleton that configures bucket notifications (S3 → SQS).
+    const notificationsHandler = this.node.tryFindChild(
+      'BucketNotificationsHandler050a0587b7544547bf325f094a3db834',
+    );
+    if (notificationsHandler) {
+      ack(
+        notificationsHandler,
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        'CDK-managed custom resource that sets the landing bucket notification at deploy time; its role is defined by aws-cdk-lib.',
+      );
+    }
+    ack(
+      this.landingBucket.node.findChild('Notifications'),
+      'HIPAA.Security-IAMNoInlinePolicy',
+      'Inline policy of the CDK-managed bucket-notifications custom resource (s3:PutBucketNotification only), defined by aws-cdk-lib.',
+    );
+  }
+}
+
+function pascal(name: string): string {
+  return name.replace(/(^|_)([a-z])/g, (_match, _sep, letter: string) => letter.toUpperCase());
+}
