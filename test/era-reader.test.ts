@@ -565,6 +565,23 @@ describe('reader errors name the file, segment and element', () => {
     expect(error.location).toMatchObject({ segmentIndex: 3, segmentId: 'ST' });
   });
 
+  it('never quotes segment text in an error: a missing IEA before an interchange with other delimiters', () => {
+    // Without the IEA, the next interchange (`|` elements) is read with `*`, so a whole run of
+    // segments, patient name and member id included, becomes one unsplittable "segment".
+    const text = readFixture('format', 'multi-isa-different-delimiters.835').replace(
+      'IEA*1*000000811~\n',
+      '',
+    );
+    expect(text).toContain('NM1|QC|1|ROE|R||||MI|TESTMBR02');
+    const error = x12ErrorOf(() => parseText(text, 'no-iea.835'));
+    const json = JSON.stringify(error.toJSON());
+    for (const secret of ['ROE', 'TESTMBR02']) {
+      expect(json).not.toContain(secret);
+      expect(error.message).not.toContain(secret);
+    }
+    expect(error.location.segmentId ?? '').toMatch(/^[A-Z0-9]{0,3}$/);
+  });
+
   it('tolerates a wrong SE01 count with a warning', () => {
     const remit = only(parseText(canonical.replace('SE*16*', 'SE*99*')));
     expect(remit.remittance.warnings).toBe('SE01 count 99 != 16 segments');
