@@ -1,0 +1,57 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { runQuery } from '../adapters/duckdb/runQuery.ts';
+import { parseCents } from '../core/money.ts';
+import type { Alert, AlertGrain } from '../ports/alertSink.ts';
+
+/** Weeks, counted back from the latest week of the lake, whose alerts are current. */
+export const CURRENT_ALERT_WEEKS = 4;
+
+export interface ReadAlertsOptions {
+  /** Every alert in the mart, not only the current ones. */
+  all?: boolean;
+  currentWeeks?: number;
+}
+
+/**
+ * Reads the `takeback_alerts` mart (a view or table in `db`), newest first. By default only the
+ * current alerts: weeks within `currentWeeks` of the latest week the mart was built on.
+ */
+export async function readAlerts(db: DuckDBConnection, options: ReadAlertsOptions = {}): Promise<Alert[]> {
+  const currentWeeks = options.currentWeeks ?? CURRENT_ALERT_WEEKS;
+  const { rows } = await runQuery(
+    db,
+    `SELECT alert_id, grain, payer_id, cause, CAST(week_start AS VARCHAR) AS week_start,
+            CAST(takeback AS VARCHAR) AS takeback, CAST(baseline AS VARCHAR) AS baseline,
+            CAST(score AS DOUBLE) AS score, CAST(excess AS VARCHAR) AS excess,
+            top_claims, top_providers, top_causes,
+            date_diff('day', week_start, as_of_week) // 7 AS weeks_ago
+     FROM takeback_alerts
+     ORDER BY week_start DESC, excess DESC, alert_id`,
+  );
+  return rows
+    .filter((r) => options.all === true || Number(r.weeks_ago) < currentWeeks)
+    .map((r) => ({
+      alert_id: String(r.alert_id),
+      grain: String(r.grain) as AlertGrain,
+      payer_id: String(r.payer_id),
+      cause: r.cause === null ? null : String(r.cause),
+      week_start: String(r.week_start),
+      takeback: cents(r.takeback),
+      baseline: cents(r.baseline),
+      score: Number(r.score),
+      excess: cents(r.excess),
+      top_claims: strings(r.top_claims),
+      top_providers: strings(r.top_providers),
+      top_causes: strings(r.top_causes),
+    }));
+}
+
+function cents(value: unknown): number {
+  const parsed = parseCents(String(value));
+  if (parsed === null) throw new Error(`takeback_alerts: not an amount: ${String(value)}`);
+  return parsed;
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.map(String) : [];
+}

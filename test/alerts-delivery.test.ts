@@ -1,0 +1,363 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { openDuckDb, sqlString } from '../functions/adapters/duckdb/openDuckDb.ts';
+import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
+import { alertPayload, alertSubject } from '../functions/alerts/alertMessage.ts';
+import { deliverNewAlerts } from '../functions/alerts/deliverNewAlerts.ts';
+import { JsonFileSink } from '../functions/alerts/jsonFileSink.ts';
+import { parseSink } from '../functions/alerts/parseSink.ts';
+import { readAlerts } from '../functions/alerts/readAlerts.ts';
+import { SENT_ALERTS_KEY } from '../functions/alerts/sentAlertKeys.ts';
+import { SnsSink, snsPublishBatches } from '../functions/alerts/snsSink.ts';
+import { StdoutSink } from '../functions/alerts/stdoutSink.ts';
+import { WebhookError, WebhookSink } from '../functions/alerts/webhookSink.ts';
+import { alertsCommand } from '../functions/cli/commands/alerts.ts';
+import type { Alert, AlertSink } from '../functions/ports/alertSink.ts';
+
+function alert(overrides: Partial<Alert> = {}): Alert {
+  return {
+    alert_id: 'P1|payer|*|2026-02-16',
+    grain: 'payer',
+    payer_id: 'P1',
+    cause: null,
+    week_start: '2026-02-16',
+    takeback: 8_123_456,
+    baseline: 2_000_000,
+    score: 12.345,
+    excess: 6_123_456,
+    top_claims: ['C1 (ICN 991)', 'C2', 'C3'],
+    top_providers: ['1999999990', '1000000001'],
+    top_causes: ['audit', 'coding'],
+    ...overrides,
+  };
+}
+
+/** The takeback_alerts mart's columns, as the model writes them. */
+const MART_ROWS = `
+  SELECT * FROM (VALUES
+    ('P1|payer|*|2026-02-16', 'payer', 'P1', NULL, DATE '2026-02-16', 81234.56, 20000.00, 12.3, 61234.56,
+     ['C1 (ICN 991)', 'C2'], ['1999999990'], ['audit'], DATE '2026-02-23'),
+    ('P1|payer_cause|audit|2026-02-23', 'payer_cause', 'P1', 'audit', DATE '2026-02-23', 60000.00, 5000.00, 9.9,
+     55000.00, ['C7'], ['1999999991'], ['audit'], DATE '2026-02-23'),
+    ('P2|payer|*|2025-10-06', 'payer', 'P2', NULL, DATE '2025-10-06', 30000.00, 10000.00, 5.0, 20000.00,
+     [], [], [], DATE '2026-02-23')
+  ) AS t(alert_id, grain, payer_id, cause, week_start, takeback, baseline, score, excess, top_claims,
+         top_providers, top_causes, as_of_week)`;
+
+async function martTable(db: DuckDBConnection): Promise<void> {
+  await db.run(`CREATE TABLE takeback_alerts AS
+    SELECT alert_id, grain, payer_id, CAST(cause AS VARCHAR) AS cause, week_start,
+      CAST(takeback AS DECIMAL(18,2)) AS takeback, CAST(baseline AS DECIMAL(18,2)) AS baseline,
+      CAST(score AS DOUBLE) AS score, CAST(excess AS DECIMAL(18,2)) AS excess,
+      CAST(top_claims AS VARCHAR[]) AS top_claims, CAST(top_providers AS VARCHAR[]) AS top_providers,
+      CAST(top_causes AS VARCHAR[]) AS top_causes, as_of_week
+    FROM (${MART_ROWS})`);
+}
+
+class RecordingSink implements AlertSink {
+  readonly name = 'recording';
+  readonly batches: Alert[][] = [];
+  fail = false;
+
+  async send(alerts: Alert[]): Promise<void> {
+    if (this.fail) throw new Error('sink down');
+    this.batches.push(alerts);
+  }
+}
+
+let dir: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'recoup-alerts-'));
+});
+
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+  vi.restoreAllMocks();
+});
+
+describe('webhook sink', () => {
+  let server: Server;
+  let url: string;
+  let requests: { body: string; contentType: string | undefined }[];
+  let respond: (n: number, res: ServerResponse) => void;
+
+  beforeEach(async () => {
+    requests = [];
+    server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      req.on('end', () => {
+        requests.push({ body, contentType: req.headers['content-type'] });
+        respond(requests.length, res);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/secret-token`;
+  });
+
+  afterEach(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('POSTs the alerts as JSON, retrying a 503', async () => {
+    // Prepare
+    respond = (n, res) => {
+      res.writeHead(n === 1 ? 503 : 200).end();
+    };
+    const sink = new WebhookSink(url, { backoffMs: 10 });
+
+    // Act
+    await sink.send([alert()]);
+
+    // Assess
+    expect(requests).toHaveLength(2);
+    expect(requests[0]!.contentType).toBe('application/json');
+    expect(requests[1]!.body).toBe(requests[0]!.body);
+    expect(JSON.parse(requests[0]!.body)).toEqual(alertPayload([alert()]));
+    expect(JSON.parse(requests[0]!.body).alerts[0].takeback).toBe('81234.56');
+    expect(sink.name).not.toContain('secret-token');
+  });
+
+  it('fails at once on a 400: the same body cannot succeed later', async () => {
+    respond = (_n, res) => {
+      res.writeHead(400).end('bad');
+    };
+    const sink = new WebhookSink(url, { backoffMs: 10 });
+
+    await expect(sink.send([alert()])).rejects.toMatchObject({ name: 'WebhookError', status: 400 });
+    expect(requests).toHaveLength(1);
+  });
+
+  it('times out a server that never answers, retries, then gives up', async () => {
+    respond = () => {};
+    const sink = new WebhookSink(url, { timeoutMs: 150, retries: 1, backoffMs: 10 });
+
+    const error = await sink.send([alert()]).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(WebhookError);
+    expect((error as Error).message).toMatch(/timed out after 150 ms.*gave up after 2 attempts/);
+    expect(requests).toHaveLength(2);
+  });
+
+  it('sends nothing for no alerts', async () => {
+    respond = (_n, res) => {
+      res.writeHead(200).end();
+    };
+    await new WebhookSink(url).send([]);
+    expect(requests).toHaveLength(0);
+  });
+});
+
+describe('stdout and JSON file sinks', () => {
+  it('writes one readable line per alert', async () => {
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (c: Buffer) => {
+      text += c.toString();
+    });
+
+    await new StdoutSink(out).send([alert(), alert({ grain: 'payer_cause', cause: 'audit' })]);
+
+    const lines = text.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toBe(
+      'Takeback spike: payer P1, week of 2026-02-16: $81,234.56 taken back vs a baseline of $20,000.00 ' +
+        '(+$61,234.56, score 12.3); top claims C1 (ICN 991), C2, C3; top providers 1999999990, 1000000001; ' +
+        'top causes audit, coding',
+    );
+    expect(lines[1]).toContain('payer P1 cause audit');
+  });
+
+  it('appends to a JSON array file', async () => {
+    const file = join(dir, 'out', 'alerts.json');
+    const sink = new JsonFileSink(file);
+
+    await sink.send([alert()]);
+    await sink.send([alert({ alert_id: 'P2|payer|*|2026-02-16', payer_id: 'P2' })]);
+
+    const saved = JSON.parse(readFileSync(file, 'utf8'));
+    expect(saved.map((a: { alert_id: string }) => a.alert_id)).toEqual([
+      'P1|payer|*|2026-02-16',
+      'P2|payer|*|2026-02-16',
+    ]);
+    expect(saved[0].excess).toBe('61234.56');
+  });
+
+  it('parses sink specs and refuses bad ones', async () => {
+    expect((await parseSink('stdout')).name).toBe('stdout');
+    expect((await parseSink('json:/tmp/a.json')).name).toBe('json:/tmp/a.json');
+    expect((await parseSink('webhook:https://example.com/x/y')).name).toBe('webhook:https://example.com');
+    await expect(parseSink('webhook:ftp://example.com')).rejects.toThrow(/http or https/);
+    await expect(parseSink('json:')).rejects.toThrow(/missing target/);
+    await expect(parseSink('pager')).rejects.toThrow(/unknown sink/);
+  });
+});
+
+describe('SNS sink', () => {
+  const topic = 'arn:aws:sns:us-east-1:123456789012:recoup-alerts';
+
+  it('shapes one message per alert, 10 per PublishBatch, with filterable attributes', () => {
+    const alerts = Array.from({ length: 12 }, (_, i) =>
+      alert({ alert_id: `P${i}|payer|*|2026-02-16`, payer_id: `P${i}` }),
+    );
+
+    const batches = snsPublishBatches(topic, alerts);
+
+    expect(batches.map((b) => b.PublishBatchRequestEntries?.length)).toEqual([10, 2]);
+    const entry = batches[1]!.PublishBatchRequestEntries![1]!;
+    expect(batches[1]!.TopicArn).toBe(topic);
+    expect(entry.Id).toBe('alert-11');
+    expect(entry.MessageStructure).toBe('json');
+    expect(entry.MessageAttributes?.payer_id).toEqual({ DataType: 'String', StringValue: 'P11' });
+    expect(entry.MessageAttributes?.cause).toEqual({ DataType: 'String', StringValue: '*' });
+    const message = JSON.parse(entry.Message!);
+    expect(JSON.parse(message.default).alert.alert_id).toBe('P11|payer|*|2026-02-16');
+    expect(message.email).toMatch(/^Takeback spike: payer P11/);
+    expect(entry.Subject).toBe('recoup takeback spike: P11 week 2026-02-16 +$61,234.56');
+  });
+
+  it('keeps subjects within SNS limits', () => {
+    const subject = alertSubject(alert({ payer_id: `Ünïcode-${'x'.repeat(200)}` }));
+    expect(subject.length).toBeLessThanOrEqual(100);
+    expect(subject).toMatch(/^[\x20-\x7e]+$/);
+  });
+
+  it('throws when SNS reports failed entries', async () => {
+    const client = { send: vi.fn(async () => ({ Failed: [{ Id: 'alert-0', Message: 'throttled' }] })) };
+    const sink = new SnsSink(topic, client);
+
+    await expect(sink.send([alert()])).rejects.toThrow(/1 message\(s\) not published: alert-0 throttled/);
+  });
+});
+
+describe('deliverNewAlerts', () => {
+  let db: DuckDBConnection;
+
+  beforeEach(async () => {
+    db = await openDuckDb();
+    await martTable(db);
+  });
+
+  afterEach(() => {
+    db.closeSync();
+  });
+
+  it('reads the current alerts from the mart, in cents', async () => {
+    const current = await readAlerts(db);
+    const all = await readAlerts(db, { all: true });
+
+    expect(current.map((a) => a.alert_id)).toEqual([
+      'P1|payer_cause|audit|2026-02-23',
+      'P1|payer|*|2026-02-16',
+    ]);
+    expect(all).toHaveLength(3);
+    expect(current[1]).toMatchObject({
+      takeback: 8_123_456,
+      baseline: 2_000_000,
+      excess: 6_123_456,
+      cause: null,
+    });
+    expect(current[1]!.top_claims).toEqual(['C1 (ICN 991)', 'C2']);
+  });
+
+  it('sends each current alert once and records it in the store', async () => {
+    // Prepare
+    const store = new LocalFolderStore(dir);
+    const sink = new RecordingSink();
+
+    // Act
+    const first = await deliverNewAlerts({ db, store, sinks: [sink], now: new Date('2026-02-24T06:00:00Z') });
+    const second = await deliverNewAlerts({ db, store, sinks: [sink] });
+
+    // Assess
+    expect(first).toEqual({ sent: 2, skipped: 0 });
+    expect(second).toEqual({ sent: 0, skipped: 2 });
+    expect(sink.batches).toHaveLength(1);
+    const state = JSON.parse(readFileSync(join(dir, SENT_ALERTS_KEY), 'utf8'));
+    expect(state).toEqual({
+      version: 1,
+      sent: {
+        'P1|payer_cause|audit|2026-02-23': '2026-02-24T06:00:00.000Z',
+        'P1|payer|*|2026-02-16': '2026-02-24T06:00:00.000Z',
+      },
+    });
+  });
+
+  it('records nothing when a sink fails, so the next run retries', async () => {
+    const store = new LocalFolderStore(dir);
+    const sink = new RecordingSink();
+    sink.fail = true;
+
+    await expect(deliverNewAlerts({ db, store, sinks: [sink] })).rejects.toThrow('sink down');
+    sink.fail = false;
+    const retry = await deliverNewAlerts({ db, store, sinks: [sink] });
+
+    expect(retry).toEqual({ sent: 2, skipped: 0 });
+  });
+});
+
+describe('recoup alerts', () => {
+  async function lakeWithMart(): Promise<string> {
+    const lake = join(dir, 'lake');
+    mkdirSync(join(lake, 'marts', 'takeback_alerts'), { recursive: true });
+    const db = await openDuckDb();
+    try {
+      await martTable(db);
+      await db.run(
+        `COPY takeback_alerts TO ${sqlString(join(lake, 'marts', 'takeback_alerts', 'data.parquet'))} (FORMAT parquet)`,
+      );
+    } finally {
+      db.closeSync();
+    }
+    return lake;
+  }
+
+  function capture(stream: NodeJS.WriteStream): () => string {
+    let text = '';
+    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      text += chunk.toString();
+      return true;
+    });
+    return () => text;
+  }
+
+  it('lists current alerts as JSON and delivers them once to a JSON file', async () => {
+    // Prepare
+    const lake = await lakeWithMart();
+    const file = join(dir, 'sent.json');
+    const stdout = capture(process.stdout);
+    const stderr = capture(process.stderr);
+
+    // Act
+    const first = await alertsCommand(['--lake', lake, '--json', '--sink', `json:${file}`]);
+    const firstOut = stdout();
+    const second = await alertsCommand(['--lake', lake, '--all', '--sink', `json:${file}`]);
+
+    // Assess
+    expect([first, second]).toEqual([0, 0]);
+    const listed = JSON.parse(firstOut);
+    expect(listed.map((a: { alert_id: string }) => a.alert_id)).toEqual([
+      'P1|payer_cause|audit|2026-02-23',
+      'P1|payer|*|2026-02-16',
+    ]);
+    expect(stdout()).toContain('(3 rows)');
+    expect(stderr()).toContain('delivered 2 new alert(s)');
+    expect(stderr()).toContain('delivered 0 new alert(s)');
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toHaveLength(2);
+  });
+
+  it('explains a lake without the mart', async () => {
+    mkdirSync(join(dir, 'empty'));
+    await expect(alertsCommand(['--lake', join(dir, 'empty')])).rejects.toThrow(/run `recoup build/);
+  });
+});
