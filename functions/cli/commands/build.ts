@@ -1,0 +1,114 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { openDuckDb } from '../../adapters/duckdb/openDuckDb.ts';
+import { buildModels, type ModelResult } from '../../models/buildModels.ts';
+import { ModelError } from '../../models/loadModels.ts';
+import { loadModelsConfig, type ModelsConfig } from '../../models/modelsConfig.ts';
+import { runSqlTests, type SqlTestResult } from '../../models/runSqlTests.ts';
+import { parseCommandArgs, required } from '../args.ts';
+import { CliError } from '../cliError.ts';
+
+const USAGE = `Usage: recoup build --lake DIR [--as-of YYYY-MM-DD] [--config FILE] [--test] [--json]
+
+Runs the SQL models (sql/staging → sql/intermediate → sql/marts, in dependency order) over the
+lake and writes each mart to DIR/marts/<name>/data.parquet, where \`recoup query\` sees it as a
+view by its name (recoupment_rates, payer_scorecard, takeback_trend, takeback_links, plb_summary,
+takeback_appeals, liquidity_forecast, takeback_alerts).
+
+Options:
+  --lake DIR          the lake folder (written by \`recoup ingest\`)
+  --as-of DATE        build as of this date: later payments are left out, and the scorecard
+                      window and appeal days count to it (default: the latest payment date)
+  --config FILE       recoup.config.json with per-payer appeal windows
+                      (default: DIR/recoup.config.json if present, else 60 days for every payer)
+  --test              also run the singular tests in sql/tests (offending rows fail the build)
+  --json              print a JSON summary (models, rows, milliseconds) instead of text
+  -h, --help          show this help
+
+Example:
+  recoup build --lake lake --as-of 2025-06-30 --config recoup.config.json
+`;
+
+/** `recoup build`: runs the models and writes the marts. */
+export async function buildCommand(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs(
+    argv,
+    {
+      lake: { type: 'string' },
+      'as-of': { type: 'string' },
+      config: { type: 'string' },
+      test: { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+    USAGE,
+  );
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const lake = resolve(required(values.lake as string | undefined, 'lake', USAGE));
+  if (!existsSync(lake)) throw new CliError(`lake folder not found: ${lake}`);
+  const asOf = values['as-of'] as string | undefined;
+  if (asOf !== undefined && !isIsoDate(asOf))
+    throw new CliError(`--as-of must be a date YYYY-MM-DD, got "${asOf}"`);
+  const configFile = values.config as string | undefined;
+  if (configFile !== undefined && !existsSync(configFile))
+    throw new CliError(`config file not found: ${configFile}`);
+  let config: ModelsConfig;
+  try {
+    config = loadModelsConfig({ file: configFile, lakeDir: lake });
+  } catch (error) {
+    throw new CliError(error instanceof Error ? error.message : String(error));
+  }
+  const json = values.json === true;
+
+  const started = performance.now();
+  const db = await openDuckDb();
+  let models: ModelResult[];
+  let tests: SqlTestResult[] = [];
+  try {
+    if (!json) process.stdout.write(`Building models over ${lake}\n`);
+    models = await buildModels({
+      db,
+      lakeDir: lake,
+      asOf,
+      config,
+      onModel: json ? undefined : (m) => process.stdout.write(`${formatModel(m)}\n`),
+    }).catch((error: unknown) => {
+      if (error instanceof ModelError) throw new CliError(error.message, 1);
+      throw error;
+    });
+    if (values.test === true) tests = await runSqlTests(db);
+  } finally {
+    db.closeSync();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const failed = tests.filter((t) => !t.passed);
+  if (json) {
+    process.stdout.write(
+      `${JSON.stringify({ lake, as_of: asOf ?? null, seconds, models, tests }, null, 2)}\n`,
+    );
+  } else {
+    for (const t of tests) {
+      const note =
+        t.error ?? (t.passed ? '' : `${t.failures} offending row(s): ${JSON.stringify(t.rows[0])}`);
+      process.stdout.write(`  test ${t.passed ? 'pass' : 'FAIL'}  ${t.name}  ${note}\n`);
+    }
+    const marts = models.filter((m) => m.layer === 'marts').length;
+    process.stdout.write(`Built ${models.length} models (${marts} marts) in ${seconds.toFixed(1)} s\n`);
+  }
+  return failed.length > 0 ? 1 : 0;
+}
+
+function formatModel(m: ModelResult): string {
+  const layer = m.layer.padEnd(12);
+  const name = m.name.padEnd(34);
+  const rows = String(m.rows).padStart(10);
+  return `  ${layer} ${name} ${rows} rows ${String(m.ms).padStart(7)} ms  ${m.materialized}`;
+}
+
+function isIsoDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const d = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === text;
+}

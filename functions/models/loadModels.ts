@@ -1,0 +1,89 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository's `sql/` folder, found relative to this file so it works from any working directory. */
+export const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
+
+/** Model layers, in the order dbt-style projects read them. */
+export const MODEL_LAYERS = ['staging', 'intermediate', 'marts'] as const;
+export type ModelLayer = (typeof MODEL_LAYERS)[number];
+
+/** One SQL model file. */
+export interface Model {
+  name: string;
+  layer: ModelLayer;
+  /** Path of the file, for error messages. */
+  file: string;
+  /** The SELECT, without a trailing semicolon. */
+  sql: string;
+  /** What the header comment `-- grain: ...` says one row is. */
+  grain: string;
+  /** Other models this one reads, parsed from its SQL. */
+  dependsOn: string[];
+}
+
+/** A model file that cannot be used (no grain header, duplicate name, cycle, SQL error). */
+export class ModelError extends Error {
+  override readonly name = 'ModelError';
+
+  constructor(
+    message: string,
+    readonly model: string | null = null,
+    readonly file: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+/** Reads every `sql/<layer>/*.sql` model and the models each one references. */
+export function loadModels(sqlDir: string = SQL_DIR): Model[] {
+  const files: { name: string; layer: ModelLayer; file: string; text: string }[] = [];
+  const seen = new Map<string, string>();
+  for (const layer of MODEL_LAYERS) {
+    let entries: string[];
+    try {
+      entries = readdirSync(join(sqlDir, layer));
+    } catch {
+      continue;
+    }
+    for (const entry of entries.filter((e) => e.endsWith('.sql')).sort()) {
+      const file = join(sqlDir, layer, entry);
+      const name = basename(entry, '.sql');
+      if (!/^[a-z_][a-z0-9_]*$/.test(name))
+        throw new ModelError(`model file name must be a lower-case SQL identifier: ${file}`, name, file);
+      const earlier = seen.get(name);
+      if (earlier !== undefined)
+        throw new ModelError(`model ${name} is defined twice: ${earlier} and ${file}`, name, file);
+      seen.set(name, file);
+      files.push({ name, layer, file, text: readFileSync(file, 'utf8') });
+    }
+  }
+  const names = new Set(files.map((f) => f.name));
+  return files.map(({ name, layer, file, text }) => {
+    const grain = /^\s*--\s*grain:\s*(.+)$/im.exec(text.split('\n').slice(0, 5).join('\n'))?.[1]?.trim();
+    if (grain === undefined || grain.length === 0)
+      throw new ModelError(`${file}: a model starts with a "-- grain: ..." header comment`, name, file);
+    const sql = text.trim().replace(/;\s*$/, '');
+    if (codeOnly(sql).includes(';'))
+      throw new ModelError(`${file}: one model per file, one statement per model`, name, file);
+    const dependsOn = [...referencedNames(sql)].filter((n) => n !== name && names.has(n)).sort();
+    return { name, layer, file, sql, grain, dependsOn };
+  });
+}
+
+/** Lower-cased identifiers the SQL mentions outside comments and string literals. */
+export function referencedNames(sql: string): Set<string> {
+  const code = codeOnly(sql).replace(/"((?:[^"]|"")*)"/g, ' $1 ');
+  const out = new Set<string>();
+  for (const match of code.matchAll(/[A-Za-z_][A-Za-z0-9_]*/g)) out.add(match[0].toLowerCase());
+  return out;
+}
+
+/** The SQL without comments and with string literals emptied. */
+function codeOnly(sql: string): string {
+  return sql
+    .replace(/--[^\n]*/g, ' ')
+    .replace(/\/\*[\s\S]*?\*\//g, ' ')
+    .replace(/'(?:[^']|'')*'/g, "''");
+}

@@ -1,0 +1,75 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { CARC_CAUSES } from '../core/era/taxonomy.ts';
+import type { ModelsConfig } from './modelsConfig.ts';
+
+/** What build_params holds. */
+export interface BuildParams {
+  /** The as-of date used (ISO), given or the latest payment date in the lake. */
+  asOf: string;
+  asOfSource: 'given' | 'latest_payment' | 'today';
+}
+
+/**
+ * Registers what the models read besides the lake, as temp tables: `ref_carc_cause(reason_code,
+ * cause)` from CARC_CAUSES, `ref_appeal_window(payer_id, appeal_window_days)` from the config, and
+ * the one-row `build_params(as_of, as_of_source, scorecard_weeks, appeal_window_days, due_soon_days,
+ * built_at)`. The lake views must exist. Values are bound, never spliced into SQL.
+ */
+export async function registerBuildInputs(
+  db: DuckDBConnection,
+  config: ModelsConfig,
+  asOf?: string,
+): Promise<BuildParams> {
+  await db.run(
+    'CREATE OR REPLACE TEMP TABLE ref_carc_cause (reason_code VARCHAR PRIMARY KEY, cause VARCHAR)',
+  );
+  const carc = await db.createAppender('ref_carc_cause', 'main', 'temp');
+  for (const [code, cause] of Object.entries(CARC_CAUSES)) {
+    carc.appendVarchar(code);
+    carc.appendVarchar(cause);
+    carc.endRow();
+  }
+  carc.closeSync();
+
+  await db.run(
+    'CREATE OR REPLACE TEMP TABLE ref_appeal_window (payer_id VARCHAR PRIMARY KEY, appeal_window_days INTEGER)',
+  );
+  const windows = await db.createAppender('ref_appeal_window', 'main', 'temp');
+  for (const [payer, days] of Object.entries(config.appealWindowDays.payers)) {
+    windows.appendVarchar(payer);
+    windows.appendInteger(days);
+    windows.endRow();
+  }
+  windows.closeSync();
+
+  let params: BuildParams;
+  if (asOf !== undefined) {
+    params = { asOf, asOfSource: 'given' };
+  } else {
+    const reader = await db.runAndReadAll(
+      `SELECT CAST(max(d) AS VARCHAR) AS d FROM (
+         SELECT coalesce(payment_date, production_date) AS d FROM remittances
+       )`,
+    );
+    const latest = reader.getRowObjectsJson()[0]?.d;
+    params =
+      typeof latest === 'string'
+        ? { asOf: latest, asOfSource: 'latest_payment' }
+        : { asOf: new Date().toISOString().slice(0, 10), asOfSource: 'today' };
+  }
+  await db.run(
+    `CREATE OR REPLACE TEMP TABLE build_params (
+       as_of DATE NOT NULL, as_of_source VARCHAR, scorecard_weeks INTEGER, appeal_window_days INTEGER,
+       due_soon_days INTEGER, built_at TIMESTAMP)`,
+  );
+  const insert = await db.prepare(
+    'INSERT INTO build_params VALUES (CAST($1 AS DATE), $2, $3, $4, $5, CAST(now() AS TIMESTAMP))',
+  );
+  insert.bindVarchar(1, params.asOf);
+  insert.bindVarchar(2, params.asOfSource);
+  insert.bindInteger(3, config.scorecardWeeks);
+  insert.bindInteger(4, config.appealWindowDays.default);
+  insert.bindInteger(5, config.dueSoonDays);
+  await insert.run();
+  return params;
+}

@@ -1,0 +1,116 @@
+-- grain: one takeback event = one reversal claim (CLP02 = 22) or one PLB recovery pair (WO, WU, OB,
+-- 72); takeback_id is unique. Contract for the forecast and alert models: keep the columns.
+--   amount             gross takeback: −CLP04 of a reversal, the signed PLB amount of a PLB pair
+--                      (a WO +a / 72 −a refund pair and a deferred WO −x / +x net to zero in sums);
+--   correction_repaid  CLP04 of the reversal's correction (0 for PLB pairs), on the reversal's row;
+--   net_amount         amount − correction_repaid;
+--   cause              reversal: int_reversal_causes; PLB: the cause of the reversal of the claim
+--                      its reference names, else 'unspecified';
+--   provider_npi       reversal: the claim's provider; PLB: the named claim's provider, else PLB01;
+--   original_*         the payment taken back: the reversal's original, or the claim a PLB names;
+--   lag_days           original payment date → takeback payment date;
+--   linked             reversal: original found; PLB: a claim found.
+with
+
+reversals as (
+    select * from int_reversal_links
+),
+
+reversal_causes as (
+    select * from int_reversal_causes
+),
+
+plbs as (
+    select * from int_plb_links
+),
+
+reversal_takebacks as (
+    select
+        'reversal:' || r.remit_id || ':' || cast(r.claim_seq as varchar) as takeback_id,
+        'reversal' as kind,
+        r.payer_id,
+        r.remit_id,
+        r.payment_date,
+        r.week_start,
+        r.period,
+        cast(-r.paid_amount as decimal(18, 2)) as amount,
+        cast(coalesce(r.correction_paid, 0) as decimal(18, 2)) as correction_repaid,
+        k.cause,
+        r.provider_npi,
+        r.claim_id,
+        r.payer_claim_control,
+        cast(null as varchar) as reason_code,
+        cast(null as varchar) as reference_id,
+        r.original_remit_id,
+        r.original_payment_date,
+        r.correction_remit_id,
+        r.correction_payment_date,
+        r.original_remit_id is not null as linked
+    from reversals as r
+    join reversal_causes as k
+        on k.remit_id = r.remit_id
+        and k.claim_seq = r.claim_seq
+),
+
+plb_takebacks as (
+    select
+        'plb:' || p.remit_id || ':' || cast(p.adjustment_seq as varchar) as takeback_id,
+        'plb' as kind,
+        p.payer_id,
+        p.remit_id,
+        p.payment_date,
+        p.week_start,
+        p.period,
+        cast(p.amount as decimal(18, 2)) as amount,
+        cast(0 as decimal(18, 2)) as correction_repaid,
+        coalesce(k.cause, 'unspecified') as cause,
+        coalesce(p.claim_provider_npi, p.plb_provider_npi) as provider_npi,
+        p.claim_id,
+        p.payer_claim_control,
+        p.reason_code,
+        p.reference_id,
+        case when not p.claim_is_reversal then p.claim_remit_id end as original_remit_id,
+        case when not p.claim_is_reversal then p.claim_payment_date end as original_payment_date,
+        cast(null as varchar) as correction_remit_id,
+        cast(null as date) as correction_payment_date,
+        p.linked
+    from plbs as p
+    left join reversal_causes as k
+        on k.remit_id = p.reversal_remit_id
+        and k.claim_seq = p.reversal_claim_seq
+),
+
+unioned as (
+    select * from reversal_takebacks
+    union all by name
+    select * from plb_takebacks
+),
+
+final as (
+    select
+        takeback_id,
+        kind,
+        payer_id,
+        remit_id,
+        payment_date,
+        week_start,
+        period,
+        amount,
+        correction_repaid,
+        cast(amount - correction_repaid as decimal(18, 2)) as net_amount,
+        cause,
+        provider_npi,
+        claim_id,
+        payer_claim_control,
+        reason_code,
+        reference_id,
+        original_remit_id,
+        original_payment_date,
+        correction_remit_id,
+        correction_payment_date,
+        cast(date_diff('day', original_payment_date, payment_date) as integer) as lag_days,
+        linked
+    from unioned
+)
+
+select * from final

@@ -1,0 +1,158 @@
+-- grain: one row per payer_id, over the trailing window of build_params.scorecard_weeks weeks
+-- (default 13) ending at build_params.as_of, compared with the window of the same length before it.
+--   rank                 1 = highest recoupment rate in the window (payers without paid last);
+--   median_lag_days      median days from the original payment to the takeback (linked takebacks);
+--   linked_share         share of the window's takeback events linked to a claim;
+--   refunds, interest    −Σ PLB 72 and −Σ PLB L6 in the window;
+--   outstanding_fb       −Σ PLB FB up to as_of: the forwarding balance still carried;
+--   trend                recoupment rate vs the previous window: 'up' / 'down' beyond half a
+--                        point, else 'flat'; NULL when either rate is NULL.
+with
+
+params as (
+    select
+        as_of,
+        scorecard_weeks,
+        as_of - 7 * scorecard_weeks + 1 as window_start,
+        as_of - 14 * scorecard_weeks + 1 as previous_start
+    from build_params
+),
+
+payments as (
+    select * from int_claim_payments
+),
+
+takebacks as (
+    select * from int_takebacks
+),
+
+plbs as (
+    select * from int_provider_adjustments
+),
+
+payers as (
+    select payer_id from payments
+    union
+    select payer_id from takebacks
+    union
+    select payer_id from plbs
+),
+
+paid_by_window as (
+    select
+        payments.payer_id,
+        sum(paid) filter (where payment_date >= params.window_start) as paid,
+        count(*) filter (where payment_date >= params.window_start) as claim_count,
+        sum(paid) filter (where payment_date < params.window_start) as previous_paid
+    from payments, params
+    where payment_date >= params.previous_start
+    group by payments.payer_id
+),
+
+takeback_by_window as (
+    select
+        takebacks.payer_id,
+        sum(amount) filter (where payment_date >= params.window_start) as takeback,
+        sum(amount) filter (where payment_date >= params.window_start and kind = 'reversal')
+            as reversal_takeback,
+        sum(amount) filter (where payment_date >= params.window_start and kind = 'plb') as plb_recovery,
+        sum(correction_repaid) filter (where payment_date >= params.window_start) as correction_repaid,
+        sum(net_amount) filter (where payment_date >= params.window_start) as net_takeback,
+        count(*) filter (where payment_date >= params.window_start) as takeback_count,
+        count(*) filter (where payment_date >= params.window_start and linked) as linked_count,
+        median(lag_days) filter (where payment_date >= params.window_start and linked) as median_lag_days,
+        sum(amount) filter (where payment_date < params.window_start) as previous_takeback
+    from takebacks, params
+    where payment_date >= params.previous_start
+    group by takebacks.payer_id
+),
+
+plb_by_window as (
+    select
+        plbs.payer_id,
+        -sum(amount) filter (where reason_code = '72' and payment_date >= params.window_start) as refunds,
+        -sum(amount) filter (where reason_code = 'L6' and payment_date >= params.window_start) as interest,
+        -sum(amount) filter (where reason_code = 'FB') as outstanding_fb
+    from plbs, params
+    group by plbs.payer_id
+),
+
+joined as (
+    select
+        payers.payer_id,
+        params.window_start,
+        params.as_of as window_end,
+        params.scorecard_weeks as window_weeks,
+        coalesce(p.paid, 0) as paid,
+        coalesce(t.takeback, 0) as takeback,
+        coalesce(t.reversal_takeback, 0) as reversal_takeback,
+        coalesce(t.plb_recovery, 0) as plb_recovery,
+        coalesce(t.correction_repaid, 0) as correction_repaid,
+        coalesce(t.net_takeback, 0) as net_takeback,
+        coalesce(p.claim_count, 0) as claim_count,
+        coalesce(t.takeback_count, 0) as takeback_count,
+        coalesce(t.linked_count, 0) as linked_count,
+        t.median_lag_days,
+        coalesce(b.refunds, 0) as refunds,
+        coalesce(b.interest, 0) as interest,
+        coalesce(b.outstanding_fb, 0) as outstanding_fb,
+        coalesce(p.previous_paid, 0) as previous_paid,
+        coalesce(t.previous_takeback, 0) as previous_takeback
+    from payers
+    cross join params
+    left join paid_by_window as p on p.payer_id = payers.payer_id
+    left join takeback_by_window as t on t.payer_id = payers.payer_id
+    left join plb_by_window as b on b.payer_id = payers.payer_id
+),
+
+rated as (
+    select
+        *,
+        case when paid <> 0 then round(cast(takeback as double) / cast(paid as double), 6) end
+            as recoupment_rate,
+        case when paid <> 0 then round(cast(net_takeback as double) / cast(paid as double), 6) end
+            as net_recoupment_rate,
+        case when previous_paid <> 0
+            then round(cast(previous_takeback as double) / cast(previous_paid as double), 6)
+        end as previous_recoupment_rate
+    from joined
+),
+
+final as (
+    select
+        payer_id,
+        window_start,
+        window_end,
+        cast(window_weeks as integer) as window_weeks,
+        cast(paid as decimal(18, 2)) as paid,
+        cast(takeback as decimal(18, 2)) as takeback,
+        cast(reversal_takeback as decimal(18, 2)) as reversal_takeback,
+        cast(plb_recovery as decimal(18, 2)) as plb_recovery,
+        cast(correction_repaid as decimal(18, 2)) as correction_repaid,
+        cast(net_takeback as decimal(18, 2)) as net_takeback,
+        recoupment_rate,
+        net_recoupment_rate,
+        cast(rank() over (order by recoupment_rate desc nulls last) as integer) as rank,
+        cast(claim_count as bigint) as claim_count,
+        cast(takeback_count as bigint) as takeback_count,
+        cast(median_lag_days as double) as median_lag_days,
+        case when takeback_count > 0 then round(linked_count / takeback_count, 4) end as linked_share,
+        cast(refunds as decimal(18, 2)) as refunds,
+        cast(interest as decimal(18, 2)) as interest,
+        cast(outstanding_fb as decimal(18, 2)) as outstanding_fb,
+        cast(previous_paid as decimal(18, 2)) as previous_paid,
+        cast(previous_takeback as decimal(18, 2)) as previous_takeback,
+        previous_recoupment_rate,
+        cast(takeback - previous_takeback as decimal(18, 2)) as takeback_change,
+        round(recoupment_rate - previous_recoupment_rate, 6) as recoupment_rate_change,
+        case
+            when recoupment_rate is null or previous_recoupment_rate is null then null
+            when recoupment_rate - previous_recoupment_rate > 0.005 then 'up'
+            when recoupment_rate - previous_recoupment_rate < -0.005 then 'down'
+            else 'flat'
+        end as trend
+    from rated
+)
+
+select * from final
+order by rank, payer_id

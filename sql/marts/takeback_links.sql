@@ -1,0 +1,71 @@
+-- grain: one takeback event (takeback_id): a reversal claim with its original claim and its
+-- correction, or a PLB recovery pair with the claim its reference names and that claim's reversal.
+with
+
+takebacks as (
+    select * from int_takebacks
+),
+
+reversals as (
+    select * from int_reversal_links
+),
+
+reversal_causes as (
+    select * from int_reversal_causes
+),
+
+plbs as (
+    select * from int_plb_links
+),
+
+final as (
+    select
+        t.takeback_id,
+        t.kind,
+        t.payer_id,
+        t.remit_id,
+        t.payment_date,
+        t.period,
+        t.amount,
+        t.correction_repaid,
+        t.net_amount,
+        t.cause,
+        coalesce(k.cause_reason_code, pk.cause_reason_code) as cause_reason_code,
+        t.provider_npi,
+        t.claim_id,
+        t.payer_claim_control,
+        t.reason_code,
+        t.reference_id,
+        t.linked,
+        t.original_remit_id,
+        coalesce(r.original_claim_seq, case when not p.claim_is_reversal then p.claim_claim_seq end)
+            as original_claim_seq,
+        t.original_payment_date,
+        r.original_paid,
+        t.lag_days,
+        t.correction_remit_id,
+        r.correction_claim_seq,
+        r.correction_payer_claim_control,
+        t.correction_payment_date,
+        cast(date_diff('day', t.payment_date, t.correction_payment_date) as integer) as correction_lag_days,
+        p.reversal_remit_id as linked_reversal_remit_id,
+        p.reversal_claim_seq as linked_reversal_claim_seq
+    from takebacks as t
+    left join reversals as r
+        on t.kind = 'reversal'
+        and r.remit_id = t.remit_id
+        and 'reversal:' || r.remit_id || ':' || cast(r.claim_seq as varchar) = t.takeback_id
+    left join reversal_causes as k
+        on k.remit_id = r.remit_id
+        and k.claim_seq = r.claim_seq
+    left join plbs as p
+        on t.kind = 'plb'
+        and p.remit_id = t.remit_id
+        and 'plb:' || p.remit_id || ':' || cast(p.adjustment_seq as varchar) = t.takeback_id
+    left join reversal_causes as pk
+        on pk.remit_id = p.reversal_remit_id
+        and pk.claim_seq = p.reversal_claim_seq
+)
+
+select * from final
+order by payment_date, takeback_id

@@ -1,0 +1,19 @@
+-- Offending rows: a key that appears more than once in a mart (each mart's grain comment).
+select 'recoupment_rates' as mart, concat_ws('|', grain, period, payer_id, cause, provider_npi) as key, count(*) as n
+from recoupment_rates
+group by grain, period, payer_id, cause, provider_npi
+having count(*) > 1
+union all
+select 'payer_scorecard', payer_id, count(*) from payer_scorecard group by payer_id having count(*) > 1
+union all
+select 'takeback_trend', concat_ws('|', grain, payer_id, period_start), count(*)
+from takeback_trend group by grain, payer_id, period_start having count(*) > 1
+union all
+select 'takeback_links', takeback_id, count(*) from takeback_links group by takeback_id having count(*) > 1
+union all
+select 'takeback_appeals', takeback_id, count(*) from takeback_appeals group by takeback_id having count(*) > 1
+union all
+select 'plb_summary', concat_ws('|', payer_id, reason_code, fiscal_period_date), count(*)
+from plb_summary group by payer_id, reason_code, fiscal_period_date having count(*) > 1
+union all
+select 'int_takebacks', takeback_id, count(*) from int_takebacks group by takeback_id having count(*) > 1
