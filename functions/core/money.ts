@@ -5,16 +5,21 @@ import type { Cents } from './types.ts';
  * Returns `null` when the text is not an amount or has non-zero digits past the cents.
  */
 export function parseCents(text: string): Cents | null {
-  const n = text.length;
-  if (n === 0 || n > 20) return null;
-  let i = 0;
+  return parseCentsRange(text, 0, text.length);
+}
+
+/** `parseCents` over `text.slice(start, end)`, without slicing. */
+export function parseCentsRange(text: string, start: number, end: number): Cents | null {
+  const n = end;
+  if (end - start === 0 || end - start > 20) return null;
+  let i = start;
   let negative = false;
-  const c0 = text.charCodeAt(0);
+  const c0 = text.charCodeAt(start);
   if (c0 === 45 /* - */) {
     negative = true;
-    i = 1;
+    i++;
   } else if (c0 === 43 /* + */) {
-    i = 1;
+    i++;
   }
   let whole = 0;
   let digits = 0;
@@ -40,8 +45,6 @@ export function parseCents(text: string): Cents | null {
       i++;
     }
     if (place === 1) fraction *= 10;
-  } else {
-    fraction = 0;
   }
   if (digits === 0) return null;
   const cents = whole * 100 + fraction;
@@ -60,7 +63,13 @@ export function formatCents(cents: Cents): string {
 
 /** Parses `CCYYMMDD` to `YYYY-MM-DD`; `null` when it is not a real calendar date. */
 export function parseX12Date(text: string): string | null {
-  if (text.length !== 8) return null;
+  return parseX12DateRange(text, 0, text.length);
+}
+
+/** `parseX12Date` over `text.slice(start, end)`. */
+export function parseX12DateRange(source: string, start: number, end: number): string | null {
+  if (end - start !== 8) return null;
+  const text = start === 0 && end === source.length ? source : source.slice(start, end);
   for (let i = 0; i < 8; i++) {
     const c = text.charCodeAt(i);
     if (c < 48 || c > 57) return null;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { partitionSafe } from '../lake/schema.ts';
-import { parseCents, parseX12Date } from '../money.ts';
+import { parseCents, parseCentsRange, parseX12Date, parseX12DateRange } from '../money.ts';
 import type { AdjustmentRow, Cause, Cents, ClaimRow, NormalizedRemit, RemittanceRow } from '../types.ts';
 import { X12Error, type X12ErrorCode } from '../x12/errors.ts';
 import type { Delimiters } from '../x12/tokenizer.ts';
@@ -148,14 +148,128 @@ export class Era835Reader {
       tx.segments++;
       return;
     }
+    if (tx !== null && this.claim !== null) {
+      // The per-line segments, read in place; anything unusual falls through to the split path,
+      // which owns every error message.
+      const fast =
+        key === KEY_CAS
+          ? this.casInPlace(buffer, idEnd, end, sep)
+          : key === KEY_SVC
+            ? this.svcInPlace(buffer, idEnd, end, sep, delimiters.component)
+            : key === KEY_DTM
+              ? this.dtmInPlace(buffer, idEnd, end, sep)
+              : false;
+      if (fast) {
+        tx.segments++;
+        this.skippedKey = key;
+        this.delimiters = delimiters;
+        return;
+      }
+    }
     this.segment(buffer.slice(start, end).split(sep), index, delimiters);
+  }
+
+  /** CAS without splitting: group, then reason/amount/quantity triplets. */
+  private casInPlace(buf: string, idEnd: number, end: number, sep: string): boolean {
+    let p = idEnd + 1;
+    let q = elementEnd(buf, p, end, sep);
+    if (q === p || idEnd >= end) return false;
+    const group = buf.slice(p, q);
+    const found: Cas[] = [];
+    let triplets = 0;
+    while (q < end && triplets < 6) {
+      triplets++;
+      p = q + 1;
+      q = elementEnd(buf, p, end, sep);
+      const reasonStart = p;
+      const reasonEnd = q;
+      if (q >= end) {
+        if (reasonEnd > reasonStart) return false;
+        break;
+      }
+      p = q + 1;
+      q = elementEnd(buf, p, end, sep);
+      const amountStart = p;
+      const amountEnd = q;
+      let quantity: number | null = null;
+      if (q < end) {
+        p = q + 1;
+        q = elementEnd(buf, p, end, sep);
+        if (q > p) {
+          quantity = Number(buf.slice(p, q));
+          if (!Number.isFinite(quantity)) return false;
+        }
+      }
+      if (reasonEnd === reasonStart) continue;
+      const amount = parseCentsRange(buf, amountStart, amountEnd);
+      if (amount === null || amount > MAX_AMOUNT_CENTS || amount < -MAX_AMOUNT_CENTS) return false;
+      found.push({ group, reason: buf.slice(reasonStart, reasonEnd), amount, quantity });
+    }
+    if (q < end) return false;
+    const claim = this.claim as Claim;
+    const target = this.service !== null ? this.service.cas : claim.cas;
+    for (const a of found) target.push(a);
+    this.id = 'CAS';
+    return true;
+  }
+
+  /** SVC without splitting: composite procedure, charge, paid. */
+  private svcInPlace(buf: string, idEnd: number, end: number, sep: string, component: string): boolean {
+    let p = idEnd + 1;
+    if (idEnd >= end) return false;
+    let q = elementEnd(buf, p, end, sep);
+    const composite = buf.slice(p, q);
+    if (q >= end) return false;
+    p = q + 1;
+    q = elementEnd(buf, p, end, sep);
+    const charge = parseCentsRange(buf, p, q);
+    if (q >= end) return false;
+    p = q + 1;
+    q = elementEnd(buf, p, end, sep);
+    const paid = parseCentsRange(buf, p, q);
+    if (charge === null || paid === null) return false;
+    if (Math.abs(charge) > MAX_AMOUNT_CENTS || Math.abs(paid) > MAX_AMOUNT_CENTS) return false;
+    this.service = { procedure: procedureCode(composite, component), charge, paid, date: null, cas: [] };
+    (this.claim as Claim).services.push(this.service);
+    this.id = 'SVC';
+    return true;
+  }
+
+  /** DTM without splitting, for the qualifiers read inside a claim. */
+  private dtmInPlace(buf: string, idEnd: number, end: number, sep: string): boolean {
+    const p = idEnd + 1;
+    const q = elementEnd(buf, p, end, sep);
+    if (q - p !== 3 || q >= end) return false;
+    const r = elementEnd(buf, q + 1, end, sep);
+    const qualifier = buf.slice(p, q);
+    const claim = this.claim as Claim;
+    const service = this.service;
+    let target: 'from' | 'to' | 'line' | null = null;
+    if (qualifier === '472' || qualifier === '150') {
+      if (service !== null && service.date === null) target = 'line';
+    } else if (qualifier === '232' || qualifier === '233') {
+      if (service === null) target = qualifier === '232' ? 'from' : 'to';
+    }
+    if (target === null) {
+      this.id = 'DTM';
+      return true;
+    }
+    const date = parseX12DateRange(buf, q + 1, r);
+    if (date === null) return false;
+    if (target === 'line') (service as Service).date = date;
+    else if (target === 'from') claim.statementFrom = date;
+    else claim.statementTo = date;
+    this.id = 'DTM';
+    return true;
   }
 
   /** Consumes one segment split into elements. */
   segment(el: string[], index: number, delimiters: Delimiters): void {
     this.index = index;
     this.skippedKey = 0;
-    const id = el[0] as string;
+    const raw = el[0] as string;
+    // A garbled segment (e.g. delimiters changed without an IEA) must not smuggle text into errors.
+    const id = SEGMENT_ID.test(raw) ? raw : '';
     this.id = id;
     this.delimiters = delimiters;
     const tx = this.tx;
@@ -180,7 +294,10 @@ export class Era835Reader {
         return;
     }
     if (tx === null) {
-      this.fail('SEGMENT_OUTSIDE_TRANSACTION', `${id} appears outside an ST..SE transaction`);
+      this.fail(
+        'SEGMENT_OUTSIDE_TRANSACTION',
+        `${id || 'a garbled segment'} appears outside an ST..SE transaction`,
+      );
     }
     switch (id) {
       case 'BPR':
@@ -256,7 +373,8 @@ export class Era835Reader {
   }
 
   private requireNoTransaction(): void {
-    if (this.tx !== null) this.fail('MISSING_SE', `${this.id} before the SE that closes the transaction`);
+    if (this.tx !== null)
+      this.fail('MISSING_SE', `${this.id || 'a garbled segment'} before the SE that closes the transaction`);
   }
 
   private startTransaction(el: string[]): void {
@@ -505,6 +623,9 @@ export class Era835Reader {
   }
 }
 
+/** What a segment id looks like; anything else is reported without an id. */
+const SEGMENT_ID = /^[A-Z][A-Z0-9]{1,2}$/;
+
 /** Largest single amount accepted: $100 billion. Sums of many stay exact integers of cents. */
 const MAX_AMOUNT_CENTS = 10_000_000_000_000;
 
@@ -529,6 +650,15 @@ const SKIPPED = {
   },
 };
 const KEY_REF = segmentKey('REF');
+const KEY_CAS = segmentKey('CAS');
+const KEY_SVC = segmentKey('SVC');
+const KEY_DTM = segmentKey('DTM');
+
+/** End of the element that starts at `p` (the next separator, or the segment's end). */
+function elementEnd(buf: string, p: number, end: number, sep: string): number {
+  const i = buf.indexOf(sep, p);
+  return i === -1 || i > end ? end : i;
+}
 const KEY_NM1 = segmentKey('NM1');
 
 /** True for NM1*82 (rendering provider): the only NM1 read; patient and insured names never are. */
@@ -547,6 +677,7 @@ function elementName(id: string, position: number): string {
 
 /** Values quoted in errors are amounts, dates or codes; clipped so a runaway element cannot flood logs. */
 function clip(text: string): string {
+  if (!/^[-+0-9.]*$/.test(text)) return '(non-numeric text)';
   return text.length > 24 ? `${text.slice(0, 24)}…` : text;
 }
 
