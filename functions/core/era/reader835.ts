@@ -158,7 +158,9 @@ export class Era835Reader {
             ? this.svcInPlace(buffer, idEnd, end, sep, delimiters.component)
             : key === KEY_DTM
               ? this.dtmInPlace(buffer, idEnd, end, sep)
-              : false;
+              : key === KEY_NM1
+                ? this.renderingInPlace(buffer, idEnd, end, sep)
+                : false;
       if (fast) {
         tx.segments++;
         this.skippedKey = key;
@@ -232,6 +234,24 @@ export class Era835Reader {
     this.service = { procedure: procedureCode(composite, component), charge, paid, date: null, cas: [] };
     (this.claim as Claim).services.push(this.service);
     this.id = 'SVC';
+    return true;
+  }
+
+  /** NM1*82 without splitting: only NM108 = XX and NM109 (the rendering NPI) are read. */
+  private renderingInPlace(buf: string, idEnd: number, end: number, sep: string): boolean {
+    let p = idEnd + 1;
+    let q = p;
+    for (let element = 1; element <= 8; element++) {
+      q = elementEnd(buf, p, end, sep);
+      if (element === 8) break;
+      if (q >= end) return false;
+      p = q + 1;
+    }
+    if (q >= end || q - p !== 2 || buf[p] !== 'X' || buf[p + 1] !== 'X') return false;
+    const npiEnd = elementEnd(buf, q + 1, end, sep);
+    if (npiEnd === q + 1) return false;
+    (this.claim as Claim).renderingNpi = buf.slice(q + 1, npiEnd);
+    this.id = 'NM1';
     return true;
   }
 
