@@ -24,4 +24,4 @@ rates as (
 select coalesce(l.payer_id, r.payer_id) as payer_id, l.paid as lake_paid, r.paid as rates_paid
 from lake as l
 full outer join rates as r on r.payer_id = l.payer_id
-where l.paid is distinct from r.paid
+where coalesce(l.paid, 0) <> coalesce(r.paid, 0)

@@ -54,5 +54,5 @@ select
 from lake_by_payer as l
 full outer join rates as r on r.payer_id = l.payer_id
 full outer join trend as t on t.payer_id = coalesce(l.payer_id, r.payer_id)
-where l.takeback is distinct from r.takeback
-    or l.takeback is distinct from t.takeback
+where coalesce(l.takeback, 0) <> coalesce(r.takeback, 0)
+    or coalesce(l.takeback, 0) <> coalesce(t.takeback, 0)
