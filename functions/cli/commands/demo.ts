@@ -1,0 +1,179 @@
+import { rm } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { openDuckDb } from '../../adapters/duckdb/openDuckDb.ts';
+import { runQuery } from '../../adapters/duckdb/runQuery.ts';
+import { LocalFolderStore } from '../../adapters/localFolderStore.ts';
+import { dollars } from '../../alerts/alertMessage.ts';
+import { readAlerts } from '../../alerts/readAlerts.ts';
+import { parseCents } from '../../core/money.ts';
+import { writeDataset } from '../../generate/writeDataset.ts';
+import { ingestFiles } from '../../ingest/ingestFiles.ts';
+import { buildModels } from '../../models/buildModels.ts';
+import { writeReport } from '../../report/writeReport.ts';
+import { parseCommandArgs, positiveInt } from '../args.ts';
+import { listInputFiles } from '../inputFiles.ts';
+import { ProgressBar } from '../progress.ts';
+
+const USAGE = `Usage: recoup demo [--out DIR] [--seed N] [--scale K] [--json]
+
+The whole product in one run (what \`npm start\` does):
+  1. generates a year of synthetic remittances for 5 payers and 20 providers, with a takeback
+     spike injected near the end, into DIR/remits
+  2. ingests them into the Parquet lake DIR/lake
+  3. builds the marts (recoupment rates, scorecards, trends, forecast, alerts)
+  4. prints the payer scorecard and the current alerts
+  5. writes the HTML report DIR/report.html
+DIR is recreated on each run (default: demo).
+
+Options:
+  --out DIR    output folder (default demo)
+  --seed N     generator seed (default 835)
+  --scale K    claim volume multiplier (default 1)
+  --json       print a JSON summary instead of the scorecard
+  -h, --help   show this help
+`;
+
+/** Week index (0-based, of 52) where the demo injects a spike: recent enough to be a current alert. */
+const SPIKE_WEEK = 49;
+
+export async function demoCommand(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs(
+    argv,
+    {
+      out: { type: 'string' },
+      seed: { type: 'string' },
+      scale: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    USAGE,
+  );
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const out = resolve((values.out as string | undefined) ?? 'demo');
+  const seed = positiveInt(values.seed as string | undefined, 'seed', 835);
+  const scale = positiveInt(values.scale as string | undefined, 'scale', 1);
+  const json = values.json === true;
+  const say = (line: string) => {
+    if (!json) process.stdout.write(`${line}\n`);
+  };
+  const started = performance.now();
+  const remits = join(out, 'remits');
+  const lake = join(out, 'lake');
+  await rm(out, { recursive: true, force: true });
+
+  say('recoup demo: payer takebacks from X12 835 remittances\n');
+  const genBar = new ProgressBar('generate');
+  const generated = await writeDataset(
+    remits,
+    { seed, scale, weeks: 52, payers: 5, providers: 20, spikes: [{ payer: 0, week: SPIKE_WEEK }] },
+    true,
+    (files, bytes) => genBar.update(files, 1000 * scale, `${files} files, ${(bytes / 1e6).toFixed(1)} MB`),
+  );
+  genBar.done();
+  say(
+    `1. generated ${generated.files} files (${(generated.bytes / 1e6).toFixed(1)} MB, ${generated.claims} claims, ` +
+      `${generated.duplicateFiles} re-delivered) in ${relative(process.cwd(), remits) || '.'}`,
+  );
+
+  const inputs = listInputFiles([remits]);
+  const bar = new ProgressBar('ingest');
+  const summary = await ingestFiles(inputs, {
+    lake: new LocalFolderStore(lake),
+    scratch: join(lake, '.staging'),
+    onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal, `${p.filesDone}/${p.filesTotal} files`),
+  });
+  bar.done();
+  say(
+    `2. ingested ${summary.transactions} transactions: ${summary.remittances_written} remittances, ` +
+      `${summary.claims} claims, ${summary.adjustments} adjustments; ${summary.duplicates} duplicates skipped, ` +
+      `${summary.unbalanced} unbalanced, ${summary.quarantined} quarantined (${summary.seconds.toFixed(1)} s)`,
+  );
+
+  const db = await openDuckDb();
+  try {
+    const buildStart = performance.now();
+    const models = await buildModels({ db, lakeDir: lake });
+    const marts = models.filter((m) => m.materialized === 'parquet');
+    say(
+      `3. built ${models.length} models, ${marts.length} marts in ${((performance.now() - buildStart) / 1000).toFixed(1)} s`,
+    );
+
+    const scorecard = await runQuery(
+      db,
+      `SELECT payer_id, (SELECT any_value(payer_name) FROM remittances r WHERE r.payer_id = s.payer_id) AS payer_name,
+              CAST(window_start AS VARCHAR) AS window_start, CAST(window_end AS VARCHAR) AS window_end,
+              CAST(paid AS VARCHAR) AS paid, CAST(takeback AS VARCHAR) AS takeback,
+              CAST(net_takeback AS VARCHAR) AS net_takeback, recoupment_rate, net_recoupment_rate, trend
+       FROM payer_scorecard s ORDER BY rank, payer_id`,
+    );
+    const alerts = await readAlerts(db);
+    const first = scorecard.rows[0];
+    say(
+      `\n4. payer scorecard, ${first ? `${first.window_start} to ${first.window_end}` : 'no data'} (13 weeks)\n`,
+    );
+    say(
+      formatScorecard(
+        scorecard.rows,
+        alerts.map((a) => a.payer_id),
+      ),
+    );
+    if (alerts.length === 0) say('\n   no current takeback alerts');
+    else {
+      say(`\n   ${alerts.length} current takeback alert${alerts.length === 1 ? '' : 's'}:`);
+      for (const a of alerts.slice(0, 6)) {
+        const what = a.grain === 'payer' ? a.payer_id : `${a.payer_id} / ${a.cause}`;
+        say(`   ⚠ ${what}, week of ${a.week_start}: ${dollars(a.takeback)} vs ${dollars(a.baseline)} usual`);
+      }
+    }
+
+    const report = await writeReport({ db, lakeDir: lake, out: join(out, 'report.html') });
+    say(`\n5. report: ${report.out}`);
+    const seconds = (performance.now() - started) / 1000;
+    say(
+      `\ndone in ${seconds.toFixed(1)} s. Try:\n   npx recoup query --lake ${relative(process.cwd(), lake)} "SELECT * FROM recoupment_rates WHERE grain = 'payer' ORDER BY period, payer_id"`,
+    );
+    if (json) {
+      process.stdout.write(
+        `${JSON.stringify(
+          {
+            out,
+            generated: { files: generated.files, bytes: generated.bytes, claims: generated.claims },
+            ingest: summary,
+            models: models.map((m) => ({ name: m.name, rows: m.rows, ms: m.ms })),
+            scorecard: scorecard.rows,
+            alerts,
+            report: report.out,
+            seconds,
+          },
+          null,
+          2,
+        )}\n`,
+      );
+    }
+  } finally {
+    db.closeSync();
+  }
+  return 0;
+}
+
+const ARROWS: Record<string, string> = { up: '▲', down: '▼', flat: '▶' };
+
+/** The payer scorecard as an 80-column table. */
+export function formatScorecard(rows: Record<string, unknown>[], alertedPayers: string[]): string {
+  const header = `   ${'payer'.padEnd(20)} ${'paid'.padStart(12)} ${'takeback'.padStart(11)} ${'net'.padStart(11)} ${'rate'.padStart(6)} ${'net'.padStart(6)} trend`;
+  const lines = [header, `   ${'─'.repeat(header.length - 3)}`];
+  const money = (v: unknown) => dollars(parseCents(String(v ?? '0')) ?? 0);
+  const pct = (v: unknown) => (v === null || v === undefined ? '—' : `${(Number(v) * 100).toFixed(1)}%`);
+  for (const r of rows) {
+    const name = String(r.payer_name ?? r.payer_id);
+    const alert = alertedPayers.includes(String(r.payer_id)) ? ' ⚠' : '';
+    lines.push(
+      `   ${(name.length > 20 ? `${name.slice(0, 19)}…` : name).padEnd(20)} ${money(r.paid).padStart(12)} ` +
+        `${money(r.takeback).padStart(11)} ${money(r.net_takeback).padStart(11)} ${pct(r.recoupment_rate).padStart(6)} ` +
+        `${pct(r.net_recoupment_rate).padStart(6)} ${ARROWS[String(r.trend)] ?? ' '}${alert}`,
+    );
+  }
+  return lines.join('\n');
+}
