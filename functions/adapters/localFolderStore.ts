@@ -58,10 +58,20 @@ export class LocalFolderStore implements ObjectStore {
 
   async *list(prefix: string): AsyncIterable<StoredObject> {
     const start = join(this.root, prefix.split('/').slice(0, -1).join('/'));
+    const files: { key: string; file: string }[] = [];
     for await (const file of walk(start)) {
       const key = relative(this.root, file).split(sep).join('/');
-      if (!key.startsWith(prefix) || isTemp(key)) continue;
-      const info = await stat(file);
+      if (key.startsWith(prefix) && !isTemp(key)) files.push({ key, file });
+    }
+    // S3 lists in UTF-8 binary key order ('a.txt' before 'a/b'); a per-directory walk does not.
+    files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    for (const { key, file } of files) {
+      let info: import('node:fs').Stats;
+      try {
+        info = await stat(file);
+      } catch {
+        continue; // deleted since the walk
+      }
       yield { key, size: info.size, etag: `${info.size}-${Math.floor(info.mtimeMs)}` };
     }
   }
