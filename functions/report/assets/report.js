@@ -1,0 +1,1021 @@
+// recoup report page script. Builds every table and chart from the embedded JSON, with DOM text
+// nodes only (never innerHTML), so a payer name can never become markup. Money arrives as exact
+// decimal strings; it is formatted from the string, and turned into a number only to place a point
+// on a chart.
+(() => {
+  const source = document.getElementById('report-data');
+  const data = JSON.parse(source ? source.textContent || '{}' : '{}');
+  const echarts = window.echarts;
+  const charts = [];
+
+  // Colour-blind-safe categorical palette (Okabe–Ito, yellow swapped for a darker tone).
+  const PALETTE = [
+    '#0072B2',
+    '#D55E00',
+    '#009E73',
+    '#CC79A7',
+    '#E69F00',
+    '#56B4E9',
+    '#6A3D9A',
+    '#8C6D31',
+    '#4D4D4D',
+  ];
+  const BAND = 'rgba(0, 114, 178, 0.18)';
+  const INK = '#1b2430';
+  const INK_3 = '#6b7585';
+  const GRID = '#eef1f5';
+  const BAD = '#b42318';
+
+  // ---------- formatting ----------
+
+  /** Exact decimal string → cents as BigInt (null when not a number). */
+  function cents(value) {
+    if (value === null || value === undefined || value === '') return null;
+    const m = /^(-?)(\d*)(?:\.(\d*))?$/.exec(String(value).trim());
+    if (!m) return null;
+    const frac = `${m[3] || ''}00`;
+    const whole = BigInt(m[2] || '0') * 100n + BigInt(frac.slice(0, 2));
+    // Digits past the cents round half away from zero (marts store two decimals; this is a guard).
+    const extra = frac.length > 4 && Number(frac[2]) >= 5 ? 1n : 0n;
+    const c = whole + extra;
+    return m[1] === '-' ? -c : c;
+  }
+  function groups(digits) {
+    return digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  }
+  /** "$1,234" (whole dollars, rounded half away from zero) or "$1,234.56" with showCents. */
+  function money(value, showCents) {
+    const c = cents(value);
+    if (c === null) return '—';
+    const neg = c < 0n;
+    const abs = neg ? -c : c;
+    let text;
+    if (showCents) {
+      const d = abs / 100n;
+      const r = abs % 100n;
+      text = `$${groups(d.toString())}.${r.toString().padStart(2, '0')}`;
+    } else {
+      const d = (abs + 50n) / 100n;
+      text = `$${groups(d.toString())}`;
+    }
+    return neg && text !== '$0' ? `−${text}` : text;
+  }
+  /** Compact money for headline figures: $1.24M, $385K. */
+  function moneyShort(value) {
+    const c = cents(value);
+    if (c === null) return '—';
+    const n = Number(c) / 100;
+    const abs = Math.abs(n);
+    const sign = n < 0 ? '−' : '';
+    if (abs >= 1e9) return `${sign}$${(abs / 1e9).toFixed(2)}B`;
+    if (abs >= 1e6) return `${sign}$${(abs / 1e6).toFixed(2)}M`;
+    if (abs >= 1e4) return `${sign}$${(abs / 1e3).toFixed(0)}K`;
+    return money(value, false);
+  }
+  function num(value) {
+    const c = cents(value);
+    return c === null ? 0 : Number(c) / 100;
+  }
+  function pct(value, digits) {
+    if (value === null || value === undefined || Number.isNaN(Number(value))) return '—';
+    return `${(Number(value) * 100).toFixed(digits === undefined ? 1 : digits)}%`;
+  }
+  function days(value) {
+    if (value === null || value === undefined) return '—';
+    return `${Math.round(Number(value))}`;
+  }
+  const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  function dateLong(iso) {
+    if (!iso) return '—';
+    const [y, m, d] = String(iso).split('-');
+    return `${MONTHS[Number(m) - 1]} ${Number(d)}, ${y}`;
+  }
+  function dateShort(iso) {
+    if (!iso) return '—';
+    const [, m, d] = String(iso).split('-');
+    return `${MONTHS[Number(m) - 1]} ${Number(d)}`;
+  }
+  function monthLabel(iso) {
+    const [y, m] = String(iso).split('-');
+    return `${MONTHS[Number(m) - 1]} ${y}`;
+  }
+  /** For tooltips, which ECharts renders as HTML. */
+  function esc(text) {
+    return String(text).replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+  }
+  function titleCase(word) {
+    if (!word) return '—';
+    const s = String(word).replace(/_/g, ' ');
+    return s.charAt(0).toUpperCase() + s.slice(1);
+  }
+
+  // ---------- DOM helpers ----------
+
+  function el(tag, attrs, children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === 'class') node.className = v;
+      else if (k === 'text') node.textContent = v;
+      else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+      else node.setAttribute(k, v === true ? '' : String(v));
+    }
+    for (const child of [].concat(children || [])) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(typeof child === 'string' ? document.createTextNode(child) : child);
+    }
+    return node;
+  }
+  function card(id, title, intro, controls, extraClass) {
+    const head = el('div', { class: 'card-head' }, [
+      el('div', {}, [el('h2', { text: title }), intro ? el('p', { text: intro }) : null]),
+      controls ? el('div', { class: 'controls' }, controls) : null,
+    ]);
+    const body = el('div', { class: 'card-body' });
+    const section = el('section', { class: `card ${extraClass || ''}`, id, 'aria-labelledby': `${id}-h` }, [
+      head,
+      body,
+    ]);
+    head.querySelector('h2').id = `${id}-h`;
+    document.getElementById('report').append(section);
+    return body;
+  }
+  function notice(body, text) {
+    body.append(el('p', { class: 'notice', role: 'note', text }));
+  }
+  function segmented(options, current, onChange, label) {
+    const group = el('div', { class: 'segmented', role: 'group', 'aria-label': label });
+    for (const [value, text] of options) {
+      const b = el('button', {
+        class: 'seg',
+        type: 'button',
+        'aria-pressed': value === current ? 'true' : 'false',
+        text,
+        onclick: () => {
+          for (const other of group.children) other.setAttribute('aria-pressed', 'false');
+          b.setAttribute('aria-pressed', 'true');
+          onChange(value);
+        },
+      });
+      group.append(b);
+    }
+    return group;
+  }
+  function payerSelect(id, label, includeAll, selected, onChange) {
+    const select = el('select', { id, onchange: (e) => onChange(e.target.value) });
+    if (includeAll) select.append(el('option', { value: '', text: 'All payers' }));
+    for (const p of payerOrder) select.append(el('option', { value: p, text: payerLabel(p) }));
+    select.value = selected;
+    return [el('label', { for: id, text: label }), select];
+  }
+  function table(columns, rows, options) {
+    const thead = el(
+      'thead',
+      {},
+      el(
+        'tr',
+        {},
+        columns.map((c) =>
+          el('th', { class: c.num ? 'num' : null, scope: 'col', title: c.help || null, text: c.label }),
+        ),
+      ),
+    );
+    const tbody = el('tbody');
+    for (const row of rows) {
+      const tr = el('tr', options?.rowAttrs ? options.rowAttrs(row) : {});
+      for (const c of columns) {
+        const value = c.render(row);
+        tr.append(el('td', { class: c.num ? 'num' : c.cls || null }, value));
+      }
+      tbody.append(tr);
+    }
+    const parts = [thead, tbody];
+    if (options?.footer) {
+      const tr = el('tr');
+      for (const c of columns) tr.append(el('td', { class: c.num ? 'num' : null }, options.footer(c)));
+      parts.push(el('tfoot', {}, tr));
+    }
+    return el('table', {}, parts);
+  }
+  function chartBox(cls, label) {
+    return el('div', { class: `chart ${cls || ''}`, role: 'img', 'aria-label': label });
+  }
+  function makeChart(box) {
+    const chart = echarts.init(box, null, { renderer: 'svg' });
+    charts.push(chart);
+    return chart;
+  }
+
+  // ---------- payers ----------
+
+  const names = new Map((data.payers || []).map((p) => [p.payer_id, p.payer_name]));
+  const scorecardRows = data.scorecard?.available ? data.scorecard.data : [];
+  for (const r of scorecardRows) if (!names.has(r.payer_id)) names.set(r.payer_id, r.payer_name);
+  const payerOrder = scorecardRows.length > 0 ? scorecardRows.map((r) => r.payer_id) : [...names.keys()];
+  for (const p of names.keys()) if (!payerOrder.includes(p)) payerOrder.push(p);
+  function payerName(id) {
+    return names.get(id) || id;
+  }
+  function payerLabel(id) {
+    const n = names.get(id);
+    return n && n !== id ? `${n} (${id})` : id;
+  }
+  const colorOf = new Map(payerOrder.map((p, i) => [p, PALETTE[i % PALETTE.length]]));
+  let selectedPayer = payerOrder[0] || '';
+
+  const axisCommon = {
+    axisLine: { lineStyle: { color: '#c9d1dc' } },
+    axisTick: { show: false },
+    axisLabel: { color: INK_3, fontSize: 11 },
+    splitLine: { lineStyle: { color: GRID } },
+  };
+  const moneyAxis = {
+    type: 'value',
+    ...axisCommon,
+    axisLabel: {
+      color: INK_3,
+      fontSize: 11,
+      formatter: (v) => moneyShort(v.toFixed(2)),
+    },
+  };
+  const baseOption = {
+    animation: false,
+    textStyle: { fontFamily: getComputedStyle(document.body).fontFamily, color: INK },
+    tooltip: {
+      trigger: 'axis',
+      confine: true,
+      borderColor: '#d5dbe3',
+      textStyle: { color: INK, fontSize: 12 },
+    },
+  };
+
+  // ---------- header ----------
+
+  function renderHeader() {
+    const t = data.totals || {};
+    const alerts = data.alerts?.available ? data.alerts.data.current.length : null;
+    const flagged = data.forecast?.available
+      ? data.forecast.data.rows.filter((r) => r.flag === true).length
+      : null;
+    const windowNote =
+      t.window_start && t.window_end
+        ? `${dateShort(t.window_start)} – ${dateLong(t.window_end)}`
+        : 'all periods';
+    const kpis = [
+      ['Paid', moneyShort(t.paid), windowNote],
+      ['Takebacks (gross)', moneyShort(t.takeback), 'reversals + PLB recoveries'],
+      ['Net takebacks', moneyShort(t.net_takeback), 'after corrections repaid'],
+      ['Recoupment rate', pct(t.recoupment_rate), 'takebacks ÷ paid'],
+      ['Outstanding FB', moneyShort(t.outstanding_fb), 'forwarding balance carried'],
+      [
+        'Current alerts',
+        alerts === null ? '—' : String(alerts),
+        alerts === null ? 'alerts mart missing' : `since ${dateShort(data.alerts.data.current_since)}`,
+        alerts ? 'alert' : '',
+      ],
+      [
+        'Flagged forecast weeks',
+        flagged === null ? '—' : String(flagged),
+        'takebacks > 20% of payments',
+        flagged ? 'alert' : '',
+      ],
+    ];
+    const box = document.getElementById('kpis');
+    for (const [label, value, note, cls] of kpis) {
+      box.append(
+        el('div', { class: `kpi ${cls || ''}` }, [
+          el('div', { class: 'kpi-label', text: label }),
+          el('div', { class: 'kpi-value', text: value }),
+          el('div', { class: 'kpi-note', text: note }),
+        ]),
+      );
+    }
+    const sub = document.getElementById('subtitle');
+    const parts = [];
+    if (data.period?.from) parts.push(`Payments ${dateLong(data.period.from)} – ${dateLong(data.period.to)}`);
+    parts.push(`${payerOrder.length} payer${payerOrder.length === 1 ? '' : 's'}`);
+    if (data.as_of) parts.push(`as of ${dateLong(data.as_of)}`);
+    sub.textContent = parts.join(' · ');
+  }
+
+  // ---------- scorecard ----------
+
+  function renderScorecard() {
+    const body = card(
+      'scorecard',
+      'Payer scorecard',
+      data.totals?.window_start
+        ? `Trailing window ${dateLong(data.totals.window_start)} – ${dateLong(data.totals.window_end)}, ranked by recoupment rate (1 = highest). The arrow compares the rate with the window before. Select a payer to see its takebacks.`
+        : 'Ranked by recoupment rate (1 = highest). Select a payer to see its takebacks.',
+    );
+    if (!data.scorecard.available) return notice(body, `Scorecard not available: ${data.scorecard.reason}.`);
+    if (scorecardRows.length === 0) return notice(body, 'No payer has payments or takebacks in the window.');
+    const maxRate = Math.max(0.0001, ...scorecardRows.map((r) => Number(r.recoupment_rate) || 0));
+    const arrow = (t) => {
+      if (t === 'up')
+        return el('span', { class: 'trend up', title: 'rate up vs previous window', text: '▲' });
+      if (t === 'down')
+        return el('span', { class: 'trend down', title: 'rate down vs previous window', text: '▼' });
+      if (t === 'flat')
+        return el('span', { class: 'trend flat', title: 'about the same as previous window', text: '▬' });
+      return el('span', { class: 'muted', text: '—' });
+    };
+    const columns = [
+      {
+        label: 'Rank',
+        render: (r) => el('span', { class: 'rank', text: r.rank === null ? '—' : String(r.rank) }),
+      },
+      {
+        label: 'Payer',
+        cls: 'payer-cell',
+        render: (r) => [
+          el('button', {
+            type: 'button',
+            text: payerName(r.payer_id),
+            'aria-label': `Show takebacks of ${payerLabel(r.payer_id)}`,
+            onclick: (e) => {
+              e.stopPropagation();
+              selectPayer(r.payer_id, true);
+            },
+          }),
+          el('span', { class: 'payer-id', text: r.payer_id }),
+        ],
+      },
+      { label: 'Paid', num: true, render: (r) => money(r.paid) },
+      { label: 'Takeback', num: true, render: (r) => money(r.takeback), help: 'reversals + PLB recoveries' },
+      {
+        label: 'Net',
+        num: true,
+        render: (r) => money(r.net_takeback),
+        help: 'takeback − corrections repaid',
+      },
+      {
+        label: 'Rate',
+        num: true,
+        help: 'takeback ÷ paid',
+        render: (r) => [
+          pct(r.recoupment_rate),
+          el('span', {
+            class: 'rate-bar',
+            'aria-hidden': 'true',
+            style: `width:${Math.round((Math.max(0, Number(r.recoupment_rate) || 0) / maxRate) * 40)}px`,
+          }),
+        ],
+      },
+      { label: 'Net rate', num: true, render: (r) => pct(r.net_recoupment_rate) },
+      {
+        label: 'Trend',
+        cls: 'nowrap',
+        render: (r) => [
+          arrow(r.trend),
+          r.previous_recoupment_rate !== null
+            ? el('span', { class: 'small muted', text: ` from ${pct(r.previous_recoupment_rate)}` })
+            : null,
+        ],
+      },
+      {
+        label: 'Median lag',
+        num: true,
+        help: 'days from original payment to takeback',
+        render: (r) => (r.median_lag_days === null ? '—' : `${days(r.median_lag_days)} d`),
+      },
+      {
+        label: 'Linked',
+        num: true,
+        help: 'share of takebacks linked to a claim',
+        render: (r) => pct(r.linked_share, 0),
+      },
+      { label: 'Refunds', num: true, render: (r) => money(r.refunds) },
+      { label: 'Interest', num: true, render: (r) => money(r.interest) },
+      { label: 'Outstanding FB', num: true, render: (r) => money(r.outstanding_fb) },
+    ];
+    const t = data.totals || {};
+    const totals = {
+      Payer: 'All payers',
+      Paid: money(t.paid),
+      Takeback: money(t.takeback),
+      Net: money(t.net_takeback),
+      Rate: pct(t.recoupment_rate),
+      Refunds: money(t.refunds),
+      Interest: money(t.interest),
+      'Outstanding FB': money(t.outstanding_fb),
+    };
+    const tableNode = table(columns, scorecardRows, {
+      rowAttrs: (r) => ({
+        class: 'payer-row',
+        'data-payer': r.payer_id,
+        onclick: () => selectPayer(r.payer_id, true),
+      }),
+      footer: (c) => totals[c.label] || '',
+    });
+    body.append(el('div', { class: 'table-wrap' }, tableNode));
+    body.append(
+      el('p', {
+        class: 'small muted',
+        text: '▲ rate rose by more than half a point vs the previous window (worse), ▼ fell, ▬ about the same.',
+      }),
+    );
+  }
+
+  // ---------- trends ----------
+
+  function renderTrends() {
+    let measure = 'takeback';
+    const body = card(
+      'trends',
+      'Takeback trends by payer',
+      'Takebacks by the week and month the money was taken (payment date).',
+      [
+        segmented(
+          [
+            ['takeback', 'Gross'],
+            ['net_takeback', 'Net'],
+          ],
+          measure,
+          (v) => {
+            measure = v;
+            draw();
+          },
+          'Measure',
+        ),
+      ],
+    );
+    if (!data.trend.available) return notice(body, `Trends not available: ${data.trend.reason}.`);
+    const weeklyBox = chartBox('tall', 'Weekly takebacks by payer, line chart');
+    const monthlyBox = chartBox('tall', 'Monthly takebacks by payer, line chart');
+    body.append(
+      el('h3', { class: 'chart-title', text: 'Weekly' }),
+      weeklyBox,
+      el('h3', { class: 'chart-title spaced', text: 'Monthly' }),
+      monthlyBox,
+    );
+    const weekly = makeChart(weeklyBox);
+    const monthly = makeChart(monthlyBox);
+    function option(rows, label) {
+      const periods = [...new Set(rows.map((r) => r.period))].sort();
+      const byPayer = new Map();
+      for (const r of rows) {
+        if (!byPayer.has(r.payer_id)) byPayer.set(r.payer_id, new Map());
+        byPayer.get(r.payer_id).set(r.period, r);
+      }
+      const series = payerOrder
+        .filter((p) => byPayer.has(p))
+        .map((p) => ({
+          name: payerName(p),
+          type: 'line',
+          showSymbol: periods.length < 20,
+          symbolSize: 5,
+          lineStyle: { width: 2 },
+          itemStyle: { color: colorOf.get(p) },
+          emphasis: { focus: 'series' },
+          data: periods.map((d) => {
+            const r = byPayer.get(p).get(d);
+            return { value: r ? num(r[measure]) : 0, exact: r ? r[measure] : null };
+          }),
+        }));
+      return {
+        ...baseOption,
+        color: PALETTE,
+        legend: {
+          top: 0,
+          left: 0,
+          icon: 'roundRect',
+          itemWidth: 14,
+          itemHeight: 4,
+          itemGap: 18,
+          textStyle: { color: INK, fontSize: 12 },
+        },
+        grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
+        tooltip: {
+          ...baseOption.tooltip,
+          formatter: (items) => {
+            const list = [].concat(items).sort((a, b) => b.value - a.value);
+            const head = list[0] ? label(list[0].axisValue) : '';
+            return [`<b>${esc(head)}</b>`]
+              .concat(
+                list.map(
+                  (i) =>
+                    `${i.marker}${esc(i.seriesName)}&nbsp;&nbsp;<b>${esc(money(i.data.exact, true))}</b>`,
+                ),
+              )
+              .join('<br>');
+          },
+        },
+        xAxis: {
+          type: 'category',
+          data: periods,
+          ...axisCommon,
+          axisLabel: { ...axisCommon.axisLabel, formatter: label },
+        },
+        yAxis: moneyAxis,
+        series,
+      };
+    }
+    function draw() {
+      weekly.setOption(option(data.trend.data.weekly, dateShort), true);
+      monthly.setOption(option(data.trend.data.monthly, monthLabel), true);
+    }
+    draw();
+  }
+
+  // ---------- cause and provider breakdowns ----------
+
+  function renderBreakdowns() {
+    let payer = '';
+    const body = card(
+      'breakdowns',
+      'Why and from whom',
+      'Gross takebacks by cause (the adjustment reason on the correction) and by rendering provider, over every period in the report.',
+      payerSelect('breakdown-payer', 'Payer', true, '', (v) => {
+        payer = v;
+        draw();
+      }),
+    );
+    if (!data.causes.available)
+      return notice(body, `Cause and provider breakdowns not available: ${data.causes.reason}.`);
+    const causeBox = chartBox('tall', 'Takebacks by cause, bar chart');
+    const providerBox = chartBox('tall', 'Takebacks by provider, bar chart');
+    body.append(
+      el('div', { class: 'grid-2' }, [
+        el('div', {}, [el('h3', { class: 'chart-title', text: 'By cause' }), causeBox]),
+        el('div', {}, [el('h3', { class: 'chart-title', text: 'By provider (top 10)' }), providerBox]),
+      ]),
+    );
+    const causeChart = makeChart(causeBox);
+    const providerChart = makeChart(providerBox);
+    function bars(rows, labelOf, color, labelWidth) {
+      const sorted = rows.slice().sort((a, b) => num(a.takeback) - num(b.takeback));
+      return {
+        ...baseOption,
+        grid: { left: labelWidth + 12, right: 64, top: 6, bottom: 28 },
+        tooltip: {
+          ...baseOption.tooltip,
+          trigger: 'item',
+          formatter: (i) =>
+            `<b>${esc(i.name)}</b><br>Gross ${esc(money(i.data.row.takeback, true))}` +
+            (i.data.row.net_takeback !== null ? `<br>Net ${esc(money(i.data.row.net_takeback, true))}` : '') +
+            (i.data.row.takeback_count !== null ? `<br>${esc(i.data.row.takeback_count)} takebacks` : ''),
+        },
+        xAxis: { ...moneyAxis, splitNumber: 4 },
+        yAxis: {
+          type: 'category',
+          data: sorted.map(labelOf),
+          ...axisCommon,
+          splitLine: { show: false },
+          axisLabel: { color: INK, fontSize: 12, width: labelWidth, overflow: 'truncate' },
+        },
+        series: [
+          {
+            type: 'bar',
+            barMaxWidth: 18,
+            itemStyle: { color, borderRadius: [0, 3, 3, 0] },
+            label: {
+              show: true,
+              position: 'right',
+              color: INK_3,
+              fontSize: 11,
+              formatter: (i) => moneyShort(i.data.row.takeback),
+            },
+            data: sorted.map((r) => ({ value: num(r.takeback), row: r, name: labelOf(r) })),
+          },
+        ],
+      };
+    }
+    const providerLabel = (r) =>
+      r.provider_name ? `${r.provider_npi} · ${r.provider_name}` : `NPI ${r.provider_npi}`;
+    function draw() {
+      const causes = payer
+        ? data.causes.data.by_payer.filter((r) => r.payer_id === payer)
+        : data.causes.data.all;
+      const providers = (
+        payer ? data.providers.data.by_payer.filter((r) => r.payer_id === payer) : data.providers.data.all
+      ).slice(0, 10);
+      causeChart.setOption(
+        bars(causes, (r) => titleCase(r.cause), '#0072B2', 165),
+        true,
+      );
+      providerChart.setOption(bars(providers, providerLabel, '#009E73', 250), true);
+    }
+    draw();
+  }
+
+  // ---------- forecast ----------
+
+  /** A round axis maximum above v: 1, 2, 2.5 or 5 times a power of ten. */
+  function niceMax(v) {
+    if (!(v > 0)) return 1;
+    const p = 10 ** Math.floor(Math.log10(v));
+    for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+    return 10 * p;
+  }
+
+  function renderForecast() {
+    const rows = data.forecast.available ? data.forecast.data.rows : [];
+    const withForecast = payerOrder.filter((p) => rows.some((r) => r.payer_id === p));
+    const flaggedFirst = withForecast.find((p) => rows.some((r) => r.payer_id === p && r.flag === true));
+    let payer = flaggedFirst || withForecast[0] || '';
+    const intro = `Expected takebacks for the next 13 weeks${data.forecast.data?.as_of ? ` after ${dateLong(data.forecast.data.as_of)}` : ''}: the band is the 10th–90th percentile, the line the median. Shaded weeks are flagged: median takebacks plus scheduled offsets exceed 20% of expected payments.`;
+    const body = card(
+      'forecast',
+      '13-week liquidity forecast',
+      intro,
+      data.forecast.available && withForecast.length > 0
+        ? payerSelect('forecast-payer', 'Payer', false, payer, (v) => {
+            payer = v;
+            draw();
+          })
+        : null,
+    );
+    if (!data.forecast.available) return notice(body, `Forecast not available: ${data.forecast.reason}.`);
+    if (withForecast.length === 0) return notice(body, 'The forecast mart has no rows.');
+    const stats = el('div', { class: 'stats' });
+    const box = chartBox('tall', 'Forecast fan chart of weekly takebacks');
+    const tableBox = el('div', { class: 'table-wrap' });
+    body.append(stats, box, tableBox);
+    const chart = makeChart(box);
+    function sum(list, key) {
+      let total = 0n;
+      for (const r of list) total += cents(r[key]) || 0n;
+      const neg = total < 0n;
+      const abs = neg ? -total : total;
+      return `${neg ? '-' : ''}${abs / 100n}.${(abs % 100n).toString().padStart(2, '0')}`;
+    }
+    function draw() {
+      const list = rows.filter((r) => r.payer_id === payer);
+      const flagged = list.filter((r) => r.flag === true);
+      stats.replaceChildren(
+        ...[
+          ['Expected payments', moneyShort(sum(list, 'expected_payments')), ''],
+          ['Takebacks, median', moneyShort(sum(list, 'takeback_p50')), ''],
+          ['Scheduled offsets', moneyShort(sum(list, 'scheduled_offsets')), ''],
+          ['Net cash, median', moneyShort(sum(list, 'net_cash_p50')), ''],
+          ['Flagged weeks', `${flagged.length} of ${list.length}`, flagged.length ? 'flag' : ''],
+        ].map(([label, value, cls]) =>
+          el('div', { class: `stat ${cls}` }, [
+            el('div', { class: 'stat-label', text: label }),
+            el('div', { class: 'stat-value', text: value }),
+          ]),
+        ),
+      );
+      const weeks = list.map((r) => r.week_start);
+      // Flagged weeks are shaded by a full-height background bar (markArea needs two distinct categories).
+      const yMax = niceMax(
+        Math.max(
+          ...list.map((r) =>
+            Math.max(
+              num(r.takeback_p90),
+              num(r.scheduled_offsets),
+              num(r.takeback_p50),
+              num(r.expected_payments) * 0.2,
+            ),
+          ),
+        ) * 1.08,
+      );
+      chart.setOption(
+        {
+          ...baseOption,
+          legend: {
+            bottom: 0,
+            data: [
+              'Takebacks p10–p90',
+              'Takebacks p50',
+              'Scheduled offsets',
+              '20% of expected payments',
+              'Flagged week',
+            ],
+            textStyle: { color: INK },
+          },
+          grid: { left: 8, right: 16, top: 16, bottom: 42, containLabel: true },
+          tooltip: {
+            ...baseOption.tooltip,
+            formatter: (items) => {
+              const first = [].concat(items)[0];
+              const r = list[first ? first.dataIndex : 0];
+              if (!r) return '';
+              return [
+                `<b>Week of ${esc(dateLong(r.week_start))}</b>${r.flag ? ` <span style="color:${BAD}">● flagged</span>` : ''}`,
+                `Expected payments <b>${esc(money(r.expected_payments))}</b>`,
+                `Takebacks p10 / p50 / p90 <b>${esc(money(r.takeback_p10))} / ${esc(money(r.takeback_p50))} / ${esc(money(r.takeback_p90))}</b>`,
+                `Scheduled offsets <b>${esc(money(r.scheduled_offsets))}</b>`,
+                `Net cash (p50) <b>${esc(money(r.net_cash_p50))}</b>`,
+                `Takeback share <b>${esc(pct(r.takeback_share))}</b>`,
+              ].join('<br>');
+            },
+          },
+          xAxis: [
+            {
+              type: 'category',
+              data: weeks,
+              boundaryGap: true,
+              ...axisCommon,
+              axisLabel: { ...axisCommon.axisLabel, formatter: dateShort },
+            },
+            { type: 'category', data: weeks, show: false },
+          ],
+          yAxis: { ...moneyAxis, max: yMax },
+          series: [
+            {
+              name: 'Flagged week',
+              type: 'bar',
+              xAxisIndex: 1,
+              barWidth: '94%',
+              z: 0,
+              silent: true,
+              tooltip: { show: false },
+              itemStyle: { color: 'rgba(180, 35, 24, 0.06)' },
+              data: list.map((r) => (r.flag ? yMax : '-')),
+            },
+            {
+              name: 'band-base',
+              type: 'line',
+              stack: 'band',
+              symbol: 'none',
+              lineStyle: { opacity: 0 },
+              tooltip: { show: false },
+              data: list.map((r) => num(r.takeback_p10)),
+            },
+            {
+              name: 'Takebacks p10–p90',
+              type: 'line',
+              stack: 'band',
+              symbol: 'none',
+              lineStyle: { opacity: 0 },
+              itemStyle: { color: BAND },
+              areaStyle: { color: BAND },
+              data: list.map((r) => Math.max(0, num(r.takeback_p90) - num(r.takeback_p10))),
+            },
+            {
+              name: 'Scheduled offsets',
+              type: 'bar',
+              barWidth: '40%',
+              itemStyle: { color: '#E69F00', opacity: 0.85 },
+              data: list.map((r) => num(r.scheduled_offsets)),
+            },
+            {
+              name: 'Takebacks p50',
+              type: 'line',
+              symbol: 'circle',
+              symbolSize: 6,
+              lineStyle: { width: 2.5, color: '#0072B2' },
+              itemStyle: { color: '#0072B2' },
+              data: list.map((r) => ({
+                value: num(r.takeback_p50),
+                itemStyle: r.flag ? { color: BAD, borderColor: BAD } : undefined,
+                symbolSize: r.flag ? 9 : 6,
+              })),
+            },
+            {
+              name: '20% of expected payments',
+              type: 'line',
+              symbol: 'none',
+              lineStyle: { type: 'dashed', width: 1.5, color: '#4D4D4D' },
+              itemStyle: { color: '#4D4D4D' },
+              data: list.map((r) => num(r.expected_payments) * 0.2),
+            },
+          ],
+        },
+        true,
+      );
+      tableBox.replaceChildren(
+        table(
+          [
+            { label: 'Week of', render: (r) => dateLong(r.week_start) },
+            { label: 'Expected payments', num: true, render: (r) => money(r.expected_payments) },
+            { label: 'Takeback p10', num: true, render: (r) => money(r.takeback_p10) },
+            { label: 'p50', num: true, render: (r) => money(r.takeback_p50) },
+            { label: 'p90', num: true, render: (r) => money(r.takeback_p90) },
+            { label: 'Scheduled offsets', num: true, render: (r) => money(r.scheduled_offsets) },
+            { label: 'Net cash (p50)', num: true, render: (r) => money(r.net_cash_p50) },
+            { label: 'Share', num: true, render: (r) => pct(r.takeback_share) },
+            {
+              label: '',
+              render: (r) => (r.flag ? el('span', { class: 'pill flag', text: 'over 20%' }) : ''),
+            },
+          ],
+          list,
+        ),
+      );
+    }
+    draw();
+  }
+
+  // ---------- alerts ----------
+
+  function renderAlerts() {
+    const a = data.alerts.available ? data.alerts.data : null;
+    const body = card(
+      'alerts',
+      'Current takeback alerts',
+      a?.current_since
+        ? `Weeks from ${dateLong(a.current_since)} whose takebacks are far above the payer's trailing 26-week baseline, with what drove them.`
+        : 'Weeks whose takebacks are far above the payer’s trailing baseline.',
+    );
+    if (!a) return notice(body, `Alerts not available: ${data.alerts.reason}.`);
+    if (a.current.length === 0) {
+      body.append(
+        el('p', {
+          class: 'empty',
+          text: `No current alerts.${a.earlier_count ? ` ${a.earlier_count} earlier alert${a.earlier_count === 1 ? '' : 's'} in the period.` : ''}`,
+        }),
+      );
+      return;
+    }
+    const list = el('div', { class: 'alerts' });
+    for (const r of a.current) {
+      const drivers = (title, items) =>
+        el('div', {}, [
+          el('h4', { text: title }),
+          items?.length
+            ? el(
+                'ol',
+                {},
+                items.map((i) => el('li', { text: String(i) })),
+              )
+            : el('span', { class: 'muted', text: '—' }),
+        ]);
+      list.append(
+        el('article', { class: 'alert-card' }, [
+          el('div', { class: 'alert-title', text: payerName(r.payer_id) }),
+          el('div', {
+            class: 'alert-meta',
+            text: `Week of ${dateLong(r.week_start)} · ${r.grain === 'payer' || !r.cause ? 'all causes' : titleCase(r.cause)} · score ${r.score === null ? '—' : Number(r.score).toFixed(1)}`,
+          }),
+          el('div', { class: 'alert-figures' }, [
+            el('div', {}, [el('strong', { text: money(r.takeback) }), 'taken back']),
+            el('div', {}, [el('strong', { text: money(r.baseline) }), 'usual week']),
+            el('div', {}, [el('strong', { text: money(r.excess) }), 'above usual']),
+          ]),
+          el('div', { class: 'drivers' }, [
+            drivers('Top claims', r.top_claims),
+            drivers('Top providers', r.top_providers),
+            drivers('Top causes', (r.top_causes || []).map(titleCase)),
+          ]),
+        ]),
+      );
+    }
+    body.append(list);
+    if (a.earlier_count)
+      body.append(
+        el('p', {
+          class: 'small muted',
+          text: `${a.earlier_count} earlier alert${a.earlier_count === 1 ? '' : 's'} in the period are not shown.`,
+        }),
+      );
+  }
+
+  // ---------- drill-down ----------
+
+  let drawDrill = () => {};
+  function renderDrill() {
+    const body = card(
+      'drilldown',
+      'Takebacks of a payer',
+      'Each takeback with the claim it took back, the correction that followed, days from the original payment and the cause. Largest first.',
+      payerSelect('drill-payer', 'Payer', false, selectedPayer, (v) => selectPayer(v, false)),
+      'long',
+    );
+    if (!data.drill.available) return notice(body, `Drill-down not available: ${data.drill.reason}.`);
+    const summary = el('p', { class: 'small muted', id: 'drill-summary' });
+    const tableBox = el('div', { class: 'scroll-table', id: 'drill-table' });
+    body.append(summary, tableBox);
+    const totals = new Map(data.drill.data.totals.map((t) => [t.payer_id, t]));
+    drawDrill = () => {
+      const rows = data.drill.data.rows.filter((r) => r.payer_id === selectedPayer);
+      const t = totals.get(selectedPayer);
+      summary.textContent = t
+        ? `${payerLabel(selectedPayer)}: ${Number(t.takeback_count).toLocaleString('en-US')} takebacks totalling ${money(t.takeback, true)}${Number(t.takeback_count) > rows.length ? `; the ${rows.length} largest are listed` : ''}.`
+        : `${payerLabel(selectedPayer)}: no takebacks.`;
+      if (rows.length === 0) {
+        tableBox.replaceChildren(el('p', { class: 'empty', text: 'No takebacks for this payer.' }));
+        return;
+      }
+      const claimText = (id, icn) => [
+        id || '—',
+        icn ? el('span', { class: 'payer-id', text: `ICN ${icn}` }) : null,
+      ];
+      tableBox.replaceChildren(
+        table(
+          [
+            { label: 'Taken', render: (r) => r.payment_date || '—' },
+            {
+              label: 'Kind',
+              render: (r) =>
+                el('span', {
+                  class: 'pill',
+                  text: r.kind === 'plb' ? `PLB ${r.reason_code || ''}`.trim() : titleCase(r.kind),
+                }),
+            },
+            { label: 'Amount', num: true, render: (r) => money(r.amount, true) },
+            { label: 'Original claim', render: (r) => claimText(r.claim_id, r.payer_claim_control) },
+            {
+              label: 'Originally paid',
+              render: (r) => [
+                r.original_payment_date || '—',
+                r.original_paid !== null && r.original_paid !== undefined
+                  ? el('span', { class: 'payer-id', text: money(r.original_paid, true) })
+                  : null,
+              ],
+            },
+            {
+              label: 'Correction',
+              render: (r) =>
+                r.correction_payment_date
+                  ? [
+                      r.correction_payment_date,
+                      r.correction_payer_claim_control
+                        ? el('span', { class: 'payer-id', text: `ICN ${r.correction_payer_claim_control}` })
+                        : null,
+                    ]
+                  : el('span', { class: 'muted', text: r.kind === 'reversal' ? 'pending' : '—' }),
+            },
+            {
+              label: 'Repaid',
+              num: true,
+              help: 'paid again on the correction',
+              render: (r) =>
+                r.correction_repaid === null || (r.kind !== 'reversal' && cents(r.correction_repaid) === 0n)
+                  ? '—'
+                  : money(r.correction_repaid, true),
+            },
+            {
+              label: 'Lag (days)',
+              num: true,
+              render: (r) => (r.lag_days === null ? '—' : String(r.lag_days)),
+            },
+            {
+              label: 'Cause',
+              render: (r) => [
+                titleCase(r.cause),
+                r.cause_reason_code
+                  ? el('span', { class: 'payer-id', text: `CARC ${r.cause_reason_code}` })
+                  : null,
+              ],
+            },
+            { label: 'Provider NPI', render: (r) => r.provider_npi || '—' },
+          ],
+          rows,
+        ),
+      );
+    };
+    drawDrill();
+  }
+
+  function selectPayer(payer, scroll) {
+    selectedPayer = payer;
+    for (const tr of document.querySelectorAll('tr.payer-row'))
+      tr.classList.toggle('selected', tr.getAttribute('data-payer') === payer);
+    const select = document.getElementById('drill-payer');
+    if (select) select.value = payer;
+    drawDrill();
+    const target = document.getElementById('drilldown');
+    if (scroll && target) target.scrollIntoView({ behavior: 'smooth', block: 'start' });
+  }
+
+  // ---------- footer ----------
+
+  function renderFooter() {
+    const f = document.getElementById('footer');
+    f.append(
+      el('p', {
+        text: 'Definitions: paid = Σ CLP04 of claims not reversed (CLP02 ≠ 22); takeback = reversals (Σ −CLP04 of CLP02 = 22) + PLB recoveries (WO, WU, OB, 72); net = takeback − corrections repaid; rate = takeback ÷ paid. Refunds = −Σ PLB 72, interest = −Σ PLB L6, outstanding FB = −Σ PLB FB. Weeks start Monday; periods by payment date.',
+      }),
+    );
+    const missing = data.marts?.missing.length ? ` Missing marts: ${data.marts.missing.join(', ')}.` : '';
+    f.append(
+      el('p', {
+        text: `Generated ${data.generated_at ? data.generated_at.replace('T', ' ').slice(0, 16) : ''} UTC by recoup from marts: ${data.marts?.present.join(', ') || 'none'}.${missing}`,
+      }),
+    );
+  }
+
+  function safely(name, render) {
+    try {
+      render();
+    } catch (error) {
+      console.error(`report section ${name} failed`, error);
+      notice(
+        card(`${name}-error`, titleCase(name), null),
+        `This section could not be drawn: ${error?.message ? error.message : error}`,
+      );
+    }
+  }
+
+  renderHeader();
+  safely('scorecard', renderScorecard);
+  safely('trends', renderTrends);
+  safely('breakdowns', renderBreakdowns);
+  safely('forecast', renderForecast);
+  safely('alerts', renderAlerts);
+  safely('drilldown', renderDrill);
+  renderFooter();
+  selectPayer(selectedPayer, false);
+
+  const resize = () => {
+    for (const c of charts) c.resize();
+  };
+  window.addEventListener('resize', resize);
+  window.addEventListener('beforeprint', resize);
+  window.addEventListener('afterprint', resize);
+  if (window.matchMedia) window.matchMedia('print').addEventListener('change', resize);
+  document.documentElement.setAttribute('data-report-ready', 'true');
+})();

@@ -1,0 +1,544 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { sqlIdent } from '../adapters/duckdb/openDuckDb.ts';
+import { runQuery } from '../adapters/duckdb/runQuery.ts';
+
+/** A row as runQuery returns it: DECIMAL money is an exact string, dates are ISO strings. */
+export type Row = Record<string, unknown>;
+
+/** One section of the report: its rows, or why it is missing. */
+export interface Section<T> {
+  available: boolean;
+  /** Set when not available: what to run to get it. */
+  reason?: string;
+  data: T;
+}
+
+export interface ReportData {
+  title: string;
+  generated_at: string;
+  /** Last payment date the report covers (ISO date), or null for an empty lake. */
+  as_of: string | null;
+  period: { from: string | null; to: string | null };
+  marts: { present: string[]; missing: string[] };
+  payers: { payer_id: string; payer_name: string | null }[];
+  /** Headline totals (exact decimal strings) and where they come from. */
+  totals: {
+    source: 'payer_scorecard' | 'recoupment_rates' | null;
+    window_start: string | null;
+    window_end: string | null;
+    paid: string | null;
+    takeback: string | null;
+    net_takeback: string | null;
+    recoupment_rate: number | null;
+    refunds: string | null;
+    interest: string | null;
+    outstanding_fb: string | null;
+  };
+  scorecard: Section<Row[]>;
+  trend: Section<{ weekly: Row[]; monthly: Row[] }>;
+  causes: Section<{ all: Row[]; by_payer: Row[] }>;
+  providers: Section<{ all: Row[]; by_payer: Row[] }>;
+  forecast: Section<{ as_of: string | null; rows: Row[] }>;
+  alerts: Section<{ current_since: string | null; current: Row[]; earlier_count: number }>;
+  drill: Section<{ cap: number; totals: Row[]; rows: Row[] }>;
+}
+
+export interface LoadReportOptions {
+  /** Report as of this date (YYYY-MM-DD): later payments, trend weeks and alerts are left out. */
+  asOf?: string;
+  /** Largest takebacks embedded per payer for the drill-down (default 500). */
+  drillCap?: number;
+  /** Weeks before the as-of week whose alerts count as current (default 4, the as-of week included). */
+  currentAlertWeeks?: number;
+  title?: string;
+}
+
+export const REQUIRED_MARTS = [
+  'payer_scorecard',
+  'takeback_trend',
+  'recoupment_rates',
+  'liquidity_forecast',
+  'takeback_alerts',
+  'takeback_links',
+] as const;
+
+const BUILD_HINT = 'run `recoup build --lake DIR` to create it';
+
+/**
+ * Reads everything the HTML report shows from the lake views and marts (created beforehand with
+ * createLakeViews). A missing mart or column leaves its section unavailable, with the reason.
+ */
+export async function loadReportData(
+  db: DuckDBConnection,
+  options: LoadReportOptions = {},
+): Promise<ReportData> {
+  const views = await listViews(db);
+  const columns = async (name: string) => (views.has(name) ? await columnsOf(db, name) : null);
+  const drillCap = options.drillCap ?? 500;
+  const currentWeeks = options.currentAlertWeeks ?? 4;
+
+  // The as-of date is bound once into a temp table; every query reads it from there.
+  await db.run('CREATE OR REPLACE TEMP TABLE report_params AS SELECT CAST($1 AS DATE) AS requested', [
+    options.asOf ?? null,
+  ]);
+  await db.run(`CREATE OR REPLACE TEMP TABLE report_as_of AS
+    SELECT coalesce(requested, (SELECT max(payment_date) FROM remittances)) AS as_of,
+      CAST(date_trunc('week', coalesce(requested, (SELECT max(payment_date) FROM remittances))) AS DATE) AS as_of_week
+    FROM report_params`);
+  const meta = await one(
+    db,
+    `SELECT strftime(a.as_of, '%Y-%m-%d') AS as_of, strftime(min(r.payment_date), '%Y-%m-%d') AS period_from,
+       strftime(max(r.payment_date), '%Y-%m-%d') AS period_to
+     FROM report_as_of AS a LEFT JOIN remittances AS r ON r.payment_date <= a.as_of GROUP BY a.as_of`,
+  );
+  const asOf = str(meta?.as_of);
+
+  const payerRows = await runQuery(
+    db,
+    `SELECT payer_id, arg_max(payer_name, payment_date) AS payer_name
+     FROM remittances, report_as_of WHERE payment_date <= as_of GROUP BY payer_id ORDER BY payer_id`,
+  );
+
+  const present = [...views].filter((v) => (REQUIRED_MARTS as readonly string[]).includes(v)).sort();
+  const missing = REQUIRED_MARTS.filter((m) => !views.has(m));
+
+  const data: ReportData = {
+    title: options.title ?? 'Payer takeback report',
+    generated_at: new Date().toISOString(),
+    as_of: asOf,
+    period: { from: str(meta?.period_from), to: str(meta?.period_to) },
+    marts: { present, missing: [...missing] },
+    payers: payerRows.rows.map((r) => ({ payer_id: String(r.payer_id), payer_name: str(r.payer_name) })),
+    totals: {
+      source: null,
+      window_start: null,
+      window_end: null,
+      paid: null,
+      takeback: null,
+      net_takeback: null,
+      recoupment_rate: null,
+      refunds: null,
+      interest: null,
+      outstanding_fb: null,
+    },
+    scorecard: await loadScorecard(db, await columns('payer_scorecard')),
+    trend: await loadTrend(db, await columns('takeback_trend')),
+    causes: unavailable('recoupment_rates', { all: [], by_payer: [] }),
+    providers: unavailable('recoupment_rates', { all: [], by_payer: [] }),
+    forecast: await loadForecast(db, await columns('liquidity_forecast')),
+    alerts: await loadAlerts(db, await columns('takeback_alerts'), currentWeeks),
+    drill: await loadDrill(db, await columns('takeback_links'), drillCap),
+  };
+  const rates = await columns('recoupment_rates');
+  if (rates !== null) {
+    data.causes = await loadBreakdown(db, rates, 'cause');
+    data.providers = await loadBreakdown(db, rates, 'provider');
+  }
+  data.totals = await loadTotals(db, data.scorecard, rates);
+  return data;
+}
+
+function unavailable<T>(mart: string, empty: T, reason?: string): Section<T> {
+  return {
+    available: false,
+    reason: reason ?? `the ${mart} mart is not in this lake; ${BUILD_HINT}`,
+    data: empty,
+  };
+}
+
+async function listViews(db: DuckDBConnection): Promise<Set<string>> {
+  const { rows } = await runQuery(
+    db,
+    // Temp views too: buildModels leaves each mart as a temp view in the connection it used.
+    'SELECT DISTINCT table_name FROM information_schema.tables',
+  );
+  return new Set(rows.map((r) => String(r.table_name)));
+}
+
+async function columnsOf(db: DuckDBConnection, view: string): Promise<Set<string>> {
+  const { rows } = await runQuery(db, `DESCRIBE ${sqlIdent(view)}`);
+  return new Set(rows.map((r) => String(r.column_name)));
+}
+
+async function one(db: DuckDBConnection, sql: string): Promise<Row | undefined> {
+  return (await runQuery(db, sql)).rows[0];
+}
+
+function str(v: unknown): string | null {
+  return v === null || v === undefined ? null : String(v);
+}
+
+/**
+ * `<first present candidate> AS alias`, or `NULL AS alias` when none is there, so that a column the
+ * mart's authors named slightly differently does not break the report.
+ */
+function pick(cols: Set<string>, alias: string, candidates: string[], cast?: string): string {
+  const found = candidates.find((c) => cols.has(c));
+  if (found === undefined) return `NULL${cast ? `::${cast}` : ''} AS ${sqlIdent(alias)}`;
+  const expr = sqlIdent(found);
+  return `${cast ? `CAST(${expr} AS ${cast})` : expr} AS ${sqlIdent(alias)}`;
+}
+
+function has(cols: Set<string>, candidates: string[]): string | undefined {
+  return candidates.find((c) => cols.has(c));
+}
+
+const DATE = (cols: Set<string>, alias: string, candidates: string[]) => {
+  const found = has(cols, candidates);
+  return found === undefined
+    ? `NULL AS ${sqlIdent(alias)}`
+    : `strftime(CAST(${sqlIdent(found)} AS DATE), '%Y-%m-%d') AS ${sqlIdent(alias)}`;
+};
+
+async function loadScorecard(db: DuckDBConnection, cols: Set<string> | null): Promise<Section<Row[]>> {
+  if (cols === null) return unavailable('payer_scorecard', []);
+  if (!cols.has('payer_id'))
+    return unavailable('payer_scorecard', [], 'payer_scorecard has no payer_id column');
+  const select = [
+    's.payer_id',
+    cols.has('payer_name') ? 'coalesce(s.payer_name, n.payer_name) AS payer_name' : 'n.payer_name',
+    pick(cols, 'paid', ['paid', 'paid_amount', 'total_paid']),
+    pick(cols, 'takeback', ['takeback', 'gross_takeback', 'takeback_amount']),
+    pick(cols, 'net_takeback', ['net_takeback', 'net']),
+    pick(cols, 'recoupment_rate', ['recoupment_rate', 'takeback_rate'], 'DOUBLE'),
+    pick(cols, 'net_recoupment_rate', ['net_recoupment_rate', 'net_rate'], 'DOUBLE'),
+    pick(cols, 'rank', ['rank', 'recoupment_rank', 'rate_rank', 'takeback_rank'], 'INTEGER'),
+    pick(
+      cols,
+      'median_lag_days',
+      ['median_lag_days', 'median_days_to_takeback', 'median_lag', 'median_takeback_lag_days'],
+      'DOUBLE',
+    ),
+    pick(
+      cols,
+      'linked_share',
+      ['linked_share', 'share_linked', 'linked_takeback_share', 'link_rate'],
+      'DOUBLE',
+    ),
+    pick(cols, 'refunds', ['refunds', 'refund']),
+    pick(cols, 'interest', ['interest']),
+    pick(cols, 'outstanding_fb', ['outstanding_fb', 'outstanding_forwarding_balance', 'forwarding_balance']),
+    pick(
+      cols,
+      'previous_recoupment_rate',
+      ['previous_recoupment_rate', 'prev_recoupment_rate', 'prior_recoupment_rate', 'previous_rate'],
+      'DOUBLE',
+    ),
+    pick(cols, 'trend', ['trend', 'trend_direction']),
+    pick(
+      cols,
+      'trend_change',
+      ['recoupment_rate_change', 'rate_change', 'trend_change', 'trend_vs_previous'],
+      'DOUBLE',
+    ),
+    DATE(cols, 'window_start', ['window_start', 'period_start', 'start_date']),
+    DATE(cols, 'window_end', ['window_end', 'period_end', 'end_date']),
+  ];
+  const order = has(cols, ['rank', 'recoupment_rank', 'rate_rank', 'takeback_rank']);
+  const { rows } = await runQuery(
+    db,
+    `SELECT ${select.join(', ')}
+     FROM payer_scorecard AS s
+     LEFT JOIN (SELECT payer_id, arg_max(payer_name, payment_date) AS payer_name FROM remittances GROUP BY payer_id) AS n
+       ON n.payer_id = s.payer_id
+     ORDER BY ${order ? `s.${sqlIdent(order)} NULLS LAST, ` : ''}s.payer_id`,
+  );
+  for (const row of rows) row.trend = trendOf(row);
+  return { available: true, data: rows };
+}
+
+/** 'up', 'down' or 'flat': the mart's own word when it has one, else from the rate against the previous window. */
+function trendOf(row: Row): 'up' | 'down' | 'flat' | null {
+  const word = typeof row.trend === 'string' ? row.trend.toLowerCase() : '';
+  if (/up|rise|increas|worse/.test(word)) return 'up';
+  if (/down|fall|decreas|better/.test(word)) return 'down';
+  if (/flat|stable|same|steady/.test(word)) return 'flat';
+  let change = typeof row.trend_change === 'number' ? row.trend_change : null;
+  if (
+    change === null &&
+    typeof row.recoupment_rate === 'number' &&
+    typeof row.previous_recoupment_rate === 'number'
+  )
+    change = row.recoupment_rate - row.previous_recoupment_rate;
+  if (change === null) return null;
+  // Under a tenth of a percentage point of paid is noise to a reader.
+  if (Math.abs(change) < 0.001) return 'flat';
+  return change > 0 ? 'up' : 'down';
+}
+
+async function loadTrend(
+  db: DuckDBConnection,
+  cols: Set<string> | null,
+): Promise<Section<{ weekly: Row[]; monthly: Row[] }>> {
+  const empty = { weekly: [], monthly: [] };
+  if (cols === null) return unavailable('takeback_trend', empty);
+  const date = has(cols, ['period_start', 'week_start', 'period', 'bucket_start', 'month_start', 'month']);
+  if (!cols.has('payer_id') || date === undefined)
+    return unavailable('takeback_trend', empty, 'takeback_trend has no payer_id or period column');
+  const grain = has(cols, ['grain', 'period_grain', 'granularity', 'period_type']);
+  const values = [
+    pick(cols, 'takeback', ['takeback', 'gross_takeback', 'takeback_amount']),
+    pick(cols, 'net_takeback', ['net_takeback', 'net']),
+    pick(cols, 'paid', ['paid', 'paid_amount']),
+  ];
+  const base = `SELECT payer_id, strftime(CAST(${sqlIdent(date)} AS DATE), '%Y-%m-%d') AS period,
+      ${grain ? `lower(CAST(${sqlIdent(grain)} AS VARCHAR))` : "'week'"} AS grain, ${values.join(', ')}
+    FROM takeback_trend, report_as_of WHERE CAST(${sqlIdent(date)} AS DATE) <= as_of`;
+  const { rows } = await runQuery(db, `${base} ORDER BY payer_id, period`);
+  const weekly = rows.filter((r) => String(r.grain).includes('week'));
+  let monthly = rows.filter((r) => String(r.grain).includes('month'));
+  for (const r of [...weekly, ...monthly]) delete r.grain;
+  if (monthly.length === 0 && weekly.length > 0) {
+    // No monthly series in the mart: roll the weeks up by the month of their Monday.
+    monthly = (
+      await runQuery(
+        db,
+        `SELECT payer_id, strftime(date_trunc('month', CAST(period AS DATE)), '%Y-%m-%d') AS period,
+           CAST(sum(takeback) AS DECIMAL(18,2)) AS takeback, CAST(sum(net_takeback) AS DECIMAL(18,2)) AS net_takeback,
+           CAST(sum(paid) AS DECIMAL(18,2)) AS paid
+         FROM (${base}) WHERE grain LIKE '%week%' GROUP BY 1, 2 ORDER BY 1, 2`,
+      )
+    ).rows;
+  }
+  return { available: true, data: { weekly, monthly } };
+}
+
+async function loadBreakdown(
+  db: DuckDBConnection,
+  cols: Set<string>,
+  dimension: 'cause' | 'provider',
+): Promise<Section<{ all: Row[]; by_payer: Row[] }>> {
+  const empty = { all: [], by_payer: [] };
+  const key = dimension === 'cause' ? 'cause' : 'provider_npi';
+  const period = has(cols, ['period', 'period_start', 'month']);
+  if (!cols.has('grain') || !cols.has(key))
+    return unavailable('recoupment_rates', empty, `recoupment_rates has no grain or ${key} column`);
+  const takeback = has(cols, ['takeback', 'gross_takeback']) ?? 'takeback';
+  const net = has(cols, ['net_takeback']);
+  const count = has(cols, ['takeback_count']);
+  const measures = `CAST(sum(${sqlIdent(takeback)}) AS DECIMAL(18,2)) AS takeback,
+    ${net ? `CAST(sum(${sqlIdent(net)}) AS DECIMAL(18,2))` : 'NULL'} AS net_takeback,
+    ${count ? `CAST(sum(${sqlIdent(count)}) AS BIGINT)` : 'NULL'} AS takeback_count`;
+  const where = period ? `AND CAST(${sqlIdent(period)} AS DATE) <= (SELECT as_of FROM report_as_of)` : '';
+  const label = `coalesce(CAST(${sqlIdent(key)} AS VARCHAR), 'unknown')`;
+  const names =
+    dimension === 'provider'
+      ? `LEFT JOIN (SELECT payee_npi, arg_max(payee_name, payment_date) AS provider_name FROM remittances GROUP BY 1) AS p
+           ON p.payee_npi = t.${key}`
+      : '';
+  const nameCol = dimension === 'provider' ? ', any_value(p.provider_name) AS provider_name' : '';
+  const all = await runQuery(
+    db,
+    `SELECT ${label} AS ${key}${nameCol}, ${measures}
+     FROM recoupment_rates AS t ${names}
+     WHERE grain = '${dimension}' ${where} GROUP BY 1 HAVING sum(${sqlIdent(takeback)}) <> 0 ORDER BY takeback DESC
+     ${dimension === 'provider' ? 'LIMIT 15' : ''}`,
+  );
+  const byPayer = await runQuery(
+    db,
+    `SELECT * FROM (
+       SELECT payer_id, ${label} AS ${key}${nameCol}, ${measures}
+       FROM recoupment_rates AS t ${names}
+       WHERE grain = 'payer_${dimension}' ${where} GROUP BY 1, 2 HAVING sum(${sqlIdent(takeback)}) <> 0
+     ) QUALIFY row_number() OVER (PARTITION BY payer_id ORDER BY takeback DESC) <= 15
+     ORDER BY payer_id, takeback DESC`,
+  );
+  return { available: true, data: { all: all.rows, by_payer: byPayer.rows } };
+}
+
+async function loadForecast(
+  db: DuckDBConnection,
+  cols: Set<string> | null,
+): Promise<Section<{ as_of: string | null; rows: Row[] }>> {
+  const empty = { as_of: null, rows: [] };
+  if (cols === null) return unavailable('liquidity_forecast', empty);
+  if (!cols.has('payer_id') || !cols.has('week_start'))
+    return unavailable(
+      'liquidity_forecast',
+      empty,
+      'liquidity_forecast has no payer_id or week_start column',
+    );
+  const select = [
+    'payer_id',
+    DATE(cols, 'week_start', ['week_start']),
+    pick(cols, 'expected_payments', ['expected_payments']),
+    pick(cols, 'takeback_p10', ['takeback_p10']),
+    pick(cols, 'takeback_p50', ['takeback_p50']),
+    pick(cols, 'takeback_p90', ['takeback_p90']),
+    pick(cols, 'scheduled_offsets', ['scheduled_offsets']),
+    pick(cols, 'net_cash_p50', ['net_cash_p50']),
+    pick(cols, 'takeback_share', ['takeback_share'], 'DOUBLE'),
+    pick(cols, 'flag', ['flag'], 'BOOLEAN'),
+    DATE(cols, 'as_of', ['as_of']),
+  ];
+  const { rows } = await runQuery(
+    db,
+    `SELECT ${select.join(', ')} FROM liquidity_forecast ORDER BY payer_id, week_start`,
+  );
+  const asOf = rows.map((r) => str(r.as_of)).find((v) => v !== null) ?? null;
+  for (const r of rows) delete r.as_of;
+  return { available: true, data: { as_of: asOf, rows } };
+}
+
+async function loadAlerts(
+  db: DuckDBConnection,
+  cols: Set<string> | null,
+  currentWeeks: number,
+): Promise<Section<{ current_since: string | null; current: Row[]; earlier_count: number }>> {
+  const empty = { current_since: null, current: [], earlier_count: 0 };
+  if (cols === null) return unavailable('takeback_alerts', empty);
+  if (!cols.has('payer_id') || !cols.has('week_start'))
+    return unavailable('takeback_alerts', empty, 'takeback_alerts has no payer_id or week_start column');
+  const select = [
+    pick(cols, 'grain', ['grain']),
+    'payer_id',
+    pick(cols, 'cause', ['cause']),
+    DATE(cols, 'week_start', ['week_start']),
+    pick(cols, 'takeback', ['takeback']),
+    pick(cols, 'baseline', ['baseline']),
+    pick(cols, 'score', ['score'], 'DOUBLE'),
+    pick(cols, 'excess', ['excess']),
+    pick(cols, 'top_claims', ['top_claims']),
+    pick(cols, 'top_providers', ['top_providers']),
+    pick(cols, 'top_causes', ['top_causes']),
+  ];
+  const since = `(SELECT as_of_week - ${7 * (currentWeeks - 1)} FROM report_as_of)`;
+  const { rows } = await runQuery(
+    db,
+    `SELECT ${select.join(', ')}, CAST(week_start AS DATE) >= ${since} AS current
+     FROM takeback_alerts, report_as_of WHERE CAST(week_start AS DATE) <= as_of
+     ORDER BY week_start DESC, ${cols.has('excess') ? 'excess DESC, ' : ''}payer_id`,
+  );
+  const sinceRow = await one(db, `SELECT strftime(${since}, '%Y-%m-%d') AS since`);
+  const current = rows.filter((r) => r.current === true);
+  for (const r of current) delete r.current;
+  return {
+    available: true,
+    data: { current_since: str(sinceRow?.since), current, earlier_count: rows.length - current.length },
+  };
+}
+
+async function loadDrill(
+  db: DuckDBConnection,
+  cols: Set<string> | null,
+  cap: number,
+): Promise<Section<{ cap: number; totals: Row[]; rows: Row[] }>> {
+  const empty = { cap, totals: [], rows: [] };
+  if (cols === null) return unavailable('takeback_links', empty);
+  const amount = has(cols, ['amount', 'takeback', 'takeback_amount']);
+  const date = has(cols, ['payment_date', 'takeback_date']);
+  if (!cols.has('payer_id') || amount === undefined)
+    return unavailable('takeback_links', empty, 'takeback_links has no payer_id or amount column');
+  const select = [
+    'payer_id',
+    pick(cols, 'kind', ['kind', 'takeback_kind', 'category']),
+    date ? `strftime(CAST(${sqlIdent(date)} AS DATE), '%Y-%m-%d') AS payment_date` : 'NULL AS payment_date',
+    `${sqlIdent(amount)} AS amount`,
+    pick(cols, 'claim_id', ['claim_id', 'original_claim_id']),
+    pick(cols, 'payer_claim_control', ['payer_claim_control', 'original_payer_claim_control']),
+    DATE(cols, 'original_payment_date', ['original_payment_date']),
+    DATE(cols, 'correction_payment_date', ['correction_payment_date']),
+    pick(cols, 'correction_repaid', ['correction_repaid', 'correction_paid']),
+    pick(cols, 'lag_days', ['lag_days', 'days_to_takeback'], 'INTEGER'),
+    pick(cols, 'cause', ['cause']),
+    pick(cols, 'cause_reason_code', ['cause_reason_code']),
+    pick(cols, 'reason_code', ['reason_code']),
+    pick(cols, 'provider_npi', ['provider_npi']),
+    pick(cols, 'original_paid', ['original_paid']),
+    pick(cols, 'correction_payer_claim_control', ['correction_payer_claim_control']),
+  ];
+  const where = date ? `WHERE CAST(${sqlIdent(date)} AS DATE) <= (SELECT as_of FROM report_as_of)` : '';
+  const rows = await runQuery(
+    db,
+    `SELECT ${select.join(', ')} FROM takeback_links ${where}
+     QUALIFY row_number() OVER (PARTITION BY payer_id ORDER BY ${sqlIdent(amount)} DESC${date ? `, ${sqlIdent(date)} DESC` : ''}) <= ${Math.floor(cap)}
+     ORDER BY payer_id, amount DESC`,
+  );
+  const totals = await runQuery(
+    db,
+    `SELECT payer_id, count(*) AS takeback_count, CAST(sum(${sqlIdent(amount)}) AS DECIMAL(18,2)) AS takeback
+     FROM takeback_links ${where} GROUP BY payer_id ORDER BY payer_id`,
+  );
+  return { available: true, data: { cap, totals: totals.rows, rows: rows.rows } };
+}
+
+async function loadTotals(
+  db: DuckDBConnection,
+  scorecard: Section<Row[]>,
+  rates: Set<string> | null,
+): Promise<ReportData['totals']> {
+  if (scorecard.available && scorecard.data.length > 0) {
+    // Sum in DuckDB so the totals stay exact decimals.
+    const t = await one(
+      db,
+      `SELECT CAST(sum(paid) AS DECIMAL(18,2)) AS paid, CAST(sum(takeback) AS DECIMAL(18,2)) AS takeback,
+         CAST(sum(net_takeback) AS DECIMAL(18,2)) AS net_takeback, CAST(sum(refunds) AS DECIMAL(18,2)) AS refunds,
+         CAST(sum(interest) AS DECIMAL(18,2)) AS interest, CAST(sum(outstanding_fb) AS DECIMAL(18,2)) AS outstanding_fb
+       FROM (SELECT ${scorecardMoneySelect(await columnsOf(db, 'payer_scorecard'))} FROM payer_scorecard)`,
+    );
+    const first = scorecard.data[0];
+    return {
+      source: 'payer_scorecard',
+      window_start: str(first?.window_start),
+      window_end: str(first?.window_end),
+      paid: str(t?.paid),
+      takeback: str(t?.takeback),
+      net_takeback: str(t?.net_takeback),
+      recoupment_rate: rate(t?.takeback, t?.paid),
+      refunds: str(t?.refunds),
+      interest: str(t?.interest),
+      outstanding_fb: str(t?.outstanding_fb),
+    };
+  }
+  if (rates?.has('grain') && rates.has('paid') && rates.has('takeback')) {
+    const period = has(rates, ['period', 'period_start', 'month']);
+    const t = await one(
+      db,
+      `SELECT CAST(sum(paid) AS DECIMAL(18,2)) AS paid, CAST(sum(takeback) AS DECIMAL(18,2)) AS takeback,
+         ${rates.has('net_takeback') ? 'CAST(sum(net_takeback) AS DECIMAL(18,2))' : 'NULL'} AS net_takeback
+       FROM recoupment_rates WHERE grain = 'payer'
+       ${period ? `AND CAST(${sqlIdent(period)} AS DATE) <= (SELECT as_of FROM report_as_of)` : ''}`,
+    );
+    return {
+      source: 'recoupment_rates',
+      window_start: null,
+      window_end: null,
+      paid: str(t?.paid),
+      takeback: str(t?.takeback),
+      net_takeback: str(t?.net_takeback),
+      recoupment_rate: rate(t?.takeback, t?.paid),
+      refunds: null,
+      interest: null,
+      outstanding_fb: null,
+    };
+  }
+  return {
+    source: null,
+    window_start: null,
+    window_end: null,
+    paid: null,
+    takeback: null,
+    net_takeback: null,
+    recoupment_rate: null,
+    refunds: null,
+    interest: null,
+    outstanding_fb: null,
+  };
+}
+
+function scorecardMoneySelect(cols: Set<string>): string {
+  return [
+    pick(cols, 'paid', ['paid', 'paid_amount', 'total_paid']),
+    pick(cols, 'takeback', ['takeback', 'gross_takeback', 'takeback_amount']),
+    pick(cols, 'net_takeback', ['net_takeback', 'net']),
+    pick(cols, 'refunds', ['refunds', 'refund']),
+    pick(cols, 'interest', ['interest']),
+    pick(cols, 'outstanding_fb', ['outstanding_fb', 'outstanding_forwarding_balance', 'forwarding_balance']),
+  ].join(', ');
+}
+
+function rate(numerator: unknown, denominator: unknown): number | null {
+  const n = Number(numerator);
+  const d = Number(denominator);
+  return Number.isFinite(n) && Number.isFinite(d) && d !== 0 ? n / d : null;
+}

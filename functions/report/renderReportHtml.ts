@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { escapeHtml, inlineScript, jsonForScript } from './escape.ts';
+import type { ReportData } from './loadReportData.ts';
+
+const require = createRequire(import.meta.url);
+
+/** The ECharts build inlined in the report (the full minified bundle: line, bar, SVG renderer). */
+export function readEcharts(): string {
+  let path: string;
+  try {
+    path = require.resolve('echarts/dist/echarts.min.js');
+  } catch {
+    throw new Error('echarts is not installed (node_modules/echarts); run `npm ci` to install it');
+  }
+  return readFileSync(path, 'utf8');
+}
+
+function asset(name: string): string {
+  return readFileSync(new URL(`./assets/${name}`, import.meta.url), 'utf8');
+}
+
+/**
+ * Renders the report as one self-contained HTML document: styles, ECharts and the page script
+ * inlined, the data embedded as JSON; the page builds its tables and charts from that JSON with
+ * DOM text nodes only, so nothing in the data is ever parsed as HTML.
+ */
+export function renderReportHtml(
+  data: ReportData,
+  libraries: { echarts: string } = { echarts: readEcharts() },
+): string {
+  const title = escapeHtml(data.title);
+  const subtitle = escapeHtml(
+    data.period.from && data.period.to
+      ? `Payments ${data.period.from} to ${data.period.to}`
+      : 'No remittances in this lake yet',
+  );
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'none'">
+<meta name="generator" content="recoup report">
+<title>${title}</title>
+<style>
+${asset('report.css')}
+</style>
+</head>
+<body>
+<header class="masthead">
+  <div class="masthead-inner">
+    <div class="brand">recoup · takeback report</div>
+    <h1>${title}</h1>
+    <p class="subtitle" id="subtitle">${subtitle}</p>
+    <div class="kpis" id="kpis" aria-label="Headline figures"></div>
+  </div>
+</header>
+<nav class="toc" aria-label="Sections">
+  <a href="#scorecard">Scorecard</a><a href="#trends">Trends</a><a href="#breakdowns">Causes &amp; providers</a><a href="#forecast">13-week forecast</a><a href="#alerts">Alerts</a><a href="#drilldown">Drill-down</a>
+</nav>
+<main id="report">
+<noscript><p class="notice">This report draws its tables and charts with JavaScript; enable it to read the report.</p></noscript>
+</main>
+<footer class="footer" id="footer"></footer>
+<script type="application/json" id="report-data">${jsonForScript(data)}</script>
+<script>${inlineScript(libraries.echarts)}</script>
+<script>${inlineScript(asset('report.js'))}</script>
+</body>
+</html>
+`;
+}
