@@ -13,7 +13,7 @@ export interface ModelResult {
   name: string;
   layer: ModelLayer;
   grain: string;
-  /** staging → temp view, intermediate → temp table, marts → Parquet file. */
+  /** staging and intermediate → temp table, marts → Parquet file. */
   materialized: 'view' | 'table' | 'parquet';
   rows: number;
   ms: number;
@@ -36,7 +36,7 @@ export interface BuildModelsOptions {
 
 /**
  * Runs the SQL models over a local lake in dependency order, in one connection: staging models
- * as temp views, intermediate models as temp tables, and marts written as Parquet to
+ * and intermediate models as temp tables (the lake is read once), and marts written as Parquet to
  * `<lake>/marts/<name>/data.parquet` (written beside it under a temp name, then renamed, so a
  * reader never sees half a file). Afterwards every mart is a view over its Parquet file.
  */
@@ -54,10 +54,8 @@ export async function buildModels(options: BuildModelsOptions): Promise<ModelRes
     const name = sqlIdent(model.name);
     let result: ModelResult;
     try {
-      if (model.layer === 'staging') {
-        await db.run(`CREATE OR REPLACE TEMP VIEW ${name} AS\n${model.sql}\n`);
-        result = { ...base(model), materialized: 'view', rows: await countRows(db, name), ms: 0 };
-      } else if (model.layer === 'intermediate') {
+      if (model.layer === 'staging' || model.layer === 'intermediate') {
+        // Staging is materialized too: the lake's many small files are then read once, not per reference.
         await db.run(`CREATE OR REPLACE TEMP TABLE ${name} AS\n${model.sql}\n`);
         result = { ...base(model), materialized: 'table', rows: await countRows(db, name), ms: 0 };
       } else {

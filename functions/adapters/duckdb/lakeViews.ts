@@ -1,33 +1,50 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import {
-  type Column,
-  duckdbType,
-  LAKE_TABLES,
-  type LakeTable,
-  tableColumns,
-} from '../../core/lake/schema.ts';
+import { duckdbType, LAKE_TABLES, type LakeTable, tableColumns } from '../../core/lake/schema.ts';
 import { sqlIdent, sqlString } from './openDuckDb.ts';
 
 /** Folder (under the lake) where marts are written, one sub-folder per mart. */
 export const MARTS_DIR = 'marts';
 
 /** The SELECT that reads one lake table from its Parquet files, typed, with partition columns. */
-export function lakeTableSql(lakeDir: string, table: LakeTable): string {
+export function lakeTableSql(lakeDir: string, table: LakeTable, committed?: Set<string>): string {
   const columns = tableColumns(table);
   const list = columns.map(
     (c) => `CAST(${sqlIdent(c.name)} AS ${duckdbType(c.type)}) AS ${sqlIdent(c.name)}`,
   );
-  if (!hasParquet(join(lakeDir, table))) {
-    return `SELECT ${columns.map((c) => `NULL::${duckdbType(c.type)} AS ${sqlIdent(c.name)}`).join(', ')} WHERE false`;
-  }
-  const glob = join(lakeDir, table, '*', '*', '*.parquet');
-  const source = `read_parquet(${sqlString(glob)}, hive_partitioning = true, union_by_name = true,
+  const empty = `SELECT ${columns.map((c) => `NULL::${duckdbType(c.type)} AS ${sqlIdent(c.name)}`).join(', ')} WHERE false`;
+  const files = lakeFiles(lakeDir, table);
+  if (files.length === 0) return empty;
+  // Claims and adjustments count only once their remittance file is committed (it is written
+  // last). Usually every file is committed and the glob is read as is; files left by a killed
+  // ingest are excluded by naming the committed files explicitly.
+  const remits = committed ?? new Set(lakeFiles(lakeDir, 'remittances'));
+  const visible = table === 'remittances' ? files : files.filter((f) => remits.has(f));
+  if (visible.length === 0) return empty;
+  const source =
+    visible.length === files.length
+      ? sqlString(join(lakeDir, table, '*', '*', '*.parquet'))
+      : `[${visible.map((f) => sqlString(join(lakeDir, table, f))).join(', ')}]`;
+  return `SELECT ${list.join(', ')} FROM read_parquet(${source}, hive_partitioning = true, union_by_name = true,
     hive_types = {'payer_id': VARCHAR, 'payment_month': VARCHAR})`;
-  const select = `SELECT ${list.join(', ')} FROM ${source}`;
-  // Claims and adjustments count only once their remittance file is committed (it is written last).
-  return table === 'remittances' ? select : `${select} WHERE remit_id IN (SELECT remit_id FROM remittances)`;
+}
+
+/** A lake table's files as `payer_id=…/payment_month=…/<remit_id>.parquet` (finished files only). */
+export function lakeFiles(lakeDir: string, table: LakeTable): string[] {
+  const out: string[] = [];
+  const root = join(lakeDir, table);
+  if (!existsSync(root)) return out;
+  for (const payer of readdirSync(root, { withFileTypes: true })) {
+    if (!payer.isDirectory()) continue;
+    for (const month of readdirSync(join(root, payer.name), { withFileTypes: true })) {
+      if (!month.isDirectory()) continue;
+      for (const file of readdirSync(join(root, payer.name, month.name))) {
+        if (file.endsWith('.parquet')) out.push(`${payer.name}/${month.name}/${file}`);
+      }
+    }
+  }
+  return out;
 }
 
 /**
@@ -36,8 +53,9 @@ export function lakeTableSql(lakeDir: string, table: LakeTable): string {
  */
 export async function createLakeViews(db: DuckDBConnection, lakeDir: string): Promise<string[]> {
   const names: string[] = [];
+  const committed = new Set(lakeFiles(lakeDir, 'remittances'));
   for (const table of LAKE_TABLES) {
-    await db.run(`CREATE OR REPLACE VIEW ${sqlIdent(table)} AS ${lakeTableSql(lakeDir, table)}`);
+    await db.run(`CREATE OR REPLACE VIEW ${sqlIdent(table)} AS ${lakeTableSql(lakeDir, table, committed)}`);
     names.push(table);
   }
   for (const mart of listMarts(lakeDir)) {

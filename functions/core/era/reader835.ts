@@ -767,9 +767,8 @@ function normalize(
   for (const c of tx.claims) {
     if (c.status !== '22') continue;
     const sameId = byId.get(c.id) ?? [];
-    const correction =
-      sameId.find((o) => o.status !== '22' && o.seq > c.seq && !usedCorrections.has(o)) ??
-      sameId.find((o) => o.status !== '22' && !usedCorrections.has(o));
+    // The correction follows its reversal; an earlier claim with the same CLP01 is the original.
+    const correction = sameId.find((o) => o.status !== '22' && o.seq > c.seq && !usedCorrections.has(o));
     if (correction !== undefined) usedCorrections.add(correction);
     const cause =
       correction === undefined
