@@ -18,10 +18,9 @@ deferrals as (
         payer_id,
         reference_id,
         min(payment_date) as first_deferred_on
-    from adjustments
-    where level = 'provider'
-        and reason_code = 'WO'
-        and amount < 0
+    from int_weekly_plb_offsets
+    where reason_code = 'WO'
+        and is_negative
         and reference_id is not null
     group by payer_id, reference_id
 ),

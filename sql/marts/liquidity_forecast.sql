@@ -61,7 +61,7 @@ payers as (
 ),
 
 -- Every observed week of every payer, zero-filled, with its payments and unlinked takebacks.
-payer_weeks as (
+payer_weeks as materialized (
     select
         payers.payer_id,
         w.week_start,
@@ -122,7 +122,7 @@ cohort_factors as (
         and pw.week_start + 7 * lag.k > as_of.as_of_week - 7 * params.estimation_weeks
 ),
 
-indexed_factors as (
+indexed_factors as materialized (
     select
         *,
         row_number() over (partition by payer_id, k order by cohort_week) - 1 as idx,
@@ -152,7 +152,7 @@ horizon as (
 ),
 
 -- Payments of the cohort that is k weeks old in forecast week h: observed, or expected if future.
-exposures as (
+exposures as materialized (
     select
         ls.payer_id,
         hz.h,
@@ -176,21 +176,33 @@ replicates as (
     select cast(range as integer) as b from params, range(0, params.replicates)
 ),
 
-development_draws as (
+-- One draw per replicate × forecast week × lag: which past cohort lends its factor.
+draws as materialized (
     select
         e.payer_id,
         e.h,
+        e.k,
         r.b,
-        sum(e.exposure * f.factor) as takeback
+        e.exposure,
+        cast(hash(params.seed, e.payer_id, r.b, e.h, e.k) % cast(e.n as ubigint) as bigint) as idx
     from exposures as e
     cross join replicates as r
     cross join params
-    join indexed_factors as f
-        on f.payer_id = e.payer_id
-        and f.k = e.k
-        and f.idx = hash(params.seed, e.payer_id, r.b, e.h, e.k) % e.n
     where e.exposure <> 0
-    group by e.payer_id, e.h, r.b
+),
+
+development_draws as (
+    select
+        d.payer_id,
+        d.h,
+        d.b,
+        sum(d.exposure * f.factor) as takeback
+    from draws as d
+    join indexed_factors as f
+        on f.payer_id = d.payer_id
+        and f.k = d.k
+        and f.idx = d.idx
+    group by d.payer_id, d.h, d.b
 ),
 
 level_draws as (
@@ -207,7 +219,7 @@ level_draws as (
         on ln.payer_id = p.payer_id
     join level_weeks as lw
         on lw.payer_id = p.payer_id
-        and lw.idx = hash(params.seed, 'level', p.payer_id, r.b, hz.h) % ln.n
+        and lw.idx = cast(hash(params.seed, 'level', p.payer_id, r.b, hz.h) % cast(ln.n as ubigint) as bigint)
 ),
 
 simulated as (
@@ -242,9 +254,8 @@ forwarding_balance as (
     select
         a.payer_id,
         greatest(-sum(a.amount), 0) as outstanding_fb
-    from adjustments as a, as_of
-    where a.level = 'provider'
-        and a.reason_code = 'FB'
+    from int_weekly_plb_offsets as a, as_of
+    where a.reason_code = 'FB'
         and a.payment_date <= as_of.cutoff_date
     group by a.payer_id
 ),
@@ -256,9 +267,8 @@ wo_by_reference as (
         -sum(a.amount) filter (where a.amount < 0) as deferred,
         min(a.payment_date) filter (where a.amount < 0) as first_deferred_on,
         max(a.payment_date) filter (where a.amount < 0) as last_deferred_on
-    from adjustments as a, as_of
-    where a.level = 'provider'
-        and a.reason_code = 'WO'
+    from int_weekly_plb_offsets as a, as_of
+    where a.reason_code = 'WO'
         and a.reference_id is not null
         and a.payment_date <= as_of.cutoff_date
     group by a.payer_id, a.reference_id
@@ -273,10 +283,9 @@ wo_repaid as (
         min(a.payment_date) as first_repaid_on
     from wo_by_reference as w
     cross join as_of
-    join adjustments as a
+    join int_weekly_plb_offsets as a
         on a.payer_id = w.payer_id
         and a.reference_id = w.reference_id
-        and a.level = 'provider'
         and a.reason_code = 'WO'
         and a.amount > 0
         and a.payment_date >= w.first_deferred_on

@@ -1,0 +1,157 @@
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { parseCents } from '../core/money.ts';
+import { buildModels } from '../models/buildModels.ts';
+import { SQL_DIR } from '../models/loadModels.ts';
+import { defaultModelsConfig, type ModelsConfig } from '../models/modelsConfig.ts';
+import { modelSql } from './modelSql.ts';
+import { type BacktestScore, type BacktestWeek, scoreBacktest } from './scoreBacktest.ts';
+
+/** The forecast horizon: a backtest can hold back at most this many weeks. */
+export const MAX_BACKTEST_WEEKS = 13;
+/** Weeks the naive baseline averages. */
+export const BASELINE_WEEKS = 8;
+
+export interface RunBacktestInput {
+  /** A connection to work in; it is left holding the staging and intermediate models of the cut. */
+  db: DuckDBConnection;
+  lakeDir: string;
+  /** Weeks held back (1..13). */
+  weeks: number;
+  config?: ModelsConfig;
+}
+
+export interface BacktestResult {
+  /** Monday of the latest payment week in the lake. */
+  latest_week: string;
+  /** The as-of date of the forecast: the Sunday `weeks` weeks before the latest week. */
+  as_of: string;
+  weeks: number;
+  payers: BacktestScore[];
+  total: BacktestScore;
+  detail: BacktestWeek[];
+}
+
+/** A backtest that cannot run (too little history, bad arguments). */
+export class BacktestError extends Error {
+  override readonly name = 'BacktestError';
+}
+
+/**
+ * Judges the liquidity forecast on held-back weeks: builds the model layer as of the Sunday
+ * `weeks` weeks before the latest payment week (so the forecast sees only what was known then),
+ * forecasts, and compares the first `weeks` forecast weeks with the takebacks of the full build:
+ * WAPE of takeback_p50 (plus the deferral repayments it scheduled) next to the WAPE of a trailing
+ * 8-week mean, and the share of payer-weeks inside p10–p90. Writes no mart.
+ */
+export async function runBacktest(input: RunBacktestInput): Promise<BacktestResult> {
+  const { db, lakeDir, weeks } = input;
+  if (!Number.isInteger(weeks) || weeks < 1 || weeks > MAX_BACKTEST_WEEKS)
+    throw new BacktestError(`weeks must be an integer from 1 to ${MAX_BACKTEST_WEEKS}, got ${weeks}`);
+  const config = input.config ?? defaultModelsConfig();
+  const sqlDir = modelsWithoutMarts();
+  try {
+    // 1. Everything that happened: the full build.
+    await buildModels({ db, lakeDir, config, sqlDir });
+    const latest = await one(
+      db,
+      `SELECT CAST(date_trunc('week', as_of) AS DATE)::VARCHAR AS w FROM build_params`,
+    );
+    if (latest === null) throw new BacktestError('the lake has no payments');
+    const cutWeek = addDays(latest, -7 * weeks);
+    const asOf = addDays(cutWeek, 6);
+    const first = await one(
+      db,
+      `SELECT min(week_start)::VARCHAR AS w FROM (
+         SELECT week_start FROM int_weekly_payments UNION ALL SELECT week_start FROM int_weekly_takebacks)`,
+    );
+    if (first === null || daysBetween(first, cutWeek) / 7 + 1 < BASELINE_WEEKS)
+      throw new BacktestError(
+        `holding back ${weeks} weeks leaves less than ${BASELINE_WEEKS} weeks of history (lake starts ${first ?? 'never'})`,
+      );
+    const actuals = await weeklyTakebacks(db);
+
+    // 2. What was known at the cut: rebuild as of then, and forecast.
+    await buildModels({ db, lakeDir, config, sqlDir, asOf });
+    const forecast = await rows(
+      db,
+      `SELECT payer_id, week_start::VARCHAR AS week_start,
+              CAST(takeback_p10 + scheduled_wo AS VARCHAR) AS p10,
+              CAST(takeback_p50 + scheduled_wo AS VARCHAR) AS p50,
+              CAST(takeback_p90 + scheduled_wo AS VARCHAR) AS p90, horizon_week
+       FROM (${modelSql('marts', 'liquidity_forecast')})`,
+    );
+
+    const held = forecast.filter((f) => Number(f.horizon_week) <= weeks);
+    const detail: BacktestWeek[] = held.map((f) => {
+      const payer = String(f.payer_id);
+      const week = String(f.week_start);
+      return {
+        payer_id: payer,
+        week_start: week,
+        actual: actuals.get(`${payer}|${week}`) ?? 0,
+        p10: cents(f.p10),
+        p50: cents(f.p50),
+        p90: cents(f.p90),
+        baseline: trailingMean(actuals, payer, cutWeek),
+      };
+    });
+    detail.sort((a, b) => (a.payer_id + a.week_start < b.payer_id + b.week_start ? -1 : 1));
+    const { payers, total } = scoreBacktest(detail);
+    return { latest_week: latest, as_of: asOf, weeks, payers, total, detail };
+  } finally {
+    rmSync(sqlDir, { recursive: true, force: true });
+  }
+}
+
+/** A copy of sql/ without the marts, so the build runs the model layer and writes nothing. */
+function modelsWithoutMarts(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'recoup-backtest-sql-'));
+  for (const layer of ['staging', 'intermediate'])
+    cpSync(join(SQL_DIR, layer), join(dir, layer), { recursive: true });
+  return dir;
+}
+
+/** Gross takeback per `payer|week` of the current build. */
+async function weeklyTakebacks(db: DuckDBConnection): Promise<Map<string, number>> {
+  const list = await rows(
+    db,
+    `SELECT payer_id, week_start::VARCHAR AS week_start, CAST(sum(takeback) AS VARCHAR) AS takeback
+     FROM int_weekly_takebacks GROUP BY payer_id, week_start`,
+  );
+  return new Map(list.map((r) => [`${r.payer_id}|${r.week_start}`, cents(r.takeback)]));
+}
+
+/** Mean weekly takeback of the payer over the 8 weeks ending with `cutWeek` (quiet weeks count as 0). */
+function trailingMean(actuals: Map<string, number>, payer: string, cutWeek: string): number {
+  let sum = 0;
+  for (let i = 0; i < BASELINE_WEEKS; i++) sum += actuals.get(`${payer}|${addDays(cutWeek, -7 * i)}`) ?? 0;
+  return Math.round(sum / BASELINE_WEEKS);
+}
+
+async function rows(db: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {
+  return (await db.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
+}
+
+async function one(db: DuckDBConnection, sql: string): Promise<string | null> {
+  const value = (await rows(db, sql))[0]?.w;
+  return typeof value === 'string' ? value : null;
+}
+
+function cents(value: unknown): number {
+  const parsed = parseCents(String(value));
+  if (parsed === null) throw new Error(`not an amount: ${String(value)}`);
+  return parsed;
+}
+
+function addDays(date: string, days: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+}
