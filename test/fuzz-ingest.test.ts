@@ -112,6 +112,9 @@ describe('fuzz: the 835 reader on mutated files', () => {
           expect(e.location.file).toBe('fuzz.835');
           if (e.location.segmentIndex !== undefined)
             expect(e.location.segmentIndex).toBeGreaterThanOrEqual(1);
+          // The sidecar names a segment and an element; it never quotes segment text (patient data).
+          if (e.location.segmentId !== undefined) expect(e.location.segmentId.length).toBeLessThanOrEqual(3);
+          if (e.location.element !== undefined) expect(e.location.element.length).toBeLessThanOrEqual(8);
           expect(JSON.parse(JSON.stringify(e.toJSON())).code).toBe(e.code);
           return;
         }
