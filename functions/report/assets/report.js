@@ -369,7 +369,11 @@
         render: (r) => [
           arrow(r.trend),
           r.previous_recoupment_rate !== null
-            ? el('span', { class: 'small muted', text: ` from ${pct(r.previous_recoupment_rate)}` })
+            ? el('span', {
+                class: 'small muted',
+                title: 'rate in the previous window',
+                text: ` was ${pct(r.previous_recoupment_rate)}`,
+              })
             : null,
         ],
       },
@@ -387,7 +391,12 @@
       },
       { label: 'Refunds', num: true, render: (r) => money(r.refunds) },
       { label: 'Interest', num: true, render: (r) => money(r.interest) },
-      { label: 'Outstanding FB', num: true, render: (r) => money(r.outstanding_fb) },
+      {
+        label: 'Outstanding FB',
+        num: true,
+        help: 'forwarding balance still carried (−Σ PLB FB)',
+        render: (r) => money(r.outstanding_fb),
+      },
     ];
     const t = data.totals || {};
     const totals = {
