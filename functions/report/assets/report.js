@@ -276,7 +276,7 @@
       [
         'Flagged forecast weeks',
         flagged === null ? '—' : String(flagged),
-        'takebacks > 20% of payments',
+        'payer-weeks over 20% of payments',
         flagged ? 'alert' : '',
       ],
     ];
