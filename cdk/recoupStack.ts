@@ -41,7 +41,10 @@ import { MART_COLUMNS } from './martColumns.ts';
 /** Object-key prefixes shared by the stack and the handlers (passed to them as environment). */
 export const PREFIXES = {
   landing: 'landing/',
+  /** In the lake bucket: unreadable files and their JSON sidecars (functions/ingest/ingestFiles.ts). */
   quarantine: 'quarantine/',
+  /** In the lake bucket: the models job's state, e.g. which alerts were already sent. */
+  state: 'state/',
   marts: 'marts/',
   athenaResults: 'athena-results/',
 } as const;
@@ -179,11 +182,6 @@ export class RecoupStack extends Stack {
         ],
         noncurrentVersionExpiration: Duration.days(30),
       },
-      {
-        id: 'expire-old-quarantine-versions',
-        prefix: PREFIXES.quarantine,
-        noncurrentVersionExpiration: Duration.days(30),
-      },
     ]);
 
     this.lakeBucket = dataBucket('LakeBucket', 'lake-bucket/', [
@@ -275,7 +273,7 @@ export class RecoupStack extends Stack {
         new PolicyStatement({
           sid: 'WriteQuarantine',
           actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
-          resources: [this.landingBucket.arnForObjects(`${PREFIXES.quarantine}*`)],
+          resources: [lakeObjects(PREFIXES.quarantine)],
         }),
         // Without ListBucket a missing key answers 403 instead of 404.
         new PolicyStatement({
@@ -338,6 +336,11 @@ export class RecoupStack extends Stack {
           sid: 'WriteMarts',
           actions: ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
           resources: [lakeObjects(PREFIXES.marts)],
+        }),
+        new PolicyStatement({
+          sid: 'KeepAlertState',
+          actions: ['s3:GetObject', 's3:PutObject'],
+          resources: [lakeObjects(PREFIXES.state)],
         }),
         new PolicyStatement({
           sid: 'SendToDlq',
@@ -580,9 +583,9 @@ export class RecoupStack extends Stack {
     const modelsPolicy = this.node.findChild('ModelsPolicy');
     const objectReason =
       'Object keys are per-remittance Hive paths unknown at deploy time; the wildcard is confined to one table or prefix of one bucket.';
-    for (const prefix of [PREFIXES.landing, PREFIXES.quarantine]) {
-      ack(ingestPolicy, objectsFinding(this.landingBucket, prefix), objectReason);
-    }
+    ack(ingestPolicy, objectsFinding(this.landingBucket, PREFIXES.landing), objectReason);
+    ack(ingestPolicy, objectsFinding(this.lakeBucket, PREFIXES.quarantine), objectReason);
+    ack(modelsPolicy, objectsFinding(this.lakeBucket, PREFIXES.state), objectReason);
     for (const table of LAKE_TABLES) {
       ack(ingestPolicy, objectsFinding(this.lakeBucket, `${table}/`), objectReason);
       ack(modelsPolicy, objectsFinding(this.lakeBucket, `${table}/`), objectReason);

@@ -236,6 +236,18 @@ describe('least privilege', () => {
     for (const table of LAKE_TABLES) expect(JSON.stringify(write.Resource)).not.toContain(`/${table}/`);
   });
 
+  it('lets ingest quarantine and models keep alert state in the lake bucket, where the handlers write them', () => {
+    const resourceOf = (prefix: string, sid: string) =>
+      JSON.stringify(
+        (statementsOf(prefix).find((s) => s.Sid === sid) as unknown as { Resource: unknown }).Resource,
+      );
+    const lakeArn = `"${logicalId(stack.lakeBucket)}","Arn"`;
+    expect(resourceOf('IngestPolicy', 'WriteQuarantine')).toContain(lakeArn);
+    expect(resourceOf('IngestPolicy', 'WriteQuarantine')).toContain(`/${PREFIXES.quarantine}*`);
+    expect(resourceOf('ModelsPolicy', 'KeepAlertState')).toContain(lakeArn);
+    expect(resourceOf('ModelsPolicy', 'KeepAlertState')).toContain(`/${PREFIXES.state}*`);
+  });
+
   it('gives the function roles no AWS managed policies', () => {
     for (const [id, role] of ofType('AWS::IAM::Role')) {
       if (id.startsWith('BucketNotificationsHandler')) continue;
