@@ -108,7 +108,6 @@ function listTree(dir: string): string[] {
 async function ingestInto(lakeDir: string, folder: string, db: DuckDBConnection): Promise<IngestSummary> {
   return ingestFiles(fixtureInputs(folder), {
     lake: new LocalFolderStore(lakeDir),
-    db,
     now: new Date('2025-01-02T03:04:05Z'),
     scratch: tempDir('scratch'),
   });

@@ -9,7 +9,6 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { openDuckDb } from '../../functions/adapters/duckdb/openDuckDb.ts';
 import { LocalFolderStore } from '../../functions/adapters/localFolderStore.ts';
 import { Era835Parser, parse835 } from '../../functions/core/era/parse835.ts';
 import { ingestFiles } from '../../functions/ingest/ingestFiles.ts';
@@ -79,14 +78,17 @@ switch (mode) {
     break;
   }
   case 'ours-ingest': {
-    const db = await openDuckDb();
     let summary: Awaited<ReturnType<typeof ingestFiles>> | undefined;
     for (let r = 0; r < runs; r++) {
       const lake = await mkdtemp(join(tmpdir(), 'recoup-bench-lake-'));
       const inputs = files.map((f) => ({ path: f.path, key: f.path, size: f.size }));
       seconds.push(
         await time(
-          async () => (summary = await ingestFiles(inputs, { lake: new LocalFolderStore(lake), db })),
+          async () =>
+            (summary = await ingestFiles(inputs, {
+              lake: new LocalFolderStore(lake),
+              scratch: join(lake, '.staging'),
+            })),
         ),
       );
       await rm(lake, { recursive: true, force: true });

@@ -3,7 +3,6 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import type { DuckDBConnection } from '@duckdb/node-api';
 import { ParquetLakeWriter } from '../adapters/parquetLakeWriter.ts';
 import { Era835Parser } from '../core/era/parse835.ts';
 import type { SourceInfo } from '../core/era/reader835.ts';
@@ -68,8 +67,6 @@ export interface IngestSummary {
 
 export interface IngestOptions {
   lake: ObjectStore;
-  /** Not needed any more: Parquet is encoded in-process. Accepted so older callers keep working. */
-  db?: DuckDBConnection;
   onProgress?: (progress: IngestProgress) => void;
   /** Stamped on every remittance as `ingested_at`. */
   now?: Date;
