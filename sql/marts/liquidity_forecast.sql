@@ -2,20 +2,22 @@
 -- as-of: build_params.as_of when given, else the latest payment date; the week holding it is the
 -- last observed week, so a backtest cut is a Sunday. Method (docs/forecast.md):
 --   expected_payments  trailing 8-week mean of weekly paid (zero-filled), held flat;
---   takeback_p10/50/90 additive chain-ladder: each cohort week's payments times the share of a
---                      cohort's payments taken back k weeks later, plus an unlinked level; the
---                      quantiles come from a deterministic bootstrap that draws, per lag, the factor
---                      of one of the last 52 weeks' cohorts, and the level from one trailing week;
+--   takeback_p10/50/90 additive chain-ladder on weekly payment cohorts: a cohort's payments times
+--                      the share of a cohort's payments taken back k weeks later (k = 0..52), plus
+--                      the unlinked takebacks as a level. Quantiles of a deterministic bootstrap:
+--                      each replicate replays one calendar week of the last 26, taking for every lag
+--                      the factor of the cohort that was that old then, and that week's level;
 --   scheduled_offsets  known future offsets: outstanding FB (−Σ FB, due in the next 835) and
---                      deferred WO not repaid yet (due after the payer's median deferral lag).
+--                      deferred WO not repaid yet (due after the payer's median deferral lag);
+--   net_cash_p50       expected_payments − takeback_p50 − scheduled_offsets;
+--   takeback_share     (takeback_p50 + scheduled_offsets) / expected_payments; flag above 20%.
 with
 
 params as (
     select
         13 as horizon_weeks,
         52 as max_lag_weeks,
-        52 as estimation_weeks,
-        26 as level_weeks,
+        26 as estimation_weeks,
         8 as payment_weeks,
         500 as replicates,
         'recoup-liquidity-v1' as seed,
@@ -134,14 +136,17 @@ lag_sizes as (
     select distinct payer_id, k, n from indexed_factors
 ),
 
-level_weeks as (
+-- Calendar weeks the bootstrap replays: a replayed week lends the factors of every cohort that
+-- was developing in it (and its unlinked level), so a batch week moves all lags together.
+calendar_weeks as materialized (
     select
         pw.payer_id,
+        pw.week_start,
         pw.level_takeback,
         row_number() over (partition by pw.payer_id order by pw.week_start) - 1 as idx,
         count(*) over (partition by pw.payer_id) as n
     from payer_weeks as pw, as_of, params
-    where pw.week_start > as_of.as_of_week - 7 * params.level_weeks
+    where pw.week_start > as_of.as_of_week - 7 * params.estimation_weeks
 ),
 
 horizon as (
@@ -176,18 +181,41 @@ replicates as (
     select cast(range as integer) as b from params, range(0, params.replicates)
 ),
 
--- One draw per replicate × forecast week × lag: which past cohort lends its factor.
+-- Replicate b of forecast week h replays one calendar week of the estimation window.
+replays as materialized (
+    select
+        p.payer_id,
+        hz.h,
+        r.b,
+        cw.week_start as replay_week,
+        cw.level_takeback
+    from payers as p
+    cross join horizon as hz
+    cross join replicates as r
+    cross join params
+    join (select distinct payer_id, n from calendar_weeks) as cn
+        on cn.payer_id = p.payer_id
+    join calendar_weeks as cw
+        on cw.payer_id = p.payer_id
+        and cw.idx = cast(hash(params.seed, p.payer_id, r.b, hz.h) % cast(cn.n as ubigint) as bigint)
+),
+
+-- Each lag takes the factor of the cohort that was k weeks old in the replayed week; a cohort
+-- with no payments (or before the history) lends none, and a random cohort of that lag stands in.
 draws as materialized (
     select
         e.payer_id,
         e.h,
         e.k,
-        r.b,
+        rp.b,
         e.exposure,
-        cast(hash(params.seed, e.payer_id, r.b, e.h, e.k) % cast(e.n as ubigint) as bigint) as idx
+        rp.replay_week - 7 * e.k as cohort_week,
+        cast(hash(params.seed, e.payer_id, rp.b, e.h, e.k) % cast(e.n as ubigint) as bigint) as fallback_idx
     from exposures as e
-    cross join replicates as r
     cross join params
+    join replays as rp
+        on rp.payer_id = e.payer_id
+        and rp.h = e.h
     where e.exposure <> 0
 ),
 
@@ -196,30 +224,21 @@ development_draws as (
         d.payer_id,
         d.h,
         d.b,
-        sum(d.exposure * f.factor) as takeback
+        sum(d.exposure * coalesce(same_week.factor, stand_in.factor)) as takeback
     from draws as d
-    join indexed_factors as f
-        on f.payer_id = d.payer_id
-        and f.k = d.k
-        and f.idx = d.idx
+    left join indexed_factors as same_week
+        on same_week.payer_id = d.payer_id
+        and same_week.k = d.k
+        and same_week.cohort_week = d.cohort_week
+    left join indexed_factors as stand_in
+        on stand_in.payer_id = d.payer_id
+        and stand_in.k = d.k
+        and stand_in.idx = d.fallback_idx
     group by d.payer_id, d.h, d.b
 ),
 
 level_draws as (
-    select
-        p.payer_id,
-        hz.h,
-        r.b,
-        lw.level_takeback as takeback
-    from payers as p
-    cross join horizon as hz
-    cross join replicates as r
-    cross join params
-    join (select distinct payer_id, n from level_weeks) as ln
-        on ln.payer_id = p.payer_id
-    join level_weeks as lw
-        on lw.payer_id = p.payer_id
-        and lw.idx = cast(hash(params.seed, 'level', p.payer_id, r.b, hz.h) % cast(ln.n as ubigint) as bigint)
+    select payer_id, h, b, level_takeback as takeback from replays
 ),
 
 simulated as (
