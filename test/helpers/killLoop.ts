@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { openDuckDb, sqlString } from '../../functions/adapters/duckdb/openDuckDb.ts';
 import { duckdbType, LAKE_TABLES, type LakeTable, tableColumns } from '../../functions/core/lake/schema.ts';
 import { ROOT } from './badInputs.ts';
+import { parquetFiles } from './lakeProbe.ts';
 
 /** How a run of `recoup ingest` ended. */
 export interface IngestRun {
@@ -100,7 +101,7 @@ export function runIngest(
 function rawTableSql(lake: string, table: LakeTable): string {
   const columns = tableColumns(table);
   const dir = join(lake, table);
-  const hasFiles = existsSync(dir) && readdirSync(dir).length > 0;
+  const hasFiles = parquetFiles(dir).some((f) => !/^[._]/.test(basename(f)));
   if (!hasFiles) {
     return `SELECT ${columns.map((c) => `NULL::${duckdbType(c.type)} AS "${c.name}"`).join(', ')} WHERE false`;
   }
