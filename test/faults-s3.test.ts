@@ -104,7 +104,7 @@ class CrashingStore implements ObjectStore {
 
   constructor(
     private readonly inner: ObjectStore,
-    private readonly crashAtWrite: number,
+    readonly crashAtWrite: number,
     private readonly outageMs: number,
   ) {}
 
