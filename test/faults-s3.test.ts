@@ -5,6 +5,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../functions/adapters/awsClients.ts';
 import { S3ObjectStore } from '../functions/adapters/s3ObjectStore.ts';
+import { processIngestEvent } from '../functions/aws/ingestEvent.ts';
 import type { IngestInput } from '../functions/ingest/ingestFiles.ts';
 import { ingestFiles } from '../functions/ingest/ingestFiles.ts';
 import type { ObjectStore, StoredObject } from '../functions/ports/objectStore.ts';
@@ -34,7 +35,7 @@ const scratch: string[] = [];
 
 beforeAll(async () => {
   serverDir = tempDir('s3rver-data');
-  server = new RestartableS3rver(serverDir, ['lake']);
+  server = new RestartableS3rver(serverDir, ['lake', 'landing']);
   await server.start();
   inputDir = tempDir('s3-in');
   const gen = spawnSync(
@@ -266,5 +267,72 @@ it('keeps s3rver objects byte-identical to the local lake for the same input', a
     // Remittance files carry ingested_at; claims and adjustments must be the same bytes.
     if (!k.startsWith('remittances/')) expect(remote.equals(local), k).toBe(true);
   }
+  client.destroy();
+});
+
+/**
+ * The Lambda path: SQS messages of S3 notifications, the lake crashing mid-batch. A message whose
+ * ingest fails is reported in batchItemFailures (SQS redelivers it), never acknowledged; redelivering
+ * the failed messages until none fail completes the lake exactly.
+ */
+it('the SQS ingest reports failed messages for redelivery, and redelivery completes the lake', async () => {
+  const { client } = s3Client();
+  const landing = new S3ObjectStore('landing', { client });
+  const lake = new S3ObjectStore('lake', { prefix: 'lambda', client });
+  for (const input of inputs) await landing.putFile(`in/${input.key.split('/').pop()}`, input.path);
+  const messages = inputs.map((input, i) => ({
+    messageId: `m${i}`,
+    body: JSON.stringify({
+      Records: [
+        {
+          eventName: 'ObjectCreated:Put',
+          s3: { bucket: { name: 'landing' }, object: { key: `in/${input.key.split('/').pop()}` } },
+        },
+      ],
+    }),
+  }));
+  const crashing = new CrashingStore(lake, Math.ceil(objectWrites / 2), 300);
+  const dir = tempDir('s3-lambda');
+  scratch.push(dir);
+  const logs: Record<string, unknown>[] = [];
+  const deps = {
+    lake: crashing,
+    source: () => landing,
+    scratch: dir,
+    log: (e: Record<string, unknown>) => logs.push(e),
+  };
+  let pending = messages;
+  const failedPerDelivery: number[] = [];
+  for (let delivery = 0; delivery < 6 && pending.length > 0; delivery++) {
+    const response = await within(60_000, 'SQS batch', processIngestEvent({ Records: pending }, deps));
+    const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+    failedPerDelivery.push(failed.size);
+    pending = pending.filter((m) => failed.has(m.messageId));
+    await crashing.restarted;
+  }
+  console.log(`[faults] SQS redelivery: failed messages per delivery ${JSON.stringify(failedPerDelivery)}`);
+  expect(pending).toEqual([]);
+  expect(failedPerDelivery[0]).toBeGreaterThan(0);
+  // The unreadable file is quarantined and acknowledged, never retried for ever.
+  const quarantinedMessage = `m${inputs.findIndex((f) => f.key.endsWith('zz-truncated.835'))}`;
+  expect(logs.some((l) => l.messageId === quarantinedMessage && l.message === 'ingested')).toBe(true);
+  const copy = tempDir('s3-lambda-copy');
+  scratch.push(copy);
+  await downloadLake(lake, copy);
+  // Same bytes, other names: the Lambda keys sources as s3://landing/…, the reference by local path.
+  const byContent = await LakeComparer.open(reference, ['source_key']);
+  const diff = await byContent.diff(copy).finally(() => byContent.close());
+  const zero = { remittances: 0, claims: 0, adjustments: 0 };
+  expect({
+    extra: diff.extra,
+    missing: diff.missing,
+    extraRaw: diff.extraRaw,
+    orphans: diff.orphans,
+  }).toEqual({
+    extra: zero,
+    missing: zero,
+    extraRaw: zero,
+    orphans: 0,
+  });
   client.destroy();
 });

@@ -115,10 +115,16 @@ function rawTableSql(lake: string, table: LakeTable): string {
  * Loads a lake into tables `<prefix>_<table>_raw` (every row on disk) and views `<prefix>_<table>`
  * (rows of committed remittances only: what readers see), with `ingested_at` left out so runs compare.
  */
-async function loadLake(db: DuckDBConnection, prefix: string, lake: string): Promise<void> {
+async function loadLake(
+  db: DuckDBConnection,
+  prefix: string,
+  lake: string,
+  exclude: string[],
+): Promise<void> {
   for (const table of LAKE_TABLES) {
     const raw = rawTableSql(lake, table);
-    const select = table === 'remittances' ? 'SELECT * EXCLUDE (ingested_at)' : 'SELECT *';
+    const select =
+      table === 'remittances' ? `SELECT * EXCLUDE (${['ingested_at', ...exclude].join(', ')})` : 'SELECT *';
     await db.run(`CREATE OR REPLACE TABLE ${prefix}_${table}_raw AS ${select} FROM (${raw})`);
   }
   await db.run(`CREATE OR REPLACE VIEW ${prefix}_remittances AS SELECT * FROM ${prefix}_remittances_raw`);
@@ -153,18 +159,25 @@ export interface LakeDiff {
 
 /** Compares lakes with a reference lake of the same inputs, row by row, with EXCEPT ALL. */
 export class LakeComparer {
-  private constructor(private readonly db: DuckDBConnection) {}
+  private constructor(
+    private readonly db: DuckDBConnection,
+    private readonly exclude: string[],
+  ) {}
 
-  /** Loads the reference once; `diff` then loads only the lake under test. */
-  static async open(reference: string): Promise<LakeComparer> {
+  /**
+   * Loads the reference once; `diff` then loads only the lake under test. `excludeRemittanceColumns`
+   * leaves more remittance columns out of the comparison (e.g. `source_key` when the same bytes
+   * arrived under another name).
+   */
+  static async open(reference: string, excludeRemittanceColumns: string[] = []): Promise<LakeComparer> {
     const db = await openDuckDb({ threads: 1 });
-    await loadLake(db, 'ref', reference);
-    return new LakeComparer(db);
+    await loadLake(db, 'ref', reference, excludeRemittanceColumns);
+    return new LakeComparer(db, excludeRemittanceColumns);
   }
 
   async diff(lake: string): Promise<LakeDiff> {
     const db = this.db;
-    await loadLake(db, 'cur', lake);
+    await loadLake(db, 'cur', lake, this.exclude);
     const zero = () => ({ remittances: 0, claims: 0, adjustments: 0 });
     const diff: LakeDiff = {
       extra: zero(),
