@@ -184,6 +184,32 @@ describe('SE01 segment count: tolerated with a warning, not a rejection', () => 
   });
 });
 
+describe('transport padding after the last IEA', () => {
+  // Files that crossed DOS tools or fixed-block transfers end in a Ctrl-Z (0x1A) EOF mark or NUL
+  // padding. The interchange itself is complete and readable: DESIGN.md quarantines only "a file
+  // that cannot be read", so the padding must be ignored like trailing whitespace is.
+  it.each([
+    ['a DOS end-of-file mark (0x1A)', '\x1a'],
+    ['NUL padding', '\0'.repeat(512)],
+    ['NUL padding and a final line break', `${'\0'.repeat(64)}\r\n`],
+  ])('reads a complete interchange followed by %s', (_name, padding) => {
+    const remits = parse835(`${controlText()}${padding}`, { key: 'padded.835', sha256: '', ingestedAt: '' });
+    expect(remits.map((r) => [r.remittance.trace_number, r.claims.length, r.adjustments.length])).toEqual([
+      ['GOOD0001', 2, 4],
+    ]);
+  });
+
+  it('still rejects prose after the last IEA (not padding)', () => {
+    expect(() =>
+      parse835(readFileSync(join(BAD_DIR, 'text-after-iea.835'), 'utf8'), {
+        key: 't',
+        sha256: '',
+        ingestedAt: '',
+      }),
+    ).toThrow(expect.objectContaining({ code: 'UNEXPECTED_SEGMENT' }));
+  });
+});
+
 describe('rollback of a bad file never touches the good files staged before it', () => {
   let dir: string;
   beforeAll(() => {
