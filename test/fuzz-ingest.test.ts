@@ -123,6 +123,7 @@ describe('fuzz: the 835 reader on mutated files', () => {
       }),
       { seed: 835, numRuns: PARSE_RUNS },
     );
+    console.log(`[fuzz] reader: ${PARSE_RUNS} inputs, ${rejected} rejected with X12Error, ${readable} read`);
     expect(rejected + readable).toBe(PARSE_RUNS);
     // Both outcomes must be exercised, or the mutations are too weak (or too strong) to mean much.
     expect(rejected).toBeGreaterThan(PARSE_RUNS / 10);
@@ -243,6 +244,9 @@ describe('fuzz: ingest of mutated files is all or nothing per file', () => {
         cleanup(dir, lake);
       }
     }
+    console.log(
+      `[fuzz] ingest: ${INGEST_ROUNDS * FILES_PER_ROUND} files, ${quarantined} quarantined, ${remitsChecked} remittances checked`,
+    );
     expect(quarantined).toBeGreaterThan(INGEST_ROUNDS * 2);
     expect(remitsChecked).toBeGreaterThan(INGEST_ROUNDS * 5);
   });
