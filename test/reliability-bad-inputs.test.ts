@@ -1,5 +1,14 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse835 } from '../functions/core/era/parse835.ts';
@@ -275,6 +284,54 @@ describe('rollback of a bad file never touches the good files staged before it',
       expect(summary.duplicates).toBe(0);
     } finally {
       cleanup(lake);
+    }
+  });
+});
+
+describe('files past 64 MiB take the streaming path, all or nothing', () => {
+  /** Writes ~66 MiB: the control envelope around 1 000-transaction blocks cycling through 50 traces. */
+  function writeBig(path: string, tracePrefix: string, brokenTail: boolean): void {
+    const lines = controlText().split('\n').filter(Boolean);
+    const body = lines.slice(2, -2);
+    const block = `${Array.from({ length: 1000 }, (_, i) =>
+      body.map((l) => l.replace('TRN*1*GOOD0001*', `TRN*1*${tracePrefix}${i % 50}*`)).join('\n'),
+    ).join('\n')}\n`;
+    const fd = openSync(path, 'w');
+    try {
+      writeSync(fd, `${lines[0]}\n${lines[1]}\n`);
+      for (let size = 0; size < 66 * 1024 * 1024; size += block.length) writeSync(fd, block);
+      writeSync(fd, brokenTail ? 'ST*835*9999~\nBPR*I*1.00*C*ACH' : `${lines.slice(-2).join('\n')}\n`);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  it('reads a good one whole and quarantines a broken one whole, byte for byte', async () => {
+    const dir = tempDir('big');
+    const lake = tempDir('big-lake');
+    try {
+      const good = join(dir, 'big-good.835');
+      const broken = join(dir, 'big-broken.835');
+      writeBig(good, 'BIGGOOD', false);
+      writeBig(broken, 'BIGBROKEN', true);
+      expect(statSync(broken).size).toBeGreaterThan(64 * 1024 * 1024);
+      const summary = await within(
+        120_000,
+        'ingest of two 66 MiB files',
+        ingestInto(lake, [inputOf(good), inputOf(broken)]),
+      );
+      expect(summary.quarantined_files.map((q) => [q.file, q.code])).toEqual([[broken, 'MISSING_SE']]);
+      const actual = [...(await remitCounts(lake)).values()];
+      expect(actual).toHaveLength(50);
+      for (const r of actual) {
+        expect(r.trace_number).toMatch(/^BIGGOOD\d+$/);
+        expect([r.claims, r.adjustments]).toEqual([2, 4]);
+      }
+      const key = summary.quarantined_files[0]?.quarantine_key as string;
+      expect(sha256(readFileSync(join(lake, key)))).toBe(sha256(readFileSync(broken)));
+      expect(existsSync(join(lake, `${key}.error.json`))).toBe(true);
+    } finally {
+      cleanup(dir, lake);
     }
   });
 });
