@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   CreateQueueCommand,
@@ -235,5 +237,64 @@ describe('redrive', () => {
       moved: 0,
       failed: 0,
     });
+  });
+});
+
+describe('the backfill and redrive commands', () => {
+  /** Runs the CLI asynchronously: fauxqs serves from this process, so a blocking spawn would deadlock. */
+  const run = (args: string[]) => {
+    const env = {
+      ...process.env,
+      ...s3rver.env,
+      AWS_ENDPOINT_URL_SQS: fauxqs.address,
+    };
+    return new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [join(import.meta.dirname, '..', 'bin', 'recoup.js'), ...args],
+        { env, encoding: 'utf8' },
+        (error, stdout, stderr) => resolve({ status: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+  };
+
+  it('recoup backfill enqueues every landing object under the prefix and prints the counts', async () => {
+    const queue = await createQueue();
+    for (const name of ['a.835', 'b.835', 'c.835']) {
+      await s3rver.client.send(new PutObjectCommand({ Bucket: LANDING, Key: `cli/${name}`, Body: 'ISA' }));
+    }
+    const out = await run([
+      'backfill',
+      '--bucket',
+      LANDING,
+      '--prefix',
+      'cli/',
+      '--queue',
+      queue.url,
+      '--json',
+    ]);
+    expect(out.stderr.split('\n').filter((l) => l.startsWith('recoup'))).toEqual([]);
+    expect(out.status).toBe(0);
+    expect(JSON.parse(out.stdout)).toMatchObject({ listed: 3, enqueued: 3, failed: 0 });
+    const bodies = (await drain(queue.url)).map((m) => JSON.parse(m.body) as S3Event);
+    expect(bodies.map((b) => b.Records[0]?.s3.object.key).sort()).toEqual([
+      'cli/a.835',
+      'cli/b.835',
+      'cli/c.835',
+    ]);
+  });
+
+  it('recoup redrive moves dead-lettered messages back and reports usage errors with exit code 2', async () => {
+    const dlq = await createQueue();
+    const queue = await createQueue();
+    for (const body of ['one', 'two'])
+      await sqs.send(new SendMessageCommand({ QueueUrl: dlq.url, MessageBody: body }));
+    const out = await run(['redrive', '--dlq', dlq.url, '--queue', queue.url, '--json']);
+    expect(out.status).toBe(0);
+    expect(JSON.parse(out.stdout)).toEqual({ moved: 2, failed: 0 });
+    expect((await drain(queue.url)).map((m) => m.body).sort()).toEqual(['one', 'two']);
+    const usage = await run(['redrive', '--queue', queue.url]);
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toContain('missing --dlq');
   });
 });
