@@ -105,25 +105,37 @@ switch (mode) {
     const { X12Parser } = require('node-x12') as typeof import('node-x12');
     const texts = loadTexts();
     let segments = 0;
+    let unreadable = 0;
     for (let r = 0; r < runs; r++) {
       segments = 0;
+      unreadable = 0;
       seconds.push(
         await time(() => {
           for (const text of texts) {
             // Non-strict, as real files need; a fat interchange (several ISA) counts each one.
-            const parsed = new X12Parser(false).parse(text) as unknown as {
-              interchanges?: { functionalGroups: { transactions: { segments: unknown[] }[] }[] }[];
-              functionalGroups?: { transactions: { segments: unknown[] }[] }[];
-            };
+            let parsed:
+              | {
+                  interchanges?: { functionalGroups: { transactions: { segments: unknown[] }[] }[] }[];
+                  functionalGroups?: { transactions: { segments: unknown[] }[] }[];
+                }
+              | undefined;
+            try {
+              parsed = new X12Parser(false).parse(text) as unknown as typeof parsed;
+            } catch {
+              parsed = undefined;
+            }
+            if (parsed === undefined) {
+              unreadable++;
+              continue;
+            }
             for (const ic of parsed.interchanges ?? [parsed]) {
-              for (const g of ic.functionalGroups ?? [])
-                for (const t of g.transactions) segments += t.segments.length;
+              for (const g of ic.functionalGroups ?? []) for (const t of g.transactions) segments += t.segments.length;
             }
           }
         }),
       );
     }
-    detail = { segments };
+    detail = { segments, unreadable };
     break;
   }
   case 'x12-parser': {

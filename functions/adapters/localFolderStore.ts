@@ -1,10 +1,16 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { ObjectStore, StoredObject } from '../ports/objectStore.ts';
 
-/** The object-store port over a local folder. Writes go to a temporary name, then rename (atomic). */
+/**
+ * The object-store port over a local folder. Writes go to a temporary name, then rename (atomic).
+ * Small writes and existence checks use synchronous calls: on a local disk they take microseconds,
+ * where a round trip through libuv's thread pool per call dominated ingest time.
+ */
 export class LocalFolderStore implements ObjectStore {
+  private readonly knownDirs = new Set<string>();
+
   constructor(readonly root: string) {}
 
   get location(): string {
@@ -23,9 +29,9 @@ export class LocalFolderStore implements ObjectStore {
   async put(key: string, body: Uint8Array | string): Promise<void> {
     const target = this.path(key);
     const temp = tempName(target);
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(temp, body);
-    await rename(temp, target);
+    this.ensureDir(dirname(target));
+    writeFileSync(temp, body);
+    renameSync(temp, target);
   }
 
   async putFile(key: string, localPath: string): Promise<void> {
@@ -49,11 +55,13 @@ export class LocalFolderStore implements ObjectStore {
   }
 
   async exists(key: string): Promise<boolean> {
-    try {
-      return (await stat(this.path(key))).isFile();
-    } catch {
-      return false;
-    }
+    return statSync(this.path(key), { throwIfNoEntry: false })?.isFile() ?? false;
+  }
+
+  private ensureDir(dir: string): void {
+    if (this.knownDirs.has(dir) && existsSync(dir)) return;
+    mkdirSync(dir, { recursive: true });
+    this.knownDirs.add(dir);
   }
 
   async *list(prefix: string): AsyncIterable<StoredObject> {

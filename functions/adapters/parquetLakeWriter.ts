@@ -33,6 +33,9 @@ interface StagedRemit {
   files: Partial<Record<LakeTable, Buffer | string>>;
 }
 
+/** Object writes (and existence checks) in flight at once during a commit. */
+const PUT_CONCURRENCY = 16;
+
 /** Encoded bytes kept in memory per batch before further files spill to local disk. */
 const MEMORY_BUDGET = 128 * 1024 * 1024;
 
@@ -124,24 +127,28 @@ export class ParquetLakeWriter {
     const staged = this.remits;
     const result: CommitResult = { written: [], duplicates: this.batchDuplicates, objects: 0 };
     try {
-      const fresh: StagedRemit[] = [];
-      for (const r of staged) {
-        if (await this.store.exists(lakeObjectKey('remittances', r.payerId, r.paymentMonth, r.remitId))) {
-          result.duplicates++;
-        } else {
-          fresh.push(r);
-        }
-      }
-      for (const table of ['adjustments', 'claims', 'remittances'] as const) {
+      const exists = await mapLimit(staged, PUT_CONCURRENCY, (r) =>
+        this.store.exists(lakeObjectKey('remittances', r.payerId, r.paymentMonth, r.remitId)),
+      );
+      const fresh = staged.filter((_, i) => !exists[i]);
+      result.duplicates += staged.length - fresh.length;
+      // Two phases: every claims and adjustments file first, then the remittance files that make
+      // them visible. Within a phase, puts run concurrently (S3 latency, not bandwidth, is the cost).
+      for (const tables of [['adjustments', 'claims'], ['remittances']] as const) {
+        const puts: { key: string; local: Buffer | string }[] = [];
         for (const r of fresh) {
-          const local = r.files[table];
-          if (local === undefined) continue;
-          const key = lakeObjectKey(table, r.payerId, r.paymentMonth, r.remitId);
+          for (const table of tables) {
+            const local = r.files[table];
+            if (local !== undefined)
+              puts.push({ key: lakeObjectKey(table, r.payerId, r.paymentMonth, r.remitId), local });
+          }
+        }
+        await mapLimit(puts, PUT_CONCURRENCY, async ({ key, local }) => {
           if (typeof local !== 'string') await this.store.put(key, local);
           else if (this.store.moveFile) await this.store.moveFile(key, local);
           else await this.store.putFile(key, local);
-          result.objects++;
-        }
+        });
+        result.objects += puts.length;
       }
       result.written = fresh.map(({ remitId, payerId, paymentMonth }) => ({
         remitId,
@@ -167,4 +174,18 @@ export class ParquetLakeWriter {
     this.batchDuplicates = 0;
     this.buffered = 0;
   }
+}
+
+/** Maps with at most `limit` promises in flight; results in input order; the first error rejects. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }

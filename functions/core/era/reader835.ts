@@ -741,7 +741,9 @@ function normalize(
   const payerId = partitionSafe(tx.payerId ?? tx.originator ?? tx.payerName ?? 'unknown');
   const payeeId = tx.payeeNpi ?? tx.payeeTin ?? tx.payeeOther ?? tx.payeeName;
   const paymentDate = tx.paymentDate;
-  const paymentMonth = (paymentDate ?? tx.productionDate)?.slice(0, 7) ?? 'unknown';
+  // The partition comes from the same elements as remit_id (never the production date, which a
+  // re-sent file changes), so a re-delivery always lands in the same folder and is found there.
+  const paymentMonth = paymentDate?.slice(0, 7) ?? 'unknown';
   const remitId = sha256Hex(
     [payerId, payeeId ?? '', tx.trace ?? '', String(amount), paymentDate ?? ''].join('|'),
   ).slice(0, 32);

@@ -162,8 +162,9 @@ export class X12Scanner {
       }
       if (atEnd || buf.length > MAX_PREAMBLE) {
         if (this.sawInterchange) {
-          // Trailing text after the last IEA: tolerated only when it is whitespace.
-          if (buf.trim().length === 0) {
+          // Trailing text after the last IEA: tolerated only when it is whitespace or transport
+          // padding (NUL fill of fixed-block transfers, a DOS Ctrl-Z end-of-file mark).
+          if (/^[\s\x00\x1a]*$/.test(buf)) {
             this.buffer = '';
             return null;
           }
