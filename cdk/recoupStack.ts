@@ -59,7 +59,7 @@ const PARQUET_STORAGE = {
 } as const;
 
 export interface RecoupStackProps extends StackProps {
-  /** Reserved concurrency of the ingest function (caps parallel writes and DuckDB memory). */
+  /** Reserved concurrency of the ingest function (caps parallel writes to the lake). */
   ingestConcurrency?: number;
   /** EventBridge schedule of the models run; default daily at 06:00 UTC. */
   modelsSchedule?: Schedule;
@@ -320,6 +320,7 @@ export class RecoupStack extends Stack {
       reservedConcurrentExecutions: 1,
       deadLetterQueue: modelsDlq,
       retryAttempts: 0,
+      duckdb: true,
       environment,
       statements: [
         new PolicyStatement({
@@ -409,7 +410,7 @@ export class RecoupStack extends Stack {
     this.acknowledgeFindings(logBucket);
   }
 
-  /** A Node.js function with its own role, KMS-encrypted log group and DuckDB as a real node module. */
+  /** A Node.js function with its own role and KMS-encrypted log group; DuckDB as a real node module when asked. */
   private nodeFunction(
     id: string,
     options: {
@@ -423,6 +424,8 @@ export class RecoupStack extends Stack {
       deadLetterQueue?: Queue;
       retryAttempts?: number;
       statements: PolicyStatement[];
+      /** Installs DuckDB's native addon beside the bundle (the models function; ingest encodes Parquet itself). */
+      duckdb?: boolean;
     },
   ): NodejsFunction {
     const logGroup = new LogGroup(this, `${id}LogGroup`, {
@@ -480,8 +483,12 @@ export class RecoupStack extends Stack {
         // Bundle the pinned SDK rather than trusting the runtime's copy.
         externalModules: [],
         // DuckDB ships a native addon: install it as a real package beside the bundle (x86_64 Linux build).
-        nodeModules: ['@duckdb/node-api', '@duckdb/node-bindings'],
-        environment: { npm_config_os: 'linux', npm_config_cpu: 'x64', npm_config_libc: 'glibc' },
+        ...(options.duckdb === true
+          ? {
+              nodeModules: ['@duckdb/node-api', '@duckdb/node-bindings'],
+              environment: { npm_config_os: 'linux', npm_config_cpu: 'x64', npm_config_libc: 'glibc' },
+            }
+          : {}),
       },
     });
   }
