@@ -1,4 +1,13 @@
-import { createReadStream, existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { ObjectStore, StoredObject } from '../ports/objectStore.ts';
@@ -28,7 +37,7 @@ export class LocalFolderStore implements ObjectStore {
 
   async put(key: string, body: Uint8Array | string): Promise<void> {
     const target = this.path(key);
-    const temp = tempName(target);
+    const temp = this.tempName();
     this.ensureDir(dirname(target));
     writeFileSync(temp, body);
     renameSync(temp, target);
@@ -36,7 +45,7 @@ export class LocalFolderStore implements ObjectStore {
 
   async putFile(key: string, localPath: string): Promise<void> {
     const target = this.path(key);
-    const temp = tempName(target);
+    const temp = this.tempName();
     await mkdir(dirname(target), { recursive: true });
     await copyFile(localPath, temp);
     await rename(temp, target);
@@ -56,6 +65,25 @@ export class LocalFolderStore implements ObjectStore {
 
   async exists(key: string): Promise<boolean> {
     return statSync(this.path(key), { throwIfNoEntry: false })?.isFile() ?? false;
+  }
+
+  /**
+   * A fresh temp path under `<root>/.tmp/`, never inside a table folder: a killed writer leaves
+   * nothing there for a reader (or Athena, which reads every object under a prefix) to trip on.
+   * Temp files left by killed processes are swept once per store, when older than an hour.
+   */
+  private tempName(): string {
+    const dir = join(this.root, TEMP_DIR);
+    if (!this.knownDirs.has(dir)) {
+      this.ensureDir(dir);
+      const now = Date.now();
+      for (const name of readdirSync(dir)) {
+        const info = statSync(join(dir, name), { throwIfNoEntry: false });
+        if (info !== undefined && now - info.mtimeMs > STALE_TEMP_MS)
+          rmSync(join(dir, name), { force: true });
+      }
+    }
+    return join(dir, `${process.pid}-${Math.random().toString(36).slice(2)}`);
   }
 
   private ensureDir(dir: string): void {
@@ -99,12 +127,13 @@ export class LocalFolderStore implements ObjectStore {
   }
 }
 
-function tempName(target: string): string {
-  return `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-}
+/** Where writes are staged before their rename: inside the root (same file system), outside every table. */
+const TEMP_DIR = '.tmp';
+/** A temp file this old was left by a killed process. */
+const STALE_TEMP_MS = 60 * 60 * 1000;
 
 function isTemp(key: string): boolean {
-  return /\.tmp-\d+-[a-z0-9]+$/.test(key);
+  return key.startsWith(`${TEMP_DIR}/`);
 }
 
 async function* walk(dir: string): AsyncIterable<string> {

@@ -72,16 +72,26 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async putFile(key: string, localPath: string): Promise<void> {
-    // Single PutObject (up to 5 GB): S3 makes it visible all at once or not at all.
+    // Single PutObject (up to 5 GB): S3 makes it visible all at once or not at all. The SDK cannot
+    // retry a streamed body it has consumed, so transient failures are retried here, each attempt
+    // with a fresh stream.
     const { size } = await stat(localPath);
-    await this.client.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: this.key(key),
-        Body: createReadStream(localPath),
-        ContentLength: size,
-      }),
-    );
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: this.key(key),
+            Body: createReadStream(localPath),
+            ContentLength: size,
+          }),
+        );
+        return;
+      } catch (error) {
+        if (attempt >= PUT_FILE_ATTEMPTS || !isTransient(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** (attempt - 1)));
+      }
+    }
   }
 
   async exists(key: string): Promise<boolean> {
@@ -128,4 +138,20 @@ function isNotFound(error: unknown): boolean {
     candidate.name === 'NoSuchKey' ||
     candidate.$metadata?.httpStatusCode === 404
   );
+}
+
+/** Attempts of a streamed upload (about 3 s of backoff in all). */
+const PUT_FILE_ATTEMPTS = 5;
+
+/** Network failures, throttling and 5xx answers are worth another try; 4xx answers are not. */
+function isTransient(error: unknown): boolean {
+  const e = error as {
+    name?: string;
+    code?: string;
+    $metadata?: { httpStatusCode?: number };
+    $retryable?: unknown;
+  };
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined) return status >= 500 || status === 429 || e.$retryable !== undefined;
+  return true; // no HTTP answer at all: connection refused or reset, DNS, timeout
 }
