@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
@@ -204,7 +204,8 @@ async function parseFile(
   onRemit: ConstructorParameters<typeof Era835Parser>[1],
 ): Promise<void> {
   if (input.size <= WHOLE_FILE_LIMIT) {
-    const bytes = await readFile(input.path);
+    // Synchronous on purpose: for local files it avoids a thread-pool round trip per file.
+    const bytes = readFileSync(input.path);
     const source: SourceInfo = { key: input.key, sha256: sha256(bytes), ingestedAt };
     rejectUtf16(bytes, input.key);
     const parser = new Era835Parser(source, onRemit);

@@ -179,10 +179,16 @@ function definitionLevels(defined: Uint8Array): Buffer {
   return w.result();
 }
 
-/** Days since 1970-01-01 of an ISO `YYYY-MM-DD` date. */
+/** Days since 1970-01-01 of an ISO `YYYY-MM-DD` date; remittances repeat few dates, so they are memoized. */
 function daysSinceEpoch(iso: string): number {
-  const y = Number(iso.slice(0, 4));
-  const m = Number(iso.slice(5, 7));
-  const d = Number(iso.slice(8, 10));
-  return Date.UTC(y, m - 1, d) / 86_400_000;
+  let days = DAYS.get(iso);
+  if (days === undefined) {
+    days =
+      Date.UTC(Number(iso.slice(0, 4)), Number(iso.slice(5, 7)) - 1, Number(iso.slice(8, 10))) / 86_400_000;
+    if (DAYS.size > 100_000) DAYS.clear();
+    DAYS.set(iso, days);
+  }
+  return days;
 }
+
+const DAYS = new Map<string, number>();
