@@ -139,31 +139,27 @@ export class Era835Reader {
     const tx = this.tx;
     this.index = index;
     this.skippedKey = key;
-    if (
-      tx !== null &&
-      (SKIPPED.has(key) ||
-        (key === KEY_REF && tx.context === 'claims') ||
-        (key === KEY_NM1 && !isNm1Rendering(buffer, idEnd, end, sep)))
-    ) {
-      tx.segments++;
-      return;
-    }
-    if (tx !== null && this.claim !== null) {
-      // The per-line segments, read in place; anything unusual falls through to the split path,
-      // which owns every error message.
-      const fast =
-        key === KEY_CAS
-          ? this.casInPlace(buffer, idEnd, end, sep)
-          : key === KEY_SVC
-            ? this.svcInPlace(buffer, idEnd, end, sep, delimiters.component)
-            : key === KEY_DTM
-              ? this.dtmInPlace(buffer, idEnd, end, sep)
-              : key === KEY_NM1
-                ? this.renderingInPlace(buffer, idEnd, end, sep)
-                : false;
-      if (fast) {
+    if (tx !== null) {
+      // Hot path first: the per-line segments inside a claim, read in place. Anything unusual
+      // falls through to the split path, which owns every error message.
+      let handled = false;
+      if (this.claim !== null) {
+        if (key === KEY_CAS) handled = this.casInPlace(buffer, idEnd, end, sep);
+        else if (key === KEY_DTM) handled = this.dtmInPlace(buffer, idEnd, end, sep);
+        else if (key === KEY_SVC) handled = this.svcInPlace(buffer, idEnd, end, sep, delimiters.component);
+        else if (key === KEY_REF || key === KEY_AMT) handled = true;
+        else if (key === KEY_NM1)
+          handled =
+            !isNm1Rendering(buffer, idEnd, end, sep) || this.renderingInPlace(buffer, idEnd, end, sep);
+      }
+      if (!handled) {
+        handled =
+          SKIPPED.has(key) ||
+          (key === KEY_REF && tx.context === 'claims') ||
+          (key === KEY_NM1 && !isNm1Rendering(buffer, idEnd, end, sep));
+      }
+      if (handled) {
         tx.segments++;
-        this.skippedKey = key;
         this.delimiters = delimiters;
         return;
       }
@@ -671,6 +667,7 @@ const SKIPPED = {
 };
 const KEY_REF = segmentKey('REF');
 const KEY_CAS = segmentKey('CAS');
+const KEY_AMT = segmentKey('AMT');
 const KEY_SVC = segmentKey('SVC');
 const KEY_DTM = segmentKey('DTM');
 
