@@ -1,10 +1,7 @@
-import { PublishBatchCommand, type PublishBatchCommandInput, SNSClient } from '@aws-sdk/client-sns';
+import { PublishBatchCommand, type PublishBatchCommandInput } from '@aws-sdk/client-sns';
+import { sns } from '../adapters/awsClients.ts';
 import type { Alert, AlertSink } from '../ports/alertSink.ts';
 import { alertJson, alertSubject, alertText } from './alertMessage.ts';
-
-// Created once per Lambda container. functions/adapters/awsClients.ts does not exist yet; when it
-// does, this client should come from there.
-const sns = new SNSClient({});
 
 /** SNS takes at most 10 entries per PublishBatch. */
 const BATCH_SIZE = 10;
