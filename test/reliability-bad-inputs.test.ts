@@ -288,6 +288,40 @@ describe('rollback of a bad file never touches the good files staged before it',
   });
 });
 
+describe('a re-delivered remittance lands once', () => {
+  /**
+   * remit_id is (payer, payee, TRN02, BPR02, BPR16), but the partition month falls back to the
+   * production date (DTM*405) when BPR16 is blank or invalid (as in the public medicare-part-a
+   * sample). The same remittance re-sent with a new production date then gets the same remit_id
+   * in another partition: the duplicate check looks in the wrong folder and the lake holds it twice.
+   */
+  it('without BPR16, re-sent with a new production date, it is still one remittance', async () => {
+    const dir = tempDir('resend');
+    const lake = tempDir('resend-lake');
+    try {
+      const first = controlText().replace('*DA*654321*20240105~', '*DA*654321~');
+      const resent = first
+        .replace('DTM*405*20240104~', 'DTM*405*20240204~')
+        .replace(/000000101/g, '000000777');
+      writeFileSync(join(dir, 'first.835'), first);
+      writeFileSync(join(dir, 'resent.835'), resent);
+      const ids = [first, resent].map(
+        (t) => parse835(t, { key: 'k', sha256: '', ingestedAt: '' })[0]?.remittance.remit_id,
+      );
+      expect(ids[0]).toBe(ids[1]);
+      await ingestInto(lake, [inputOf(join(dir, 'first.835'))]);
+      const second = await ingestInto(lake, [inputOf(join(dir, 'resent.835'))]);
+      expect([second.remittances_written, second.duplicates]).toEqual([0, 1]);
+      const actual = [...(await remitCounts(lake)).values()];
+      expect(actual.map((r) => [r.source_key, r.claims, r.adjustments])).toEqual([
+        [join(dir, 'first.835'), 2, 4],
+      ]);
+    } finally {
+      cleanup(dir, lake);
+    }
+  });
+});
+
 describe('files past 64 MiB take the streaming path, all or nothing', () => {
   /** Writes ~66 MiB: the control envelope around 1 000-transaction blocks cycling through 50 traces. */
   function writeBig(path: string, tracePrefix: string, brokenTail: boolean): void {
