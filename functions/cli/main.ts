@@ -82,7 +82,7 @@ export async function main(argv: string[]): Promise<number> {
     return await run(rest);
   } catch (error) {
     if (error instanceof CliError) {
-      process.stderr.write(`recoup ${name}: ${error.message}\n`);
+      if (error.message !== '') process.stderr.write(`recoup ${name}: ${error.message}\n`);
       return error.exitCode;
     }
     const message = error instanceof Error ? error.message : String(error);

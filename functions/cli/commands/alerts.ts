@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { createLakeViews } from '../../adapters/duckdb/lakeViews.ts';
 import { openDuckDb } from '../../adapters/duckdb/openDuckDb.ts';
@@ -10,7 +8,7 @@ import { parseSink } from '../../alerts/parseSink.ts';
 import { CURRENT_ALERT_WEEKS, readAlerts } from '../../alerts/readAlerts.ts';
 import { SENT_ALERTS_KEY } from '../../alerts/sentAlertKeys.ts';
 import type { AlertSink } from '../../ports/alertSink.ts';
-import { parseCommandArgs, required } from '../args.ts';
+import { existingLake, parseCommandArgs } from '../args.ts';
 import { CliError } from '../cliError.ts';
 import { formatRows } from '../formatRows.ts';
 
@@ -45,13 +43,8 @@ export async function alertsCommand(argv: string[]): Promise<number> {
     },
     USAGE,
   );
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
   if (positionals.length > 0) throw new CliError(`unexpected argument "${positionals[0]}"\n\n${USAGE}`);
-  const lake = resolve(required(values.lake as string | undefined, 'lake', USAGE));
-  if (!existsSync(lake)) throw new CliError(`lake folder not found: ${lake}`);
+  const lake = existingLake(values.lake, USAGE);
   const sinks: AlertSink[] = [];
   for (const spec of (values.sink as string[] | undefined) ?? []) {
     sinks.push(

@@ -30,10 +30,6 @@ export async function backfillCommand(argv: string[]): Promise<number> {
     },
     USAGE,
   );
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
   const bucket = required(values.bucket as string | undefined, 'bucket', USAGE);
   const queueUrl = required(values.queue as string | undefined, 'queue', USAGE);
   const prefix = (values.prefix as string | undefined) ?? '';

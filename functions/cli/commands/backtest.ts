@@ -1,12 +1,10 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { openDuckDb } from '../../adapters/duckdb/openDuckDb.ts';
 import { formatCents } from '../../core/money.ts';
 import { BacktestError, MAX_BACKTEST_WEEKS, runBacktest } from '../../forecast/runBacktest.ts';
 import type { BacktestScore } from '../../forecast/scoreBacktest.ts';
 import { ModelError } from '../../models/loadModels.ts';
 import { loadModelsConfig } from '../../models/modelsConfig.ts';
-import { parseCommandArgs, positiveInt, required } from '../args.ts';
+import { existingLake, parseCommandArgs, positiveInt } from '../args.ts';
 import { CliError } from '../cliError.ts';
 import { formatRows } from '../formatRows.ts';
 
@@ -35,13 +33,8 @@ export async function backtestCommand(argv: string[]): Promise<number> {
     { lake: { type: 'string' }, weeks: { type: 'string' }, json: { type: 'boolean' } },
     USAGE,
   );
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
   if (positionals.length > 0) throw new CliError(`unexpected argument "${positionals[0]}"\n\n${USAGE}`);
-  const lake = resolve(required(values.lake as string | undefined, 'lake', USAGE));
-  if (!existsSync(lake)) throw new CliError(`lake folder not found: ${lake}`);
+  const lake = existingLake(values.lake, USAGE);
   const weeks = positiveInt(values.weeks as string | undefined, 'weeks', 8);
   if (weeks > MAX_BACKTEST_WEEKS)
     throw new CliError(`--weeks must be at most ${MAX_BACKTEST_WEEKS}, got ${weeks}`);

@@ -1,11 +1,10 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { openDuckDb } from '../../adapters/duckdb/openDuckDb.ts';
 import { buildModels, type ModelResult } from '../../models/buildModels.ts';
 import { ModelError } from '../../models/loadModels.ts';
 import { loadModelsConfig, type ModelsConfig } from '../../models/modelsConfig.ts';
 import { runSqlTests, type SqlTestResult } from '../../models/runSqlTests.ts';
-import { parseCommandArgs, required } from '../args.ts';
+import { existingLake, parseCommandArgs } from '../args.ts';
 import { CliError } from '../cliError.ts';
 
 const USAGE = `Usage: recoup build --lake DIR [--as-of YYYY-MM-DD] [--config FILE] [--test] [--json]
@@ -42,12 +41,7 @@ export async function buildCommand(argv: string[]): Promise<number> {
     },
     USAGE,
   );
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  const lake = resolve(required(values.lake as string | undefined, 'lake', USAGE));
-  if (!existsSync(lake)) throw new CliError(`lake folder not found: ${lake}`);
+  const lake = existingLake(values.lake, USAGE);
   const asOf = values['as-of'] as string | undefined;
   if (asOf !== undefined && !isIsoDate(asOf))
     throw new CliError(`--as-of must be a date YYYY-MM-DD, got "${asOf}"`);

@@ -47,10 +47,6 @@ export async function demoCommand(argv: string[]): Promise<number> {
     },
     USAGE,
   );
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
   const out = resolve((values.out as string | undefined) ?? 'demo');
   const seed = positiveInt(values.seed as string | undefined, 'seed', 835);
   const scale = positiveInt(values.scale as string | undefined, 'scale', 1);

@@ -74,10 +74,6 @@ export async function generateCommand(argv: string[]): Promise<number> {
     },
     USAGE,
   );
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
   if (positionals.length > 0) throw new CliError(`unexpected argument "${positionals[0]}"\n\n${USAGE}`);
   const out = resolve(required(values.out as string | undefined, 'out', USAGE));
   const scaleText = values.scale as string | undefined;

@@ -26,10 +26,6 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     { lake: { type: 'string' }, json: { type: 'boolean' } },
     USAGE,
   );
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
   const lake = resolve(required(values.lake as string | undefined, 'lake', USAGE));
   if (positionals.length === 0) throw new CliError(`no input files given\n\n${USAGE}`);
   const inputs = listInputFiles(positionals);

@@ -1,9 +1,7 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { createLakeViews } from '../../adapters/duckdb/lakeViews.ts';
 import { openDuckDb } from '../../adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../../adapters/duckdb/runQuery.ts';
-import { parseCommandArgs, required } from '../args.ts';
+import { existingLake, parseCommandArgs } from '../args.ts';
 import { CliError } from '../cliError.ts';
 import { formatRows, type OutputFormat } from '../formatRows.ts';
 
@@ -29,12 +27,7 @@ export async function queryCommand(argv: string[]): Promise<number> {
     { lake: { type: 'string' }, format: { type: 'string' }, json: { type: 'boolean' } },
     USAGE,
   );
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  const lake = resolve(required(values.lake as string | undefined, 'lake', USAGE));
-  if (!existsSync(lake)) throw new CliError(`lake folder not found: ${lake}`);
+  const lake = existingLake(values.lake, USAGE);
   const sql = positionals.join(' ').trim();
   if (sql.length === 0) throw new CliError(`no SQL given\n\n${USAGE}`);
   const format = (values.json ? 'json' : ((values.format as string | undefined) ?? 'table')) as OutputFormat;

@@ -26,10 +26,6 @@ export async function redriveCommand(argv: string[]): Promise<number> {
     },
     USAGE,
   );
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
   const dlqUrl = required(values.dlq as string | undefined, 'dlq', USAGE);
   const queueUrl = required(values.queue as string | undefined, 'queue', USAGE);
   const max = values.max === undefined ? undefined : positiveInt(values.max as string, 'max', 1);

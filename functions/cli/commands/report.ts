@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { openDuckDb } from '../../adapters/duckdb/openDuckDb.ts';
 import { writeReport } from '../../report/writeReport.ts';
-import { parseCommandArgs, required } from '../args.ts';
+import { existingLake, parseCommandArgs, required } from '../args.ts';
 import { CliError } from '../cliError.ts';
 
 const USAGE = `Usage: recoup report --lake DIR --out FILE.html [--as-of YYYY-MM-DD] [--json]
@@ -37,16 +37,10 @@ export async function reportCommand(argv: string[]): Promise<number> {
     },
     USAGE,
   );
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
   if (positionals.length > 0) throw new CliError(`unexpected argument "${positionals[0]}"\n\n${USAGE}`);
-  const lake = resolve(required(values.lake as string | undefined, 'lake', USAGE));
+  const lake = existingLake(values.lake, USAGE);
   const out = resolve(required(values.out as string | undefined, 'out', USAGE));
   const asOf = values['as-of'] as string | undefined;
-  if (!existsSync(lake) || !statSync(lake).isDirectory())
-    throw new CliError(`lake folder not found: ${lake}`);
   if (asOf !== undefined && !isIsoDate(asOf))
     throw new CliError(`--as-of must be a date YYYY-MM-DD, got "${asOf}"`);
   if (existsSync(out) && statSync(out).isDirectory())
