@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeParquet } from '../core/lake/parquetEncoder.ts';
@@ -67,6 +67,7 @@ export class ParquetLakeWriter {
     private readonly scratch: string = tmpdir(),
   ) {
     mkdirSync(this.scratch, { recursive: true });
+    sweepStaleStages(this.scratch);
     this.dir = mkdtempSync(join(this.scratch, 'stage-'));
   }
 
@@ -188,4 +189,17 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
+}
+
+/** A staging folder this old was left by a killed ingest: a live one is replaced at every commit (each 256 MiB of input). */
+const STALE_STAGE_MS = 60 * 60 * 1000;
+
+function sweepStaleStages(scratch: string): void {
+  const now = Date.now();
+  for (const name of readdirSync(scratch)) {
+    if (!name.startsWith('stage-')) continue;
+    const info = statSync(join(scratch, name), { throwIfNoEntry: false });
+    if (info?.isDirectory() && now - info.mtimeMs > STALE_STAGE_MS)
+      rmSync(join(scratch, name), { recursive: true, force: true });
+  }
 }
