@@ -7,7 +7,9 @@ takebacks as (
 ),
 
 reversals as (
-    select * from int_reversal_links
+    -- The takeback id as int_takebacks builds it, so the join is on one key.
+    select *, 'reversal:' || remit_id || ':' || cast(claim_seq as varchar) as takeback_id
+    from int_reversal_links
 ),
 
 reversal_causes as (
@@ -15,7 +17,8 @@ reversal_causes as (
 ),
 
 plbs as (
-    select * from int_plb_links
+    select *, 'plb:' || remit_id || ':' || cast(adjustment_seq as varchar) as takeback_id
+    from int_plb_links
 ),
 
 final as (
@@ -52,16 +55,12 @@ final as (
         p.reversal_claim_seq as linked_reversal_claim_seq
     from takebacks as t
     left join reversals as r
-        on t.kind = 'reversal'
-        and r.remit_id = t.remit_id
-        and 'reversal:' || r.remit_id || ':' || cast(r.claim_seq as varchar) = t.takeback_id
+        on r.takeback_id = t.takeback_id
     left join reversal_causes as k
         on k.remit_id = r.remit_id
         and k.claim_seq = r.claim_seq
     left join plbs as p
-        on t.kind = 'plb'
-        and p.remit_id = t.remit_id
-        and 'plb:' || p.remit_id || ':' || cast(p.adjustment_seq as varchar) = t.takeback_id
+        on p.takeback_id = t.takeback_id
     left join reversal_causes as pk
         on pk.remit_id = p.reversal_remit_id
         and pk.claim_seq = p.reversal_claim_seq
