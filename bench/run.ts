@@ -141,6 +141,13 @@ results.corpus = {
     ingestVsX12ParserTokenize: +(
       mbps(many['ours-ingest'] as Measurement) / mbps(many['x12-parser'] as Measurement)
     ).toFixed(2),
+    ...(many['ours-ingest-tmpfs'] !== undefined
+      ? {
+          ingestTmpfsVsX12ParserTokenize: +(
+            mbps(many['ours-ingest-tmpfs']) / mbps(many['x12-parser'] as Measurement)
+          ).toFixed(2),
+        }
+      : {}),
   },
   detail: Object.fromEntries(modes.map((m) => [m, (many[m] as Measurement).detail])),
 };
