@@ -118,8 +118,12 @@ export async function demoCommand(argv: string[]): Promise<number> {
     if (alerts.length === 0) say('\n   no current takeback alerts');
     else {
       say(`\n   ${alerts.length} current takeback alert${alerts.length === 1 ? '' : 's'}:`);
+      const names = new Map(
+        scorecard.rows.map((r) => [String(r.payer_id), String(r.payer_name ?? r.payer_id)]),
+      );
       for (const a of alerts.slice(0, 6)) {
-        const what = a.grain === 'payer' ? a.payer_id : `${a.payer_id} / ${a.cause}`;
+        const payer = names.get(a.payer_id) ?? a.payer_id;
+        const what = a.grain === 'payer' ? payer : `${payer} / ${a.cause}`;
         say(`   ⚠ ${what}, week of ${a.week_start}: ${dollars(a.takeback)} vs ${dollars(a.baseline)} usual`);
       }
     }
