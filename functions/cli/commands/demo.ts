@@ -70,7 +70,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   genBar.done();
   say(
     `1. generated ${generated.files} files (${(generated.bytes / 1e6).toFixed(1)} MB, ${generated.claims} claims, ` +
-      `${generated.duplicateFiles} re-delivered) in ${relative(process.cwd(), remits) || '.'}`,
+      `${generated.duplicateFiles} re-delivered)\n   in ${relative(process.cwd(), remits) || '.'}`,
   );
 
   const inputs = listInputFiles([remits]);
@@ -82,9 +82,9 @@ export async function demoCommand(argv: string[]): Promise<number> {
   });
   bar.done();
   say(
-    `2. ingested ${summary.transactions} transactions: ${summary.remittances_written} remittances, ` +
-      `${summary.claims} claims, ${summary.adjustments} adjustments; ${summary.duplicates} duplicates skipped, ` +
-      `${summary.unbalanced} unbalanced, ${summary.quarantined} quarantined (${summary.seconds.toFixed(1)} s)`,
+    `2. ingested ${summary.transactions} transactions in ${summary.seconds.toFixed(1)} s: ` +
+      `${summary.remittances_written} remittances, ${summary.claims} claims,\n   ${summary.adjustments} adjustments; ` +
+      `${summary.duplicates} duplicates skipped, ${summary.unbalanced} unbalanced, ${summary.quarantined} quarantined`,
   );
 
   const db = await openDuckDb();
@@ -132,7 +132,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     say(`\n5. report: ${report.out}`);
     const seconds = (performance.now() - started) / 1000;
     say(
-      `\ndone in ${seconds.toFixed(1)} s. Try:\n   npx recoup query --lake ${relative(process.cwd(), lake)} "SELECT * FROM recoupment_rates WHERE grain = 'payer' ORDER BY period, payer_id"`,
+      `\ndone in ${seconds.toFixed(1)} s. Try:\n   npx recoup query --lake ${relative(process.cwd(), lake)} "SELECT * FROM payer_scorecard"`,
     );
     if (json) {
       process.stdout.write(
