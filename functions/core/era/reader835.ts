@@ -143,7 +143,8 @@ export class Era835Reader {
       // Hot path first: the per-line segments inside a claim, read in place. Anything unusual
       // falls through to the split path, which owns every error message.
       let handled = false;
-      if (this.claim !== null) {
+      if (key === KEY_CLP) handled = this.clpInPlace(tx, buffer, idEnd, end, sep);
+      else if (this.claim !== null) {
         if (key === KEY_CAS) handled = this.casInPlace(buffer, idEnd, end, sep);
         else if (key === KEY_DTM) handled = this.dtmInPlace(buffer, idEnd, end, sep);
         else if (key === KEY_SVC) handled = this.svcInPlace(buffer, idEnd, end, sep, delimiters.component);
@@ -165,6 +166,67 @@ export class Era835Reader {
       }
     }
     this.segment(buffer.slice(start, end).split(sep), index, delimiters);
+  }
+
+  /** Element boundaries of the CLP being read in place: start and end of element k at 2(k−1). */
+  private readonly ranges = new Int32Array(22);
+
+  /** CLP without splitting: the first 11 elements (CLP12 on is not read). */
+  private clpInPlace(tx: Transaction, buf: string, idEnd: number, end: number, sep: string): boolean {
+    if (idEnd >= end) return false;
+    const r = this.ranges;
+    let p = idEnd + 1;
+    let n = 0;
+    for (;;) {
+      const q = elementEnd(buf, p, end, sep);
+      r[2 * n] = p;
+      r[2 * n + 1] = q;
+      n++;
+      if (q >= end || n === 11) break;
+      p = q + 1;
+    }
+    if (n < 4 || r[1] === r[0] || r[3] === r[2]) return false;
+    const charge = parseCentsRange(buf, r[4] as number, r[5] as number);
+    const paid = parseCentsRange(buf, r[6] as number, r[7] as number);
+    if (charge === null || paid === null) return false;
+    if (Math.abs(charge) > MAX_AMOUNT_CENTS || Math.abs(paid) > MAX_AMOUNT_CENTS) return false;
+    let patientResponsibility: Cents | null = null;
+    if (n >= 5 && (r[9] as number) > (r[8] as number)) {
+      patientResponsibility = parseCentsRange(buf, r[8] as number, r[9] as number);
+      if (patientResponsibility === null || Math.abs(patientResponsibility) > MAX_AMOUNT_CENTS) return false;
+    }
+    this.closeClaim();
+    tx.context = 'claims';
+    this.claim = {
+      seq: tx.claims.length + 1,
+      id: buf.slice(r[0], r[1]),
+      status: buf.slice(r[2], r[3]),
+      charge,
+      paid,
+      patientResponsibility,
+      filing: this.rangeText(buf, 6, n),
+      icn: this.rangeText(buf, 7, n),
+      facility: this.rangeText(buf, 8, n),
+      frequency: this.rangeText(buf, 9, n),
+      drg: this.rangeText(buf, 11, n),
+      renderingNpi: null,
+      statementFrom: null,
+      statementTo: null,
+      remarks: [],
+      cas: [],
+      services: [],
+    };
+    tx.claims.push(this.claim);
+    this.id = 'CLP';
+    return true;
+  }
+
+  /** Element k of the CLP read in place, or null when absent or blank. */
+  private rangeText(buf: string, k: number, n: number): string | null {
+    if (k > n) return null;
+    const start = this.ranges[2 * (k - 1)] as number;
+    const end = this.ranges[2 * (k - 1) + 1] as number;
+    return end > start ? buf.slice(start, end) : null;
   }
 
   /** CAS without splitting: group, then reason/amount/quantity triplets. */
@@ -667,6 +729,7 @@ const SKIPPED = {
 };
 const KEY_REF = segmentKey('REF');
 const KEY_CAS = segmentKey('CAS');
+const KEY_CLP = segmentKey('CLP');
 const KEY_AMT = segmentKey('AMT');
 const KEY_SVC = segmentKey('SVC');
 const KEY_DTM = segmentKey('DTM');
