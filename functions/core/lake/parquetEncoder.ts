@@ -2,8 +2,9 @@ import type { Column, ColumnType } from './schema.ts';
 import { ByteWriter, StructWriter } from './thriftCompact.ts';
 
 /**
- * Encodes rows as one Parquet file (one row group, one PLAIN data page per column, every column
- * OPTIONAL, uncompressed). Pure and synchronous: a remittance's few hundred rows encode in
+ * Encodes rows as one Parquet file (one row group, one data page per column, every column
+ * OPTIONAL, uncompressed; strings that repeat get a dictionary page and RLE indices, the rest is
+ * PLAIN). Pure and synchronous: a remittance's few hundred rows encode in
  * microseconds, where opening a Parquet writer per file in a database costs milliseconds: that
  * is what makes one file per remittance (the lake contract) affordable.
  *
@@ -31,13 +32,19 @@ export function encodeParquet<Row>(columns: readonly Column<Row>[], rows: readon
       cc.i64(2, chunk.offset);
       cc.struct(3, (md) => {
         md.i32(1, PHYSICAL[chunk.type]);
-        md.listI32(2, [ENCODING_PLAIN, ENCODING_RLE]);
+        md.listI32(
+          2,
+          chunk.dictionaryOffset === null
+            ? [ENCODING_PLAIN, ENCODING_RLE]
+            : [ENCODING_PLAIN, ENCODING_RLE, ENCODING_RLE_DICTIONARY],
+        );
         md.listString(3, [chunk.name]);
         md.i32(4, 0); // UNCOMPRESSED
         md.i64(5, rows.length);
         md.i64(6, chunk.size);
         md.i64(7, chunk.size);
-        md.i64(9, chunk.offset);
+        md.i64(9, chunk.dataOffset);
+        if (chunk.dictionaryOffset !== null) md.i64(11, chunk.dictionaryOffset);
       });
     });
     rg.i64(
@@ -56,6 +63,7 @@ export function encodeParquet<Row>(columns: readonly Column<Row>[], rows: readon
 const MAGIC = Buffer.from('PAR1', 'ascii');
 const ENCODING_PLAIN = 0;
 const ENCODING_RLE = 3;
+const ENCODING_RLE_DICTIONARY = 8;
 
 /** Parquet physical type per lake column type. */
 const PHYSICAL: Record<ColumnType, number> = {
@@ -71,7 +79,10 @@ const PHYSICAL: Record<ColumnType, number> = {
 interface ChunkMeta {
   name: string;
   type: ColumnType;
+  /** Where the column chunk starts (its dictionary page when it has one). */
   offset: number;
+  dictionaryOffset: number | null;
+  dataOffset: number;
   size: number;
 }
 
@@ -111,6 +122,10 @@ function writeColumnChunk<Row>(out: ByteWriter, column: Column<Row>, rows: reado
   const name = column.name;
   const n = rows.length;
   const defined = new Uint8Array(n);
+  if (column.type === 'varchar') {
+    const dictionary = dictionaryOf(rows, name, defined);
+    if (dictionary !== null) return writeDictionaryChunk(out, column, n, defined, dictionary);
+  }
   const values = new ByteWriter(64 + n * 9);
   let booleans: number[] | null = null;
   for (let i = 0; i < n; i++) {
@@ -150,32 +165,118 @@ function writeColumnChunk<Row>(out: ByteWriter, column: Column<Row>, rows: reado
     values.bytes(packed);
   }
   const levels = definitionLevels(defined);
-  const pageSize = 4 + levels.length + values.length;
   const offset = out.length;
+  writeDataPage(out, n, ENCODING_PLAIN, levels, values.result());
+  return {
+    name,
+    type: column.type,
+    offset,
+    dictionaryOffset: null,
+    dataOffset: offset,
+    size: out.length - offset,
+  };
+}
+
+/** A data page: header, then length-prefixed definition levels, then the encoded values. */
+function writeDataPage(
+  out: ByteWriter,
+  n: number,
+  encoding: number,
+  levels: Buffer,
+  values: Uint8Array,
+): void {
+  const pageSize = 4 + levels.length + values.length;
   const header = new StructWriter(out);
   header.i32(1, 0); // DATA_PAGE
   header.i32(2, pageSize);
   header.i32(3, pageSize);
-  header.struct(5, (dp) => dp.i32(1, n).i32(2, ENCODING_PLAIN).i32(3, ENCODING_RLE).i32(4, ENCODING_RLE));
+  header.struct(5, (dp) => dp.i32(1, n).i32(2, encoding).i32(3, ENCODING_RLE).i32(4, ENCODING_RLE));
   header.end();
   out.int32LE(levels.length);
   out.bytes(levels);
-  out.bytes(values.result());
-  return { name, type: column.type, offset, size: out.length - offset };
+  out.bytes(values);
+}
+
+interface Dictionary {
+  values: string[];
+  /** Dictionary index of each defined value, in row order. */
+  indices: number[];
+}
+
+/**
+ * Distinct values of a string column, when a dictionary pays: remittance files repeat the same
+ * remit_id, claim id, codes and dates on every row. Marks `defined` as a side effect either way.
+ */
+function dictionaryOf<Row>(rows: readonly Row[], name: string, defined: Uint8Array): Dictionary | null {
+  const index = new Map<string, number>();
+  const values: string[] = [];
+  const indices: number[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    const value = (rows[i] as Record<string, unknown>)[name];
+    if (value === null || value === undefined) continue;
+    defined[i] = 1;
+    let k = index.get(value as string);
+    if (k === undefined) {
+      k = values.length;
+      index.set(value as string, k);
+      values.push(value as string);
+    }
+    indices.push(k);
+  }
+  return indices.length >= 2 && values.length * 2 <= indices.length ? { values, indices } : null;
+}
+
+function writeDictionaryChunk<Row>(
+  out: ByteWriter,
+  column: Column<Row>,
+  n: number,
+  defined: Uint8Array,
+  dictionary: Dictionary,
+): ChunkMeta {
+  const dictionaryOffset = out.length;
+  const plain = new ByteWriter(64 + dictionary.values.length * 16);
+  for (const v of dictionary.values) plain.lengthPrefixedUtf8(v);
+  const page = plain.result();
+  const header = new StructWriter(out);
+  header.i32(1, 2); // DICTIONARY_PAGE
+  header.i32(2, page.length);
+  header.i32(3, page.length);
+  header.struct(7, (dp) => dp.i32(1, dictionary.values.length).i32(2, ENCODING_PLAIN));
+  header.end();
+  out.bytes(page);
+  const dataOffset = out.length;
+  const bitWidth = Math.max(1, Math.ceil(Math.log2(dictionary.values.length)));
+  const encoded = new ByteWriter(16 + dictionary.indices.length);
+  encoded.byte(bitWidth);
+  rleRuns(encoded, dictionary.indices, Math.ceil(bitWidth / 8));
+  writeDataPage(out, n, ENCODING_RLE_DICTIONARY, definitionLevels(defined), encoded.result());
+  return {
+    name: column.name,
+    type: column.type,
+    offset: dictionaryOffset,
+    dictionaryOffset,
+    dataOffset,
+    size: out.length - dictionaryOffset,
+  };
+}
+
+/** RLE runs of the hybrid encoding: run length, then the value in `bytes` little-endian bytes. */
+function rleRuns(w: ByteWriter, values: ArrayLike<number>, bytes: number): void {
+  let i = 0;
+  while (i < values.length) {
+    const v = values[i] as number;
+    let j = i + 1;
+    while (j < values.length && values[j] === v) j++;
+    w.varint((j - i) * 2);
+    for (let b = 0; b < bytes; b++) w.byte((v >>> (8 * b)) & 0xff);
+    i = j;
+  }
 }
 
 /** Definition levels (bit width 1) as RLE runs of the hybrid encoding. */
 function definitionLevels(defined: Uint8Array): Buffer {
   const w = new ByteWriter(16);
-  let i = 0;
-  while (i < defined.length) {
-    const v = defined[i] as number;
-    let j = i + 1;
-    while (j < defined.length && defined[j] === v) j++;
-    w.varint((j - i) * 2);
-    w.byte(v);
-    i = j;
-  }
+  rleRuns(w, defined, 1);
   return w.result();
 }
 
