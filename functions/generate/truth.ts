@@ -1,23 +1,11 @@
 import { formatCents } from '../core/money.ts';
-import type { Cents } from '../core/types.ts';
+import type { Cause, Cents } from '../core/types.ts';
 
 /**
  * Causes a takeback can carry in truth.json: DOMAIN.md section 7 causes, `pending` for a reversal
  * whose correction never arrived, `unspecified` for a PLB recovery linked to no reversal.
  */
-export type TruthCause =
-  | 'duplicate'
-  | 'coding'
-  | 'eligibility'
-  | 'documentation'
-  | 'coordination_of_benefits'
-  | 'prior_authorization'
-  | 'non_covered'
-  | 'audit'
-  | 'incorrect_payee'
-  | 'contract_rate'
-  | 'unspecified'
-  | 'pending';
+export type TruthCause = Exclude<Cause, 'other'>;
 
 /**
  * Takeback metrics of one slice (DESIGN.md "Metric definitions"). Money is a string with two

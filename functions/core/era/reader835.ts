@@ -57,6 +57,21 @@ interface Claim {
   services: Service[];
 }
 
+/** The fields of a claim that come from its CLP segment. */
+type ClpFields = Pick<
+  Claim,
+  | 'id'
+  | 'status'
+  | 'charge'
+  | 'paid'
+  | 'patientResponsibility'
+  | 'filing'
+  | 'icn'
+  | 'facility'
+  | 'frequency'
+  | 'drg'
+>;
+
 interface Plb {
   provider: string | null;
   fiscalDate: string | null;
@@ -195,10 +210,7 @@ export class Era835Reader {
       patientResponsibility = parseCentsRange(buf, r[8] as number, r[9] as number);
       if (patientResponsibility === null || Math.abs(patientResponsibility) > MAX_AMOUNT_CENTS) return false;
     }
-    this.closeClaim();
-    tx.context = 'claims';
-    this.claim = {
-      seq: tx.claims.length + 1,
+    this.openClaim(tx, {
       id: buf.slice(r[0], r[1]),
       status: buf.slice(r[2], r[3]),
       charge,
@@ -209,14 +221,7 @@ export class Era835Reader {
       facility: this.rangeText(buf, 8, n),
       frequency: this.rangeText(buf, 9, n),
       drg: this.rangeText(buf, 11, n),
-      renderingNpi: null,
-      statementFrom: null,
-      statementTo: null,
-      remarks: [],
-      cas: [],
-      services: [],
-    };
-    tx.claims.push(this.claim);
+    });
     this.id = 'CLP';
     return true;
   }
@@ -523,14 +528,11 @@ export class Era835Reader {
   }
 
   private clp(tx: Transaction, el: string[]): void {
-    this.closeClaim();
-    tx.context = 'claims';
     const id = el[1];
     if (!id) this.fail('MISSING_ELEMENT', 'CLP01 claim id is required', 'CLP01');
     const status = el[2];
     if (!status) this.fail('MISSING_ELEMENT', 'CLP02 claim status is required', 'CLP02');
-    this.claim = {
-      seq: tx.claims.length + 1,
+    this.openClaim(tx, {
       id,
       status,
       charge: this.money(el, 3, true),
@@ -541,6 +543,16 @@ export class Era835Reader {
       facility: el[8] || null,
       frequency: el[9] || null,
       drg: el[11] || null,
+    });
+  }
+
+  /** Starts a claim (closing the one before) from its CLP fields. */
+  private openClaim(tx: Transaction, fields: ClpFields): void {
+    this.closeClaim();
+    tx.context = 'claims';
+    this.claim = {
+      seq: tx.claims.length + 1,
+      ...fields,
       renderingNpi: null,
       statementFrom: null,
       statementTo: null,
