@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Era835Parser, parse835 } from '../functions/core/era/parse835.ts';
+import { remitRows } from '../functions/core/era/remitRows.ts';
 import type { NormalizedRemit } from '../functions/core/types.ts';
 import { X12Error } from '../functions/core/x12/errors.ts';
 import { expectedRemits, goodFiles, looksUtf16, prng, ROOT, sha256 } from './helpers/badInputs.ts';
@@ -142,7 +143,7 @@ describe('fuzz: the 835 reader on mutated files', () => {
           const remits: NormalizedRemit[] = [];
           let chunked: { remits: NormalizedRemit[] } | { error: X12Error };
           try {
-            const parser = new Era835Parser(source('fuzz.835'), (r) => remits.push(r));
+            const parser = new Era835Parser(source('fuzz.835'), (r) => remits.push(remitRows(r)));
             for (let at = 0; at < text.length; ) {
               const size = 1 + Math.floor(random() * (random() < 0.5 ? 8 : 4096));
               parser.write(text.slice(at, at + size));

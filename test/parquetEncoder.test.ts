@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
-import { encodeParquet } from '../functions/core/lake/parquetEncoder.ts';
+import { type ColumnData, columnsOfRows, encodeParquet } from '../functions/core/lake/parquetEncoder.ts';
 import type { Column } from '../functions/core/lake/schema.ts';
 import { formatCents } from '../functions/core/money.ts';
 
@@ -37,7 +37,7 @@ let n = 0;
 /** Writes rows with the encoder and reads them back with DuckDB, as JSON-safe values. */
 async function roundTrip(rows: Row[]): Promise<Record<string, unknown>[]> {
   const path = join(dir, `${n++}.parquet`);
-  writeFileSync(path, encodeParquet(COLUMNS, rows));
+  writeFileSync(path, encodeParquet(COLUMNS, columnsOfRows(COLUMNS, rows), rows.length));
   return (await runQuery(db, `SELECT * FROM read_parquet('${path}')`)).rows;
 }
 
@@ -129,5 +129,52 @@ describe('the in-process Parquet encoder, read back by DuckDB', () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  it('writes the column shapes the reader produces: constants, codes, sequences, lookups, unique strings', async () => {
+    const columns: Column<Record<string, unknown>>[] = [
+      { name: 'remit', type: 'varchar' },
+      { name: 'paid_on', type: 'date' },
+      { name: 'seq', type: 'integer' },
+      { name: 'cause', type: 'varchar' },
+      { name: 'claim', type: 'varchar' },
+      { name: 'id', type: 'varchar' },
+      { name: 'blank', type: 'varchar' },
+    ];
+    const claims = ['C1', 'C2', 'C1', null];
+    const causes = ['coding', 'duplicate', 'other'];
+    // Row i belongs to claim at[i] (1-based; NaN: none). Claims 1 and 3 share an id (a reversal
+    // and its correction): the dictionary holds it twice, as the readers must accept.
+    const at = [1, 1, 2, Number.NaN, 3, 3, 4, 2];
+    const data: ColumnData[] = [
+      { kind: 'constant', value: 'R-1' },
+      { kind: 'constant', value: 19_800 },
+      { kind: 'sequence' },
+      { kind: 'codes', codes: [0, 0, 2, 1, 0, 0, 2, 2], names: causes },
+      { kind: 'lookup', values: claims, at },
+      { kind: 'strings', values: ['a', 'b', 'c', null, 'e', 'f', 'g', 'h'], unique: true },
+      { kind: 'constant', value: null },
+    ];
+    const path = join(dir, `${n++}.parquet`);
+    writeFileSync(path, encodeParquet(columns, data, at.length));
+    const back = await runQuery(db, `SELECT * FROM read_parquet('${path}')`);
+    expect(back.rows).toEqual(
+      at.map((a, i) => ({
+        remit: 'R-1',
+        paid_on: '2024-03-18',
+        seq: i + 1,
+        cause: causes[[0, 0, 2, 1, 0, 0, 2, 2][i] as number],
+        claim: Number.isNaN(a) ? null : claims[a - 1],
+        id: ['a', 'b', 'c', null, 'e', 'f', 'g', 'h'][i],
+        blank: null,
+      })),
+    );
+    const meta = await runQuery(
+      db,
+      `SELECT path_in_schema, encodings FROM parquet_metadata('${path}') ORDER BY 1`,
+    );
+    const encodings = (column: string) => meta.rows.find((r) => r.path_in_schema === column)?.encodings;
+    for (const column of ['remit', 'cause', 'claim']) expect(encodings(column)).toContain('RLE_DICTIONARY');
+    expect(encodings('id')).not.toContain('RLE_DICTIONARY');
   });
 });

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Era835Parser, parse835 } from '../functions/core/era/parse835.ts';
+import { remitRows } from '../functions/core/era/remitRows.ts';
 import { formatCents, parseCents } from '../functions/core/money.ts';
 import type { NormalizedRemit } from '../functions/core/types.ts';
 import { X12Error } from '../functions/core/x12/errors.ts';
@@ -178,7 +179,7 @@ describe('streaming parse (fast-check)', () => {
   /** Rows from an Era835Parser fed the text in the given chunk sizes (cycled). */
   function parseInChunks(text: string, key: string, sizes: number[]): NormalizedRemit[] {
     const out: NormalizedRemit[] = [];
-    const parser = new Era835Parser(sourceFor(key, text), (remit) => out.push(remit));
+    const parser = new Era835Parser(sourceFor(key, text), (remit) => out.push(remitRows(remit)));
     let i = 0;
     let k = 0;
     while (i < text.length) {

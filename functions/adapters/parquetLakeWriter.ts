@@ -1,15 +1,9 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeParquet } from '../core/lake/parquetEncoder.ts';
-import {
-  type Column,
-  LAKE_TABLES,
-  type LakeTable,
-  lakeObjectKey,
-  tableColumns,
-} from '../core/lake/schema.ts';
-import type { NormalizedRemit } from '../core/types.ts';
+import { encodeRemitFiles } from '../core/lake/remitFiles.ts';
+import { LAKE_TABLES, type LakeTable, lakeObjectKey } from '../core/lake/schema.ts';
+import type { RemitColumns } from '../core/types.ts';
 import type { ObjectStore } from '../ports/objectStore.ts';
 
 /** A position in a batch to roll back to when a file turns out to be unreadable half way. */
@@ -39,13 +33,6 @@ const PUT_CONCURRENCY = 16;
 /** Encoded bytes kept in memory per batch before further files spill to local disk. */
 const MEMORY_BUDGET = 128 * 1024 * 1024;
 
-/** Columns stored inside the Parquet files: partition columns live in the Hive path. */
-const FILE_COLUMNS: Record<LakeTable, Column<Record<string, unknown>>[]> = {
-  remittances: tableColumns('remittances').filter((c) => c.partition !== true),
-  claims: tableColumns('claims').filter((c) => c.partition !== true),
-  adjustments: tableColumns('adjustments').filter((c) => c.partition !== true),
-};
-
 /**
  * Writes normalized remittances to the Parquet lake through an object store: one Parquet file
  * per remittance and table at `<table>/payer_id=…/payment_month=…/<remit_id>.parquet`.
@@ -72,7 +59,7 @@ export class ParquetLakeWriter {
   }
 
   /** Stages one remittance; returns false when the same remittance is already in this batch. */
-  add(remit: NormalizedRemit): boolean {
+  add(remit: RemitColumns): boolean {
     const r = remit.remittance;
     if (this.seen.has(r.remit_id)) {
       this.batchDuplicates++;
@@ -85,15 +72,10 @@ export class ParquetLakeWriter {
       paymentMonth: r.payment_month,
       files: {},
     };
-    const rows: Record<LakeTable, readonly object[]> = {
-      remittances: [r],
-      claims: remit.claims,
-      adjustments: remit.adjustments,
-    };
+    const encoded = encodeRemitFiles(remit);
     for (const table of LAKE_TABLES) {
-      const tableRows = rows[table];
-      if (tableRows.length === 0) continue;
-      const bytes = encodeParquet(FILE_COLUMNS[table], tableRows as Record<string, unknown>[]);
+      const bytes = encoded[table];
+      if (bytes === undefined) continue;
       if (this.buffered + bytes.length <= MEMORY_BUDGET) {
         // Kept in memory: committing it then creates exactly one file (creating files is the cost).
         staged.files[table] = bytes;

@@ -68,22 +68,61 @@ export function parseX12Date(text: string): string | null {
 
 /** `parseX12Date` over `text.slice(start, end)`. */
 export function parseX12DateRange(source: string, start: number, end: number): string | null {
-  if (end - start !== 8) return null;
-  const text = start === 0 && end === source.length ? source : source.slice(start, end);
+  const days = parseX12DaysRange(source, start, end);
+  return !Number.isNaN(days) ? isoDateOfDays(days) : null;
+}
+
+/**
+ * `CCYYMMDD` in `text.slice(start, end)` as days since 1970-01-01 (the Parquet DATE value), or
+ * NaN when it is not a real calendar date. The reader keeps dates as day numbers: no string per date.
+ */
+export function parseX12DaysRange(text: string, start: number, end: number): number {
+  if (end - start !== 8) return Number.NaN;
+  let year = 0;
+  let month = 0;
+  let day = 0;
   for (let i = 0; i < 8; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) return null;
+    const c = text.charCodeAt(start + i) - 48;
+    if (c < 0 || c > 9) return Number.NaN;
+    if (i < 4) year = year * 10 + c;
+    else if (i < 6) month = month * 10 + c;
+    else day = day * 10 + c;
   }
-  const year =
-    (text.charCodeAt(0) - 48) * 1000 +
-    (text.charCodeAt(1) - 48) * 100 +
-    (text.charCodeAt(2) - 48) * 10 +
-    (text.charCodeAt(3) - 48);
-  const month = (text.charCodeAt(4) - 48) * 10 + (text.charCodeAt(5) - 48);
-  const day = (text.charCodeAt(6) - 48) * 10 + (text.charCodeAt(7) - 48);
-  if (year < 1900 || month < 1 || month > 12 || day < 1) return null;
-  if (day > daysInMonth(year, month)) return null;
-  return `${text.slice(0, 4)}-${text.slice(4, 6)}-${text.slice(6, 8)}`;
+  if (year < 1900 || month < 1 || month > 12 || day < 1) return Number.NaN;
+  if (day > daysInMonth(year, month)) return Number.NaN;
+  return daysFromCivil(year, month, day);
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+export function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/** Days since 1970-01-01 of an ISO `YYYY-MM-DD` date (NaN when it is not one). */
+export function daysOfIsoDate(iso: string): number {
+  if (iso.length !== 10 || iso.charCodeAt(4) !== 45 || iso.charCodeAt(7) !== 45) return Number.NaN;
+  return parseX12DaysRange(`${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}`, 0, 8);
+}
+
+/** ISO `YYYY-MM-DD` of a day number (the inverse of `daysFromCivil`, H. Hinnant's civil_from_days). */
+export function isoDateOfDays(days: number): string {
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  return `${String(year).padStart(4, '0')}-${month < 10 ? '0' : ''}${month}-${day < 10 ? '0' : ''}${day}`;
 }
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];

@@ -128,3 +128,67 @@ export interface NormalizedRemit {
   claims: ClaimRow[];
   adjustments: AdjustmentRow[];
 }
+
+/**
+ * The claims of one transaction, column by column (index i is the claim with `claim_seq` i + 1).
+ * Money is integer cents; dates are days since 1970-01-01; NaN marks an absent amount or date.
+ * Booleans are 0 or 1. Values that are the same on every row (remit_id, payer_id, payee_npi,
+ * payment date and month) are the remittance row's.
+ */
+export interface ClaimColumns {
+  length: number;
+  claim_id: string[];
+  status_code: string[];
+  charge_amount: number[];
+  paid_amount: number[];
+  patient_responsibility: number[];
+  filing_indicator: (string | null)[];
+  payer_claim_control: (string | null)[];
+  facility_code: (string | null)[];
+  frequency_code: (string | null)[];
+  drg_code: (string | null)[];
+  rendering_npi: (string | null)[];
+  provider_npi: (string | null)[];
+  service_date: number[];
+  statement_from: number[];
+  statement_to: number[];
+  is_reversal: number[];
+  remark_codes: (string | null)[];
+  service_count: number[];
+  balanced: number[];
+}
+
+/**
+ * The adjustments of one transaction, column by column (index i has `adjustment_seq` i + 1).
+ * `level`, `category` and `cause` are indices into LEVELS, CATEGORIES and CAUSES (taxonomy.ts);
+ * `claim_seq`, `quantity` and `fiscal_period_date` are NaN when absent.
+ */
+export interface AdjustmentColumns {
+  length: number;
+  level: number[];
+  claim_seq: number[];
+  claim_id: (string | null)[];
+  claim_status: (string | null)[];
+  payer_claim_control: (string | null)[];
+  procedure_code: (string | null)[];
+  group_code: (string | null)[];
+  reason_code: string[];
+  reference_id: (string | null)[];
+  amount: number[];
+  quantity: number[];
+  category: number[];
+  cause: number[];
+  provider_npi: (string | null)[];
+  fiscal_period_date: number[];
+}
+
+/**
+ * Everything one transaction contributes to the lake, as the reader produces it: columns, so a
+ * transaction costs a few arrays rather than an object per row, and the Parquet encoder reads
+ * each column straight through. `remitRows` turns it into `NormalizedRemit` rows.
+ */
+export interface RemitColumns {
+  remittance: RemittanceRow;
+  claims: ClaimColumns;
+  adjustments: AdjustmentColumns;
+}

@@ -1,17 +1,21 @@
-import type { NormalizedRemit } from '../types.ts';
+import type { NormalizedRemit, RemitColumns } from '../types.ts';
 import { X12Scanner } from '../x12/tokenizer.ts';
 import { Era835Reader, type SourceInfo } from './reader835.ts';
+import { remitRows } from './remitRows.ts';
 
-/** A streaming 835 parser: feed text chunks, receive each transaction's rows as soon as its SE is read. */
+/**
+ * A streaming 835 parser: feed text chunks, receive each transaction's lake columns as soon as
+ * its SE is read.
+ */
 export class Era835Parser {
   private readonly reader: Era835Reader;
   private readonly tokenizer: X12Scanner;
 
-  constructor(source: SourceInfo, onRemit: (remit: NormalizedRemit) => void) {
+  constructor(source: SourceInfo, onRemit: (remit: RemitColumns) => void) {
     this.reader = new Era835Reader(source, onRemit);
     const reader = this.reader;
-    this.tokenizer = new X12Scanner(source.key, (buffer, start, end, index, delimiters) =>
-      reader.scan(buffer, start, end, index, delimiters),
+    this.tokenizer = new X12Scanner(source.key, (buffer, start, end, index, delimiters, separators, count) =>
+      reader.scan(buffer, start, end, index, delimiters, separators, count),
     );
   }
 
@@ -27,11 +31,16 @@ export class Era835Parser {
   }
 }
 
-/** Parses a whole 835 text into normalized rows, one entry per transaction. Throws only `X12Error`. */
-export function parse835(text: string, source: SourceInfo): NormalizedRemit[] {
-  const out: NormalizedRemit[] = [];
+/** Parses a whole 835 text into lake columns, one entry per transaction. Throws only `X12Error`. */
+export function parse835Columns(text: string, source: SourceInfo): RemitColumns[] {
+  const out: RemitColumns[] = [];
   const parser = new Era835Parser(source, (remit) => out.push(remit));
   parser.write(text);
   parser.end();
   return out;
+}
+
+/** Parses a whole 835 text into normalized rows, one entry per transaction. Throws only `X12Error`. */
+export function parse835(text: string, source: SourceInfo): NormalizedRemit[] {
+  return parse835Columns(text, source).map(remitRows);
 }

@@ -1,10 +1,18 @@
 import { createHash } from 'node:crypto';
 import { partitionSafe } from '../lake/schema.ts';
-import { parseCents, parseCentsRange, parseX12Date, parseX12DateRange } from '../money.ts';
-import type { AdjustmentRow, Cause, Cents, ClaimRow, NormalizedRemit, RemittanceRow } from '../types.ts';
+import { parseCents, parseCentsRange, parseX12Date, parseX12DaysRange } from '../money.ts';
+import type { Cause, Cents, RemitColumns, RemittanceRow } from '../types.ts';
 import { X12Error, type X12ErrorCode } from '../x12/errors.ts';
 import type { Delimiters } from '../x12/tokenizer.ts';
 import {
+  type AdjustmentBuilder,
+  acquireBuilders,
+  type ClaimBuilder,
+  releaseBuilders,
+} from './columnBuilders.ts';
+import {
+  CATEGORY_INDEX,
+  CAUSE_INDEX,
   type CasAmount,
   casCategory,
   causeOfCarc,
@@ -22,64 +30,15 @@ export interface SourceInfo {
   ingestedAt: string;
 }
 
-interface Cas {
-  group: string;
-  reason: string;
-  amount: Cents;
-  quantity: number | null;
-}
-
-interface Service {
-  procedure: string | null;
-  charge: Cents;
-  paid: Cents;
-  date: string | null;
-  cas: Cas[];
-}
-
-interface Claim {
-  seq: number;
-  id: string;
-  status: string;
-  charge: Cents;
-  paid: Cents;
-  patientResponsibility: Cents | null;
-  filing: string | null;
-  icn: string | null;
-  facility: string | null;
-  frequency: string | null;
-  drg: string | null;
-  renderingNpi: string | null;
-  statementFrom: string | null;
-  statementTo: string | null;
-  remarks: string[];
-  cas: Cas[];
-  services: Service[];
-}
-
-/** The fields of a claim that come from its CLP segment. */
-type ClpFields = Pick<
-  Claim,
-  | 'id'
-  | 'status'
-  | 'charge'
-  | 'paid'
-  | 'patientResponsibility'
-  | 'filing'
-  | 'icn'
-  | 'facility'
-  | 'frequency'
-  | 'drg'
->;
-
 interface Plb {
   provider: string | null;
-  fiscalDate: string | null;
+  fiscalDate: number;
   code: string;
   reference: string | null;
   amount: Cents;
 }
 
+/** The header of the transaction being read, and its running totals. */
 interface Transaction {
   startIndex: number;
   control: string | null;
@@ -101,19 +60,30 @@ interface Transaction {
   context: 'header' | 'payer' | 'payee' | 'claims';
   /** Deviations tolerated rather than rejected (real payers send them); codes and positions only. */
   warnings: string[];
-  claims: Claim[];
   plbs: Plb[];
+  /** Claim indices with CLP02 = 22, whose rows take their cause at SE. */
+  reversals: number[];
+  /** The payee NPI that claims without a rendering NPI were attributed to (undefined: none yet). */
+  payeeUsed: string | null | undefined;
+  /** True when claims were attributed to different payee NPIs (an N1*PE between claims). */
+  payeeChanged: boolean;
+  paidTotal: Cents;
+  unbalancedClaims: number;
+  unbalancedServices: number;
 }
 
+const NO_DATE = Number.NaN;
+
 /**
- * Reads 835 transactions from tokenized segments and normalizes each one (ST..SE) into lake rows.
+ * Reads 835 transactions from tokenized segments and normalizes each one (ST..SE) into lake
+ * columns as it goes: claim and adjustment values are appended to arrays while their segments are
+ * read, never gathered into intermediate objects, and what needs the whole transaction (a
+ * reversal's cause from its correction, PLB links, balancing) is settled at SE.
  * Pure: it sees only segments. Patient (QC), insured (IL) and corrected-insured (74) names and ids
  * are never read. Throws only `X12Error`, naming the segment and element.
  */
 export class Era835Reader {
   private tx: Transaction | null = null;
-  private claim: Claim | null = null;
-  private service: Service | null = null;
   private version: string | null = null;
   private interchangeControl: string | null = null;
   private index = 0;
@@ -122,10 +92,45 @@ export class Era835Reader {
   private skippedKey = 0;
   private delimiters: Delimiters | null = null;
   private transactions = 0;
+  /** Columns of the transaction being read (pooled builders, see `acquireBuilders`). */
+  private builders: { claims: ClaimBuilder; adjustments: AdjustmentBuilder } | null = null;
+  private claims!: ClaimBuilder;
+  private adjustments!: AdjustmentBuilder;
+
+  // The claim being read (CLP up to the next CLP, LX, PLB or SE).
+  private claimOpen = false;
+  private cId = '';
+  private cStatus = '';
+  private cCharge: Cents = 0;
+  private cPaid: Cents = 0;
+  private cPatient: Cents = Number.NaN;
+  private cFiling: string | null = null;
+  private cIcn: string | null = null;
+  private cFacility: string | null = null;
+  private cFrequency: string | null = null;
+  private cDrg: string | null = null;
+  private cRendering: string | null = null;
+  private cFrom = NO_DATE;
+  private cTo = NO_DATE;
+  private cRemarks: string[] | undefined = undefined;
+  private cCasTotal: Cents = 0;
+  private cServices = 0;
+  private cFirstServiceDate = NO_DATE;
+  private cRowStart = 0;
+  /** True while the open claim is a reversal (CLP02 = 22): its rows take their cause at SE. */
+  private cReversal = false;
+
+  // The service line being read (SVC up to the next SVC or the claim's end).
+  private serviceOpen = false;
+  private sCharge: Cents = 0;
+  private sPaid: Cents = 0;
+  private sCas: Cents = 0;
+  private sDate = NO_DATE;
+  private sProcedure: string | null = null;
 
   constructor(
     private readonly source: SourceInfo,
-    private readonly emit: (remit: NormalizedRemit) => void,
+    private readonly emit: (remit: RemitColumns) => void,
   ) {}
 
   /** Number of transactions emitted so far. */
@@ -134,14 +139,21 @@ export class Era835Reader {
   }
 
   /**
-   * Consumes one segment as a range of the scanner's buffer. Segments that carry nothing the lake
-   * needs (addresses, contacts, informational amounts, patient and insured names) are counted for
-   * SE01 and skipped without being split, which is most of the speed of this reader.
+   * Consumes one segment as a range of the scanner's buffer, with its separator positions.
+   * Segments that carry nothing the lake needs (addresses, contacts, informational amounts,
+   * patient and insured names) are counted for SE01 and skipped without being split, and the
+   * per-claim segments are read in place: that is most of the speed of this reader.
    */
-  scan(buffer: string, start: number, end: number, index: number, delimiters: Delimiters): void {
-    const sep = delimiters.element;
-    let idEnd = buffer.indexOf(sep, start);
-    if (idEnd === -1 || idEnd > end) idEnd = end;
+  scan(
+    buffer: string,
+    start: number,
+    end: number,
+    index: number,
+    delimiters: Delimiters,
+    separators: Int32Array,
+    count: number,
+  ): void {
+    const idEnd = count > 0 ? (separators[0] as number) : end;
     const length = idEnd - start;
     const key =
       length === 2
@@ -157,22 +169,23 @@ export class Era835Reader {
     if (tx !== null) {
       // Hot path first: the per-line segments inside a claim, read in place. Anything unusual
       // falls through to the split path, which owns every error message.
+      this.seps = separators;
+      this.count = count;
+      this.end = end;
       let handled = false;
-      if (key === KEY_CLP) handled = this.clpInPlace(tx, buffer, idEnd, end, sep);
-      else if (this.claim !== null) {
-        if (key === KEY_CAS) handled = this.casInPlace(buffer, idEnd, end, sep);
-        else if (key === KEY_DTM) handled = this.dtmInPlace(buffer, idEnd, end, sep);
-        else if (key === KEY_SVC) handled = this.svcInPlace(buffer, idEnd, end, sep, delimiters.component);
+      if (key === KEY_CLP) handled = this.clpInPlace(tx, buffer);
+      else if (this.claimOpen) {
+        if (key === KEY_CAS) handled = this.casInPlace(buffer);
+        else if (key === KEY_DTM) handled = this.dtmInPlace(buffer);
+        else if (key === KEY_SVC) handled = this.svcInPlace(tx, buffer, delimiters.component);
         else if (key === KEY_REF || key === KEY_AMT) handled = true;
-        else if (key === KEY_NM1)
-          handled =
-            !isNm1Rendering(buffer, idEnd, end, sep) || this.renderingInPlace(buffer, idEnd, end, sep);
+        else if (key === KEY_NM1) handled = !this.isNm1Rendering(buffer) || this.renderingInPlace(buffer);
       }
       if (!handled) {
         handled =
           SKIPPED.has(key) ||
           (key === KEY_REF && tx.context === 'claims') ||
-          (key === KEY_NM1 && !isNm1Rendering(buffer, idEnd, end, sep));
+          (key === KEY_NM1 && !this.isNm1Rendering(buffer));
       }
       if (handled) {
         tx.segments++;
@@ -180,169 +193,186 @@ export class Era835Reader {
         return;
       }
     }
-    this.segment(buffer.slice(start, end).split(sep), index, delimiters);
+    this.segment(buffer.slice(start, end).split(delimiters.element), index, delimiters);
   }
 
-  /** Element boundaries of the CLP being read in place: start and end of element k at 2(k−1). */
-  private readonly ranges = new Int32Array(22);
+  /** True for NM1*82 (rendering provider): the only NM1 read; patient and insured names never are. */
+  private isNm1Rendering(buf: string): boolean {
+    if (this.count < 1) return false;
+    const p = this.from(1);
+    return this.to(1) - p === 2 && buf.charCodeAt(p) === 56 /* 8 */ && buf.charCodeAt(p + 1) === 50 /* 2 */;
+  }
+
+  // The segment being read in place: its separators, their count and its end.
+  private seps: Int32Array = new Int32Array(0);
+  private count = 0;
+  private end = 0;
+
+  /** Start of element k ≥ 1 of the segment read in place (k ≤ count). */
+  private from(k: number): number {
+    return (this.seps[k - 1] as number) + 1;
+  }
+
+  /** End of element k of the segment read in place. */
+  private to(k: number): number {
+    return k < this.count ? (this.seps[k] as number) : this.end;
+  }
 
   /** CLP without splitting: the first 11 elements (CLP12 on is not read). */
-  private clpInPlace(tx: Transaction, buf: string, idEnd: number, end: number, sep: string): boolean {
-    if (idEnd >= end) return false;
-    const r = this.ranges;
-    let p = idEnd + 1;
-    let n = 0;
-    for (;;) {
-      const q = elementEnd(buf, p, end, sep);
-      r[2 * n] = p;
-      r[2 * n + 1] = q;
-      n++;
-      if (q >= end || n === 11) break;
-      p = q + 1;
-    }
-    if (n < 4 || r[1] === r[0] || r[3] === r[2]) return false;
-    const charge = parseCentsRange(buf, r[4] as number, r[5] as number);
-    const paid = parseCentsRange(buf, r[6] as number, r[7] as number);
+  private clpInPlace(tx: Transaction, buf: string): boolean {
+    const n = this.count < 11 ? this.count : 11;
+    if (n < 4) return false;
+    const idStart = this.from(1);
+    const idEnd = this.to(1);
+    const statusStart = this.from(2);
+    const statusEnd = this.to(2);
+    if (idEnd === idStart || statusEnd === statusStart) return false;
+    const charge = parseCentsRange(buf, this.from(3), this.to(3));
+    const paid = parseCentsRange(buf, this.from(4), this.to(4));
     if (charge === null || paid === null) return false;
     if (Math.abs(charge) > MAX_AMOUNT_CENTS || Math.abs(paid) > MAX_AMOUNT_CENTS) return false;
-    let patientResponsibility: Cents | null = null;
-    if (n >= 5 && (r[9] as number) > (r[8] as number)) {
-      patientResponsibility = parseCentsRange(buf, r[8] as number, r[9] as number);
-      if (patientResponsibility === null || Math.abs(patientResponsibility) > MAX_AMOUNT_CENTS) return false;
+    let patientResponsibility = Number.NaN;
+    if (n >= 5 && this.to(5) > this.from(5)) {
+      const pr = parseCentsRange(buf, this.from(5), this.to(5));
+      if (pr === null || Math.abs(pr) > MAX_AMOUNT_CENTS) return false;
+      patientResponsibility = pr;
     }
-    this.openClaim(tx, {
-      id: buf.slice(r[0], r[1]),
-      status: buf.slice(r[2], r[3]),
+    this.openClaim(
+      tx,
+      buf.slice(idStart, idEnd),
+      code(buf, statusStart, statusEnd),
       charge,
       paid,
       patientResponsibility,
-      filing: this.rangeText(buf, 6, n),
-      icn: this.rangeText(buf, 7, n),
-      facility: this.rangeText(buf, 8, n),
-      frequency: this.rangeText(buf, 9, n),
-      drg: this.rangeText(buf, 11, n),
-    });
+      this.elementCode(buf, 6, n),
+      this.elementText(buf, 7, n),
+      this.elementCode(buf, 8, n),
+      this.elementCode(buf, 9, n),
+      this.elementText(buf, 11, n),
+    );
     this.id = 'CLP';
     return true;
   }
 
-  /** Element k of the CLP read in place, or null when absent or blank. */
-  private rangeText(buf: string, k: number, n: number): string | null {
+  /** Element k of the segment read in place, or null when absent (k > n) or blank. */
+  private elementText(buf: string, k: number, n: number): string | null {
     if (k > n) return null;
-    const start = this.ranges[2 * (k - 1)] as number;
-    const end = this.ranges[2 * (k - 1) + 1] as number;
+    const start = this.from(k);
+    const end = this.to(k);
     return end > start ? buf.slice(start, end) : null;
   }
 
+  /** `elementText` for an element that holds a short code (shared strings, see `code`). */
+  private elementCode(buf: string, k: number, n: number): string | null {
+    if (k > n) return null;
+    const start = this.from(k);
+    const end = this.to(k);
+    return end > start ? code(buf, start, end) : null;
+  }
+
   /** CAS without splitting: group, then reason/amount/quantity triplets. */
-  private casInPlace(buf: string, idEnd: number, end: number, sep: string): boolean {
-    let p = idEnd + 1;
-    let q = elementEnd(buf, p, end, sep);
-    if (q === p || idEnd >= end) return false;
-    const group = buf.slice(p, q);
-    const found: Cas[] = [];
+  private casInPlace(buf: string): boolean {
+    const n = this.count;
+    if (n < 1 || this.to(1) === this.from(1)) return false;
+    // Validate every triplet before appending any, so a bad one leaves the split path a clean slate.
+    const t = this.triplets;
+    let found = 0;
     let triplets = 0;
-    while (q < end && triplets < 6) {
+    let last = 1;
+    while (last < n && triplets < 6) {
       triplets++;
-      p = q + 1;
-      q = elementEnd(buf, p, end, sep);
-      const reasonStart = p;
-      const reasonEnd = q;
-      if (q >= end) {
+      const reason = last + 1;
+      const reasonStart = this.from(reason);
+      const reasonEnd = this.to(reason);
+      if (reason === n) {
         if (reasonEnd > reasonStart) return false;
         break;
       }
-      p = q + 1;
-      q = elementEnd(buf, p, end, sep);
-      const amountStart = p;
-      const amountEnd = q;
-      let quantity: number | null = null;
-      if (q < end) {
-        p = q + 1;
-        q = elementEnd(buf, p, end, sep);
+      const amount = last + 2;
+      last = amount;
+      let quantity = Number.NaN;
+      if (last < n) {
+        last++;
+        const p = this.from(last);
+        const q = this.to(last);
         if (q > p) {
           quantity = Number(buf.slice(p, q));
           if (!Number.isFinite(quantity)) return false;
         }
       }
       if (reasonEnd === reasonStart) continue;
-      const amount = parseCentsRange(buf, amountStart, amountEnd);
-      if (amount === null || amount > MAX_AMOUNT_CENTS || amount < -MAX_AMOUNT_CENTS) return false;
-      found.push({ group, reason: buf.slice(reasonStart, reasonEnd), amount, quantity });
+      const cents = parseCentsRange(buf, this.from(amount), this.to(amount));
+      if (cents === null || cents > MAX_AMOUNT_CENTS || cents < -MAX_AMOUNT_CENTS) return false;
+      t[4 * found] = reasonStart;
+      t[4 * found + 1] = reasonEnd;
+      t[4 * found + 2] = cents;
+      t[4 * found + 3] = quantity;
+      found++;
     }
-    if (q < end) return false;
-    const claim = this.claim as Claim;
-    const target = this.service !== null ? this.service.cas : claim.cas;
-    for (const a of found) target.push(a);
+    if (last < n) return false;
+    const group = code(buf, this.from(1), this.to(1));
+    for (let k = 0; k < found; k++) {
+      this.addCas(
+        group,
+        code(buf, t[4 * k] as number, t[4 * k + 1] as number),
+        t[4 * k + 2] as number,
+        t[4 * k + 3] as number,
+      );
+    }
     this.id = 'CAS';
     return true;
   }
 
+  /** Reason range, amount and quantity of the CAS triplets being read in place. */
+  private readonly triplets = new Float64Array(24);
+
   /** SVC without splitting: composite procedure, charge, paid. */
-  private svcInPlace(buf: string, idEnd: number, end: number, sep: string, component: string): boolean {
-    let p = idEnd + 1;
-    if (idEnd >= end) return false;
-    let q = elementEnd(buf, p, end, sep);
-    const composite = buf.slice(p, q);
-    if (q >= end) return false;
-    p = q + 1;
-    q = elementEnd(buf, p, end, sep);
-    const charge = parseCentsRange(buf, p, q);
-    if (q >= end) return false;
-    p = q + 1;
-    q = elementEnd(buf, p, end, sep);
-    const paid = parseCentsRange(buf, p, q);
+  private svcInPlace(tx: Transaction, buf: string, component: string): boolean {
+    if (this.count < 3) return false;
+    const charge = parseCentsRange(buf, this.from(2), this.to(2));
+    const paid = parseCentsRange(buf, this.from(3), this.to(3));
     if (charge === null || paid === null) return false;
     if (Math.abs(charge) > MAX_AMOUNT_CENTS || Math.abs(paid) > MAX_AMOUNT_CENTS) return false;
-    this.service = { procedure: procedureCode(composite, component), charge, paid, date: null, cas: [] };
-    (this.claim as Claim).services.push(this.service);
+    this.openService(tx, procedureInPlace(buf, this.from(1), this.to(1), component), charge, paid);
     this.id = 'SVC';
     return true;
   }
 
   /** NM1*82 without splitting: only NM108 = XX and NM109 (the rendering NPI) are read. */
-  private renderingInPlace(buf: string, idEnd: number, end: number, sep: string): boolean {
-    let p = idEnd + 1;
-    let q = p;
-    for (let element = 1; element <= 8; element++) {
-      q = elementEnd(buf, p, end, sep);
-      if (element === 8) break;
-      if (q >= end) return false;
-      p = q + 1;
-    }
-    if (q >= end || q - p !== 2 || buf[p] !== 'X' || buf[p + 1] !== 'X') return false;
-    const npiEnd = elementEnd(buf, q + 1, end, sep);
-    if (npiEnd === q + 1) return false;
-    (this.claim as Claim).renderingNpi = buf.slice(q + 1, npiEnd);
+  private renderingInPlace(buf: string): boolean {
+    if (this.count < 9) return false;
+    const p = this.from(8);
+    if (this.to(8) - p !== 2 || buf.charCodeAt(p) !== 88 || buf.charCodeAt(p + 1) !== 88) return false;
+    const npiStart = this.from(9);
+    const npiEnd = this.to(9);
+    if (npiEnd === npiStart) return false;
+    this.cRendering = buf.slice(npiStart, npiEnd);
     this.id = 'NM1';
     return true;
   }
 
   /** DTM without splitting, for the qualifiers read inside a claim. */
-  private dtmInPlace(buf: string, idEnd: number, end: number, sep: string): boolean {
-    const p = idEnd + 1;
-    const q = elementEnd(buf, p, end, sep);
-    if (q - p !== 3 || q >= end) return false;
-    const r = elementEnd(buf, q + 1, end, sep);
-    const qualifier = buf.slice(p, q);
-    const claim = this.claim as Claim;
-    const service = this.service;
-    let target: 'from' | 'to' | 'line' | null = null;
-    if (qualifier === '472' || qualifier === '150') {
-      if (service !== null && service.date === null) target = 'line';
-    } else if (qualifier === '232' || qualifier === '233') {
-      if (service === null) target = qualifier === '232' ? 'from' : 'to';
+  private dtmInPlace(buf: string): boolean {
+    if (this.count < 2) return false;
+    const p = this.from(1);
+    if (this.to(1) - p !== 3) return false;
+    const c0 = buf.charCodeAt(p);
+    const c1 = buf.charCodeAt(p + 1);
+    const c2 = buf.charCodeAt(p + 2);
+    // 472 / 150: service date (the first one wins); 232 / 233: claim statement period.
+    let target = 0;
+    if ((c0 === 52 && c1 === 55 && c2 === 50) || (c0 === 49 && c1 === 53 && c2 === 48)) {
+      if (this.serviceOpen && Number.isNaN(this.sDate)) target = 1;
+    } else if (c0 === 50 && c1 === 51 && (c2 === 50 || c2 === 51)) {
+      if (!this.serviceOpen) target = c2 === 50 ? 2 : 3;
     }
-    if (target === null) {
-      this.id = 'DTM';
-      return true;
-    }
-    const date = parseX12DateRange(buf, q + 1, r);
-    if (date === null) return false;
-    if (target === 'line') (service as Service).date = date;
-    else if (target === 'from') claim.statementFrom = date;
-    else claim.statementTo = date;
     this.id = 'DTM';
+    if (target === 0) return true;
+    const days = parseX12DaysRange(buf, this.from(2), this.to(2));
+    if (Number.isNaN(days)) return false;
+    if (target === 1) this.sDate = days;
+    else if (target === 2) this.cFrom = days;
+    else this.cTo = days;
     return true;
   }
 
@@ -388,7 +418,7 @@ export class Era835Reader {
         tx.amount = this.money(el, 2, true);
         tx.creditDebit = el[3] || null;
         tx.method = el[4] || null;
-        tx.paymentDate = this.date(el, 16, false);
+        tx.paymentDate = this.date(el, 16);
         return;
       case 'TRN':
         if (tx.trace === null) {
@@ -409,7 +439,7 @@ export class Era835Reader {
           tx.payeeOther = el[2];
         return;
       case 'LX':
-        this.closeClaim();
+        this.closeClaim(tx);
         tx.context = 'claims';
         return;
       case 'CLP':
@@ -419,19 +449,19 @@ export class Era835Reader {
         this.cas(el);
         return;
       case 'NM1':
-        if (el[1] === '82' && this.claim !== null && el[8] === 'XX' && el[9]) this.claim.renderingNpi = el[9];
+        if (el[1] === '82' && this.claimOpen && el[8] === 'XX' && el[9]) this.cRendering = el[9];
         return;
       case 'MOA':
-        if (this.claim !== null) this.remarks(el, [3, 4, 5, 6, 7]);
+        if (this.claimOpen) this.remarks(el, [3, 4, 5, 6, 7]);
         return;
       case 'MIA':
-        if (this.claim !== null) this.remarks(el, [5, 20, 21, 22, 23]);
+        if (this.claimOpen) this.remarks(el, [5, 20, 21, 22, 23]);
         return;
       case 'LQ':
-        if (this.claim !== null && el[1] === 'HE' && el[2]) this.claim.remarks.push(el[2]);
+        if (this.claimOpen && el[1] === 'HE' && el[2]) this.remark(el[2]);
         return;
       case 'SVC':
-        this.svc(el);
+        this.svc(tx, el);
         return;
       case 'PLB':
         this.plb(tx, el);
@@ -465,6 +495,15 @@ export class Era835Reader {
     if (el[1] !== '835') {
       this.fail('NOT_835', `transaction set ${el[1] ?? '(blank)'} is not an 835 remittance`, 'ST01');
     }
+    this.claimOpen = false;
+    this.serviceOpen = false;
+    if (this.builders === null) {
+      this.builders = acquireBuilders();
+      this.claims = this.builders.claims;
+      this.adjustments = this.builders.adjustments;
+    }
+    this.claims.length = 0;
+    this.adjustments.length = 0;
     this.tx = {
       startIndex: this.index,
       control: el[2] || null,
@@ -485,25 +524,30 @@ export class Era835Reader {
       payeeOther: null,
       context: 'header',
       warnings: [],
-      claims: [],
       plbs: [],
+      reversals: [],
+      payeeUsed: undefined,
+      payeeChanged: false,
+      paidTotal: 0,
+      unbalancedClaims: 0,
+      unbalancedServices: 0,
     };
   }
 
   private dtm(tx: Transaction, el: string[]): void {
     switch (el[1]) {
       case '405':
-        if (tx.context === 'header') tx.productionDate = this.date(el, 2, false);
+        if (tx.context === 'header') tx.productionDate = this.date(el, 2);
         return;
       case '232':
-        if (this.claim !== null && this.service === null) this.claim.statementFrom = this.date(el, 2, false);
+        if (this.claimOpen && !this.serviceOpen) this.cFrom = this.days(el, 2);
         return;
       case '233':
-        if (this.claim !== null && this.service === null) this.claim.statementTo = this.date(el, 2, false);
+        if (this.claimOpen && !this.serviceOpen) this.cTo = this.days(el, 2);
         return;
       case '472':
       case '150':
-        if (this.service !== null && this.service.date === null) this.service.date = this.date(el, 2, false);
+        if (this.serviceOpen && Number.isNaN(this.sDate)) this.sDate = this.days(el, 2);
         return;
       default:
         return;
@@ -532,82 +576,186 @@ export class Era835Reader {
     if (!id) this.fail('MISSING_ELEMENT', 'CLP01 claim id is required', 'CLP01');
     const status = el[2];
     if (!status) this.fail('MISSING_ELEMENT', 'CLP02 claim status is required', 'CLP02');
-    this.openClaim(tx, {
+    this.openClaim(
+      tx,
       id,
       status,
-      charge: this.money(el, 3, true),
-      paid: this.money(el, 4, true),
-      patientResponsibility: this.money(el, 5, false),
-      filing: el[6] || null,
-      icn: el[7] || null,
-      facility: el[8] || null,
-      frequency: el[9] || null,
-      drg: el[11] || null,
-    });
+      this.money(el, 3, true),
+      this.money(el, 4, true),
+      this.money(el, 5, false) ?? Number.NaN,
+      el[6] || null,
+      el[7] || null,
+      el[8] || null,
+      el[9] || null,
+      el[11] || null,
+    );
   }
 
   /** Starts a claim (closing the one before) from its CLP fields. */
-  private openClaim(tx: Transaction, fields: ClpFields): void {
-    this.closeClaim();
+  private openClaim(
+    tx: Transaction,
+    id: string,
+    status: string,
+    charge: Cents,
+    paid: Cents,
+    patientResponsibility: Cents,
+    filing: string | null,
+    icn: string | null,
+    facility: string | null,
+    frequency: string | null,
+    drg: string | null,
+  ): void {
+    this.closeClaim(tx);
     tx.context = 'claims';
-    this.claim = {
-      seq: tx.claims.length + 1,
-      ...fields,
-      renderingNpi: null,
-      statementFrom: null,
-      statementTo: null,
-      remarks: [],
-      cas: [],
-      services: [],
-    };
-    tx.claims.push(this.claim);
+    this.claimOpen = true;
+    this.cId = id;
+    this.cStatus = status;
+    this.cCharge = charge;
+    this.cPaid = paid;
+    this.cPatient = patientResponsibility;
+    this.cFiling = filing;
+    this.cIcn = icn;
+    this.cFacility = facility;
+    this.cFrequency = frequency;
+    this.cDrg = drg;
+    this.cRendering = null;
+    this.cFrom = NO_DATE;
+    this.cTo = NO_DATE;
+    this.cRemarks = undefined;
+    this.cCasTotal = 0;
+    this.cServices = 0;
+    this.cFirstServiceDate = NO_DATE;
+    this.cRowStart = this.adjustments.length;
+    this.cReversal = status === '22';
+  }
+
+  /** Appends one CAS triplet of the open claim (or of its open service line). */
+  private addCas(group: string, reason: string, amount: Cents, quantity: number): void {
+    const service = this.serviceOpen;
+    this.adjustments.addCas(
+      service ? LEVEL_SERVICE : LEVEL_CLAIM,
+      service ? this.sProcedure : null,
+      group,
+      reason,
+      amount,
+      quantity,
+      this.cReversal ? CATEGORY_REVERSAL : CATEGORY_INDEX[casCategory(group, this.cStatus)],
+      this.cReversal ? CAUSE_PENDING : CAUSE_INDEX[causeOfCarc(reason) ?? 'other'],
+    );
+    this.cCasTotal += amount;
+    if (service) this.sCas += amount;
+  }
+
+  private openService(tx: Transaction, procedure: string | null, charge: Cents, paid: Cents): void {
+    this.closeService(tx);
+    this.serviceOpen = true;
+    this.sProcedure = procedure;
+    this.sCharge = charge;
+    this.sPaid = paid;
+    this.sCas = 0;
+    this.sDate = NO_DATE;
+    this.cServices++;
+  }
+
+  private closeService(tx: Transaction): void {
+    if (!this.serviceOpen) return;
+    this.serviceOpen = false;
+    if (this.sCharge - this.sCas !== this.sPaid) tx.unbalancedServices++;
+    const first = this.cFirstServiceDate;
+    if (!Number.isNaN(this.sDate) && (Number.isNaN(first) || this.sDate < first))
+      this.cFirstServiceDate = this.sDate;
+  }
+
+  /** Ends the open claim: appends its row and the claim columns of its adjustment rows. */
+  private closeClaim(tx: Transaction): void {
+    if (!this.claimOpen) return;
+    this.closeService(tx);
+    this.claimOpen = false;
+    const seq = this.claims.length + 1;
+    const balanced = this.cCharge - this.cCasTotal === this.cPaid;
+    if (!balanced) tx.unbalancedClaims++;
+    tx.paidTotal += this.cPaid;
+    let provider = this.cRendering;
+    if (provider === null) {
+      provider = tx.payeeNpi;
+      if (tx.payeeUsed !== undefined && tx.payeeUsed !== provider) tx.payeeChanged = true;
+      tx.payeeUsed = provider;
+    }
+    const end = this.adjustments.length;
+    this.claims.add(
+      this.cId,
+      this.cStatus,
+      this.cCharge,
+      this.cPaid,
+      this.cPatient,
+      this.cFiling,
+      this.cIcn,
+      this.cFacility,
+      this.cFrequency,
+      this.cDrg,
+      this.cRendering,
+      provider,
+      !Number.isNaN(this.cFrom) ? this.cFrom : this.cFirstServiceDate,
+      this.cFrom,
+      this.cTo,
+      this.cReversal,
+      this.cRemarks,
+      this.cServices,
+      balanced,
+      this.cRowStart,
+      end,
+    );
+    if (this.cReversal) tx.reversals.push(seq - 1);
+    this.adjustments.setClaim(this.cRowStart, end, seq, this.cId, this.cStatus, this.cIcn, provider);
   }
 
   private cas(el: string[]): void {
-    if (this.claim === null) this.fail('UNEXPECTED_SEGMENT', 'CAS before any CLP');
+    if (!this.claimOpen) this.fail('UNEXPECTED_SEGMENT', 'CAS before any CLP');
     const group = el[1];
     if (!group) this.fail('MISSING_ELEMENT', 'CAS01 group code is required', 'CAS01');
-    const target = this.service !== null ? this.service.cas : this.claim.cas;
+    const found: [string, Cents, number][] = [];
     for (let i = 2; i <= 17; i += 3) {
       const reason = el[i];
       if (!reason) continue;
       const amount = this.money(el, i + 1, true);
       const quantityText = el[i + 2];
-      let quantity: number | null = null;
+      let quantity = Number.NaN;
       if (quantityText) {
         quantity = Number(quantityText);
         if (!Number.isFinite(quantity))
           this.fail('BAD_NUMBER', 'quantity is not a number', elementName('CAS', i + 2));
       }
-      target.push({ group, reason, amount, quantity });
+      found.push([reason, amount, quantity]);
     }
+    for (const [reason, amount, quantity] of found) this.addCas(group, reason, amount, quantity);
   }
 
-  private svc(el: string[]): void {
-    if (this.claim === null) this.fail('UNEXPECTED_SEGMENT', 'SVC before any CLP');
+  private svc(tx: Transaction, el: string[]): void {
+    if (!this.claimOpen) this.fail('UNEXPECTED_SEGMENT', 'SVC before any CLP');
     const composite = el[1] ?? '';
-    this.service = {
-      procedure: procedureCode(composite, (this.delimiters as Delimiters).component),
-      charge: this.lenientMoney(el, 2),
-      paid: this.lenientMoney(el, 3),
-      date: null,
-      cas: [],
-    };
-    this.claim.services.push(this.service);
+    const procedure = procedureCode(composite, (this.delimiters as Delimiters).component);
+    const charge = this.lenientMoney(el, 2);
+    const paid = this.lenientMoney(el, 3);
+    this.openService(tx, procedure, charge, paid);
   }
 
   private remarks(el: string[], positions: number[]): void {
-    const claim = this.claim as Claim;
     for (const p of positions) {
       const code = el[p];
-      if (code) claim.remarks.push(code);
+      if (code) this.remark(code);
     }
   }
 
+  /** Notes a remark code (RARC) of the open claim. */
+  private remark(code: string): void {
+    if (this.cRemarks === undefined) this.cRemarks = [code];
+    else this.cRemarks.push(code);
+  }
+
   private plb(tx: Transaction, el: string[]): void {
-    this.closeClaim();
+    this.closeClaim(tx);
     const provider = el[1] || null;
-    const fiscalDate = this.date(el, 2, false);
+    const fiscalDate = this.days(el, 2);
     const component = (this.delimiters as Delimiters).component;
     for (let i = 3; i <= 13; i += 2) {
       const composite = el[i];
@@ -620,13 +768,8 @@ export class Era835Reader {
     }
   }
 
-  private closeClaim(): void {
-    this.claim = null;
-    this.service = null;
-  }
-
   private endTransaction(tx: Transaction, el: string[]): void {
-    this.closeClaim();
+    this.closeClaim(tx);
     const declared = el[1];
     if (!declared || !/^\d+$/.test(declared))
       this.fail('MISSING_ELEMENT', 'SE01 segment count is required', 'SE01');
@@ -641,7 +784,15 @@ export class Era835Reader {
       });
     }
     this.tx = null;
-    const remit = normalize(tx, tx.amount, this.source, this.version, this.interchangeControl);
+    const remit = normalize(
+      tx,
+      tx.amount,
+      this.claims,
+      this.adjustments,
+      this.source,
+      this.version,
+      this.interchangeControl,
+    );
     const r = remit.remittance;
     if (!Number.isSafeInteger(r.plb_total) || !Number.isSafeInteger(r.balance_difference)) {
       this.fail(
@@ -651,6 +802,8 @@ export class Era835Reader {
       );
     }
     this.transactions++;
+    if (this.builders !== null) releaseBuilders(this.builders);
+    this.builders = null;
     this.emit(remit);
   }
 
@@ -689,18 +842,27 @@ export class Era835Reader {
     return cents;
   }
 
-  private date(el: string[], position: number, required: boolean): string | null {
+  /** An optional header date as ISO text; an impossible one is dropped with a warning. */
+  private date(el: string[], position: number): string | null {
     const text = el[position];
-    if (text === undefined || text === '') {
-      if (required) this.fail('MISSING_ELEMENT', 'date is required', elementName(this.id, position));
-      return null;
-    }
+    if (text === undefined || text === '') return null;
     const date = parseX12Date(text);
-    if (date === null) {
-      // Real payers send impossible dates (TR3 examples included): keep the transaction, drop the date.
-      this.tx?.warnings.push(`segment ${this.index} ${elementName(this.id, position)} invalid date ignored`);
-    }
+    if (date === null) this.invalidDate(position);
     return date;
+  }
+
+  /** An optional claim or PLB date as a day number (NaN when absent or impossible, with a warning). */
+  private days(el: string[], position: number): number {
+    const text = el[position];
+    if (text === undefined || text === '') return NO_DATE;
+    const days = parseX12DaysRange(text, 0, text.length);
+    if (Number.isNaN(days)) this.invalidDate(position);
+    return days;
+  }
+
+  private invalidDate(position: number): void {
+    // Real payers send impossible dates (TR3 examples included): keep the transaction, drop the date.
+    this.tx?.warnings.push(`segment ${this.index} ${elementName(this.id, position)} invalid date ignored`);
   }
 
   private fail(code: X12ErrorCode, reason: string, element?: string): never {
@@ -711,6 +873,61 @@ export class Era835Reader {
       ...(element !== undefined ? { element } : {}),
     });
   }
+}
+
+const LEVEL_CLAIM = 0;
+const LEVEL_SERVICE = 1;
+const CATEGORY_REVERSAL = CATEGORY_INDEX.reversal;
+const CAUSE_PENDING = CAUSE_INDEX.pending;
+
+/** Strings of one- and two-character codes seen, by their character codes (c0 * 128 + c1, or c0). */
+const SHORT_CODES: (string | undefined)[] = new Array(128 * 128 + 128);
+/** Strings of three- and four-character codes seen, keyed by their characters. */
+const CODES = new Map<number, string>();
+
+/**
+ * `buf.slice(start, end)` for a short code: the same few codes (CO, 45, PR, 1, 22, MC, ...) fill
+ * every row, so they are shared strings, found by their characters without slicing.
+ */
+function code(buf: string, start: number, end: number): string {
+  const n = end - start;
+  if (n === 1 || n === 2) {
+    const c0 = buf.charCodeAt(start);
+    const c1 = n === 2 ? buf.charCodeAt(start + 1) : 0;
+    if (c0 < 128 && c1 < 128) {
+      const slot = n === 1 ? 128 * 128 + c0 : c0 * 128 + c1;
+      let s = SHORT_CODES[slot];
+      if (s === undefined) {
+        s = buf.slice(start, end);
+        SHORT_CODES[slot] = s;
+      }
+      return s;
+    }
+    return buf.slice(start, end);
+  }
+  if (n < 3 || n > 4) return buf.slice(start, end);
+  let key = n;
+  for (let i = start; i < end; i++) {
+    const c = buf.charCodeAt(i);
+    if (c >= 128) return buf.slice(start, end);
+    key = key * 128 + c;
+  }
+  let s = CODES.get(key);
+  if (s === undefined) {
+    s = buf.slice(start, end);
+    if (CODES.size < 65_536) CODES.set(key, s);
+  }
+  return s;
+}
+
+/** `procedureCode` over the composite at `buf.slice(start, end)`, slicing only the code. */
+function procedureInPlace(buf: string, start: number, end: number, component: string): string | null {
+  if (end === start) return null;
+  const at = buf.indexOf(component, start);
+  if (at === -1 || at >= end) return procedureCode(buf.slice(start, end), component);
+  let next = buf.indexOf(component, at + 1);
+  if (next === -1 || next > end) next = end;
+  return next > at + 1 ? buf.slice(at + 1, next) : null;
 }
 
 /** What a segment id looks like; anything else is reported without an id. */
@@ -733,12 +950,7 @@ function segmentKey(id: string): number {
 
 /** Segments inside a transaction that the lake never needs. */
 const SKIPPED_KEYS = ['N3', 'N4', 'PER', 'AMT', 'QTY', 'TS3', 'TS2', 'RDM', 'CUR'].map(segmentKey);
-const SKIPPED = {
-  has(key: number): boolean {
-    for (let i = 0; i < SKIPPED_KEYS.length; i++) if (SKIPPED_KEYS[i] === key) return true;
-    return false;
-  },
-};
+const SKIPPED = new Set(SKIPPED_KEYS);
 const KEY_REF = segmentKey('REF');
 const KEY_CAS = segmentKey('CAS');
 const KEY_CLP = segmentKey('CLP');
@@ -746,22 +958,7 @@ const KEY_AMT = segmentKey('AMT');
 const KEY_SVC = segmentKey('SVC');
 const KEY_DTM = segmentKey('DTM');
 
-/** End of the element that starts at `p` (the next separator, or the segment's end). */
-function elementEnd(buf: string, p: number, end: number, sep: string): number {
-  const i = buf.indexOf(sep, p);
-  return i === -1 || i > end ? end : i;
-}
 const KEY_NM1 = segmentKey('NM1');
-
-/** True for NM1*82 (rendering provider): the only NM1 read; patient and insured names never are. */
-function isNm1Rendering(buffer: string, idEnd: number, end: number, sep: string): boolean {
-  return (
-    idEnd + 3 <= end &&
-    buffer.charCodeAt(idEnd + 1) === 56 /* 8 */ &&
-    buffer.charCodeAt(idEnd + 2) === 50 /* 2 */ &&
-    (idEnd + 3 === end || buffer[idEnd + 3] === sep)
-  );
-}
 
 function elementName(id: string, position: number): string {
   return `${id}${position < 10 ? '0' : ''}${position}`;
@@ -802,14 +999,16 @@ function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** Turns one read transaction into lake rows, with balancing, categories and in-file causes. */
+/** Settles what needs the whole transaction: reversal causes, PLB rows and links, the remittance row. */
 function normalize(
   tx: Transaction,
   amount: Cents,
+  c: ClaimBuilder,
+  a: AdjustmentBuilder,
   source: SourceInfo,
   version: string | null,
   interchangeControl: string | null,
-): NormalizedRemit {
+): RemitColumns {
   const payerId = partitionSafe(tx.payerId ?? tx.originator ?? tx.payerName ?? 'unknown');
   const payeeId = tx.payeeNpi ?? tx.payeeTin ?? tx.payeeOther ?? tx.payeeName;
   const paymentDate = tx.paymentDate;
@@ -819,153 +1018,88 @@ function normalize(
   const remitId = sha256Hex(
     [payerId, payeeId ?? '', tx.trace ?? '', String(amount), paymentDate ?? ''].join('|'),
   ).slice(0, 32);
+  const ids = c.ids;
 
-  const claims: ClaimRow[] = [];
-  const adjustments: AdjustmentRow[] = [];
-  let paidTotal = 0;
-  let unbalancedClaims = 0;
-  let unbalancedServices = 0;
+  // Claims without a rendering NPI belong to the payee; an N1*PE read after claims (rare and
+  // malformed, but tolerated) changes whom they belong to, as the final header says.
+  if (tx.payeeChanged || (tx.payeeUsed !== undefined && tx.payeeUsed !== tx.payeeNpi)) {
+    for (let i = 0; i < c.length; i++) {
+      if (c.rendering_npi[i] !== null) continue;
+      c.provider_npi[i] = tx.payeeNpi;
+      for (let k = c.rowStart[i] as number; k < (c.rowEnd[i] as number); k++) a.provider_npi[k] = tx.payeeNpi;
+    }
+  }
 
   // Causes of reversals whose correction is in this same transaction; later files are linked in SQL.
-  // Keyed by claim position (two reversals of one CLP01 each get their own correction's cause),
-  // and by ICN or CLP01 for PLB references.
-  const reversalCause = new Map<number, Cause>();
+  // By claim position (two reversals of one CLP01 each get their own correction's cause), and by
+  // ICN or CLP01 for PLB references.
   const causeByRef = new Map<string, Cause>();
-  const byId = new Map<string, Claim[]>();
-  for (const c of tx.claims) {
-    const list = byId.get(c.id);
-    if (list === undefined) byId.set(c.id, [c]);
-    else list.push(c);
-  }
-  const usedCorrections = new Set<Claim>();
-  for (const c of tx.claims) {
-    if (c.status !== '22') continue;
-    const sameId = byId.get(c.id) ?? [];
-    // The correction follows its reversal; an earlier claim with the same CLP01 is the original.
-    const correction = sameId.find((o) => o.status !== '22' && o.seq > c.seq && !usedCorrections.has(o));
-    if (correction !== undefined) usedCorrections.add(correction);
-    const cause =
-      correction === undefined
-        ? 'pending'
-        : correctionCause(allCas(c), allCas(correction), correction.remarks);
-    reversalCause.set(c.seq, cause);
-    if (c.icn !== null) causeByRef.set(c.icn, cause);
-    if (!causeByRef.has(c.id)) causeByRef.set(c.id, cause);
-  }
-
-  const claimByRef = new Map<string, Claim>();
-  for (const c of tx.claims) {
-    if (c.icn !== null && !claimByRef.has(c.icn)) claimByRef.set(c.icn, c);
-    if (!claimByRef.has(c.id)) claimByRef.set(c.id, c);
-  }
-
-  let seq = 0;
-  for (const c of tx.claims) {
-    paidTotal += c.paid;
-    let casTotal = 0;
-    let serviceDate: string | null = null;
-    for (const s of c.services) {
-      let lineCas = 0;
-      for (const a of s.cas) lineCas += a.amount;
-      if (s.charge - lineCas !== s.paid) unbalancedServices++;
-      casTotal += lineCas;
-      if (s.date !== null && (serviceDate === null || s.date < serviceDate)) serviceDate = s.date;
+  if (tx.reversals.length > 0) {
+    // Candidate corrections: later claims with a reversed claim's CLP01 and CLP02 ≠ 22.
+    const reversedIds = new Set<string>();
+    for (const r of tx.reversals) reversedIds.add(ids[r] as string);
+    const candidates = new Map<string, number[]>();
+    for (let i = 0; i < c.length; i++) {
+      const id = ids[i] as string;
+      if (c.statuses[i] === '22' || !reversedIds.has(id)) continue;
+      const list = candidates.get(id);
+      if (list === undefined) candidates.set(id, [i]);
+      else list.push(i);
     }
-    for (const a of c.cas) casTotal += a.amount;
-    const balanced = c.charge - casTotal === c.paid;
-    if (!balanced) unbalancedClaims++;
-    const providerNpi = c.renderingNpi ?? tx.payeeNpi;
-    const isReversal = c.status === '22';
-    claims.push({
-      remit_id: remitId,
-      payer_id: payerId,
-      claim_seq: c.seq,
-      claim_id: c.id,
-      status_code: c.status,
-      charge_amount: c.charge,
-      paid_amount: c.paid,
-      patient_responsibility: c.patientResponsibility,
-      filing_indicator: c.filing,
-      payer_claim_control: c.icn,
-      facility_code: c.facility,
-      frequency_code: c.frequency,
-      drg_code: c.drg,
-      rendering_npi: c.renderingNpi,
-      payee_npi: tx.payeeNpi,
-      provider_npi: providerNpi,
-      service_date: c.statementFrom ?? serviceDate,
-      statement_from: c.statementFrom,
-      statement_to: c.statementTo,
-      payment_date: paymentDate,
-      payment_month: paymentMonth,
-      is_reversal: isReversal,
-      remark_codes: c.remarks.length > 0 ? [...new Set(c.remarks)].join(',') : null,
-      service_count: c.services.length,
-      balanced,
-    });
-    const reversal = isReversal ? (reversalCause.get(c.seq) ?? 'pending') : null;
-    const addCas = (a: Cas, level: 'claim' | 'service', procedure: string | null) => {
-      adjustments.push({
-        remit_id: remitId,
-        payer_id: payerId,
-        adjustment_seq: ++seq,
-        level,
-        claim_seq: c.seq,
-        claim_id: c.id,
-        claim_status: c.status,
-        payer_claim_control: c.icn,
-        procedure_code: procedure,
-        group_code: a.group,
-        reason_code: a.reason,
-        reference_id: null,
-        amount: a.amount,
-        quantity: a.quantity,
-        category: casCategory(a.group, c.status),
-        cause: reversal ?? causeOfCarc(a.reason) ?? 'other',
-        provider_npi: providerNpi,
-        fiscal_period_date: null,
-        payment_date: paymentDate,
-        payment_month: paymentMonth,
-      });
-    };
-    for (const a of c.cas) addCas(a, 'claim', null);
-    for (const s of c.services) for (const a of s.cas) addCas(a, 'service', s.procedure);
+    const used = new Set<number>();
+    for (const r of tx.reversals) {
+      // The correction follows its reversal; an earlier claim with the same CLP01 is the original.
+      const correction = (candidates.get(ids[r] as string) ?? []).find((o) => o > r && !used.has(o));
+      if (correction !== undefined) used.add(correction);
+      const cause =
+        correction === undefined
+          ? 'pending'
+          : correctionCause(casOf(c, a, r), casOf(c, a, correction), c.remarkLists[correction] ?? []);
+      const index = CAUSE_INDEX[cause];
+      for (let k = c.rowStart[r] as number; k < (c.rowEnd[r] as number); k++) a.cause[k] = index;
+      const icn = c.payer_claim_control[r] ?? null;
+      if (icn !== null) causeByRef.set(icn, cause);
+      if (!causeByRef.has(ids[r] as string)) causeByRef.set(ids[r] as string, cause);
+    }
   }
 
   let plbTotal = 0;
-  for (const p of tx.plbs) {
-    plbTotal += p.amount;
-    const linked = p.reference !== null ? claimByRef.get(p.reference) : undefined;
-    const cause: Cause =
-      RECOVERY_PLB_CODES.has(p.code) && p.reference !== null
-        ? (causeByRef.get(p.reference) ?? 'unspecified')
-        : 'unspecified';
-    adjustments.push({
-      remit_id: remitId,
-      payer_id: payerId,
-      adjustment_seq: ++seq,
-      level: 'provider',
-      claim_seq: linked?.seq ?? null,
-      claim_id: linked?.id ?? null,
-      claim_status: linked?.status ?? null,
-      payer_claim_control: linked?.icn ?? null,
-      procedure_code: null,
-      group_code: null,
-      reason_code: p.code,
-      reference_id: p.reference,
-      amount: p.amount,
-      quantity: null,
-      category: plbCategory(p.code),
-      cause,
-      provider_npi: linked !== undefined ? (linked.renderingNpi ?? tx.payeeNpi) : p.provider,
-      fiscal_period_date: p.fiscalDate,
-      payment_date: paymentDate,
-      payment_month: paymentMonth,
-    });
+  if (tx.plbs.length > 0) {
+    // The first claim whose ICN or CLP01 a PLB reference names.
+    const references = new Set<string>();
+    for (const p of tx.plbs) if (p.reference !== null) references.add(p.reference);
+    const claimByRef = new Map<string, number>();
+    for (let i = 0; i < c.length; i++) {
+      const icn = c.payer_claim_control[i] ?? null;
+      if (icn !== null && references.has(icn) && !claimByRef.has(icn)) claimByRef.set(icn, i);
+      const id = ids[i] as string;
+      if (references.has(id) && !claimByRef.has(id)) claimByRef.set(id, i);
+    }
+    for (const p of tx.plbs) {
+      plbTotal += p.amount;
+      const linked = p.reference !== null ? claimByRef.get(p.reference) : undefined;
+      const cause: Cause =
+        RECOVERY_PLB_CODES.has(p.code) && p.reference !== null
+          ? (causeByRef.get(p.reference) ?? 'unspecified')
+          : 'unspecified';
+      a.addProvider(
+        linked !== undefined ? linked + 1 : Number.NaN,
+        linked !== undefined ? (ids[linked] as string) : null,
+        linked !== undefined ? (c.statuses[linked] as string) : null,
+        linked !== undefined ? (c.payer_claim_control[linked] ?? null) : null,
+        p.code,
+        p.reference,
+        p.amount,
+        CATEGORY_INDEX[plbCategory(p.code)],
+        CAUSE_INDEX[cause],
+        linked !== undefined ? (c.provider_npi[linked] ?? null) : p.provider,
+        p.fiscalDate,
+      );
+    }
   }
 
   const expected = tx.creditDebit === 'D' && amount > 0 ? -amount : amount;
-  const balanceDifference = paidTotal - plbTotal - expected;
+  const balanceDifference = tx.paidTotal - plbTotal - expected;
   const remittance: RemittanceRow = {
     remit_id: remitId,
     source_key: source.key,
@@ -987,21 +1121,22 @@ function normalize(
     x12_version: version,
     interchange_control: interchangeControl,
     transaction_control: tx.control,
-    claim_count: claims.length,
+    claim_count: c.length,
     plb_total: plbTotal,
     balance_difference: balanceDifference,
-    unbalanced_claims: unbalancedClaims,
-    unbalanced_services: unbalancedServices,
-    balanced: balanceDifference === 0 && unbalancedClaims === 0 && unbalancedServices === 0,
+    unbalanced_claims: tx.unbalancedClaims,
+    unbalanced_services: tx.unbalancedServices,
+    balanced: balanceDifference === 0 && tx.unbalancedClaims === 0 && tx.unbalancedServices === 0,
     warnings: tx.warnings.length > 0 ? tx.warnings.join('; ') : null,
     ingested_at: source.ingestedAt,
   };
-  return { remittance, claims, adjustments };
+  return { remittance, claims: c.finish(), adjustments: a.finish() };
 }
 
-function allCas(c: Claim): CasAmount[] {
-  const out: CasAmount[] = c.cas.map((a) => ({ group: a.group, reason: a.reason, amount: a.amount }));
-  for (const s of c.services)
-    for (const a of s.cas) out.push({ group: a.group, reason: a.reason, amount: a.amount });
+/** A claim's CAS amounts (claim level, then its lines'), for comparing a correction with its reversal. */
+function casOf(c: ClaimBuilder, a: AdjustmentBuilder, claim: number): CasAmount[] {
+  const out: CasAmount[] = [];
+  for (let k = c.rowStart[claim] as number; k < (c.rowEnd[claim] as number); k++)
+    out.push({ group: a.groupOf(k), reason: a.reasonOf(k), amount: a.amountOf(k) });
   return out;
 }

@@ -1,4 +1,4 @@
-import type { Category, Cause } from '../types.ts';
+import type { AdjustmentLevel, Category, Cause } from '../types.ts';
 
 /** PLB reason codes that are a recoupment taken from current payments (DESIGN.md "offset"). */
 export const OFFSET_PLB_CODES = new Set(['WO', 'WU', 'OB']);
@@ -87,3 +87,48 @@ export function correctionCause(reversal: CasAmount[], correction: CasAmount[], 
   }
   return best ?? 'other';
 }
+
+/**
+ * Every category, in a fixed order: the reader stores a category as its index here (no string
+ * per row), and the Parquet encoder writes this list as the column's dictionary.
+ */
+export const CATEGORIES: readonly Category[] = [
+  'reversal',
+  'offset',
+  'refund',
+  'forwarding_balance',
+  'interest',
+  'contractual',
+  'patient_responsibility',
+  'other',
+];
+
+/** Every cause, in a fixed order (stored by index, as `CATEGORIES`). */
+export const CAUSES: readonly Cause[] = [
+  'duplicate',
+  'coding',
+  'eligibility',
+  'documentation',
+  'coordination_of_benefits',
+  'prior_authorization',
+  'non_covered',
+  'audit',
+  'incorrect_payee',
+  'contract_rate',
+  'other',
+  'unspecified',
+  'pending',
+];
+
+/** Adjustment levels, stored by index. */
+export const LEVELS: readonly AdjustmentLevel[] = ['claim', 'service', 'provider'];
+
+/** Index of each cause in `CAUSES`. */
+export const CAUSE_INDEX: Readonly<Record<Cause, number>> = Object.fromEntries(
+  CAUSES.map((c, i) => [c, i]),
+) as Record<Cause, number>;
+
+/** Index of each category in `CATEGORIES`. */
+export const CATEGORY_INDEX: Readonly<Record<Category, number>> = Object.fromEntries(
+  CATEGORIES.map((c, i) => [c, i]),
+) as Record<Category, number>;

@@ -1,66 +1,113 @@
+import { daysOfIsoDate } from '../money.ts';
 import type { Column, ColumnType } from './schema.ts';
 import { ByteWriter, StructWriter } from './thriftCompact.ts';
 
 /**
- * Encodes rows as one Parquet file (one row group, one data page per column, every column
+ * The values of one column, as the 835 reader produces them. Numbers are NaN where the value is
+ * absent: money is integer cents, dates are days since 1970-01-01, timestamps microseconds since
+ * 1970, booleans 0 or 1.
+ */
+export type ColumnData =
+  /** `unique` skips trying a dictionary (claim ids in the claims file). */
+  | { kind: 'strings'; values: readonly (string | null)[]; unique?: boolean }
+  /**
+   * Row i holds `values[at[i] - 1]` (null where `at[i]` is NaN): an adjustment's claim id is its
+   * claim's. `values` is written as the dictionary as it stands, repeats included (readers look
+   * values up by position), so no row is hashed.
+   */
+  | { kind: 'lookup'; values: readonly (string | null)[]; at: ArrayLike<number> }
+  /** The same value on every row (a remittance's id or payment date on each of its claims). */
+  | { kind: 'constant'; value: string | number | null }
+  | { kind: 'numbers'; values: ArrayLike<number> }
+  /** Indices into `names` (categories, causes, levels): the names are the dictionary. */
+  | { kind: 'codes'; codes: ArrayLike<number>; names: readonly string[] }
+  /** 1, 2, 3, … (claim_seq, adjustment_seq). */
+  | { kind: 'sequence' };
+
+/**
+ * Encodes columns as one Parquet file (one row group, one data page per column, every column
  * OPTIONAL, uncompressed; strings that repeat get a dictionary page and RLE indices, the rest is
- * PLAIN). Pure and synchronous: a remittance's few hundred rows encode in
- * microseconds, where opening a Parquet writer per file in a database costs milliseconds: that
- * is what makes one file per remittance (the lake contract) affordable.
+ * PLAIN). Pure and synchronous: a remittance's few hundred rows encode in microseconds, where
+ * opening a Parquet writer per file in a database costs milliseconds: that is what makes one
+ * file per remittance (the lake contract) affordable. The encoder reads columns straight
+ * through and writes into buffers it keeps between calls; the only allocation per file is the
+ * returned Buffer.
  *
  * Types follow the lake schema: money → INT64 DECIMAL(18,2) holding integer cents; date → INT32
  * DATE; timestamp → INT64 TIMESTAMP(MICROS, not UTC-adjusted); varchar → BYTE_ARRAY STRING.
  */
-export function encodeParquet<Row>(columns: readonly Column<Row>[], rows: readonly Row[]): Buffer {
-  const out = new ByteWriter(4096 + rows.length * columns.length * 12);
+export function encodeParquet<Row>(
+  columns: readonly Column<Row>[],
+  data: readonly ColumnData[],
+  rows: number,
+): Buffer {
+  if (data.length !== columns.length) throw new Error('encodeParquet: one ColumnData per column');
+  const layout = layoutOf(columns);
+  const out = OUT;
+  out.reset();
   out.bytes(MAGIC);
-  const chunks: ChunkMeta[] = [];
-  for (const column of columns) chunks.push(writeColumnChunk(out, column, rows));
+  const meta = CHUNKS;
+  for (let c = 0; c < columns.length; c++) {
+    writeColumnChunk(out, (columns[c] as Column<Row>).type, data[c] as ColumnData, rows, meta, c);
+  }
   const footerStart = out.length;
-  const footer = new StructWriter(out);
-  footer.i32(1, 1);
-  footer.listStruct(2, [null, ...columns], (s, column) => {
-    if (column === null) {
-      s.string(4, 'schema').i32(5, columns.length);
-    } else {
-      schemaElement(s, column.name, column.type);
-    }
-  });
-  footer.i64(3, rows.length);
-  footer.listStruct(4, [chunks], (rg, list) => {
-    rg.listStruct(1, list, (cc, chunk) => {
-      cc.i64(2, chunk.offset);
-      cc.struct(3, (md) => {
-        md.i32(1, PHYSICAL[chunk.type]);
-        md.listI32(
-          2,
-          chunk.dictionaryOffset === null
-            ? [ENCODING_PLAIN, ENCODING_RLE]
-            : [ENCODING_PLAIN, ENCODING_RLE, ENCODING_RLE_DICTIONARY],
-        );
-        md.listString(3, [chunk.name]);
-        md.i32(4, 0); // UNCOMPRESSED
-        md.i64(5, rows.length);
-        md.i64(6, chunk.size);
-        md.i64(7, chunk.size);
-        md.i64(9, chunk.dataOffset);
-        if (chunk.dictionaryOffset !== null) md.i64(11, chunk.dictionaryOffset);
-      });
-    });
-    rg.i64(
-      2,
-      list.reduce((n, c) => n + c.size, 0),
-    );
-    rg.i64(3, rows.length);
-  });
-  footer.string(6, 'recoup');
-  footer.end();
+  // FileMetaData: 1 version, 2 schema (the same bytes for every file of a table), 3 num_rows,
+  // 4 row_groups (one), 6 created_by.
+  out.byte(0x15);
+  out.zigzag(1);
+  out.bytes(layout.schema);
+  out.byte(0x16);
+  out.zigzag(rows);
+  out.byte(0x19);
+  out.byte(0x1c);
+  // RowGroup: 1 columns, 2 total_byte_size, 3 num_rows.
+  out.byte(0x19);
+  listHeader(out, columns.length, 12);
+  let total = 0;
+  for (let c = 0; c < columns.length; c++) {
+    writeChunkMeta(out, layout, c, meta, rows);
+    total += meta[c * 4 + 3] as number;
+  }
+  out.byte(0x16);
+  out.zigzag(total);
+  out.byte(0x16);
+  out.zigzag(rows);
+  out.byte(0);
+  out.byte(0x28);
+  out.varint(CREATED_BY.length);
+  out.bytes(CREATED_BY);
+  out.byte(0);
   out.int32LE(out.length - footerStart);
   out.bytes(MAGIC);
-  return out.result();
+  return out.copy();
+}
+
+/** Column data of rows given as objects: for tables of a row or two, and for tests. */
+export function columnsOfRows<Row>(columns: readonly Column<Row>[], rows: readonly Row[]): ColumnData[] {
+  return columns.map((column): ColumnData => {
+    const values = rows.map((r) => r[column.name] as unknown);
+    if (column.type === 'varchar') return { kind: 'strings', values: values as (string | null)[] };
+    return {
+      kind: 'numbers',
+      values: values.map((v) => {
+        if (v === null || v === undefined) return Number.NaN;
+        switch (column.type) {
+          case 'date':
+            return daysOfIsoDate(v as string);
+          case 'timestamp':
+            return Date.parse(v as string) * 1000;
+          case 'boolean':
+            return v ? 1 : 0;
+          default:
+            return v as number;
+        }
+      }),
+    };
+  });
 }
 
 const MAGIC = Buffer.from('PAR1', 'ascii');
+const CREATED_BY = Buffer.from('recoup', 'utf8');
 const ENCODING_PLAIN = 0;
 const ENCODING_RLE = 3;
 const ENCODING_RLE_DICTIONARY = 8;
@@ -76,14 +123,54 @@ const PHYSICAL: Record<ColumnType, number> = {
   varchar: 6,
 };
 
-interface ChunkMeta {
-  name: string;
-  type: ColumnType;
-  /** Where the column chunk starts (its dictionary page when it has one). */
-  offset: number;
-  dictionaryOffset: number | null;
-  dataOffset: number;
-  size: number;
+/** Buffers kept between calls (the encoder is synchronous, so one set serves every file). */
+const OUT = new ByteWriter(1 << 16);
+const PAGE = new ByteWriter(1 << 14);
+const DICTIONARY = new ByteWriter(1 << 12);
+let INDICES = new Int32Array(1 << 12);
+/** How many indices `dictionaryOf` wrote (the column's non-null rows). */
+let DEFINED = 0;
+const SEEN = new Map<string, number>();
+/** Per column of the file being written: chunk offset, dictionary page offset (−1: none), data page offset, size. */
+let CHUNKS: number[] = [];
+
+interface Layout {
+  /** Field 2 of FileMetaData (header, list and every SchemaElement), the same for every file. */
+  schema: Uint8Array;
+  /** path_in_schema of each column: a one-element list<binary>, ready to copy. */
+  paths: Uint8Array[];
+  physical: number[];
+}
+
+const LAYOUTS = new WeakMap<readonly unknown[], Layout>();
+
+/** The parts of the footer that depend only on the columns, built once per column list. */
+function layoutOf<Row>(columns: readonly Column<Row>[]): Layout {
+  let layout = LAYOUTS.get(columns);
+  if (layout !== undefined) return layout;
+  const w = new ByteWriter(1024);
+  // Field 2 of FileMetaData follows field 1, so its header is the delta form (1 << 4 | List).
+  w.byte(0x19);
+  listHeader(w, columns.length + 1, 12);
+  const root = new StructWriter(w);
+  root.string(4, 'schema').i32(5, columns.length).end();
+  for (const column of columns) {
+    const s = new StructWriter(w);
+    schemaElement(s, column.name, column.type);
+    s.end();
+  }
+  const paths = columns.map((column) => {
+    const name = Buffer.from(column.name, 'utf8');
+    const p = new ByteWriter(16 + name.length);
+    p.byte(0x18); // list of one binary
+    p.varint(name.length);
+    p.bytes(name);
+    return p.copy();
+  });
+  layout = { schema: w.copy(), paths, physical: columns.map((c) => PHYSICAL[c.type]) };
+  LAYOUTS.set(columns, layout);
+  if (CHUNKS.length < columns.length * 4) CHUNKS = new Array<number>(columns.length * 4).fill(0);
+  return layout;
 }
 
 function schemaElement(s: StructWriter, name: string, type: ColumnType): void {
@@ -118,178 +205,370 @@ function schemaElement(s: StructWriter, name: string, type: ColumnType): void {
   }
 }
 
-function writeColumnChunk<Row>(out: ByteWriter, column: Column<Row>, rows: readonly Row[]): ChunkMeta {
-  const name = column.name;
-  const n = rows.length;
-  const defined = new Uint8Array(n);
-  if (column.type === 'varchar') {
-    const dictionary = dictionaryOf(rows, name, defined);
-    if (dictionary !== null) return writeDictionaryChunk(out, column, n, defined, dictionary);
+function listHeader(w: ByteWriter, size: number, type: number): void {
+  if (size < 15) w.byte((size << 4) | type);
+  else {
+    w.byte(0xf0 | type);
+    w.varint(size);
   }
-  const values = new ByteWriter(64 + n * 9);
-  let booleans: number[] | null = null;
-  for (let i = 0; i < n; i++) {
-    const value = (rows[i] as Record<string, unknown>)[name];
-    if (value === null || value === undefined) continue;
-    defined[i] = 1;
-    switch (column.type) {
-      case 'varchar':
-        values.lengthPrefixedUtf8(value as string);
-        break;
-      case 'money':
-        values.int64LE(value as number);
-        break;
-      case 'integer':
-        values.int32LE(value as number);
-        break;
-      case 'date':
-        values.int32LE(daysSinceEpoch(value as string));
-        break;
-      case 'timestamp':
-        values.int64LE(Date.parse(value as string) * 1000);
-        break;
-      case 'double':
-        values.doubleLE(value as number);
-        break;
-      case 'boolean':
-        if (booleans === null) booleans = [];
-        booleans.push(value ? 1 : 0);
-        break;
-    }
-  }
-  if (booleans !== null) {
-    const packed = new Uint8Array(Math.ceil(booleans.length / 8));
-    booleans.forEach((bit, i) => {
-      if (bit) packed[i >> 3] = (packed[i >> 3] as number) | (1 << (i & 7));
-    });
-    values.bytes(packed);
-  }
-  const levels = definitionLevels(defined);
-  const offset = out.length;
-  writeDataPage(out, n, ENCODING_PLAIN, levels, values.result());
-  return {
-    name,
-    type: column.type,
-    offset,
-    dictionaryOffset: null,
-    dataOffset: offset,
-    size: out.length - offset,
-  };
 }
 
-/** A data page: header, then length-prefixed definition levels, then the encoded values. */
-function writeDataPage(
+/** ColumnChunk { 2 file_offset, 3 ColumnMetaData { 1 type … 9 data_page_offset, 11 dictionary_page_offset } }. */
+function writeChunkMeta(out: ByteWriter, layout: Layout, c: number, meta: number[], rows: number): void {
+  const offset = meta[c * 4] as number;
+  const dictionary = meta[c * 4 + 1] as number;
+  const data = meta[c * 4 + 2] as number;
+  const size = meta[c * 4 + 3] as number;
+  out.byte(0x26);
+  out.zigzag(offset);
+  out.byte(0x1c);
+  out.byte(0x15);
+  out.zigzag(layout.physical[c] as number);
+  out.byte(0x19);
+  if (dictionary < 0) {
+    out.byte(0x25);
+    out.zigzag(ENCODING_PLAIN);
+    out.zigzag(ENCODING_RLE);
+  } else {
+    out.byte(0x35);
+    out.zigzag(ENCODING_PLAIN);
+    out.zigzag(ENCODING_RLE);
+    out.zigzag(ENCODING_RLE_DICTIONARY);
+  }
+  out.byte(0x19);
+  out.bytes(layout.paths[c] as Uint8Array);
+  out.byte(0x15);
+  out.zigzag(0); // UNCOMPRESSED
+  out.byte(0x16);
+  out.zigzag(rows);
+  out.byte(0x16);
+  out.zigzag(size);
+  out.byte(0x16);
+  out.zigzag(size);
+  out.byte(0x26);
+  out.zigzag(data);
+  if (dictionary >= 0) {
+    out.byte(0x26);
+    out.zigzag(dictionary);
+  }
+  out.byte(0);
+  out.byte(0);
+}
+
+/** A page header: 1 type, 2/3 sizes, then 5 (data page) or 7 (dictionary page). */
+function pageHeader(
   out: ByteWriter,
-  n: number,
+  dictionaryPage: boolean,
+  size: number,
+  values: number,
   encoding: number,
-  levels: Buffer,
-  values: Uint8Array,
 ): void {
-  const pageSize = 4 + levels.length + values.length;
-  const header = new StructWriter(out);
-  header.i32(1, 0); // DATA_PAGE
-  header.i32(2, pageSize);
-  header.i32(3, pageSize);
-  header.struct(5, (dp) => dp.i32(1, n).i32(2, encoding).i32(3, ENCODING_RLE).i32(4, ENCODING_RLE));
-  header.end();
-  out.int32LE(levels.length);
-  out.bytes(levels);
-  out.bytes(values);
+  out.byte(0x15);
+  out.zigzag(dictionaryPage ? 2 : 0);
+  out.byte(0x15);
+  out.zigzag(size);
+  out.byte(0x15);
+  out.zigzag(size);
+  if (dictionaryPage) {
+    out.byte(0x4c);
+    out.byte(0x15);
+    out.zigzag(values);
+    out.byte(0x15);
+    out.zigzag(ENCODING_PLAIN);
+  } else {
+    out.byte(0x2c);
+    out.byte(0x15);
+    out.zigzag(values);
+    out.byte(0x15);
+    out.zigzag(encoding);
+    out.byte(0x15);
+    out.zigzag(ENCODING_RLE);
+    out.byte(0x15);
+    out.zigzag(ENCODING_RLE);
+  }
+  out.byte(0);
+  out.byte(0);
 }
 
-interface Dictionary {
-  values: string[];
-  /** Dictionary index of each defined value, in row order. */
-  indices: number[];
+/** Writes one column chunk (its dictionary page if it has one, then its data page). */
+function writeColumnChunk(
+  out: ByteWriter,
+  type: ColumnType,
+  data: ColumnData,
+  n: number,
+  meta: number[],
+  c: number,
+): void {
+  const start = out.length;
+  let distinct = -1;
+  if (type === 'varchar') distinct = dictionaryOf(data, n);
+  const page = PAGE;
+  page.reset();
+  page.int32LE(0); // length of the definition levels, patched below
+  let encoding = ENCODING_PLAIN;
+  let dictionaryOffset = -1;
+  if (distinct >= 0) {
+    // Dictionary page (the distinct values, PLAIN), then indices as RLE runs.
+    dictionaryOffset = start;
+    pageHeader(out, true, DICTIONARY.length, distinct, ENCODING_PLAIN);
+    out.append(DICTIONARY);
+    definitionLevelsOfStrings(page, data, n);
+    page.patchInt32LE(0, page.length - 4);
+    const bitWidth = Math.max(1, Math.ceil(Math.log2(distinct)));
+    page.byte(bitWidth);
+    rleIndices(page, INDICES, DEFINED, Math.ceil(bitWidth / 8));
+    encoding = ENCODING_RLE_DICTIONARY;
+  } else if (type === 'varchar') {
+    definitionLevelsOfStrings(page, data, n);
+    page.patchInt32LE(0, page.length - 4);
+    plainStrings(page, data, n);
+  } else {
+    definitionLevelsOfNumbers(page, data, n);
+    page.patchInt32LE(0, page.length - 4);
+    plainNumbers(page, type, data, n);
+  }
+  const dataOffset = out.length;
+  pageHeader(out, false, page.length, n, encoding);
+  out.append(page);
+  meta[c * 4] = start;
+  meta[c * 4 + 1] = dictionaryOffset;
+  meta[c * 4 + 2] = dataOffset;
+  meta[c * 4 + 3] = out.length - start;
 }
 
 /**
- * Distinct values of a string column, when a dictionary pays: remittance files repeat the same
- * remit_id, claim id, codes and dates on every row. Marks `defined` as a side effect either way.
+ * Builds the dictionary of a string column into DICTIONARY (PLAIN values) and INDICES (one per
+ * defined row), when a dictionary pays: remittance files repeat the same remit_id, claim id,
+ * codes and dates on every row. Returns the number of distinct values, or −1 for PLAIN.
  */
-function dictionaryOf<Row>(rows: readonly Row[], name: string, defined: Uint8Array): Dictionary | null {
-  const index = new Map<string, number>();
-  const values: string[] = [];
-  const indices: number[] = [];
-  for (let i = 0; i < rows.length; i++) {
-    const value = (rows[i] as Record<string, unknown>)[name];
-    if (value === null || value === undefined) continue;
-    defined[i] = 1;
-    let k = index.get(value as string);
-    if (k === undefined) {
-      k = values.length;
-      index.set(value as string, k);
-      values.push(value as string);
+function dictionaryOf(data: ColumnData, n: number): number {
+  if (n < 2) return -1;
+  if (INDICES.length < n) INDICES = new Int32Array(Math.max(n, INDICES.length * 2));
+  const indices = INDICES;
+  const dictionary = DICTIONARY;
+  dictionary.reset();
+  switch (data.kind) {
+    case 'constant':
+      if (typeof data.value !== 'string') return -1;
+      dictionary.lengthPrefixedUtf8(data.value);
+      indices.fill(0, 0, n);
+      DEFINED = n;
+      return 1;
+    case 'lookup': {
+      const values = data.values;
+      const slot = new Int32Array(values.length).fill(-1);
+      let distinct = 0;
+      let defined = 0;
+      for (let i = 0; i < n; i++) {
+        const at = data.at[i] as number;
+        if (Number.isNaN(at)) continue;
+        let k = slot[at - 1] as number;
+        if (k < 0) {
+          // Only the referenced values (most are), in order of first use.
+          const value = values[at - 1] ?? null;
+          if (value === null) continue;
+          k = distinct++;
+          slot[at - 1] = k;
+          dictionary.lengthPrefixedUtf8(value);
+        }
+        indices[defined++] = k;
+      }
+      DEFINED = defined;
+      return defined >= 2 && distinct * 2 <= defined ? distinct : -1;
     }
-    indices.push(k);
+    case 'codes': {
+      // The names are the candidates: only those used go in, in order of first use.
+      const slot = new Int32Array(data.names.length).fill(-1);
+      let distinct = 0;
+      for (let i = 0; i < n; i++) {
+        const code = data.codes[i] as number;
+        let k = slot[code] as number;
+        if (k < 0) {
+          k = distinct++;
+          slot[code] = k;
+          dictionary.lengthPrefixedUtf8(data.names[code] as string);
+        }
+        indices[i] = k;
+      }
+      DEFINED = n;
+      return distinct * 2 <= n ? distinct : -1;
+    }
+    case 'strings': {
+      if (data.unique === true) return -1;
+      const values = data.values;
+      const seen = SEEN;
+      seen.clear();
+      let distinct = 0;
+      let defined = 0;
+      let previous: string | null = null;
+      let previousIndex = 0;
+      for (let i = 0; i < n; i++) {
+        const value = values[i] as string | null;
+        if (value === null) continue;
+        // Rows of one claim repeat its values: most lookups are the previous row's.
+        if (value !== previous) {
+          let k = seen.get(value);
+          if (k === undefined) {
+            k = distinct++;
+            // More distinct values than half the rows: a dictionary cannot pay.
+            if (distinct * 2 > n) return -1;
+            seen.set(value, k);
+            dictionary.lengthPrefixedUtf8(value);
+          }
+          previous = value;
+          previousIndex = k;
+        }
+        indices[defined++] = previousIndex;
+      }
+      DEFINED = defined;
+      return defined >= 2 && distinct * 2 <= defined ? distinct : -1;
+    }
+    default:
+      return -1;
   }
-  return indices.length >= 2 && values.length * 2 <= indices.length ? { values, indices } : null;
-}
-
-function writeDictionaryChunk<Row>(
-  out: ByteWriter,
-  column: Column<Row>,
-  n: number,
-  defined: Uint8Array,
-  dictionary: Dictionary,
-): ChunkMeta {
-  const dictionaryOffset = out.length;
-  const plain = new ByteWriter(64 + dictionary.values.length * 16);
-  for (const v of dictionary.values) plain.lengthPrefixedUtf8(v);
-  const page = plain.result();
-  const header = new StructWriter(out);
-  header.i32(1, 2); // DICTIONARY_PAGE
-  header.i32(2, page.length);
-  header.i32(3, page.length);
-  header.struct(7, (dp) => dp.i32(1, dictionary.values.length).i32(2, ENCODING_PLAIN));
-  header.end();
-  out.bytes(page);
-  const dataOffset = out.length;
-  const bitWidth = Math.max(1, Math.ceil(Math.log2(dictionary.values.length)));
-  const encoded = new ByteWriter(16 + dictionary.indices.length);
-  encoded.byte(bitWidth);
-  rleRuns(encoded, dictionary.indices, Math.ceil(bitWidth / 8));
-  writeDataPage(out, n, ENCODING_RLE_DICTIONARY, definitionLevels(defined), encoded.result());
-  return {
-    name: column.name,
-    type: column.type,
-    offset: dictionaryOffset,
-    dictionaryOffset,
-    dataOffset,
-    size: out.length - dictionaryOffset,
-  };
 }
 
 /** RLE runs of the hybrid encoding: run length, then the value in `bytes` little-endian bytes. */
-function rleRuns(w: ByteWriter, values: ArrayLike<number>, bytes: number): void {
+function rleIndices(w: ByteWriter, values: Int32Array, count: number, bytes: number): void {
   let i = 0;
-  while (i < values.length) {
+  while (i < count) {
     const v = values[i] as number;
     let j = i + 1;
-    while (j < values.length && values[j] === v) j++;
+    while (j < count && values[j] === v) j++;
     w.varint((j - i) * 2);
     for (let b = 0; b < bytes; b++) w.byte((v >>> (8 * b)) & 0xff);
     i = j;
   }
 }
 
-/** Definition levels (bit width 1) as RLE runs of the hybrid encoding. */
-function definitionLevels(defined: Uint8Array): Buffer {
-  const w = new ByteWriter(16);
-  rleRuns(w, defined, 1);
-  return w.result();
+/** One run of definition levels (bit width 1): `length` rows all defined (1) or all null (0). */
+function levelRun(w: ByteWriter, length: number, defined: boolean): void {
+  w.varint(length * 2);
+  w.byte(defined ? 1 : 0);
 }
 
-/** Days since 1970-01-01 of an ISO `YYYY-MM-DD` date; remittances repeat few dates, so they are memoized. */
-function daysSinceEpoch(iso: string): number {
-  let days = DAYS.get(iso);
-  if (days === undefined) {
-    days =
-      Date.UTC(Number(iso.slice(0, 4)), Number(iso.slice(5, 7)) - 1, Number(iso.slice(8, 10))) / 86_400_000;
-    if (DAYS.size > 100_000) DAYS.clear();
-    DAYS.set(iso, days);
+function definitionLevelsOfStrings(w: ByteWriter, data: ColumnData, n: number): void {
+  if (n === 0) return;
+  if (data.kind === 'strings' || data.kind === 'lookup') {
+    let runStart = 0;
+    let defined = stringAt(data, 0) !== null;
+    for (let i = 1; i < n; i++) {
+      const d = stringAt(data, i) !== null;
+      if (d !== defined) {
+        levelRun(w, i - runStart, defined);
+        runStart = i;
+        defined = d;
+      }
+    }
+    levelRun(w, n - runStart, defined);
+  } else {
+    levelRun(w, n, data.kind !== 'constant' || data.value !== null);
   }
-  return days;
 }
 
-const DAYS = new Map<string, number>();
+/** Row i of a strings or lookup column. */
+function stringAt(data: ColumnData & { kind: 'strings' | 'lookup' }, i: number): string | null {
+  if (data.kind === 'strings') return data.values[i] as string | null;
+  const at = data.at[i] as number;
+  return !Number.isNaN(at) ? (data.values[at - 1] ?? null) : null;
+}
+
+/** A constant's value as a number (NaN for null), for the numeric columns. */
+function constantNumber(data: { value: string | number | null }): number {
+  return typeof data.value === 'number' ? data.value : Number.NaN;
+}
+
+function definitionLevelsOfNumbers(w: ByteWriter, data: ColumnData, n: number): void {
+  if (n === 0) return;
+  if (data.kind !== 'numbers') {
+    levelRun(w, n, data.kind !== 'constant' || !Number.isNaN(constantNumber(data)));
+    return;
+  }
+  const values = data.values;
+  let runStart = 0;
+  let defined = !Number.isNaN(values[0]);
+  for (let i = 1; i < n; i++) {
+    const v = values[i] as number;
+    const d = !Number.isNaN(v);
+    if (d !== defined) {
+      levelRun(w, i - runStart, defined);
+      runStart = i;
+      defined = d;
+    }
+  }
+  levelRun(w, n - runStart, defined);
+}
+
+function plainStrings(w: ByteWriter, data: ColumnData, n: number): void {
+  switch (data.kind) {
+    case 'strings':
+    case 'lookup':
+      for (let i = 0; i < n; i++) {
+        const v = stringAt(data, i);
+        if (v !== null) w.lengthPrefixedUtf8(v);
+      }
+      return;
+    case 'constant':
+      if (typeof data.value === 'string') for (let i = 0; i < n; i++) w.lengthPrefixedUtf8(data.value);
+      return;
+    case 'codes':
+      for (let i = 0; i < n; i++) w.lengthPrefixedUtf8(data.names[data.codes[i] as number] as string);
+      return;
+    default:
+      throw new Error(`a ${data.kind} column cannot be a varchar`);
+  }
+}
+
+function plainNumbers(w: ByteWriter, type: ColumnType, data: ColumnData, n: number): void {
+  if (data.kind === 'sequence') {
+    for (let i = 1; i <= n; i++) w.int32LE(i);
+    return;
+  }
+  if (data.kind === 'constant') {
+    const v = constantNumber(data);
+    if (!Number.isNaN(v)) plainNumbers(w, type, { kind: 'numbers', values: new Array<number>(n).fill(v) }, n);
+    return;
+  }
+  if (data.kind !== 'numbers') throw new Error(`a ${data.kind} column cannot be ${type}`);
+  const values = data.values;
+  switch (type) {
+    case 'money':
+    case 'timestamp':
+      for (let i = 0; i < n; i++) {
+        const v = values[i] as number;
+        if (!Number.isNaN(v)) w.int64LE(v);
+      }
+      return;
+    case 'integer':
+    case 'date':
+      for (let i = 0; i < n; i++) {
+        const v = values[i] as number;
+        if (!Number.isNaN(v)) w.int32LE(v);
+      }
+      return;
+    case 'double':
+      for (let i = 0; i < n; i++) {
+        const v = values[i] as number;
+        if (!Number.isNaN(v)) w.doubleLE(v);
+      }
+      return;
+    case 'boolean': {
+      let bits = 0;
+      let count = 0;
+      for (let i = 0; i < n; i++) {
+        const v = values[i] as number;
+        if (Number.isNaN(v)) continue;
+        if (v !== 0) bits |= 1 << (count & 7);
+        count++;
+        if ((count & 7) === 0) {
+          w.byte(bits);
+          bits = 0;
+        }
+      }
+      if ((count & 7) !== 0) w.byte(bits);
+      return;
+    }
+    default:
+      throw new Error(`${type} is not a numeric type`);
+  }
+}

@@ -14,22 +14,33 @@ enum CType {
   Struct = 12,
 }
 
-/** A growable byte buffer. */
+/**
+ * A growable byte buffer. `reset` empties it for reuse, keeping its room: the Parquet encoder
+ * keeps a few of these for the life of the process instead of allocating per file.
+ */
 export class ByteWriter {
-  private buf: Buffer;
+  private buf: Uint8Array;
+  private view: DataView;
   length = 0;
 
   constructor(initial = 1024) {
-    this.buf = Buffer.allocUnsafe(initial);
+    this.buf = new Uint8Array(initial);
+    this.view = new DataView(this.buf.buffer);
   }
 
-  private ensure(extra: number): void {
+  /** Makes room for `extra` more bytes. */
+  ensure(extra: number): void {
     if (this.length + extra <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.length + extra) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.length);
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.length));
     this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  reset(): void {
+    this.length = 0;
   }
 
   byte(b: number): void {
@@ -43,38 +54,58 @@ export class ByteWriter {
     this.length += data.length;
   }
 
+  /** Appends another writer's bytes. */
+  append(other: ByteWriter): void {
+    this.bytes(other.buf.subarray(0, other.length));
+  }
+
   int32LE(v: number): void {
     this.ensure(4);
-    this.buf.writeInt32LE(v, this.length);
+    this.view.setInt32(this.length, v, true);
     this.length += 4;
+  }
+
+  /** Overwrites 4 bytes at `at` (a length written before what it measures). */
+  patchInt32LE(at: number, v: number): void {
+    this.view.setInt32(at, v, true);
   }
 
   /** A signed 64-bit integer from any safe integer, without BigInt. */
   int64LE(v: number): void {
     this.ensure(8);
     const hi = Math.floor(v / 4294967296);
-    this.buf.writeUInt32LE(v - hi * 4294967296, this.length);
-    this.buf.writeInt32LE(hi, this.length + 4);
+    this.view.setUint32(this.length, v - hi * 4294967296, true);
+    this.view.setInt32(this.length + 4, hi, true);
     this.length += 8;
   }
 
   doubleLE(v: number): void {
     this.ensure(8);
-    this.buf.writeDoubleLE(v, this.length);
+    this.view.setFloat64(this.length, v, true);
     this.length += 8;
   }
 
   /** Writes a string as 4-byte little-endian length + UTF-8 (Parquet PLAIN BYTE_ARRAY). */
   lengthPrefixedUtf8(s: string): void {
-    const max = s.length * 3;
-    this.ensure(4 + max);
-    const written = this.buf.write(s, this.length + 4, 'utf8');
-    this.buf.writeInt32LE(written, this.length);
-    this.length += 4 + written;
+    const n = s.length;
+    this.ensure(4 + n * 3);
+    const buf = this.buf;
+    const at = this.length + 4;
+    // Lake strings are nearly all ASCII: copy the codes, and encode properly only when one is not.
+    let i = 0;
+    while (i < n) {
+      const c = s.charCodeAt(i);
+      if (c >= 128) break;
+      buf[at + i] = c;
+      i++;
+    }
+    const written = i === n ? n : UTF8.encodeInto(s, buf.subarray(at, at + n * 3)).written;
+    this.view.setInt32(this.length, written, true);
+    this.length = at + written;
   }
 
+  /** Unsigned LEB128 for values up to 2^53. */
   varint(v: number): void {
-    // Unsigned LEB128 for values up to 2^53.
     let n = v;
     this.ensure(10);
     while (n >= 0x80) {
@@ -84,10 +115,25 @@ export class ByteWriter {
     this.buf[this.length++] = n;
   }
 
-  result(): Buffer {
+  /** Zigzag varint (Thrift i32/i64). */
+  zigzag(v: number): void {
+    this.varint(zigzag(v));
+  }
+
+  /** A copy of the bytes written, in a memory block of its own (it can be transferred to a thread). */
+  copy(): Buffer {
+    const out = Buffer.allocUnsafeSlow(this.length);
+    out.set(this.buf.subarray(0, this.length));
+    return out;
+  }
+
+  /** The bytes written, as a view (valid until the writer is written again). */
+  result(): Uint8Array {
     return this.buf.subarray(0, this.length);
   }
 }
+
+const UTF8 = new TextEncoder();
 
 /** Zigzag encoding of a signed integer (safe for |v| < 2^52). */
 function zigzag(v: number): number {
@@ -146,6 +192,13 @@ export class StructWriter {
     const inner = new StructWriter(this.out);
     write(inner);
     inner.end();
+    return this;
+  }
+
+  /** A list<struct> header; the caller then writes `size` structs (each ending with `end`). */
+  listOfStructs(id: number, size: number): this {
+    this.header(id, CType.List);
+    this.listHeader(size, CType.Struct);
     return this;
   }
 

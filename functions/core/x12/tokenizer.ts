@@ -15,6 +15,9 @@ export type SegmentSink = (elements: string[], segmentIndex: number, delimiters:
 /**
  * Receives each segment as a range of a buffer (`buffer.slice(start, end)` is the segment text,
  * trimmed), so a consumer can skip segments it does not need without allocating anything.
+ * `separators[0 .. count)` are the positions of the segment's element separators, found in the
+ * same pass that found its end: element k runs from `separators[k - 1] + 1` (or `start`) to
+ * `separators[k]` (or `end`). They are valid only during the call.
  */
 export type RawSegmentSink = (
   buffer: string,
@@ -22,6 +25,8 @@ export type RawSegmentSink = (
   end: number,
   segmentIndex: number,
   delimiters: Delimiters,
+  separators: Int32Array,
+  count: number,
 ) => void;
 
 /** A segment longer than this is malformed (a runaway element or a missing terminator). */
@@ -31,6 +36,12 @@ export const MAX_SEGMENT_LENGTH = 64 * 1024;
 const MAX_PREAMBLE = 64 * 1024;
 
 const ISA_ELEMENTS = 16;
+
+/**
+ * Separator positions of the segment being emitted. One array serves every scanner: it is filled
+ * and read within a single synchronous `emit`, and a segment that would overflow it is too long.
+ */
+const SEPARATORS = new Int32Array(MAX_SEGMENT_LENGTH + 2);
 
 /**
  * Streaming X12 scanner. Feed text with `write` (any chunking), then call `end`.
@@ -75,7 +86,11 @@ export class X12Scanner {
       if (this.delimiters === null) {
         this.noEnvelope(rest);
       }
-      this.emit(rest, 0, rest.length, this.delimiters as Delimiters);
+      const delimiters = this.delimiters as Delimiters;
+      let count = 0;
+      for (let i = 0; i < rest.length; i++)
+        if (rest.charCodeAt(i) === delimiters.element.charCodeAt(0)) SEPARATORS[count++] = i;
+      this.emit(rest, 0, rest.length, delimiters, count);
     } else if (!this.sawInterchange && this.segmentIndex === 0) {
       throw new X12Error('EMPTY', 'file holds no X12 segments', { file: this.file });
     }
@@ -87,34 +102,81 @@ export class X12Scanner {
     let pos = 0;
     for (;;) {
       if (this.delimiters === null) {
-        this.buffer = pos === 0 ? buf : buf.slice(pos);
-        const found = this.detect(atEnd);
+        // The buffer is not cut at the IEA: scanning a sliced string char by char is much slower.
+        this.buffer = buf;
+        const found = this.detect(pos, atEnd);
         if (found === null) return;
         buf = this.buffer;
         pos = found;
       }
       const delimiters = this.delimiters as unknown as Delimiters;
-      const terminator = delimiters.segment;
-      const end = buf.indexOf(terminator, pos);
-      if (end === -1) {
-        if (buf.length - pos > MAX_SEGMENT_LENGTH) this.tooLong(buf.length - pos);
-        this.buffer = pos === 0 ? buf : buf.slice(pos);
+      const next =
+        delimiters.segment.length === 1
+          ? this.scanSegments(buf, pos, delimiters)
+          : this.scanSegmentsMultiCharTerminator(buf, pos, delimiters);
+      if (next < 0) {
+        // Everything up to -next - 1 is read; the rest waits for more text.
+        const rest = -next - 1;
+        if (buf.length - rest > MAX_SEGMENT_LENGTH) this.tooLong(buf.length - rest);
+        this.buffer = rest === 0 ? buf : buf.slice(rest);
         return;
       }
+      // An IEA ended at `next`: the next interchange may use other delimiters, read from its ISA.
+      this.delimiters = null;
+      pos = next;
+    }
+  }
+
+  /**
+   * Emits the segments of `buf` from `pos` in one pass over its characters, noting element
+   * separators on the way. Returns the position after an IEA (delimiters must be read again), or
+   * −(p + 1) where p is the start of the unterminated rest.
+   */
+  private scanSegments(buf: string, pos: number, delimiters: Delimiters): number {
+    const separator = delimiters.element.charCodeAt(0);
+    const terminator = delimiters.segment.charCodeAt(0);
+    const separators = SEPARATORS;
+    const length = buf.length;
+    let start = pos;
+    let count = 0;
+    for (let i = pos; i < length; i++) {
+      const c = buf.charCodeAt(i);
+      if (c === separator) {
+        // Past the array's end a write is dropped; such a segment is too long and fails below.
+        separators[count++] = i;
+        continue;
+      }
+      if (c !== terminator) continue;
+      if (i - start > MAX_SEGMENT_LENGTH) this.tooLong(i - start);
+      const iea = this.emit(buf, start, i, delimiters, count);
+      start = i + 1;
+      count = 0;
+      if (iea) return start;
+    }
+    return -(start + 1);
+  }
+
+  /** `scanSegments` for a two-character terminator (`\r\n`), found with indexOf. */
+  private scanSegmentsMultiCharTerminator(buf: string, pos: number, delimiters: Delimiters): number {
+    const terminator = delimiters.segment;
+    const separator = delimiters.element.charCodeAt(0);
+    for (;;) {
+      const end = buf.indexOf(terminator, pos);
+      if (end === -1) return -(pos + 1);
       const start = pos;
       pos = end + terminator.length;
       if (end - start > MAX_SEGMENT_LENGTH) this.tooLong(end - start);
-      if (this.emit(buf, start, end, delimiters)) {
-        // The next interchange may use other delimiters: detect them again from its ISA.
-        this.delimiters = null;
-      }
+      let count = 0;
+      for (let i = start; i < end; i++) if (buf.charCodeAt(i) === separator) SEPARATORS[count++] = i;
+      if (this.emit(buf, start, end, delimiters, count)) return pos;
     }
   }
 
   /** Emits one segment (trimmed of surrounding whitespace); returns true when it was an IEA. */
-  private emit(buf: string, from: number, to: number, delimiters: Delimiters): boolean {
+  private emit(buf: string, from: number, to: number, delimiters: Delimiters, count: number): boolean {
     let start = from;
     let end = to;
+    // Separators are never whitespace, so trimming leaves every noted separator inside the segment.
     while (start < end && buf.charCodeAt(start) <= 32) start++;
     while (end > start) {
       const c = buf.charCodeAt(end - 1);
@@ -123,7 +185,7 @@ export class X12Scanner {
     }
     if (start === end) return false;
     this.segmentIndex++;
-    this.sink(buf, start, end, this.segmentIndex, delimiters);
+    this.sink(buf, start, end, this.segmentIndex, delimiters, SEPARATORS, count);
     return (
       end - start >= 3 &&
       buf.charCodeAt(start) === 73 /* I */ &&
@@ -134,26 +196,32 @@ export class X12Scanner {
   }
 
   /**
-   * Finds the next ISA in the buffer and reads the delimiters from it.
-   * Returns the buffer position where the ISA segment starts, or null when more text is needed.
+   * Finds the next ISA in the buffer from `base` and reads the delimiters from it. Returns the
+   * buffer position where the ISA segment starts, or null when more text is needed (the buffer
+   * then holds only the text from `base`).
    */
-  private detect(atEnd: boolean): number | null {
-    const buf = this.buffer;
+  private detect(base: number, atEnd: boolean): number | null {
+    let buf = this.buffer;
     let start = -1;
-    let from = 0;
+    let from = base;
     for (;;) {
       const at = buf.indexOf('ISA', from);
       if (at === -1) break;
       const sep = buf.charCodeAt(at + 3);
-      const before = at === 0 ? 32 : buf.charCodeAt(at - 1);
+      const before = at === base ? 32 : buf.charCodeAt(at - 1);
       if (!Number.isNaN(sep) && !isAlphanumeric(sep) && !isAlphanumeric(before) && sep > 32) {
         start = at;
         break;
       }
-      if (Number.isNaN(sep) && !atEnd) return null;
+      if (Number.isNaN(sep) && !atEnd) {
+        this.buffer = base === 0 ? buf : buf.slice(base);
+        return null;
+      }
       from = at + 3;
     }
     if (start === -1) {
+      buf = base === 0 ? buf : buf.slice(base);
+      this.buffer = buf;
       const head = buf.trimStart();
       if (!this.sawInterchange && this.segmentIndex === 0 && /^ST[^A-Za-z0-9\s]/.test(head)) {
         // Inferred delimiters need the whole transaction in view (SVC shows the component separator).
@@ -177,7 +245,7 @@ export class X12Scanner {
       }
       return null;
     }
-    if (this.sawInterchange && buf.slice(0, start).trim().length > 0) {
+    if (this.sawInterchange && buf.slice(base, start).trim().length > 0) {
       throw new X12Error('UNEXPECTED_SEGMENT', 'text between interchanges (missing IEA?)', {
         file: this.file,
         segmentIndex: this.segmentIndex + 1,
@@ -193,7 +261,10 @@ export class X12Scanner {
     }
     // p is now just past the 16th separator: ISA16 (component separator) then the terminator.
     if (count < ISA_ELEMENTS || p + 1 >= buf.length) {
-      if (!atEnd && buf.length < start + 400) return null;
+      if (!atEnd && buf.length < start + 400) {
+        this.buffer = base === 0 ? buf : buf.slice(base);
+        return null;
+      }
       throw new X12Error('BAD_ISA', 'ISA segment is truncated or does not have 16 elements', {
         file: this.file,
         segmentIndex: this.segmentIndex + 1,
@@ -203,7 +274,10 @@ export class X12Scanner {
     const component = buf[p] as string;
     let segment = buf[p + 1] as string;
     // A `\r` terminator may be the first half of `\r\n` still in the next chunk.
-    if (segment === '\r' && p + 2 >= buf.length && !atEnd) return null;
+    if (segment === '\r' && p + 2 >= buf.length && !atEnd) {
+      this.buffer = base === 0 ? buf : buf.slice(base);
+      return null;
+    }
     if (segment === '\r' && buf[p + 2] === '\n') segment = '\r\n';
     if (component === element || segment === element || isAlphanumericChar(segment)) {
       throw new X12Error('BAD_ISA', 'ISA16 component separator or segment terminator is invalid', {

@@ -1,0 +1,74 @@
+import { isoDateOfDays } from '../money.ts';
+import type { AdjustmentRow, ClaimRow, NormalizedRemit, RemitColumns } from '../types.ts';
+import { CATEGORIES, CAUSES, LEVELS } from './taxonomy.ts';
+
+/** Row objects of one transaction's columns: the shape tests, fixtures and small tools read. */
+export function remitRows(remit: RemitColumns): NormalizedRemit {
+  const r = remit.remittance;
+  const c = remit.claims;
+  const a = remit.adjustments;
+  const claims: ClaimRow[] = [];
+  for (let i = 0; i < c.length; i++) {
+    claims.push({
+      remit_id: r.remit_id,
+      payer_id: r.payer_id,
+      claim_seq: i + 1,
+      claim_id: c.claim_id[i] as string,
+      status_code: c.status_code[i] as string,
+      charge_amount: c.charge_amount[i] as number,
+      paid_amount: c.paid_amount[i] as number,
+      patient_responsibility: numberOrNull(c.patient_responsibility[i]),
+      filing_indicator: c.filing_indicator[i] ?? null,
+      payer_claim_control: c.payer_claim_control[i] ?? null,
+      facility_code: c.facility_code[i] ?? null,
+      frequency_code: c.frequency_code[i] ?? null,
+      drg_code: c.drg_code[i] ?? null,
+      rendering_npi: c.rendering_npi[i] ?? null,
+      payee_npi: r.payee_npi,
+      provider_npi: c.provider_npi[i] ?? null,
+      service_date: dateOrNull(c.service_date[i]),
+      statement_from: dateOrNull(c.statement_from[i]),
+      statement_to: dateOrNull(c.statement_to[i]),
+      payment_date: r.payment_date,
+      payment_month: r.payment_month,
+      is_reversal: c.is_reversal[i] === 1,
+      remark_codes: c.remark_codes[i] ?? null,
+      service_count: c.service_count[i] as number,
+      balanced: c.balanced[i] === 1,
+    });
+  }
+  const adjustments: AdjustmentRow[] = [];
+  for (let i = 0; i < a.length; i++) {
+    adjustments.push({
+      remit_id: r.remit_id,
+      payer_id: r.payer_id,
+      adjustment_seq: i + 1,
+      level: LEVELS[a.level[i] as number] as AdjustmentRow['level'],
+      claim_seq: numberOrNull(a.claim_seq[i]),
+      claim_id: a.claim_id[i] ?? null,
+      claim_status: a.claim_status[i] ?? null,
+      payer_claim_control: a.payer_claim_control[i] ?? null,
+      procedure_code: a.procedure_code[i] ?? null,
+      group_code: a.group_code[i] ?? null,
+      reason_code: a.reason_code[i] as string,
+      reference_id: a.reference_id[i] ?? null,
+      amount: a.amount[i] as number,
+      quantity: numberOrNull(a.quantity[i]),
+      category: CATEGORIES[a.category[i] as number] as AdjustmentRow['category'],
+      cause: CAUSES[a.cause[i] as number] as AdjustmentRow['cause'],
+      provider_npi: a.provider_npi[i] ?? null,
+      fiscal_period_date: dateOrNull(a.fiscal_period_date[i]),
+      payment_date: r.payment_date,
+      payment_month: r.payment_month,
+    });
+  }
+  return { remittance: r, claims, adjustments };
+}
+
+function numberOrNull(v: number | undefined): number | null {
+  return v === undefined || Number.isNaN(v) ? null : v;
+}
+
+function dateOrNull(days: number | undefined): string | null {
+  return days === undefined || Number.isNaN(days) ? null : isoDateOfDays(days);
+}
