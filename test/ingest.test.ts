@@ -213,6 +213,25 @@ describe('ingest of the recoupment fixtures into a real Parquet lake', () => {
   });
 });
 
+describe('commits overlapping the parsing of the next files', () => {
+  it('a remittance repeated later in the same run, after its first copy was committed, lands once', async () => {
+    const lake = tempDir('overlap');
+    const inputs = fixtureInputs(RECOUP);
+    const again = { ...(inputs[0] as (typeof inputs)[number]), key: 'again.835' };
+    // batchBytes 1: a commit after every file, each still writing while the next file is parsed.
+    const summary = await ingestFiles([...inputs, again], {
+      lake: new LocalFolderStore(lake),
+      now: new Date('2025-01-02T03:04:05Z'),
+      scratch: tempDir('overlap-scratch'),
+      batchBytes: 1,
+    });
+    expect(summary).toMatchObject({ files: 7, transactions: 7, remittances_written: 6, duplicates: 1 });
+    expect(summary.objects_written).toBe(18);
+    expect(await query(db, lake, METRICS_SQL)).toEqual(EXPECTED);
+    expect(await query(db, lake, 'SELECT count(*) AS n FROM adjustments')).toEqual([{ n: 23 }]);
+  });
+});
+
 describe('quarantine', () => {
   it('puts a bad file aside with a JSON reason while the good files beside it land', async () => {
     const lake = tempDir('quarantine');

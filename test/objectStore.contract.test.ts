@@ -198,4 +198,37 @@ describe('LocalFolderStore specifics', () => {
     expect((await collect(store, '')).map((object) => object.key)).toEqual(['t/done.txt']);
     expect(await readdir(join(root, 't'))).toEqual(['done.txt']);
   });
+
+  it('putInOrder writes a batch on its writer thread, in order, and stops at the first failure', async () => {
+    const root = await mkdtemp(join(scratch, 'ordered-'));
+    const store = new LocalFolderStore(root);
+    const text = (s: string) => new TextEncoder().encode(s);
+    await store.putInOrder([
+      { key: 'claims/p=1/a.parquet', body: text('claims a') },
+      { key: 'remittances/p=1/a.parquet', body: text('remit a') },
+      { key: 'claims/p=2/b.parquet', body: text('claims b') },
+    ]);
+    expect(sortedKeys(await collect(store, ''))).toEqual([
+      'claims/p=1/a.parquet',
+      'claims/p=2/b.parquet',
+      'remittances/p=1/a.parquet',
+    ]);
+    expect(new TextDecoder().decode(await store.get('remittances/p=1/a.parquet'))).toBe('remit a');
+
+    // A plain file where a folder must go makes the second write fail: the third, which would make
+    // the second visible (a remittance after its claims), must not be written.
+    await writeFile(join(root, 'blocked'), 'a file, not a folder');
+    const failed = store.putInOrder([
+      { key: 'claims/p=3/c.parquet', body: text('claims c') },
+      { key: 'blocked/c.parquet', body: text('x') },
+      { key: 'remittances/p=3/c.parquet', body: text('remit c') },
+    ]);
+    await expect(failed).rejects.toThrow(/ENOTDIR|EEXIST|not a directory/i);
+    expect(await store.exists('claims/p=3/c.parquet')).toBe(true);
+    expect(await store.exists('remittances/p=3/c.parquet')).toBe(false);
+    // Nothing half-written is left as an object.
+    expect(sortedKeys(await collect(store, '')).filter((k) => k.includes('p=3'))).toEqual([
+      'claims/p=3/c.parquet',
+    ]);
+  });
 });

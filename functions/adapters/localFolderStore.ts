@@ -8,14 +8,17 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { ObjectStore, StoredObject } from '../ports/objectStore.ts';
+import { backgroundFileWriter } from './backgroundFileWriter.ts';
 
 /**
  * The object-store port over a local folder. Writes go to a temporary name, then rename (atomic).
  * Small writes and existence checks use synchronous calls: on a local disk they take microseconds,
- * where a round trip through libuv's thread pool per call dominated ingest time.
+ * where a round trip through libuv's thread pool per call dominated ingest time. Batches of
+ * writes (`putInOrder`, the lake writer's commits) go to a writer thread, so that ingest parses
+ * the next files while the file system creates these.
  */
 export class LocalFolderStore implements ObjectStore {
   private readonly knownDirs = new Set<string>();
@@ -38,9 +41,21 @@ export class LocalFolderStore implements ObjectStore {
   async put(key: string, body: Uint8Array | string): Promise<void> {
     const target = this.path(key);
     const temp = this.tempName();
-    this.ensureDir(dirname(target));
     writeFileSync(temp, body);
-    renameSync(temp, target);
+    try {
+      renameSync(temp, target);
+    } catch (error) {
+      // The target's folder does not exist yet (or was removed): make it, then rename.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      mkdirSync(dirname(target), { recursive: true });
+      renameSync(temp, target);
+    }
+  }
+
+  async putInOrder(objects: readonly { key: string; body: Uint8Array }[]): Promise<void> {
+    await backgroundFileWriter.write(
+      objects.map(({ key, body }) => ({ target: this.path(key), temp: this.tempName(), body })),
+    );
   }
 
   async putFile(key: string, localPath: string): Promise<void> {
@@ -83,7 +98,10 @@ export class LocalFolderStore implements ObjectStore {
           rmSync(join(dir, name), { force: true });
       }
     }
-    return join(dir, `${process.pid}-${Math.random().toString(36).slice(2)}`);
+    return join(
+      dir,
+      `${process.pid}-${(++tempCount).toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+    );
   }
 
   private ensureDir(dir: string): void {
@@ -126,6 +144,9 @@ export class LocalFolderStore implements ObjectStore {
     return join(this.root, ...key.split('/'));
   }
 }
+
+/** Temp names taken by this process (with the pid and a random part, unique across processes). */
+let tempCount = 0;
 
 /** Where writes are staged before their rename: inside the root (same file system), outside every table. */
 const TEMP_DIR = '.tmp';

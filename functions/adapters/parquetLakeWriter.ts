@@ -13,7 +13,7 @@ export type BatchMark = number;
 export interface CommitResult {
   /** Remittances newly written to the lake. */
   written: { remitId: string; payerId: string; paymentMonth: string }[];
-  /** Remittances already in the lake (a re-delivered file) or repeated within the batch, skipped. */
+  /** Remittances already in the lake (a re-delivered file) or repeated within the run, skipped. */
   duplicates: number;
   /** Lake objects written. */
   objects: number;
@@ -27,6 +27,13 @@ interface StagedRemit {
   files: Partial<Record<LakeTable, Buffer | string>>;
 }
 
+/** A batch taken for commit: its remittances, and the folder its spilled files are in (if any). */
+interface Batch {
+  remits: StagedRemit[];
+  duplicates: number;
+  spillDir: string | null;
+}
+
 /** Object writes (and existence checks) in flight at once during a commit. */
 const PUT_CONCURRENCY = 16;
 
@@ -36,16 +43,20 @@ const MEMORY_BUDGET = 128 * 1024 * 1024;
 /**
  * Writes normalized remittances to the Parquet lake through an object store: one Parquet file
  * per remittance and table at `<table>/payer_id=…/payment_month=…/<remit_id>.parquet`.
- * Files are encoded as each remittance arrives and staged on local disk (a 500 MB input never
- * sits in memory); `commit` puts claims and adjustments first and the remittance file last.
- * A remittance is visible only once its remittance file exists, so a killed ingest leaves
- * nothing half-visible; a remittance already in the lake is skipped, so re-delivering a file
- * changes nothing.
+ * Files are encoded as each remittance arrives and kept in memory (past a budget, staged on
+ * local disk: a 500 MB input never sits in memory); `commit` puts claims and adjustments first
+ * and the remittance file last. A remittance is visible only once its remittance file exists, so
+ * a killed ingest leaves nothing half-visible; a remittance already in the lake, or already
+ * staged in this run, is skipped, so re-delivering a file changes nothing.
+ *
+ * `commit` takes the staged batch at once, so the next remittances can be staged while it writes:
+ * an ingest commits file after file without waiting for the lake.
  */
 export class ParquetLakeWriter {
-  private dir: string;
+  private spillDir: string | null = null;
   private remits: StagedRemit[] = [];
-  private seen = new Set<string>();
+  /** Every remittance staged by this writer (committed or not): repeats are duplicates. */
+  private readonly seen = new Set<string>();
   private batchDuplicates = 0;
   private buffered = 0;
 
@@ -55,10 +66,9 @@ export class ParquetLakeWriter {
   ) {
     mkdirSync(this.scratch, { recursive: true });
     sweepStaleStages(this.scratch);
-    this.dir = mkdtempSync(join(this.scratch, 'stage-'));
   }
 
-  /** Stages one remittance; returns false when the same remittance is already in this batch. */
+  /** Stages one remittance; returns false when the same remittance was already staged. */
   add(remit: RemitColumns): boolean {
     const r = remit.remittance;
     if (this.seen.has(r.remit_id)) {
@@ -81,13 +91,19 @@ export class ParquetLakeWriter {
         staged.files[table] = bytes;
         this.buffered += bytes.length;
       } else {
-        const path = join(this.dir, `${this.remits.length}-${table}.parquet`);
+        this.spillDir ??= mkdtempSync(join(this.scratch, 'stage-'));
+        const path = join(this.spillDir, `${this.remits.length}-${table}.parquet`);
         writeFileSync(path, bytes);
         staged.files[table] = path;
       }
     }
     this.remits.push(staged);
     return true;
+  }
+
+  /** Encoded bytes staged in memory and not yet taken by a commit. */
+  get stagedBytes(): number {
+    return this.buffered;
   }
 
   mark(): BatchMark {
@@ -105,57 +121,65 @@ export class ParquetLakeWriter {
     }
   }
 
-  /** Writes the staged batch to the lake and starts a new batch. */
+  /** Writes the staged batch to the lake; the writer starts a new batch at once. */
   async commit(): Promise<CommitResult> {
-    const staged = this.remits;
-    const result: CommitResult = { written: [], duplicates: this.batchDuplicates, objects: 0 };
+    const batch: Batch = { remits: this.remits, duplicates: this.batchDuplicates, spillDir: this.spillDir };
+    this.remits = [];
+    this.batchDuplicates = 0;
+    this.buffered = 0;
+    this.spillDir = null;
     try {
-      const exists = await mapLimit(staged, PUT_CONCURRENCY, (r) =>
-        this.store.exists(lakeObjectKey('remittances', r.payerId, r.paymentMonth, r.remitId)),
-      );
-      const fresh = staged.filter((_, i) => !exists[i]);
-      result.duplicates += staged.length - fresh.length;
-      // Two phases: every claims and adjustments file first, then the remittance files that make
-      // them visible. Within a phase, puts run concurrently (S3 latency, not bandwidth, is the cost).
-      for (const tables of [['adjustments', 'claims'], ['remittances']] as const) {
-        const puts: { key: string; local: Buffer | string }[] = [];
-        for (const r of fresh) {
-          for (const table of tables) {
-            const local = r.files[table];
-            if (local !== undefined)
-              puts.push({ key: lakeObjectKey(table, r.payerId, r.paymentMonth, r.remitId), local });
-          }
-        }
-        await mapLimit(puts, PUT_CONCURRENCY, async ({ key, local }) => {
-          if (typeof local !== 'string') await this.store.put(key, local);
-          else if (this.store.moveFile) await this.store.moveFile(key, local);
-          else await this.store.putFile(key, local);
-        });
-        result.objects += puts.length;
-      }
-      result.written = fresh.map(({ remitId, payerId, paymentMonth }) => ({
-        remitId,
-        payerId,
-        paymentMonth,
-      }));
+      return await this.write(batch);
     } finally {
-      this.reset();
+      if (batch.spillDir !== null) rmSync(batch.spillDir, { recursive: true, force: true });
     }
+  }
+
+  private async write(batch: Batch): Promise<CommitResult> {
+    const result: CommitResult = { written: [], duplicates: batch.duplicates, objects: 0 };
+    const exists = await mapLimit(batch.remits, PUT_CONCURRENCY, (r) =>
+      this.store.exists(lakeObjectKey('remittances', r.payerId, r.paymentMonth, r.remitId)),
+    );
+    const fresh = batch.remits.filter((_, i) => !exists[i]);
+    result.duplicates += batch.remits.length - fresh.length;
+    // Two phases: every claims and adjustments file first, then the remittance files that make
+    // them visible.
+    const phases = [['adjustments', 'claims'], ['remittances']] as const;
+    const puts: { key: string; local: Buffer | string }[][] = phases.map((tables) => {
+      const out: { key: string; local: Buffer | string }[] = [];
+      for (const r of fresh) {
+        for (const table of tables) {
+          const local = r.files[table];
+          if (local !== undefined)
+            out.push({ key: lakeObjectKey(table, r.payerId, r.paymentMonth, r.remitId), local });
+        }
+      }
+      return out;
+    });
+    const all = puts.flat();
+    const store = this.store;
+    if (store.putInOrder !== undefined && all.every((p) => typeof p.local !== 'string')) {
+      // One ordered batch: the store writes the phases in order beside the caller's work.
+      await store.putInOrder(all.map((p) => ({ key: p.key, body: p.local as Buffer })));
+    } else {
+      // Within a phase, puts run concurrently (S3 latency, not bandwidth, is the cost).
+      for (const phase of puts) {
+        await mapLimit(phase, PUT_CONCURRENCY, async ({ key, local }) => {
+          if (typeof local !== 'string') await store.put(key, local);
+          else if (store.moveFile) await store.moveFile(key, local);
+          else await store.putFile(key, local);
+        });
+      }
+    }
+    result.objects = all.length;
+    result.written = fresh.map(({ remitId, payerId, paymentMonth }) => ({ remitId, payerId, paymentMonth }));
     return result;
   }
 
   /** Removes the staging folder. */
   close(): void {
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  private reset(): void {
-    rmSync(this.dir, { recursive: true, force: true });
-    this.dir = mkdtempSync(join(this.scratch, 'stage-'));
-    this.remits = [];
-    this.seen = new Set();
-    this.batchDuplicates = 0;
-    this.buffered = 0;
+    if (this.spillDir !== null) rmSync(this.spillDir, { recursive: true, force: true });
+    this.spillDir = null;
   }
 }
 
@@ -173,7 +197,7 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   return results;
 }
 
-/** A staging folder this old was left by a killed ingest: a live one is replaced at every commit (each 256 MiB of input). */
+/** A staging folder this old was left by a killed ingest: a live one lasts one commit. */
 const STALE_STAGE_MS = 60 * 60 * 1000;
 
 function sweepStaleStages(scratch: string): void {

@@ -70,11 +70,14 @@ export interface IngestOptions {
   onProgress?: (progress: IngestProgress) => void;
   /** Stamped on every remittance as `ingested_at`. */
   now?: Date;
-  /** Commit to the lake after this many input bytes (default 256 MiB). */
+  /** Commit to the lake after this many input bytes (default 4 MiB; commits overlap parsing). */
   batchBytes?: number;
   /** Local scratch folder for staging (default: the OS temp folder; inside the lake folder is fastest). */
   scratch?: string;
 }
+
+/** Commits writing while the next files are parsed; past this, ingest waits for the oldest. */
+const MAX_COMMITS_IN_FLIGHT = 2;
 
 /** Files up to this size are read whole; larger ones are streamed in chunks. */
 const WHOLE_FILE_LIMIT = 64 * 1024 * 1024;
@@ -94,7 +97,7 @@ interface Staged {
 export async function ingestFiles(inputs: IngestInput[], options: IngestOptions): Promise<IngestSummary> {
   const started = performance.now();
   const ingestedAt = (options.now ?? new Date()).toISOString();
-  const batchBytes = options.batchBytes ?? 256 * 1024 * 1024;
+  const batchBytes = options.batchBytes ?? 4 * 1024 * 1024;
   const writer = new ParquetLakeWriter(options.lake, options.scratch);
   const summary: IngestSummary = {
     files: 0,
@@ -114,21 +117,40 @@ export async function ingestFiles(inputs: IngestInput[], options: IngestOptions)
   const bytesTotal = inputs.reduce((n, f) => n + f.size, 0);
   let staged = new Map<string, Staged>();
   let stagedBytes = 0;
+  // Commits to a store that writes beside the caller (a local folder's writer thread) run while
+  // the next files are parsed, a few at most, so memory stays bounded when the lake is slower
+  // than parsing. Others (S3) are awaited one by one: their puts are already concurrent, and more
+  // requests in flight through an outage would spend the SDK's retry quota faster.
+  // The first failure fails the ingest.
+  const maxInFlight = options.lake.putInOrder !== undefined ? MAX_COMMITS_IN_FLIGHT : 0;
+  const inflight: Promise<void>[] = [];
+  let failure: unknown = null;
 
-  const commit = async () => {
-    const result = await writer.commit();
-    summary.duplicates += result.duplicates;
-    summary.objects_written += result.objects;
-    summary.remittances_written += result.written.length;
-    for (const r of result.written) {
-      const s = staged.get(r.remitId);
-      if (s !== undefined) {
-        summary.claims += s.claims;
-        summary.adjustments += s.adjustments;
-      }
-    }
+  const commit = () => {
+    const batch = staged;
     staged = new Map();
     stagedBytes = 0;
+    const done = writer.commit().then(
+      (result) => {
+        summary.duplicates += result.duplicates;
+        summary.objects_written += result.objects;
+        summary.remittances_written += result.written.length;
+        for (const r of result.written) {
+          const s = batch.get(r.remitId);
+          if (s !== undefined) {
+            summary.claims += s.claims;
+            summary.adjustments += s.adjustments;
+          }
+        }
+      },
+      (error: unknown) => {
+        failure ??= error;
+      },
+    );
+    inflight.push(done);
+  };
+  const throwIfFailed = () => {
+    if (failure !== null) throw failure;
   };
 
   try {
@@ -180,10 +202,17 @@ export async function ingestFiles(inputs: IngestInput[], options: IngestOptions)
       summary.files++;
       summary.bytes += input.size;
       stagedBytes += input.size;
-      if (stagedBytes >= batchBytes) await commit();
+      if (stagedBytes >= batchBytes) {
+        commit();
+        if (inflight.length > maxInFlight) await inflight.shift();
+        throwIfFailed();
+      }
     }
-    await commit();
+    commit();
+    await Promise.all(inflight);
+    throwIfFailed();
   } finally {
+    await Promise.all(inflight);
     writer.close();
   }
   options.onProgress?.({

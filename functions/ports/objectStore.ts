@@ -25,6 +25,13 @@ export interface ObjectStore {
    * Callers fall back to `putFile` when a store does not offer it.
    */
   moveFile?(key: string, localPath: string): Promise<void>;
+  /**
+   * Optional: writes the objects one after another, in order, each atomically, and stops at the
+   * first failure (an object is never written after an earlier one failed). A store offers it
+   * when it can do the writing beside the caller's own work; callers otherwise `put` each.
+   * The store may take the bodies over (move them to another thread): do not reuse them.
+   */
+  putInOrder?(objects: readonly { key: string; body: Uint8Array }[]): Promise<void>;
   exists(key: string): Promise<boolean>;
   list(prefix: string): AsyncIterable<StoredObject>;
   delete(key: string): Promise<void>;
