@@ -380,6 +380,26 @@ describe('reversals and their causes', () => {
     ]);
   });
 
+  it('finds a correction many claims after its reversal, and skips an earlier claim of that CLP01', () => {
+    // The original payment (before the reversal) is not a correction; twelve other claims come
+    // between the reversal and its correction, which adds CARC 16 (documentation).
+    const others = Array.from({ length: 12 }, (_, k) => `CLP*X${k}*1*10*10**12*ICNX${k}*11*1~`);
+    const claims = [
+      'CLP*R700*1*200*170**12*ICN700A*11*1~\nCAS*CO*45*30~',
+      'CLP*R700*22*-200*-170**12*ICN700A*11*1~\nCAS*CO*45*-30~',
+      ...others,
+      'CLP*R700*1*200*120**12*ICN700B*11*7~\nCAS*CO*45*30*1*16*50~',
+    ].join('\n');
+    const text = readFixture('format', 'canonical.835')
+      .replace('BPR*I*242.5*', 'BPR*I*240*')
+      .replace(/CLP\*F100[\s\S]*?(?=SE\*)/, `${claims}\n`);
+    const remit = only(parseText(text));
+    expect(remit.remittance.balance_difference).toBe(0);
+    expect(remit.adjustments.filter((a) => a.category === 'reversal').map((a) => a.cause)).toEqual([
+      'documentation',
+    ]);
+  });
+
   it('links a PLB WO to the claim its reference names and gives it that reversal cause', () => {
     const remit = only(parseFixture('recoup', 'beta-2024-04-05-deferred-wo.835'));
     const wo = remit.adjustments.find((a) => a.reason_code === 'WO');

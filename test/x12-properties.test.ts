@@ -2,7 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Era835Parser, parse835 } from '../functions/core/era/parse835.ts';
 import { remitRows } from '../functions/core/era/remitRows.ts';
-import { formatCents, parseCents } from '../functions/core/money.ts';
+import {
+  daysOfIsoDate,
+  formatCents,
+  isoDateOfDays,
+  parseCents,
+  parseX12DaysRange,
+} from '../functions/core/money.ts';
 import type { NormalizedRemit } from '../functions/core/types.ts';
 import { X12Error } from '../functions/core/x12/errors.ts';
 import { tokenize, X12Tokenizer } from '../functions/core/x12/tokenizer.ts';
@@ -172,6 +178,35 @@ describe('money (fast-check)', () => {
     expect(parseCents('')).toBeNull();
     expect(parseCents('-')).toBeNull();
     expect(parseCents('1,000.00')).toBeNull();
+  });
+});
+
+describe('dates as day numbers (fast-check)', () => {
+  it('CCYYMMDD reads as the day number Date.UTC gives, and back to the same ISO date', () => {
+    // 1900-01-01 .. 2399-12-31: inside and past the table of month starts (1900-2199).
+    fc.assert(
+      fc.property(fc.integer({ min: -25_567, max: 156_840 }), (days) => {
+        const iso = new Date(days * 86_400_000).toISOString().slice(0, 10);
+        const ccyymmdd = iso.replaceAll('-', '');
+        expect(parseX12DaysRange(`*${ccyymmdd}*`, 1, 9)).toBe(days);
+        expect(isoDateOfDays(days)).toBe(iso);
+        expect(daysOfIsoDate(iso)).toBe(days);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('rejects what is not a calendar date', () => {
+    for (const text of ['20230229', '21000229', '20241301', '20240001', '20240100', '20240431', '18991231']) {
+      expect(parseX12DaysRange(text, 0, 8), text).toBeNaN();
+    }
+    for (const text of ['2024010', '202401011', '2024-1-1', '2024O101', '2024 101', '+2024010']) {
+      expect(parseX12DaysRange(text, 0, text.length), text).toBeNaN();
+    }
+    expect(parseX12DaysRange('20240229', 0, 8)).toBe(daysOfIsoDate('2024-02-29'));
+    expect(parseX12DaysRange('20000229', 0, 8)).toBe(daysOfIsoDate('2000-02-29'));
+    expect(parseX12DaysRange('22000228', 0, 8)).toBe(Date.UTC(2200, 1, 28) / 86_400_000);
+    expect(parseX12DaysRange('22000229', 0, 8)).toBeNaN();
   });
 });
 

@@ -78,17 +78,36 @@ export function parseX12DateRange(source: string, start: number, end: number): s
  */
 export function parseX12DaysRange(text: string, start: number, end: number): number {
   if (end - start !== 8) return Number.NaN;
-  let year = 0;
-  let month = 0;
-  let day = 0;
-  for (let i = 0; i < 8; i++) {
-    const c = text.charCodeAt(start + i) - 48;
-    if (c < 0 || c > 9) return Number.NaN;
-    if (i < 4) year = year * 10 + c;
-    else if (i < 6) month = month * 10 + c;
-    else day = day * 10 + c;
-  }
+  const c0 = text.charCodeAt(start) - 48;
+  const c1 = text.charCodeAt(start + 1) - 48;
+  const c2 = text.charCodeAt(start + 2) - 48;
+  const c3 = text.charCodeAt(start + 3) - 48;
+  const c4 = text.charCodeAt(start + 4) - 48;
+  const c5 = text.charCodeAt(start + 5) - 48;
+  const c6 = text.charCodeAt(start + 6) - 48;
+  const c7 = text.charCodeAt(start + 7) - 48;
+  // (c >>> 0) > 9 is true for anything but a digit, the negative differences included.
+  if (
+    c0 >>> 0 > 9 ||
+    c1 >>> 0 > 9 ||
+    c2 >>> 0 > 9 ||
+    c3 >>> 0 > 9 ||
+    c4 >>> 0 > 9 ||
+    c5 >>> 0 > 9 ||
+    c6 >>> 0 > 9 ||
+    c7 >>> 0 > 9
+  )
+    return Number.NaN;
+  const year = c0 * 1000 + c1 * 100 + c2 * 10 + c3;
+  const month = c4 * 10 + c5;
+  const day = c6 * 10 + c7;
   if (year < 1900 || month < 1 || month > 12 || day < 1) return Number.NaN;
+  const slot = (year - 1900) * 12 + month - 1;
+  if (slot < MONTH_STARTS.length) {
+    // Remittance dates fall in a few hundred months: their first days are looked up, not computed.
+    if (day > (MONTH_LENGTHS[slot] as number)) return Number.NaN;
+    return (MONTH_STARTS[slot] as number) + day - 1;
+  }
   if (day > daysInMonth(year, month)) return Number.NaN;
   return daysFromCivil(year, month, day);
 }
@@ -126,6 +145,16 @@ export function isoDateOfDays(days: number): string {
 }
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Day number of the first day, and length, of every month from 1900-01 to 2199-12. */
+const MONTH_STARTS = new Int32Array(300 * 12);
+const MONTH_LENGTHS = new Uint8Array(300 * 12);
+for (let slot = 0; slot < MONTH_STARTS.length; slot++) {
+  const year = 1900 + Math.floor(slot / 12);
+  const month = (slot % 12) + 1;
+  MONTH_STARTS[slot] = daysFromCivil(year, month, 1);
+  MONTH_LENGTHS[slot] = daysInMonth(year, month);
+}
 
 function daysInMonth(year: number, month: number): number {
   if (month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)) return 29;

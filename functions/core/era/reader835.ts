@@ -1035,21 +1035,24 @@ function normalize(
   // ICN or CLP01 for PLB references.
   const causeByRef = new Map<string, Cause>();
   if (tx.reversals.length > 0) {
-    // Candidate corrections: later claims with a reversed claim's CLP01 and CLP02 ≠ 22.
-    const reversedIds = new Set<string>();
-    for (const r of tx.reversals) reversedIds.add(ids[r] as string);
-    const candidates = new Map<string, number[]>();
-    for (let i = 0; i < c.length; i++) {
-      const id = ids[i] as string;
-      if (c.statuses[i] === '22' || !reversedIds.has(id)) continue;
-      const list = candidates.get(id);
-      if (list === undefined) candidates.set(id, [i]);
-      else list.push(i);
-    }
     const used = new Set<number>();
+    let candidates: Map<string, number[]> | null = null;
     for (const r of tx.reversals) {
-      // The correction follows its reversal; an earlier claim with the same CLP01 is the original.
-      const correction = (candidates.get(ids[r] as string) ?? []).find((o) => o > r && !used.has(o));
+      // The correction follows its reversal (an earlier claim with the same CLP01 is the
+      // original), nearly always right after it: look a few claims ahead, then in an index.
+      const id = ids[r] as string;
+      let correction: number | undefined;
+      const near = Math.min(c.length, r + 1 + NEAR_CLAIMS);
+      for (let o = r + 1; o < near; o++) {
+        if (ids[o] === id && c.statuses[o] !== '22' && !used.has(o)) {
+          correction = o;
+          break;
+        }
+      }
+      if (correction === undefined && near < c.length) {
+        candidates ??= correctionCandidates(c, tx.reversals);
+        correction = (candidates.get(id) ?? []).find((o) => o > r && !used.has(o));
+      }
       if (correction !== undefined) used.add(correction);
       const cause =
         correction === undefined
@@ -1059,7 +1062,7 @@ function normalize(
       for (let k = c.rowStart[r] as number; k < (c.rowEnd[r] as number); k++) a.cause[k] = index;
       const icn = c.payer_claim_control[r] ?? null;
       if (icn !== null) causeByRef.set(icn, cause);
-      if (!causeByRef.has(ids[r] as string)) causeByRef.set(ids[r] as string, cause);
+      if (!causeByRef.has(id)) causeByRef.set(id, cause);
     }
   }
 
@@ -1131,6 +1134,25 @@ function normalize(
     ingested_at: source.ingestedAt,
   };
   return { remittance, claims: c.finish(), adjustments: a.finish() };
+}
+
+/** How far after a reversal its correction is looked for claim by claim, before an index is built. */
+const NEAR_CLAIMS = 8;
+
+/** Claims that can correct a reversal, by CLP01: CLP02 ≠ 22 and the CLP01 of some reversal. */
+function correctionCandidates(c: ClaimBuilder, reversals: readonly number[]): Map<string, number[]> {
+  const ids = c.ids;
+  const reversed = new Set<string>();
+  for (const r of reversals) reversed.add(ids[r] as string);
+  const candidates = new Map<string, number[]>();
+  for (let i = 0; i < c.length; i++) {
+    const id = ids[i] as string;
+    if (c.statuses[i] === '22' || !reversed.has(id)) continue;
+    const list = candidates.get(id);
+    if (list === undefined) candidates.set(id, [i]);
+    else list.push(i);
+  }
+  return candidates;
 }
 
 /** A claim's CAS amounts (claim level, then its lines'), for comparing a correction with its reversal. */
