@@ -923,11 +923,39 @@ function code(buf: string, start: number, end: number): string {
 /** `procedureCode` over the composite at `buf.slice(start, end)`, slicing only the code. */
 function procedureInPlace(buf: string, start: number, end: number, component: string): string | null {
   if (end === start) return null;
+  const separator = component.charCodeAt(0);
+  if (end - start > 3 && buf.charCodeAt(start + 2) === separator) {
+    // The usual HC:99213 (or HC:99213:25 with modifiers): a two-character qualifier first.
+    let next = start + 3;
+    while (next < end && buf.charCodeAt(next) !== separator) next++;
+    return next > start + 3 ? procedure(buf, start + 3, next) : null;
+  }
   const at = buf.indexOf(component, start);
   if (at === -1 || at >= end) return procedureCode(buf.slice(start, end), component);
   let next = buf.indexOf(component, at + 1);
   if (next === -1 || next > end) next = end;
   return next > at + 1 ? buf.slice(at + 1, next) : null;
+}
+
+/** Procedure codes seen (CPT and HCPCS codes are five letters or digits), by a base-36 key. */
+const PROCEDURES = new Map<number, string>();
+
+/** `buf.slice(start, end)` for a procedure code: a few dozen codes fill a payer's service lines. */
+function procedure(buf: string, start: number, end: number): string {
+  if (end - start !== 5) return buf.slice(start, end);
+  let key = 0;
+  for (let i = start; i < end; i++) {
+    const c = buf.charCodeAt(i);
+    const digit = c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 90 ? c - 55 : -1;
+    if (digit < 0) return buf.slice(start, end);
+    key = key * 36 + digit;
+  }
+  let s = PROCEDURES.get(key);
+  if (s === undefined) {
+    s = buf.slice(start, end);
+    if (PROCEDURES.size < 65_536) PROCEDURES.set(key, s);
+  }
+  return s;
 }
 
 /** What a segment id looks like; anything else is reported without an id. */

@@ -301,6 +301,21 @@ function writeColumnChunk(
 ): void {
   const start = out.length;
   let distinct = -1;
+  if (type === 'varchar' && data.kind === 'strings' && allNull(data.values, n)) {
+    // A column of nothing (DRG codes, PLB references on claims): one run of nulls, no values.
+    const page = PAGE;
+    page.reset();
+    page.int32LE(0);
+    if (n > 0) levelRun(page, n, false);
+    page.patchInt32LE(0, page.length - 4);
+    pageHeader(out, false, page.length, n, ENCODING_PLAIN);
+    out.append(page);
+    meta[c * 4] = start;
+    meta[c * 4 + 1] = -1;
+    meta[c * 4 + 2] = start;
+    meta[c * 4 + 3] = out.length - start;
+    return;
+  }
   if (type === 'varchar') distinct = dictionaryOf(data, n);
   const page = PAGE;
   page.reset();
@@ -464,6 +479,11 @@ function definitionLevelsOfStrings(w: ByteWriter, data: ColumnData, n: number): 
   } else {
     levelRun(w, n, data.kind !== 'constant' || data.value !== null);
   }
+}
+
+function allNull(values: readonly (string | null)[], n: number): boolean {
+  for (let i = 0; i < n; i++) if (values[i] !== null) return false;
+  return true;
 }
 
 /** Row i of a strings or lookup column. */
