@@ -242,6 +242,50 @@ describe('streaming parse (fast-check)', () => {
     );
   });
 
+  it('bytes in random chunks (UTF-8 sequences cut between them) give the same rows as one-shot parse835', () => {
+    // A payer and payee name with two- and three-byte characters, so chunks cut inside them.
+    const text = readFixture('format', 'canonical.835')
+      .replace(/N1\*PR\*[^*~]*/, 'N1*PR*CAFÉ SANTÉ ✓ ÜNÏON')
+      .replace(/N1\*PE\*[^*~]*/, 'N1*PE*CLÍNICA SÃO JOSÉ');
+    const expected = parse835(text, sourceFor('utf8.835', text));
+    expect(expected[0]?.remittance.payer_name).toBe('CAFÉ SANTÉ ✓ ÜNÏON');
+    const bytes = Buffer.from(text, 'utf8');
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 20 }), (sizes) => {
+        const out: NormalizedRemit[] = [];
+        const parser = new Era835Parser(sourceFor('utf8.835', text), (remit) => out.push(remitRows(remit)));
+        for (let i = 0, k = 0; i < bytes.length; k++) {
+          const size = sizes[k % sizes.length] as number;
+          parser.writeBytes(bytes.subarray(i, i + size));
+          i += size;
+        }
+        parser.end();
+        expect(out).toEqual(expected);
+      }),
+      { numRuns: 200 },
+    );
+    for (const file of allFixtureFiles()) {
+      const fixture = readFixture(file);
+      let whole: unknown;
+      try {
+        whole = parse835(fixture, sourceFor(file, fixture));
+      } catch (error) {
+        whole = (error as X12Error).code;
+      }
+      const out: NormalizedRemit[] = [];
+      let chunked: unknown = out;
+      try {
+        const parser = new Era835Parser(sourceFor(file, fixture), (remit) => out.push(remitRows(remit)));
+        const fileBytes = Buffer.from(fixture, 'utf8');
+        for (let i = 0; i < fileBytes.length; i += 7) parser.writeBytes(fileBytes.subarray(i, i + 7));
+        parser.end();
+      } catch (error) {
+        chunked = (error as X12Error).code;
+      }
+      expect(chunked, file).toEqual(whole);
+    }
+  });
+
   it('character-by-character streaming gives the same rows for every fixture', () => {
     for (const file of allFixtureFiles().filter((f) => !f.startsWith('bad/'))) {
       const text = readFixture(...file.split('/'));

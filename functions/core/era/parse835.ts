@@ -23,6 +23,11 @@ export class Era835Parser {
     this.tokenizer.write(chunk);
   }
 
+  /** Adds UTF-8 bytes (a file read in chunks: a sequence cut between chunks is joined). */
+  writeBytes(chunk: Uint8Array): void {
+    this.tokenizer.writeBytes(chunk);
+  }
+
   /** Ends the input; throws if the file was cut short. Returns the number of transactions read. */
   end(): number {
     this.tokenizer.end();

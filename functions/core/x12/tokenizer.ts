@@ -56,6 +56,8 @@ export class X12Scanner {
   private segmentIndex = 0;
   private sawInterchange = false;
   private started = false;
+  /** Bytes of an incomplete UTF-8 sequence at the end of the last `writeBytes` chunk. */
+  private pendingBytes: Uint8Array | null = null;
 
   constructor(
     private readonly file: string,
@@ -67,8 +69,10 @@ export class X12Scanner {
     if (!this.started) {
       if (chunk.length === 0) return;
       this.started = true;
-      if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
-      if (chunk.charCodeAt(0) === 0xfffd || chunk.charCodeAt(0) === 0xfffe) {
+      // A UTF-8 byte order mark stays in the buffer (before the ISA, like any preamble): cutting
+      // it off would make the whole text a sliced string, which is slower to scan.
+      const first = chunk.charCodeAt(chunk.charCodeAt(0) === 0xfeff ? 1 : 0);
+      if (first === 0xfffd || first === 0xfffe) {
         throw new X12Error('UNSUPPORTED_ENCODING', 'file is not ASCII/UTF-8 (UTF-16 byte order mark)', {
           file: this.file,
         });
@@ -78,8 +82,31 @@ export class X12Scanner {
     this.drain(false);
   }
 
+  /**
+   * Adds bytes (UTF-8) and emits every complete segment in them. Each call decodes the unread
+   * rest of the last chunk together with this one into one new string, so the scanner always
+   * reads a flat string (a string built by concatenation reads slower, character by character).
+   */
+  writeBytes(chunk: Uint8Array): void {
+    const rest = this.buffer.length > 0 ? Buffer.from(this.buffer, 'utf8') : null;
+    const parts = [rest, this.pendingBytes, chunk].filter((p): p is Uint8Array => p !== null && p.length > 0);
+    const bytes = parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts);
+    // An incomplete UTF-8 sequence at the end waits for the rest of it in the next chunk.
+    const end = completeUtf8(bytes);
+    // A copy: the caller may reuse its buffer after this call.
+    this.pendingBytes = end < bytes.length ? Uint8Array.prototype.slice.call(bytes, end) : null;
+    this.buffer = '';
+    this.write(Buffer.from(bytes.buffer, bytes.byteOffset, end).toString('utf8'));
+  }
+
   /** Flushes the last segment (a missing final terminator is tolerated). */
   end(): void {
+    if (this.pendingBytes !== null) {
+      // A truncated UTF-8 sequence at the very end: decoded as it is (U+FFFD).
+      const tail = Buffer.from(this.pendingBytes).toString('utf8');
+      this.pendingBytes = null;
+      this.write(tail);
+    }
     this.drain(true);
     const rest = this.buffer.trim();
     if (rest.length > 0) {
@@ -346,6 +373,18 @@ export class X12Scanner {
       { file: this.file, segmentIndex: this.segmentIndex + 1 },
     );
   }
+}
+
+/** Length of `bytes` without an incomplete UTF-8 sequence at its end. */
+function completeUtf8(bytes: Uint8Array): number {
+  const n = bytes.length;
+  let i = n - 1;
+  // Step back over continuation bytes (10xxxxxx) to the sequence's lead byte, at most three.
+  while (i >= 0 && n - i <= 3 && ((bytes[i] as number) & 0xc0) === 0x80) i--;
+  if (i < 0) return n;
+  const lead = bytes[i] as number;
+  const length = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+  return n - i < length ? i : n;
 }
 
 function isAlphanumeric(code: number): boolean {
