@@ -1,9 +1,11 @@
 /**
  * `npm run bench`: parse/ingest throughput side by side with node-x12 and x12-parser on the same
  * generated files, peak memory on one large file, and `recoup build` time at two lake sizes.
- * Every figure is measured in its own process (peak RSS is per measurement); times are medians.
+ * Every figure is measured in its own process (peak RSS is per process); times are medians.
  *
- *   npm run bench -- [--quick] [--json] [--runs N] [--corpus-mb N] [--big-mb N] [--no-big] [--no-build]
+ *   npm run -s bench -- [--quick] [--json] [--runs N] [--corpus-mb N] [--big-mb N] [--no-big] [--no-build]
+ *
+ * On the corpus, --runs is the number of rounds (each mode once per round, in turn).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -104,6 +106,9 @@ async function bigFile(mb: number): Promise<string> {
 
 const mbps = (m: Measurement) => m.bytes / 1e6 / median(m.seconds);
 
+/** Runs of a corpus mode in one process: the first warms the JIT up and is not counted. */
+const PROCESS_RUNS = 3;
+
 const results: Record<string, unknown> = {
   machine: {
     cpus: cpus().length,
@@ -117,7 +122,7 @@ const results: Record<string, unknown> = {
 const corpusDir = corpus(corpusMb);
 const files = listFiles(corpusDir);
 const corpusBytes = files.reduce((n, f) => n + f.size, 0);
-log(`corpus: ${files.length} files, ${(corpusBytes / 1e6).toFixed(1)} MB; ${runs} runs each`);
+log(`corpus: ${files.length} files, ${(corpusBytes / 1e6).toFixed(1)} MB; ${runs} rounds`);
 const modes = [
   'ours-parse',
   'ours-ingest',
@@ -125,31 +130,39 @@ const modes = [
   'node-x12',
   'x12-parser',
 ];
-const many: Record<string, Measurement> = {};
-for (const mode of modes) {
-  log(`  ${mode} …`);
-  many[mode] = measure(mode, files, runs);
+// Rounds, each running every mode once in a process of its own (one warm-up run, then the best
+// of the others): a machine whose speed drifts slows every mode of a round alike, so ratios are
+// taken round by round and their median reported, with the medians of the throughputs.
+const rounds: Record<string, Measurement[]> = Object.fromEntries(modes.map((m) => [m, []]));
+for (let round = 0; round < runs; round++) {
+  log(`  round ${round + 1} of ${runs} …`);
+  for (const mode of modes) (rounds[mode] as Measurement[]).push(measure(mode, files, PROCESS_RUNS));
 }
-const faster = Math.max(mbps(many['node-x12'] as Measurement), mbps(many['x12-parser'] as Measurement));
+/** Seconds of a mode in each round: its best run after the first. */
+const steady = (mode: string) => (rounds[mode] as Measurement[]).map((m) => Math.min(...m.seconds.slice(1)));
+const throughput = (mode: string) => corpusBytes / 1e6 / median(steady(mode));
+const ratioOf = (ours: string, theirs: (round: number) => number) =>
+  +median(steady(ours).map((s, round) => theirs(round) / s)).toFixed(2);
+/** Per round, the faster package's seconds. */
+const fasterPackage = (round: number) =>
+  Math.min(steady('node-x12')[round] as number, steady('x12-parser')[round] as number);
+const x12Parser = (round: number) => steady('x12-parser')[round] as number;
 results.corpus = {
   files: files.length,
   megabytes: +(corpusBytes / 1e6).toFixed(1),
-  throughputMBs: Object.fromEntries(modes.map((m) => [m, +mbps(many[m] as Measurement).toFixed(1)])),
-  peakRssMb: Object.fromEntries(modes.map((m) => [m, (many[m] as Measurement).maxRssMb])),
+  rounds: runs,
+  throughputMBs: Object.fromEntries(modes.map((m) => [m, +throughput(m).toFixed(1)])),
+  peakRssMb: Object.fromEntries(
+    modes.map((m) => [m, Math.max(...(rounds[m] as Measurement[]).map((r) => r.maxRssMb))]),
+  ),
   ratios: {
-    parseVsFasterPackage: +(mbps(many['ours-parse'] as Measurement) / faster).toFixed(2),
-    ingestVsX12ParserTokenize: +(
-      mbps(many['ours-ingest'] as Measurement) / mbps(many['x12-parser'] as Measurement)
-    ).toFixed(2),
-    ...(many['ours-ingest-tmpfs'] !== undefined
-      ? {
-          ingestTmpfsVsX12ParserTokenize: +(
-            mbps(many['ours-ingest-tmpfs']) / mbps(many['x12-parser'] as Measurement)
-          ).toFixed(2),
-        }
+    parseVsFasterPackage: ratioOf('ours-parse', fasterPackage),
+    ingestVsX12ParserTokenize: ratioOf('ours-ingest', x12Parser),
+    ...(modes.includes('ours-ingest-tmpfs')
+      ? { ingestTmpfsVsX12ParserTokenize: ratioOf('ours-ingest-tmpfs', x12Parser) }
       : {}),
   },
-  detail: Object.fromEntries(modes.map((m) => [m, (many[m] as Measurement).detail])),
+  detail: Object.fromEntries(modes.map((m) => [m, (rounds[m] as Measurement[])[0]?.detail])),
 };
 
 if (!values['no-big']) {
@@ -213,13 +226,15 @@ if (values.json) {
   };
   const lines = [
     '',
-    `Throughput on ${files.length} files, ${(corpusBytes / 1e6).toFixed(1)} MB (median of ${runs} runs):`,
+    `Throughput on ${files.length} files, ${(corpusBytes / 1e6).toFixed(1)} MB (median of ${runs} rounds):`,
   ];
   for (const m of modes)
     lines.push(
       `  ${m.padEnd(12)} ${String(c.throughputMBs[m]).padStart(8)} MB/s   peak RSS ${c.peakRssMb[m]} MB`,
     );
-  lines.push(`  parse+normalize vs the faster package: ${c.ratios.parseVsFasterPackage}×`);
+  lines.push(
+    `  parse+normalize vs the faster package: ${c.ratios.parseVsFasterPackage}× (median of per-round ratios)`,
+  );
   lines.push(
     `  end-to-end ingest vs x12-parser tokenize-only: ${c.ratios.ingestVsX12ParserTokenize}× (disk)`,
   );
