@@ -193,7 +193,7 @@ export class Era835Reader {
         return;
       }
     }
-    this.segment(buffer.slice(start, end).split(delimiters.element), index, delimiters);
+    this.segment(elementsOf(buffer, start, end, separators, count), index, delimiters);
   }
 
   /** True for NM1*82 (rendering provider): the only NM1 read; patient and insured names never are. */
@@ -958,6 +958,19 @@ function procedure(buf: string, start: number, end: number): string {
   return s;
 }
 
+/** A segment's elements (the id first), cut at the separators the scanner found: `split` without a second pass. */
+function elementsOf(buf: string, start: number, end: number, separators: Int32Array, count: number): string[] {
+  const el = new Array<string>(count + 1);
+  let from = start;
+  for (let k = 0; k < count; k++) {
+    const at = separators[k] as number;
+    el[k] = buf.slice(from, at);
+    from = at + 1;
+  }
+  el[count] = buf.slice(from, end);
+  return el;
+}
+
 /** What a segment id looks like; anything else is reported without an id. */
 const SEGMENT_ID = /^[A-Z][A-Z0-9]{1,2}$/;
 
@@ -1096,15 +1109,15 @@ function normalize(
 
   let plbTotal = 0;
   if (tx.plbs.length > 0) {
-    // The first claim whose ICN or CLP01 a PLB reference names.
-    const references = new Set<string>();
-    for (const p of tx.plbs) if (p.reference !== null) references.add(p.reference);
-    const claimByRef = new Map<string, number>();
-    for (let i = 0; i < c.length; i++) {
-      const icn = c.payer_claim_control[i] ?? null;
-      if (icn !== null && references.has(icn) && !claimByRef.has(icn)) claimByRef.set(icn, i);
-      const id = ids[i] as string;
-      if (references.has(id) && !claimByRef.has(id)) claimByRef.set(id, i);
+    // The first claim whose ICN or CLP01 a PLB reference names (a transaction has few references).
+    const claimByRef = new Map<string, number | undefined>();
+    for (const p of tx.plbs) {
+      const ref = p.reference;
+      if (ref === null || claimByRef.has(ref)) continue;
+      let found: number | undefined;
+      for (let i = 0; i < c.length && found === undefined; i++)
+        if (c.payer_claim_control[i] === ref || ids[i] === ref) found = i;
+      claimByRef.set(ref, found);
     }
     for (const p of tx.plbs) {
       plbTotal += p.amount;
