@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parse835 } from '../functions/core/era/parse835.ts';
+import { parse835, parse835Columns } from '../functions/core/era/parse835.ts';
+import { remitRows } from '../functions/core/era/remitRows.ts';
 import type { AdjustmentRow, Category, NormalizedRemit } from '../functions/core/types.ts';
 import { X12Error } from '../functions/core/x12/errors.ts';
 import { allFixtureFiles, businessRows, parseFixture, readFixture, sourceFor } from './helpers/fixtures.ts';
@@ -305,6 +306,17 @@ describe('categories', () => {
       ['WO', 'ICNN201', 25000, 'offset'],
       ['72', 'ICNN201', -25000, 'refund'],
     ]);
+  });
+});
+
+describe('columns kept past the parser callback', () => {
+  it('parse835Columns keeps each transaction whole while the next ones reuse the parser arrays', () => {
+    const text = readFixture('cases', 'multi-gs-st.835');
+    const kept = parse835Columns(text, sourceFor('cases/multi-gs-st.835', text));
+    expect(kept.length).toBeGreaterThan(1);
+    // Cut to their length: nothing of a later transaction shows through.
+    for (const remit of kept) expect(remit.adjustments.amount.length).toBe(remit.adjustments.length);
+    expect(kept.map(remitRows)).toEqual(parse835(text, sourceFor('cases/multi-gs-st.835', text)));
   });
 });
 

@@ -133,15 +133,16 @@ export interface NormalizedRemit {
  * The claims of one transaction, column by column (index i is the claim with `claim_seq` i + 1).
  * Money is integer cents; dates are days since 1970-01-01; NaN marks an absent amount or date.
  * Booleans are 0 or 1. Values that are the same on every row (remit_id, payer_id, payee_npi,
- * payment date and month) are the remittance row's.
+ * payment date and month) are the remittance row's. Arrays may be longer than `length`: what
+ * lies past it is left from an earlier transaction.
  */
 export interface ClaimColumns {
   length: number;
   claim_id: string[];
   status_code: string[];
-  charge_amount: number[];
-  paid_amount: number[];
-  patient_responsibility: number[];
+  charge_amount: Float64Array;
+  paid_amount: Float64Array;
+  patient_responsibility: Float64Array;
   filing_indicator: (string | null)[];
   payer_claim_control: (string | null)[];
   facility_code: (string | null)[];
@@ -149,13 +150,13 @@ export interface ClaimColumns {
   drg_code: (string | null)[];
   rendering_npi: (string | null)[];
   provider_npi: (string | null)[];
-  service_date: number[];
-  statement_from: number[];
-  statement_to: number[];
-  is_reversal: number[];
+  service_date: Float64Array;
+  statement_from: Float64Array;
+  statement_to: Float64Array;
+  is_reversal: Uint8Array;
   remark_codes: (string | null)[];
-  service_count: number[];
-  balanced: number[];
+  service_count: Int32Array;
+  balanced: Uint8Array;
 }
 
 /**
@@ -165,8 +166,8 @@ export interface ClaimColumns {
  */
 export interface AdjustmentColumns {
   length: number;
-  level: number[];
-  claim_seq: number[];
+  level: Uint8Array;
+  claim_seq: Float64Array;
   claim_id: (string | null)[];
   claim_status: (string | null)[];
   payer_claim_control: (string | null)[];
@@ -174,18 +175,19 @@ export interface AdjustmentColumns {
   group_code: (string | null)[];
   reason_code: string[];
   reference_id: (string | null)[];
-  amount: number[];
-  quantity: number[];
-  category: number[];
-  cause: number[];
+  amount: Float64Array;
+  quantity: Float64Array;
+  category: Uint8Array;
+  cause: Uint8Array;
   provider_npi: (string | null)[];
-  fiscal_period_date: number[];
+  fiscal_period_date: Float64Array;
 }
 
 /**
  * Everything one transaction contributes to the lake, as the reader produces it: columns, so a
- * transaction costs a few arrays rather than an object per row, and the Parquet encoder reads
- * each column straight through. `remitRows` turns it into `NormalizedRemit` rows.
+ * transaction costs no object per row, and the Parquet encoder reads each column straight
+ * through. The streaming parser's columns are its own arrays, valid during the callback that
+ * receives them: `retainRemit` copies them, `remitRows` turns them into `NormalizedRemit` rows.
  */
 export interface RemitColumns {
   remittance: RemittanceRow;

@@ -2,17 +2,18 @@ import type { AdjustmentColumns, Cents, ClaimColumns } from '../types.ts';
 
 /**
  * Growable columns for the claims of the transaction being read. Builders are pooled and serve
- * transaction after transaction: appends are stores into arrays that already have room, and
- * `finish` copies out exactly the transaction's rows (a block copy per column per transaction,
- * not an allocation per value).
+ * transaction after transaction: appends are stores into arrays that already have room (typed
+ * arrays for numbers), and `columns` hands the arrays themselves to the consumer, valid until
+ * the builder is used again: no copy per transaction.
  */
 export class ClaimBuilder {
   length = 0;
+  private capacity = 64;
   private claim_id: string[] = [];
   private status_code: string[] = [];
-  private charge_amount = filled(64);
-  private paid_amount = filled(64);
-  private patient_responsibility = filled(64);
+  private charge_amount = new Float64Array(64);
+  private paid_amount = new Float64Array(64);
+  private patient_responsibility = new Float64Array(64);
   private filing_indicator: (string | null)[] = [];
   payer_claim_control: (string | null)[] = [];
   private facility_code: (string | null)[] = [];
@@ -20,16 +21,16 @@ export class ClaimBuilder {
   private drg_code: (string | null)[] = [];
   rendering_npi: (string | null)[] = [];
   provider_npi: (string | null)[] = [];
-  private service_date = filled(64);
-  private statement_from = filled(64);
-  private statement_to = filled(64);
-  private is_reversal = filled(64);
+  private service_date = new Float64Array(64);
+  private statement_from = new Float64Array(64);
+  private statement_to = new Float64Array(64);
+  private is_reversal = new Uint8Array(64);
   private remark_codes: (string | null)[] = [];
-  private service_count = filled(64);
-  private balanced = filled(64);
+  private service_count = new Int32Array(64);
+  private balanced = new Uint8Array(64);
   /** First and one-past-last adjustment row of each claim (claim-level CAS, then its lines'). */
-  rowStart = filled(64);
-  rowEnd = filled(64);
+  rowStart = new Int32Array(64);
+  rowEnd = new Int32Array(64);
   /** Remark codes of each claim, as read (undefined when none). */
   remarkLists: (string[] | undefined)[] = [];
 
@@ -66,6 +67,7 @@ export class ClaimBuilder {
     rowEnd: number,
   ): void {
     const i = this.length;
+    if (i === this.capacity) this.grow();
     this.claim_id[i] = id;
     this.status_code[i] = status;
     this.charge_amount[i] = charge;
@@ -91,41 +93,61 @@ export class ClaimBuilder {
     this.length = i + 1;
   }
 
-  /** Copies out the transaction's claims and empties the builder for the next transaction. */
-  finish(): ClaimColumns {
-    const n = this.length;
-    this.length = 0;
-    this.remarkLists.fill(undefined, 0, n);
+  /** The transaction's claims: the builder's own arrays (longer than `length` once they have grown). */
+  columns(): ClaimColumns {
     return {
-      length: n,
-      claim_id: this.claim_id.slice(0, n),
-      status_code: this.status_code.slice(0, n),
-      charge_amount: this.charge_amount.slice(0, n),
-      paid_amount: this.paid_amount.slice(0, n),
-      patient_responsibility: this.patient_responsibility.slice(0, n),
-      filing_indicator: this.filing_indicator.slice(0, n),
-      payer_claim_control: this.payer_claim_control.slice(0, n),
-      facility_code: this.facility_code.slice(0, n),
-      frequency_code: this.frequency_code.slice(0, n),
-      drg_code: this.drg_code.slice(0, n),
-      rendering_npi: this.rendering_npi.slice(0, n),
-      provider_npi: this.provider_npi.slice(0, n),
-      service_date: this.service_date.slice(0, n),
-      statement_from: this.statement_from.slice(0, n),
-      statement_to: this.statement_to.slice(0, n),
-      is_reversal: this.is_reversal.slice(0, n),
-      remark_codes: this.remark_codes.slice(0, n),
-      service_count: this.service_count.slice(0, n),
-      balanced: this.balanced.slice(0, n),
+      length: this.length,
+      claim_id: this.claim_id,
+      status_code: this.status_code,
+      charge_amount: this.charge_amount,
+      paid_amount: this.paid_amount,
+      patient_responsibility: this.patient_responsibility,
+      filing_indicator: this.filing_indicator,
+      payer_claim_control: this.payer_claim_control,
+      facility_code: this.facility_code,
+      frequency_code: this.frequency_code,
+      drg_code: this.drg_code,
+      rendering_npi: this.rendering_npi,
+      provider_npi: this.provider_npi,
+      service_date: this.service_date,
+      statement_from: this.statement_from,
+      statement_to: this.statement_to,
+      is_reversal: this.is_reversal,
+      remark_codes: this.remark_codes,
+      service_count: this.service_count,
+      balanced: this.balanced,
     };
+  }
+
+  /** Empties the builder for the next transaction. */
+  reset(): void {
+    this.remarkLists.fill(undefined, 0, this.length);
+    this.length = 0;
+  }
+
+  private grow(): void {
+    const capacity = this.capacity * 2;
+    this.charge_amount = grown(this.charge_amount, capacity);
+    this.paid_amount = grown(this.paid_amount, capacity);
+    this.patient_responsibility = grown(this.patient_responsibility, capacity);
+    this.service_date = grown(this.service_date, capacity);
+    this.statement_from = grown(this.statement_from, capacity);
+    this.statement_to = grown(this.statement_to, capacity);
+    this.is_reversal = grown(this.is_reversal, capacity);
+    this.service_count = grown(this.service_count, capacity);
+    this.balanced = grown(this.balanced, capacity);
+    this.rowStart = grown(this.rowStart, capacity);
+    this.rowEnd = grown(this.rowEnd, capacity);
+    this.capacity = capacity;
   }
 }
 
 /** Growable columns for the adjustments of the transaction being read (see `ClaimBuilder`). */
 export class AdjustmentBuilder {
   length = 0;
-  private level = filled(256);
-  private claim_seq = filled(256);
+  private capacity = 256;
+  private level = new Uint8Array(256);
+  private claim_seq = new Float64Array(256);
   private claim_id: (string | null)[] = [];
   private claim_status: (string | null)[] = [];
   private payer_claim_control: (string | null)[] = [];
@@ -133,12 +155,12 @@ export class AdjustmentBuilder {
   private group_code: (string | null)[] = [];
   private reason_code: string[] = [];
   private reference_id: (string | null)[] = [];
-  private amount = filled(256);
-  private quantity = filled(256);
-  private category = filled(256);
-  cause = filled(256);
+  private amount = new Float64Array(256);
+  private quantity = new Float64Array(256);
+  private category = new Uint8Array(256);
+  cause = new Uint8Array(256);
   provider_npi: (string | null)[] = [];
-  private fiscal_period_date = filled(256);
+  private fiscal_period_date = new Float64Array(256);
 
   /** Group, reason and amount of row k (read when comparing a correction with its reversal). */
   groupOf(k: number): string {
@@ -165,6 +187,7 @@ export class AdjustmentBuilder {
     cause: number,
   ): void {
     const i = this.length;
+    if (i === this.capacity) this.grow();
     this.level[i] = level;
     this.procedure_code[i] = procedure;
     this.group_code[i] = group;
@@ -212,6 +235,7 @@ export class AdjustmentBuilder {
     fiscalDate: number,
   ): void {
     const i = this.length;
+    if (i === this.capacity) this.grow();
     this.level[i] = LEVEL_PROVIDER;
     this.claim_seq[i] = seq;
     this.claim_id[i] = id;
@@ -230,55 +254,75 @@ export class AdjustmentBuilder {
     this.length = i + 1;
   }
 
-  /** Copies out the transaction's adjustments and empties the builder for the next transaction. */
-  finish(): AdjustmentColumns {
-    const n = this.length;
-    this.length = 0;
+  /** The transaction's adjustments: the builder's own arrays (see `ClaimBuilder.columns`). */
+  columns(): AdjustmentColumns {
     return {
-      length: n,
-      level: this.level.slice(0, n),
-      claim_seq: this.claim_seq.slice(0, n),
-      claim_id: this.claim_id.slice(0, n),
-      claim_status: this.claim_status.slice(0, n),
-      payer_claim_control: this.payer_claim_control.slice(0, n),
-      procedure_code: this.procedure_code.slice(0, n),
-      group_code: this.group_code.slice(0, n),
-      reason_code: this.reason_code.slice(0, n),
-      reference_id: this.reference_id.slice(0, n),
-      amount: this.amount.slice(0, n),
-      quantity: this.quantity.slice(0, n),
-      category: this.category.slice(0, n),
-      cause: this.cause.slice(0, n),
-      provider_npi: this.provider_npi.slice(0, n),
-      fiscal_period_date: this.fiscal_period_date.slice(0, n),
+      length: this.length,
+      level: this.level,
+      claim_seq: this.claim_seq,
+      claim_id: this.claim_id,
+      claim_status: this.claim_status,
+      payer_claim_control: this.payer_claim_control,
+      procedure_code: this.procedure_code,
+      group_code: this.group_code,
+      reason_code: this.reason_code,
+      reference_id: this.reference_id,
+      amount: this.amount,
+      quantity: this.quantity,
+      category: this.category,
+      cause: this.cause,
+      provider_npi: this.provider_npi,
+      fiscal_period_date: this.fiscal_period_date,
     };
+  }
+
+  /** Empties the builder for the next transaction. */
+  reset(): void {
+    this.length = 0;
+  }
+
+  private grow(): void {
+    const capacity = this.capacity * 2;
+    this.level = grown(this.level, capacity);
+    this.claim_seq = grown(this.claim_seq, capacity);
+    this.amount = grown(this.amount, capacity);
+    this.quantity = grown(this.quantity, capacity);
+    this.category = grown(this.category, capacity);
+    this.cause = grown(this.cause, capacity);
+    this.fiscal_period_date = grown(this.fiscal_period_date, capacity);
+    this.capacity = capacity;
   }
 }
 
 /** Index of the provider level in LEVELS (taxonomy.ts). */
 const LEVEL_PROVIDER = 2;
 
-/** A number array with room for `n` values, to be overwritten (and grown past by appending). */
-function filled(n: number): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) out.push(0);
-  return out;
+function grown<T extends Float64Array | Int32Array | Uint8Array>(array: T, capacity: number): T {
+  const next = new (array.constructor as new (n: number) => T)(capacity);
+  next.set(array);
+  return next;
 }
 
-const POOL: { claims: ClaimBuilder; adjustments: AdjustmentBuilder }[] = [];
+interface Builders {
+  claims: ClaimBuilder;
+  adjustments: AdjustmentBuilder;
+}
+
+const POOL: Builders[] = [];
 
 /**
  * A pair of empty builders for one transaction, from a pool so their arrays keep the room they
- * grew in earlier transactions. Give them back with `releaseBuilders` after `finish`; a pair
- * never given back (the file failed half way) is simply garbage collected.
+ * grew in earlier transactions. Give them back with `releaseBuilders` once the transaction's
+ * columns are no longer read; a pair never given back (the file failed half way) is simply
+ * garbage collected.
  */
-export function acquireBuilders(): { claims: ClaimBuilder; adjustments: AdjustmentBuilder } {
+export function acquireBuilders(): Builders {
   const pair = POOL.pop() ?? { claims: new ClaimBuilder(), adjustments: new AdjustmentBuilder() };
-  pair.claims.length = 0;
-  pair.adjustments.length = 0;
+  pair.claims.reset();
+  pair.adjustments.reset();
   return pair;
 }
 
-export function releaseBuilders(pair: { claims: ClaimBuilder; adjustments: AdjustmentBuilder }): void {
+export function releaseBuilders(pair: Builders): void {
   if (POOL.length < 8) POOL.push(pair);
 }

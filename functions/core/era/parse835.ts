@@ -1,11 +1,12 @@
 import type { NormalizedRemit, RemitColumns } from '../types.ts';
 import { X12Scanner } from '../x12/tokenizer.ts';
 import { Era835Reader, type SourceInfo } from './reader835.ts';
-import { remitRows } from './remitRows.ts';
+import { remitRows, retainRemit } from './remitRows.ts';
 
 /**
  * A streaming 835 parser: feed text chunks, receive each transaction's lake columns as soon as
- * its SE is read.
+ * its SE is read. The columns are the parser's own arrays, valid during the callback: keep
+ * them with `retainRemit`.
  */
 export class Era835Parser {
   private readonly reader: Era835Reader;
@@ -39,7 +40,7 @@ export class Era835Parser {
 /** Parses a whole 835 text into lake columns, one entry per transaction. Throws only `X12Error`. */
 export function parse835Columns(text: string, source: SourceInfo): RemitColumns[] {
   const out: RemitColumns[] = [];
-  const parser = new Era835Parser(source, (remit) => out.push(remit));
+  const parser = new Era835Parser(source, (remit) => out.push(retainRemit(remit)));
   parser.write(text);
   parser.end();
   return out;
@@ -47,5 +48,9 @@ export function parse835Columns(text: string, source: SourceInfo): RemitColumns[
 
 /** Parses a whole 835 text into normalized rows, one entry per transaction. Throws only `X12Error`. */
 export function parse835(text: string, source: SourceInfo): NormalizedRemit[] {
-  return parse835Columns(text, source).map(remitRows);
+  const out: NormalizedRemit[] = [];
+  const parser = new Era835Parser(source, (remit) => out.push(remitRows(remit)));
+  parser.write(text);
+  parser.end();
+  return out;
 }

@@ -502,8 +502,8 @@ export class Era835Reader {
       this.claims = this.builders.claims;
       this.adjustments = this.builders.adjustments;
     }
-    this.claims.length = 0;
-    this.adjustments.length = 0;
+    this.claims.reset();
+    this.adjustments.reset();
     this.tx = {
       startIndex: this.index,
       control: el[2] || null,
@@ -802,9 +802,11 @@ export class Era835Reader {
       );
     }
     this.transactions++;
-    if (this.builders !== null) releaseBuilders(this.builders);
+    const builders = this.builders;
     this.builders = null;
     this.emit(remit);
+    // The columns are the builders' arrays: they go back to the pool once the callback is done.
+    if (builders !== null) releaseBuilders(builders);
   }
 
   private money(el: string[], position: number, required: true): Cents;
@@ -959,7 +961,13 @@ function procedure(buf: string, start: number, end: number): string {
 }
 
 /** A segment's elements (the id first), cut at the separators the scanner found: `split` without a second pass. */
-function elementsOf(buf: string, start: number, end: number, separators: Int32Array, count: number): string[] {
+function elementsOf(
+  buf: string,
+  start: number,
+  end: number,
+  separators: Int32Array,
+  count: number,
+): string[] {
   const el = new Array<string>(count + 1);
   let from = start;
   for (let k = 0; k < count; k++) {
@@ -1174,7 +1182,7 @@ function normalize(
     warnings: tx.warnings.length > 0 ? tx.warnings.join('; ') : null,
     ingested_at: source.ingestedAt,
   };
-  return { remittance, claims: c.finish(), adjustments: a.finish() };
+  return { remittance, claims: c.columns(), adjustments: a.columns() };
 }
 
 /** How far after a reversal its correction is looked for claim by claim, before an index is built. */

@@ -1,5 +1,12 @@
 import { isoDateOfDays } from '../money.ts';
-import type { AdjustmentRow, ClaimRow, NormalizedRemit, RemitColumns } from '../types.ts';
+import type {
+  AdjustmentColumns,
+  AdjustmentRow,
+  ClaimColumns,
+  ClaimRow,
+  NormalizedRemit,
+  RemitColumns,
+} from '../types.ts';
 import { CATEGORIES, CAUSES, LEVELS } from './taxonomy.ts';
 
 /** Row objects of one transaction's columns: the shape tests, fixtures and small tools read. */
@@ -71,4 +78,22 @@ function numberOrNull(v: number | undefined): number | null {
 
 function dateOrNull(days: number | undefined): string | null {
   return days === undefined || Number.isNaN(days) ? null : isoDateOfDays(days);
+}
+
+/** A copy of a transaction's columns, cut to their length, to keep after the parser's callback. */
+export function retainRemit(remit: RemitColumns): RemitColumns {
+  return {
+    remittance: remit.remittance,
+    claims: cut(remit.claims) as unknown as ClaimColumns,
+    adjustments: cut(remit.adjustments) as unknown as AdjustmentColumns,
+  };
+}
+
+function cut(columns: ClaimColumns | AdjustmentColumns): Record<string, unknown> {
+  const n = columns.length;
+  const out: Record<string, unknown> = { length: n };
+  for (const [name, values] of Object.entries(columns)) {
+    if (name !== 'length') out[name] = (values as { slice(start: number, end: number): unknown }).slice(0, n);
+  }
+  return out;
 }
