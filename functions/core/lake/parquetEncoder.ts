@@ -415,25 +415,34 @@ function dictionaryOf(data: ColumnData, n: number): number {
       seen.clear();
       let distinct = 0;
       let defined = 0;
-      let previous: string | null = null;
-      let previousIndex = 0;
+      // The last two values seen: rows of one claim repeat its values, and codes alternate
+      // (CO 45, PR 2, CO 45…), so most rows need no lookup.
+      let last: string | null = null;
+      let lastIndex = 0;
+      let before: string | null = null;
+      let beforeIndex = 0;
       for (let i = 0; i < n; i++) {
         const value = values[i] as string | null;
         if (value === null) continue;
-        // Rows of one claim repeat its values: most lookups are the previous row's.
-        if (value !== previous) {
-          let k = seen.get(value);
-          if (k === undefined) {
-            k = distinct++;
-            // More distinct values than half the rows: a dictionary cannot pay.
-            if (distinct * 2 > n) return -1;
-            seen.set(value, k);
-            dictionary.lengthPrefixedUtf8(value);
+        if (value !== last) {
+          let k: number | undefined;
+          if (value === before) k = beforeIndex;
+          else {
+            k = seen.get(value);
+            if (k === undefined) {
+              k = distinct++;
+              // More distinct values than half the rows: a dictionary cannot pay.
+              if (distinct * 2 > n) return -1;
+              seen.set(value, k);
+              dictionary.lengthPrefixedUtf8(value);
+            }
           }
-          previous = value;
-          previousIndex = k;
+          before = last;
+          beforeIndex = lastIndex;
+          last = value;
+          lastIndex = k;
         }
-        indices[defined++] = previousIndex;
+        indices[defined++] = lastIndex;
       }
       DEFINED = defined;
       return defined >= 2 && distinct * 2 <= defined ? distinct : -1;
