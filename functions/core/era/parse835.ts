@@ -39,17 +39,18 @@ export class Era835Parser {
 
 /** Parses a whole 835 text into lake columns, one entry per transaction. Throws only `X12Error`. */
 export function parse835Columns(text: string, source: SourceInfo): RemitColumns[] {
-  const out: RemitColumns[] = [];
-  const parser = new Era835Parser(source, (remit) => out.push(retainRemit(remit)));
-  parser.write(text);
-  parser.end();
-  return out;
+  return parseWhole(text, source, retainRemit);
 }
 
 /** Parses a whole 835 text into normalized rows, one entry per transaction. Throws only `X12Error`. */
 export function parse835(text: string, source: SourceInfo): NormalizedRemit[] {
-  const out: NormalizedRemit[] = [];
-  const parser = new Era835Parser(source, (remit) => out.push(remitRows(remit)));
+  return parseWhole(text, source, remitRows);
+}
+
+/** Each transaction of a whole text, as `keep` makes it during the parser's callback. */
+function parseWhole<T>(text: string, source: SourceInfo, keep: (remit: RemitColumns) => T): T[] {
+  const out: T[] = [];
+  const parser = new Era835Parser(source, (remit) => out.push(keep(remit)));
   parser.write(text);
   parser.end();
   return out;

@@ -914,10 +914,15 @@ function code(buf: string, start: number, end: number): string {
     if (c >= 128) return buf.slice(start, end);
     key = key * 128 + c;
   }
-  let s = CODES.get(key);
+  return shared(CODES, key, buf, start, end);
+}
+
+/** The string kept for `key`, or `buf.slice(start, end)` kept for it (up to 65,536 per table). */
+function shared(table: Map<number, string>, key: number, buf: string, start: number, end: number): string {
+  let s = table.get(key);
   if (s === undefined) {
     s = buf.slice(start, end);
-    if (CODES.size < 65_536) CODES.set(key, s);
+    if (table.size < 65_536) table.set(key, s);
   }
   return s;
 }
@@ -952,12 +957,7 @@ function procedure(buf: string, start: number, end: number): string {
     if (digit < 0) return buf.slice(start, end);
     key = key * 36 + digit;
   }
-  let s = PROCEDURES.get(key);
-  if (s === undefined) {
-    s = buf.slice(start, end);
-    if (PROCEDURES.size < 65_536) PROCEDURES.set(key, s);
-  }
-  return s;
+  return shared(PROCEDURES, key, buf, start, end);
 }
 
 /** A segment's elements (the id first), cut at the separators the scanner found: `split` without a second pass. */
