@@ -101,11 +101,6 @@ export class ParquetLakeWriter {
     return true;
   }
 
-  /** Encoded bytes staged in memory and not yet taken by a commit. */
-  get stagedBytes(): number {
-    return this.buffered;
-  }
-
   mark(): BatchMark {
     return this.remits.length;
   }

@@ -69,7 +69,7 @@ export interface IngestOptions {
   onProgress?: (progress: IngestProgress) => void;
   /** Stamped on every remittance as `ingested_at`. */
   now?: Date;
-  /** Commit to the lake after this many input bytes (default 4 MiB; commits overlap parsing). */
+  /** Commit to the lake after this many input bytes (default 4 MiB); into a local folder, commits overlap the parsing of the next files. */
   batchBytes?: number;
   /** Local scratch folder for staging (default: the OS temp folder; inside the lake folder is fastest). */
   scratch?: string;

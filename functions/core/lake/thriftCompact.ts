@@ -126,11 +126,6 @@ export class ByteWriter {
     out.set(this.buf.subarray(0, this.length));
     return out;
   }
-
-  /** The bytes written, as a view (valid until the writer is written again). */
-  result(): Uint8Array {
-    return this.buf.subarray(0, this.length);
-  }
 }
 
 const UTF8 = new TextEncoder();
@@ -192,13 +187,6 @@ export class StructWriter {
     const inner = new StructWriter(this.out);
     write(inner);
     inner.end();
-    return this;
-  }
-
-  /** A list<struct> header; the caller then writes `size` structs (each ending with `end`). */
-  listOfStructs(id: number, size: number): this {
-    this.header(id, CType.List);
-    this.listHeader(size, CType.Struct);
     return this;
   }
 
