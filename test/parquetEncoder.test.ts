@@ -177,4 +177,30 @@ describe('the in-process Parquet encoder, read back by DuckDB', () => {
     for (const column of ['remit', 'cause', 'claim']) expect(encodings(column)).toContain('RLE_DICTIONARY');
     expect(encodings('id')).not.toContain('RLE_DICTIONARY');
   });
+
+  it('keeps dictionaries apart from file to file and column to column, across many files', async () => {
+    // The encoder remembers dictionary slots between columns and files; 1,100 files of two string
+    // columns take it past its generation counter (1,024) more than once.
+    const columns: Column<Record<string, unknown>>[] = [
+      { name: 'a', type: 'varchar' },
+      { name: 'b', type: 'varchar' },
+    ];
+    const codes = ['CO', 'PR', 'OA', 'PI', '45', '2'];
+    const kept: { path: string; rows: { a: string; b: string }[] }[] = [];
+    for (let file = 0; file < 1100; file++) {
+      const rows = Array.from({ length: 6 }, (_, k) => ({
+        a: codes[(file + k) % codes.length] as string,
+        b: codes[(file * 7 + k * 5) % 4] as string,
+      }));
+      const bytes = encodeParquet(columns, columnsOfRows(columns, rows), rows.length);
+      if (file % 97 === 0 || file >= 1020) {
+        const path = join(dir, `${n++}.parquet`);
+        writeFileSync(path, bytes);
+        kept.push({ path, rows });
+      }
+    }
+    for (const { path, rows } of kept) {
+      expect((await runQuery(db, `SELECT a, b FROM read_parquet('${path}')`)).rows).toEqual(rows);
+    }
+  });
 });

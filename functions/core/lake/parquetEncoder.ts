@@ -130,7 +130,17 @@ const DICTIONARY = new ByteWriter(1 << 12);
 let INDICES = new Int32Array(1 << 12);
 /** How many indices `dictionaryOf` wrote (the column's non-null rows). */
 let DEFINED = 0;
+/**
+ * Dictionary slots of the string column being encoded, kept across columns and files: an entry
+ * is (generation << 21 | slot) and counts only for the column of its generation, so the map is
+ * neither cleared nor regrown for each column (that was most of the encoder's dictionary time).
+ * It is emptied when the generations wrap and when it grows past SEEN_LIMIT entries.
+ */
 const SEEN = new Map<string, number>();
+const SEEN_LIMIT = 200_000;
+const SLOT_BITS = 21;
+const SLOT_MASK = (1 << SLOT_BITS) - 1;
+let generation = 0;
 /** Per column of the file being written: chunk offset, dictionary page offset (−1: none), data page offset, size. */
 let CHUNKS: number[] = [];
 
@@ -371,7 +381,7 @@ function dictionaryOf(data: ColumnData, n: number): number {
       return 1;
     case 'lookup': {
       const values = data.values;
-      const slot = new Int32Array(values.length).fill(-1);
+      const slot = slots(values.length);
       let distinct = 0;
       let defined = 0;
       for (let i = 0; i < n; i++) {
@@ -393,7 +403,7 @@ function dictionaryOf(data: ColumnData, n: number): number {
     }
     case 'codes': {
       // The names are the candidates: only those used go in, in order of first use.
-      const slot = new Int32Array(data.names.length).fill(-1);
+      const slot = slots(data.names.length);
       let distinct = 0;
       for (let i = 0; i < n; i++) {
         const code = data.codes[i] as number;
@@ -412,7 +422,12 @@ function dictionaryOf(data: ColumnData, n: number): number {
       if (data.unique === true) return -1;
       const values = data.values;
       const seen = SEEN;
-      seen.clear();
+      generation = (generation + 1) & 0x3ff;
+      if (generation === 0 || seen.size > SEEN_LIMIT) {
+        seen.clear();
+        generation = 1;
+      }
+      const tag = generation << SLOT_BITS;
       let distinct = 0;
       let defined = 0;
       // The last two values seen: rows of one claim repeat its values, and codes alternate
@@ -428,12 +443,13 @@ function dictionaryOf(data: ColumnData, n: number): number {
           let k: number | undefined;
           if (value === before) k = beforeIndex;
           else {
-            k = seen.get(value);
-            if (k === undefined) {
+            const entry = seen.get(value);
+            if (entry !== undefined && entry >>> SLOT_BITS === generation) k = entry & SLOT_MASK;
+            else {
               k = distinct++;
               // More distinct values than half the rows: a dictionary cannot pay.
-              if (distinct * 2 > n) return -1;
-              seen.set(value, k);
+              if (distinct * 2 > n || k > SLOT_MASK) return -1;
+              seen.set(value, tag | k);
               dictionary.lengthPrefixedUtf8(value);
             }
           }
@@ -450,6 +466,15 @@ function dictionaryOf(data: ColumnData, n: number): number {
     default:
       return -1;
   }
+}
+
+let SLOTS = new Int32Array(1024);
+
+/** A scratch array of `n` dictionary slots, all −1 (no value yet), reused from column to column. */
+function slots(n: number): Int32Array {
+  if (SLOTS.length < n) SLOTS = new Int32Array(Math.max(n, SLOTS.length * 2));
+  SLOTS.fill(-1, 0, n);
+  return SLOTS;
 }
 
 /** RLE runs of the hybrid encoding: run length, then the value in `bytes` little-endian bytes. */
