@@ -114,10 +114,7 @@ export class X12Scanner {
         this.noEnvelope(rest);
       }
       const delimiters = this.delimiters as Delimiters;
-      let count = 0;
-      for (let i = 0; i < rest.length; i++)
-        if (rest.charCodeAt(i) === delimiters.element.charCodeAt(0)) SEPARATORS[count++] = i;
-      this.emit(rest, 0, rest.length, delimiters, count);
+      this.emit(rest, 0, rest.length, delimiters, noteSeparators(rest, 0, rest.length, delimiters));
     } else if (!this.sawInterchange && this.segmentIndex === 0) {
       throw new X12Error('EMPTY', 'file holds no X12 segments', { file: this.file });
     }
@@ -186,16 +183,13 @@ export class X12Scanner {
   /** `scanSegments` for a two-character terminator (`\r\n`), found with indexOf. */
   private scanSegmentsMultiCharTerminator(buf: string, pos: number, delimiters: Delimiters): number {
     const terminator = delimiters.segment;
-    const separator = delimiters.element.charCodeAt(0);
     for (;;) {
       const end = buf.indexOf(terminator, pos);
       if (end === -1) return -(pos + 1);
       const start = pos;
       pos = end + terminator.length;
       if (end - start > MAX_SEGMENT_LENGTH) this.tooLong(end - start);
-      let count = 0;
-      for (let i = start; i < end; i++) if (buf.charCodeAt(i) === separator) SEPARATORS[count++] = i;
-      if (this.emit(buf, start, end, delimiters, count)) return pos;
+      if (this.emit(buf, start, end, delimiters, noteSeparators(buf, start, end, delimiters))) return pos;
     }
   }
 
@@ -373,6 +367,14 @@ export class X12Scanner {
       { file: this.file, segmentIndex: this.segmentIndex + 1 },
     );
   }
+}
+
+/** Notes the element separators of `buf.slice(start, end)` in SEPARATORS; returns how many. */
+function noteSeparators(buf: string, start: number, end: number, delimiters: Delimiters): number {
+  const separator = delimiters.element.charCodeAt(0);
+  let count = 0;
+  for (let i = start; i < end; i++) if (buf.charCodeAt(i) === separator) SEPARATORS[count++] = i;
+  return count;
 }
 
 /** Length of `bytes` without an incomplete UTF-8 sequence at its end. */
