@@ -187,6 +187,32 @@ describe('money', () => {
   });
 });
 
+describe('segments read in place and the layouts that fall back to splitting', () => {
+  const text = readFixture('cases', 'full-claim-5010.835');
+  const claimOf = (t: string) => only(only(parseText(t)).claims);
+
+  it('a DTM with a trailing element still gives its date; a DTM01 of another length is not a date qualifier', () => {
+    const claim = claimOf(
+      text
+        .replace('DTM*232*20240301', 'DTM*232*20240301*1200')
+        .replace('DTM*233*20240305', 'DTM*2330*20240309'),
+    );
+    expect(claim.statement_from).toBe('2024-03-01');
+    expect(claim.statement_to).toBeNull();
+  });
+
+  it('only NM101 exactly 82 names the rendering provider (not 821, not a bare NM1*82)', () => {
+    expect(claimOf(text.replace('NM1*82*1*SMITH', 'NM1*821*1*SMITH')).rendering_npi).toBeNull();
+    expect(claimOf(text.replace('NM1*82*1*SMITH*A****XX*1888888889', 'NM1*82')).rendering_npi).toBeNull();
+    expect(claimOf(text).rendering_npi).toBe('1888888889');
+  });
+
+  it('a DTM*472 whose date is malformed is ignored with a warning naming its segment and element', () => {
+    const remit = only(parseText(text.replace('DTM*472*20240301', 'DTM*472*2024030')));
+    expect(remit.remittance.warnings).toBe('segment 28 DTM02 invalid date ignored');
+  });
+});
+
 describe('balancing', () => {
   it('a balanced transaction: service, claim and transaction level all hold', () => {
     for (const file of ['acme-2024-03-01-reversal-with-correction.835', 'beta-2024-04-12-fb-carried.835']) {

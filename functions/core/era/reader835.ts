@@ -3,7 +3,7 @@ import { partitionSafe } from '../lake/schema.ts';
 import { parseCents, parseCentsRange, parseX12Date, parseX12DaysRange } from '../money.ts';
 import type { Cause, Cents, RemitColumns, RemittanceRow } from '../types.ts';
 import { X12Error, type X12ErrorCode } from '../x12/errors.ts';
-import type { Delimiters } from '../x12/tokenizer.ts';
+import { type Delimiters, SEPARATORS, separatorsOf } from '../x12/tokenizer.ts';
 import {
   type AdjustmentBuilder,
   acquireBuilders,
@@ -139,53 +139,59 @@ export class Era835Reader {
   }
 
   /**
-   * Consumes one segment as a range of the scanner's buffer, with its separator positions.
-   * Segments that carry nothing the lake needs (addresses, contacts, informational amounts,
-   * patient and insured names) are counted for SE01 and skipped without being split, and the
-   * per-claim segments are read in place: that is most of the speed of this reader.
+   * Consumes one segment as a range of the scanner's buffer. Segments that carry nothing the lake
+   * needs (addresses, contacts, informational amounts, patient and insured names) are counted for
+   * SE01 and skipped without looking for their separators, and the per-claim segments are read in
+   * place: that is most of the speed of this reader.
    */
-  scan(
-    buffer: string,
-    start: number,
-    end: number,
-    index: number,
-    delimiters: Delimiters,
-    separators: Int32Array,
-    count: number,
-  ): void {
-    const idEnd = count > 0 ? (separators[0] as number) : end;
-    const length = idEnd - start;
-    const key =
-      length === 2
-        ? (buffer.charCodeAt(start) << 8) | buffer.charCodeAt(start + 1)
-        : length === 3
-          ? (buffer.charCodeAt(start) << 16) |
-            (buffer.charCodeAt(start + 1) << 8) |
-            buffer.charCodeAt(start + 2)
-          : -1;
+  scan(buffer: string, start: number, end: number, index: number, delimiters: Delimiters): void {
+    const separator = delimiters.element.charCodeAt(0);
+    // The id is what precedes the first separator; only ids of two or three characters are keyed.
+    const length = end - start;
+    let key = -1;
+    if (length >= 2) {
+      const c0 = buffer.charCodeAt(start);
+      const c1 = buffer.charCodeAt(start + 1);
+      if (c0 !== separator && c1 !== separator) {
+        if (length === 2) key = (c0 << 8) | c1;
+        else {
+          const c2 = buffer.charCodeAt(start + 2);
+          if (c2 === separator) key = (c0 << 8) | c1;
+          else if (length === 3 || buffer.charCodeAt(start + 3) === separator)
+            key = (c0 << 16) | (c1 << 8) | c2;
+        }
+      }
+    }
     const tx = this.tx;
     this.index = index;
     this.skippedKey = key;
     if (tx !== null) {
       // Hot path first: the per-line segments inside a claim, read in place. Anything unusual
       // falls through to the split path, which owns every error message.
-      this.seps = separators;
-      this.count = count;
       this.end = end;
       let handled = false;
-      if (key === KEY_CLP) handled = this.clpInPlace(tx, buffer);
+      if (key === KEY_CLP) handled = this.clpInPlace(tx, buffer, this.separate(buffer, start, separator));
       else if (this.claimOpen) {
-        if (key === KEY_CAS) handled = this.casInPlace(buffer);
-        else if (key === KEY_DTM) handled = this.dtmInPlace(buffer);
-        else if (key === KEY_SVC) handled = this.svcInPlace(tx, buffer, delimiters.component);
+        if (key === KEY_CAS) handled = this.casInPlace(buffer, this.separate(buffer, start, separator));
+        else if (key === KEY_DTM) handled = this.dtmInPlace(buffer, start, separator);
+        else if (key === KEY_SVC)
+          handled = this.svcInPlace(
+            tx,
+            buffer,
+            delimiters.component,
+            this.separate(buffer, start, separator),
+          );
         else if (key === KEY_REF || key === KEY_AMT) handled = true;
-        else if (key === KEY_NM1) handled = !this.isNm1Rendering(buffer) || this.renderingInPlace(buffer);
+        else if (key === KEY_NM1)
+          handled =
+            !isNm1Rendering(buffer, start, end, separator) ||
+            this.renderingInPlace(buffer, this.separate(buffer, start, separator));
       }
       if (!handled) {
         handled =
           SKIPPED.has(key) ||
           (key === KEY_REF && tx.context === 'claims') ||
-          (key === KEY_NM1 && !this.isNm1Rendering(buffer));
+          (key === KEY_NM1 && !isNm1Rendering(buffer, start, end, separator));
       }
       if (handled) {
         tx.segments++;
@@ -193,34 +199,34 @@ export class Era835Reader {
         return;
       }
     }
-    this.segment(elementsOf(buffer, start, end, separators, count), index, delimiters);
+    const count = separatorsOf(buffer, start, end, separator);
+    this.segment(elementsOf(buffer, start, end, SEPARATORS, count), index, delimiters);
   }
 
-  /** True for NM1*82 (rendering provider): the only NM1 read; patient and insured names never are. */
-  private isNm1Rendering(buf: string): boolean {
-    if (this.count < 1) return false;
-    const p = this.from(1);
-    return this.to(1) - p === 2 && buf.charCodeAt(p) === 56 /* 8 */ && buf.charCodeAt(p + 1) === 50 /* 2 */;
+  /** Notes the separators of the segment from `start` to `this.end` for reading it in place. */
+  private separate(buf: string, start: number, separator: number): number {
+    const count = separatorsOf(buf, start, this.end, separator);
+    this.count = count;
+    return count;
   }
 
-  // The segment being read in place: its separators, their count and its end.
-  private seps: Int32Array = new Int32Array(0);
+  // The segment being read in place: the count of its separators (in SEPARATORS) and its end.
   private count = 0;
   private end = 0;
 
   /** Start of element k ≥ 1 of the segment read in place (k ≤ count). */
   private from(k: number): number {
-    return (this.seps[k - 1] as number) + 1;
+    return (SEPARATORS[k - 1] as number) + 1;
   }
 
   /** End of element k of the segment read in place. */
   private to(k: number): number {
-    return k < this.count ? (this.seps[k] as number) : this.end;
+    return k < this.count ? (SEPARATORS[k] as number) : this.end;
   }
 
   /** CLP without splitting: the first 11 elements (CLP12 on is not read). */
-  private clpInPlace(tx: Transaction, buf: string): boolean {
-    const n = this.count < 11 ? this.count : 11;
+  private clpInPlace(tx: Transaction, buf: string, count: number): boolean {
+    const n = count < 11 ? count : 11;
     if (n < 4) return false;
     const idStart = this.from(1);
     const idEnd = this.to(1);
@@ -271,8 +277,8 @@ export class Era835Reader {
   }
 
   /** CAS without splitting: group, then reason/amount/quantity triplets. */
-  private casInPlace(buf: string): boolean {
-    const n = this.count;
+  private casInPlace(buf: string, count: number): boolean {
+    const n = count;
     if (n < 1 || this.to(1) === this.from(1)) return false;
     // Validate every triplet before appending any, so a bad one leaves the split path a clean slate.
     const t = this.triplets;
@@ -327,8 +333,8 @@ export class Era835Reader {
   private readonly triplets = new Float64Array(24);
 
   /** SVC without splitting: composite procedure, charge, paid. */
-  private svcInPlace(tx: Transaction, buf: string, component: string): boolean {
-    if (this.count < 3) return false;
+  private svcInPlace(tx: Transaction, buf: string, component: string, count: number): boolean {
+    if (count < 3) return false;
     const charge = parseCentsRange(buf, this.from(2), this.to(2));
     const paid = parseCentsRange(buf, this.from(3), this.to(3));
     if (charge === null || paid === null) return false;
@@ -339,8 +345,8 @@ export class Era835Reader {
   }
 
   /** NM1*82 without splitting: only NM108 = XX and NM109 (the rendering NPI) are read. */
-  private renderingInPlace(buf: string): boolean {
-    if (this.count < 9) return false;
+  private renderingInPlace(buf: string, count: number): boolean {
+    if (count < 9) return false;
     const p = this.from(8);
     if (this.to(8) - p !== 2 || buf.charCodeAt(p) !== 88 || buf.charCodeAt(p + 1) !== 88) return false;
     const npiStart = this.from(9);
@@ -351,14 +357,18 @@ export class Era835Reader {
     return true;
   }
 
-  /** DTM without splitting, for the qualifiers read inside a claim. */
-  private dtmInPlace(buf: string): boolean {
-    if (this.count < 2) return false;
-    const p = this.from(1);
-    if (this.to(1) - p !== 3) return false;
+  /**
+   * DTM without splitting or looking for every separator, for the qualifiers read inside a claim:
+   * DTM01 is the three characters after `DTM*` (a separator follows), DTM02 runs to the next one.
+   */
+  private dtmInPlace(buf: string, start: number, separator: number): boolean {
+    const p = start + 4;
+    const end = this.end;
+    if (end <= p + 3 || buf.charCodeAt(p + 3) !== separator) return false;
     const c0 = buf.charCodeAt(p);
     const c1 = buf.charCodeAt(p + 1);
     const c2 = buf.charCodeAt(p + 2);
+    if (c0 === separator || c1 === separator || c2 === separator) return false;
     // 472 / 150: service date (the first one wins); 232 / 233: claim statement period.
     let target = 0;
     if ((c0 === 52 && c1 === 55 && c2 === 50) || (c0 === 49 && c1 === 53 && c2 === 48)) {
@@ -368,7 +378,10 @@ export class Era835Reader {
     }
     this.id = 'DTM';
     if (target === 0) return true;
-    const days = parseX12DaysRange(buf, this.from(2), this.to(2));
+    const from = p + 4;
+    let to = from;
+    while (to < end && buf.charCodeAt(to) !== separator) to++;
+    const days = parseX12DaysRange(buf, from, to);
     if (Number.isNaN(days)) return false;
     if (target === 1) this.sDate = days;
     else if (target === 2) this.cFrom = days;
@@ -639,8 +652,8 @@ export class Era835Reader {
       reason,
       amount,
       quantity,
-      this.cReversal ? CATEGORY_REVERSAL : CATEGORY_INDEX[casCategory(group, this.cStatus)],
-      this.cReversal ? CAUSE_PENDING : CAUSE_INDEX[causeOfCarc(reason) ?? 'other'],
+      this.cReversal ? CATEGORY_REVERSAL : groupCategory(group),
+      this.cReversal ? CAUSE_PENDING : reasonCause(reason),
     );
     this.cCasTotal += amount;
     if (service) this.sCas += amount;
@@ -882,6 +895,47 @@ const LEVEL_SERVICE = 1;
 const CATEGORY_REVERSAL = CATEGORY_INDEX.reversal;
 const CAUSE_PENDING = CAUSE_INDEX.pending;
 
+/**
+ * Category indexes of CAS groups (on claims that are not reversals) and cause indexes of CARCs,
+ * as met: by the slot of a one- or two-character code (see `code`), else in a map.
+ */
+const SLOT_CATEGORY = new Int16Array(128 * 128 + 128).fill(-1);
+const SLOT_CAUSE = new Int16Array(128 * 128 + 128).fill(-1);
+const GROUP_CATEGORY = new Map<string, number>();
+const REASON_CAUSE = new Map<string, number>();
+
+/** The slot of a one- or two-character ASCII code, or −1. */
+function slotOf(text: string): number {
+  const n = text.length;
+  if (n !== 1 && n !== 2) return -1;
+  const c0 = text.charCodeAt(0);
+  const c1 = n === 2 ? text.charCodeAt(1) : 0;
+  if (c0 >= 128 || c1 >= 128) return -1;
+  return n === 1 ? 128 * 128 + c0 : c0 * 128 + c1;
+}
+
+function groupCategory(group: string): number {
+  const slot = slotOf(group);
+  let index = slot >= 0 ? (SLOT_CATEGORY[slot] as number) : (GROUP_CATEGORY.get(group) ?? -1);
+  if (index < 0) {
+    index = CATEGORY_INDEX[casCategory(group, '')];
+    if (slot >= 0) SLOT_CATEGORY[slot] = index;
+    else if (GROUP_CATEGORY.size < 4096) GROUP_CATEGORY.set(group, index);
+  }
+  return index;
+}
+
+function reasonCause(reason: string): number {
+  const slot = slotOf(reason);
+  let index = slot >= 0 ? (SLOT_CAUSE[slot] as number) : (REASON_CAUSE.get(reason) ?? -1);
+  if (index < 0) {
+    index = CAUSE_INDEX[causeOfCarc(reason) ?? 'other'];
+    if (slot >= 0) SLOT_CAUSE[slot] = index;
+    else if (REASON_CAUSE.size < 4096) REASON_CAUSE.set(reason, index);
+  }
+  return index;
+}
+
 /** Strings of one- and two-character codes seen, by their character codes (c0 * 128 + c1, or c0). */
 const SHORT_CODES: (string | undefined)[] = new Array(128 * 128 + 128);
 /** Strings of three- and four-character codes seen, keyed by their characters. */
@@ -958,6 +1012,18 @@ function procedure(buf: string, start: number, end: number): string {
     key = key * 36 + digit;
   }
   return shared(PROCEDURES, key, buf, start, end);
+}
+
+/** True for NM1*82 (rendering provider): the only NM1 read; patient and insured names never are. */
+function isNm1Rendering(buf: string, start: number, end: number, separator: number): boolean {
+  // NM101 starts after `NM1*` and is exactly `82`.
+  const p = start + 4;
+  return (
+    end >= p + 2 &&
+    buf.charCodeAt(p) === 56 /* 8 */ &&
+    buf.charCodeAt(p + 1) === 50 /* 2 */ &&
+    (end === p + 2 || buf.charCodeAt(p + 2) === separator)
+  );
 }
 
 /** A segment's elements (the id first), cut at the separators the scanner found: `split` without a second pass. */
@@ -1118,14 +1184,21 @@ function normalize(
   let plbTotal = 0;
   if (tx.plbs.length > 0) {
     // The first claim whose ICN or CLP01 a PLB reference names (a transaction has few references).
+    // One pass over the claims for all references, stopping once each one is found.
     const claimByRef = new Map<string, number | undefined>();
-    for (const p of tx.plbs) {
-      const ref = p.reference;
-      if (ref === null || claimByRef.has(ref)) continue;
-      let found: number | undefined;
-      for (let i = 0; i < c.length && found === undefined; i++)
-        if (c.payer_claim_control[i] === ref || ids[i] === ref) found = i;
-      claimByRef.set(ref, found);
+    for (const p of tx.plbs) if (p.reference !== null) claimByRef.set(p.reference, undefined);
+    let unresolved = claimByRef.size;
+    for (let i = 0; i < c.length && unresolved > 0; i++) {
+      const icn = c.payer_claim_control[i];
+      if (icn != null && claimByRef.has(icn) && claimByRef.get(icn) === undefined) {
+        claimByRef.set(icn, i);
+        unresolved--;
+      }
+      const id = ids[i] as string;
+      if (id !== icn && claimByRef.has(id) && claimByRef.get(id) === undefined) {
+        claimByRef.set(id, i);
+        unresolved--;
+      }
     }
     for (const p of tx.plbs) {
       plbTotal += p.amount;
