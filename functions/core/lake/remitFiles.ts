@@ -57,6 +57,9 @@ function fileColumnData(remit: RemitColumns, table: LakeTable): ColumnData[] {
       return { kind: 'strings', values: remit.claims[column.name], unique: true };
     if (table === 'adjustments' && (column.name === 'claim_id' || column.name === 'payer_claim_control'))
       return { kind: 'lookup', values: remit.claims[column.name], at: remit.adjustments.claim_seq };
+    // An adjustment's claim status is its claim's (null on a PLB row that names no claim).
+    if (table === 'adjustments' && column.name === 'claim_status')
+      return { kind: 'lookup', values: remit.claims.status_code, at: remit.adjustments.claim_seq };
     const values = source[column.name];
     if (values === undefined) throw new Error(`no values for ${table}.${column.name}`);
     return column.type === 'varchar'
