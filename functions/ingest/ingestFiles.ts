@@ -239,7 +239,8 @@ async function parseFile(
 ): Promise<void> {
   if (input.size <= WHOLE_FILE_LIMIT) {
     // Synchronous on purpose: for local files it avoids a thread-pool round trip per file.
-    const bytes = readFileSync(input.path);
+    // Small files (nearly all) share one buffer; a larger one gets its own, not kept after.
+    const bytes = input.size <= SHARED_READ_LIMIT ? readWhole(input.path) : readFileSync(input.path);
     const source: SourceInfo = { key: input.key, sha256: sha256(bytes), ingestedAt };
     rejectUtf16(bytes, input.key);
     const parser = new Era835Parser(source, onRemit);
@@ -260,6 +261,36 @@ async function parseFile(
       parser.writeBytes(chunk.subarray(at, at + PARSE_CHUNK));
   });
   parser.end();
+}
+
+/** Files up to this size are read into the shared buffer. */
+const SHARED_READ_LIMIT = 4 * 1024 * 1024;
+
+/** The buffer `readWhole` reads into, grown as files need: one allocation for many small files. */
+let wholeBuffer = Buffer.allocUnsafe(1 << 20);
+
+/**
+ * Reads a whole file, synchronously, into the reused buffer: a view of it, valid until the next
+ * call (the caller hashes and decodes it at once).
+ */
+function readWhole(path: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    let length = 0;
+    for (;;) {
+      if (length === wholeBuffer.length) {
+        const larger = Buffer.allocUnsafe(wholeBuffer.length * 2);
+        wholeBuffer.copy(larger, 0, 0, length);
+        wholeBuffer = larger;
+      }
+      const n = readSync(fd, wholeBuffer, length, wholeBuffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+    }
+    return wholeBuffer.subarray(0, length);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
