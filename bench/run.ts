@@ -123,20 +123,24 @@ const corpusDir = corpus(corpusMb);
 const files = listFiles(corpusDir);
 const corpusBytes = files.reduce((n, f) => n + f.size, 0);
 log(`corpus: ${files.length} files, ${(corpusBytes / 1e6).toFixed(1)} MB; ${runs} rounds`);
+// Each comparison's two sides run next to each other (parse beside the packages, x12-parser
+// beside ingest), and every other round runs in reverse order: this machine's speed drifts, and a
+// slow phase that falls between two measurements would otherwise skew their ratio.
 const modes = [
   'ours-parse',
-  'ours-ingest',
-  ...(existsSync('/dev/shm') ? ['ours-ingest-tmpfs'] : []),
   'node-x12',
   'x12-parser',
+  'ours-ingest',
+  ...(existsSync('/dev/shm') ? ['ours-ingest-tmpfs'] : []),
 ];
 // Rounds, each running every mode once in a process of its own (one warm-up run, then the best
-// of the others): a machine whose speed drifts slows every mode of a round alike, so ratios are
-// taken round by round and their median reported, with the medians of the throughputs.
+// of the others): ratios are taken round by round and their median reported, with the medians of
+// the throughputs.
 const rounds: Record<string, Measurement[]> = Object.fromEntries(modes.map((m) => [m, []]));
 for (let round = 0; round < runs; round++) {
   log(`  round ${round + 1} of ${runs} …`);
-  for (const mode of modes) (rounds[mode] as Measurement[]).push(measure(mode, files, PROCESS_RUNS));
+  const order = round % 2 === 0 ? modes : [...modes].reverse();
+  for (const mode of order) (rounds[mode] as Measurement[]).push(measure(mode, files, PROCESS_RUNS));
 }
 /** Seconds of a mode in each round: its best run after the first. */
 const steady = (mode: string) => (rounds[mode] as Measurement[]).map((m) => Math.min(...m.seconds.slice(1)));
@@ -162,6 +166,8 @@ results.corpus = {
       ? { ingestTmpfsVsX12ParserTokenize: ratioOf('ours-ingest-tmpfs', x12Parser) }
       : {}),
   },
+  /** Each mode's seconds in each round (its best run after the warm-up), for the spread. */
+  roundSeconds: Object.fromEntries(modes.map((m) => [m, steady(m).map((s) => +s.toFixed(3))])),
   detail: Object.fromEntries(modes.map((m) => [m, (rounds[m] as Measurement[])[0]?.detail])),
 };
 
