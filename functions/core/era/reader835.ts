@@ -897,41 +897,34 @@ const CAUSE_PENDING = CAUSE_INDEX.pending;
 
 /**
  * Category indexes of CAS groups (on claims that are not reversals) and cause indexes of CARCs,
- * as met: by the slot of a one- or two-character code (see `code`), else in a map.
+ * as met: by the slot of a one- or two-character code (as in `code`), else in a map.
  */
-const SLOT_CATEGORY = new Int16Array(128 * 128 + 128).fill(-1);
-const SLOT_CAUSE = new Int16Array(128 * 128 + 128).fill(-1);
-const GROUP_CATEGORY = new Map<string, number>();
-const REASON_CAUSE = new Map<string, number>();
-
-/** The slot of a one- or two-character ASCII code, or −1. */
-function slotOf(text: string): number {
-  const n = text.length;
-  if (n !== 1 && n !== 2) return -1;
-  const c0 = text.charCodeAt(0);
-  const c1 = n === 2 ? text.charCodeAt(1) : 0;
-  if (c0 >= 128 || c1 >= 128) return -1;
-  return n === 1 ? 128 * 128 + c0 : c0 * 128 + c1;
-}
+const GROUP_CATEGORY = { slots: new Int16Array(128 * 128 + 128).fill(-1), others: new Map<string, number>() };
+const REASON_CAUSE = { slots: new Int16Array(128 * 128 + 128).fill(-1), others: new Map<string, number>() };
 
 function groupCategory(group: string): number {
-  const slot = slotOf(group);
-  let index = slot >= 0 ? (SLOT_CATEGORY[slot] as number) : (GROUP_CATEGORY.get(group) ?? -1);
-  if (index < 0) {
-    index = CATEGORY_INDEX[casCategory(group, '')];
-    if (slot >= 0) SLOT_CATEGORY[slot] = index;
-    else if (GROUP_CATEGORY.size < 4096) GROUP_CATEGORY.set(group, index);
-  }
-  return index;
+  return indexOfCode(GROUP_CATEGORY, group, (g) => CATEGORY_INDEX[casCategory(g, '')]);
 }
 
 function reasonCause(reason: string): number {
-  const slot = slotOf(reason);
-  let index = slot >= 0 ? (SLOT_CAUSE[slot] as number) : (REASON_CAUSE.get(reason) ?? -1);
+  return indexOfCode(REASON_CAUSE, reason, (r) => CAUSE_INDEX[causeOfCarc(r) ?? 'other']);
+}
+
+/** The index `compute` gives a code, computed once per code. */
+function indexOfCode(
+  table: { slots: Int16Array; others: Map<string, number> },
+  text: string,
+  compute: (text: string) => number,
+): number {
+  const n = text.length;
+  const c0 = n > 0 ? text.charCodeAt(0) : 128;
+  const c1 = n === 2 ? text.charCodeAt(1) : 0;
+  const slot = (n === 1 || n === 2) && c0 < 128 && c1 < 128 ? (n === 1 ? 128 * 128 + c0 : c0 * 128 + c1) : -1;
+  let index = slot >= 0 ? (table.slots[slot] as number) : (table.others.get(text) ?? -1);
   if (index < 0) {
-    index = CAUSE_INDEX[causeOfCarc(reason) ?? 'other'];
-    if (slot >= 0) SLOT_CAUSE[slot] = index;
-    else if (REASON_CAUSE.size < 4096) REASON_CAUSE.set(reason, index);
+    index = compute(text);
+    if (slot >= 0) table.slots[slot] = index;
+    else if (table.others.size < 4096) table.others.set(text, index);
   }
   return index;
 }
@@ -1185,20 +1178,14 @@ function normalize(
   if (tx.plbs.length > 0) {
     // The first claim whose ICN or CLP01 a PLB reference names (a transaction has few references).
     // One pass over the claims for all references, stopping once each one is found.
-    const claimByRef = new Map<string, number | undefined>();
-    for (const p of tx.plbs) if (p.reference !== null) claimByRef.set(p.reference, undefined);
-    let unresolved = claimByRef.size;
-    for (let i = 0; i < c.length && unresolved > 0; i++) {
+    const claimByRef = new Map<string, number>();
+    const pending = new Set<string>();
+    for (const p of tx.plbs) if (p.reference !== null) pending.add(p.reference);
+    for (let i = 0; i < c.length && pending.size > 0; i++) {
       const icn = c.payer_claim_control[i];
-      if (icn != null && claimByRef.has(icn) && claimByRef.get(icn) === undefined) {
-        claimByRef.set(icn, i);
-        unresolved--;
-      }
+      if (icn != null && pending.delete(icn)) claimByRef.set(icn, i);
       const id = ids[i] as string;
-      if (id !== icn && claimByRef.has(id) && claimByRef.get(id) === undefined) {
-        claimByRef.set(id, i);
-        unresolved--;
-      }
+      if (pending.delete(id)) claimByRef.set(id, i);
     }
     for (const p of tx.plbs) {
       plbTotal += p.amount;
