@@ -108,7 +108,7 @@ function listTree(dir: string): string[] {
   return out.sort();
 }
 
-async function ingestInto(lakeDir: string, folder: string, db: DuckDBConnection): Promise<IngestSummary> {
+async function ingestInto(lakeDir: string, folder: string): Promise<IngestSummary> {
   return ingestFiles(fixtureInputs(folder), {
     lake: new LocalFolderStore(lakeDir),
     now: new Date('2025-01-02T03:04:05Z'),
@@ -135,7 +135,7 @@ describe('ingest of the recoupment fixtures into a real Parquet lake', () => {
   let first: IngestSummary;
 
   beforeAll(async () => {
-    first = await ingestInto(lakeDir, RECOUP, db);
+    first = await ingestInto(lakeDir, RECOUP);
   });
 
   it('lands every file, transaction, claim and adjustment', () => {
@@ -189,7 +189,7 @@ describe('ingest of the recoupment fixtures into a real Parquet lake', () => {
 
   it('re-ingesting the same folder reports duplicates and changes no number', async () => {
     const before = listTree(lakeDir);
-    const again = await ingestInto(lakeDir, RECOUP, db);
+    const again = await ingestInto(lakeDir, RECOUP);
     expect(again).toMatchObject({
       files: 6,
       transactions: 6,
@@ -208,7 +208,7 @@ describe('ingest of the recoupment fixtures into a real Parquet lake', () => {
     const folder = tempDir('rewrap-in');
     copyFileSync(fixturePath('cases', 'full-claim-5010.835'), join(folder, 'a.835'));
     copyFileSync(fixturePath('cases', 'full-claim-5010-rewrapped.835'), join(folder, 'b.835'));
-    const summary = await ingestInto(lake, folder, db);
+    const summary = await ingestInto(lake, folder);
     expect(summary).toMatchObject({ transactions: 2, remittances_written: 1, duplicates: 1 });
     expect(await query(db, lake, 'SELECT count(*) AS n, sum(paid_amount) AS paid FROM claims')).toEqual([
       { n: 1, paid: '184.50' },
@@ -301,7 +301,7 @@ describe('quarantine', () => {
     const badTail = readFixture('bad', 'bad-amount.835');
     writeFileSync(join(folder, 'half-good.835'), `${good}${badTail}`);
 
-    const summary = await ingestInto(lake, folder, db);
+    const summary = await ingestInto(lake, folder);
     expect(summary).toMatchObject({ files: 4, quarantined: 2, remittances_written: 2, transactions: 2 });
     expect(
       summary.quarantined_files.map((q) => [q.file, q.code, q.segment_index, q.segment_id, q.element]),
@@ -337,7 +337,7 @@ describe('quarantine', () => {
     const lake = tempDir('unbalanced');
     const folder = tempDir('unbalanced-in');
     copyFileSync(fixturePath('cases', 'unbalanced.835'), join(folder, 'unbalanced.835'));
-    const summary = await ingestInto(lake, folder, db);
+    const summary = await ingestInto(lake, folder);
     expect(summary.unbalanced).toBe(1);
     expect(summary.unbalanced_transactions).toMatchObject([
       { file: 'unbalanced.835', balance_difference: '7.50', unbalanced_claims: 2, unbalanced_services: 1 },
