@@ -897,7 +897,7 @@ const CAUSE_PENDING = CAUSE_INDEX.pending;
 
 /**
  * Category indexes of CAS groups (on claims that are not reversals) and cause indexes of CARCs,
- * as met: by the slot of a one- or two-character code (as in `code`), else in a map.
+ * as met: by `shortCodeSlot` for one- and two-character codes, else in a map.
  */
 const GROUP_CATEGORY = { slots: new Int16Array(128 * 128 + 128).fill(-1), others: new Map<string, number>() };
 const REASON_CAUSE = { slots: new Int16Array(128 * 128 + 128).fill(-1), others: new Map<string, number>() };
@@ -916,10 +916,7 @@ function indexOfCode(
   text: string,
   compute: (text: string) => number,
 ): number {
-  const n = text.length;
-  const c0 = n > 0 ? text.charCodeAt(0) : 128;
-  const c1 = n === 2 ? text.charCodeAt(1) : 0;
-  const slot = (n === 1 || n === 2) && c0 < 128 && c1 < 128 ? (n === 1 ? 128 * 128 + c0 : c0 * 128 + c1) : -1;
+  const slot = shortCodeSlot(text, 0, text.length);
   let index = slot >= 0 ? (table.slots[slot] as number) : (table.others.get(text) ?? -1);
   if (index < 0) {
     index = compute(text);
@@ -929,10 +926,20 @@ function indexOfCode(
   return index;
 }
 
-/** Strings of one- and two-character codes seen, by their character codes (c0 * 128 + c1, or c0). */
+/** Strings of one- and two-character codes seen, by `shortCodeSlot`. */
 const SHORT_CODES: (string | undefined)[] = new Array(128 * 128 + 128);
 /** Strings of three- and four-character codes seen, keyed by their characters. */
 const CODES = new Map<number, string>();
+
+/** The slot of the one- or two-character ASCII code `buf.slice(start, end)` (c0 * 128 + c1, or 128 * 128 + c0), else −1. */
+function shortCodeSlot(buf: string, start: number, end: number): number {
+  const n = end - start;
+  if (n !== 1 && n !== 2) return -1;
+  const c0 = buf.charCodeAt(start);
+  const c1 = n === 2 ? buf.charCodeAt(start + 1) : 0;
+  if (c0 >= 128 || c1 >= 128) return -1;
+  return n === 1 ? 128 * 128 + c0 : c0 * 128 + c1;
+}
 
 /**
  * `buf.slice(start, end)` for a short code: the same few codes (CO, 45, PR, 1, 22, MC, ...) fill
@@ -941,18 +948,14 @@ const CODES = new Map<number, string>();
 function code(buf: string, start: number, end: number): string {
   const n = end - start;
   if (n === 1 || n === 2) {
-    const c0 = buf.charCodeAt(start);
-    const c1 = n === 2 ? buf.charCodeAt(start + 1) : 0;
-    if (c0 < 128 && c1 < 128) {
-      const slot = n === 1 ? 128 * 128 + c0 : c0 * 128 + c1;
-      let s = SHORT_CODES[slot];
-      if (s === undefined) {
-        s = buf.slice(start, end);
-        SHORT_CODES[slot] = s;
-      }
-      return s;
+    const slot = shortCodeSlot(buf, start, end);
+    if (slot < 0) return buf.slice(start, end);
+    let s = SHORT_CODES[slot];
+    if (s === undefined) {
+      s = buf.slice(start, end);
+      SHORT_CODES[slot] = s;
     }
-    return buf.slice(start, end);
+    return s;
   }
   if (n < 3 || n > 4) return buf.slice(start, end);
   let key = n;
