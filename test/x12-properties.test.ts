@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Era835Parser, parse835 } from '../functions/core/era/parse835.ts';
+import { Era835Reader } from '../functions/core/era/reader835.ts';
 import { remitRows } from '../functions/core/era/remitRows.ts';
 import {
   daysOfIsoDate,
@@ -178,6 +179,77 @@ describe('money (fast-check)', () => {
     expect(parseCents('')).toBeNull();
     expect(parseCents('-')).toBeNull();
     expect(parseCents('1,000.00')).toBeNull();
+  });
+});
+
+describe('segments read in place agree with the split path (fast-check)', () => {
+  /** Rows or the error of the reader fed every segment split into elements (no in-place reading). */
+  function splitOnly(text: string): unknown {
+    try {
+      const out: NormalizedRemit[] = [];
+      const reader = new Era835Reader(sourceFor('m.835', text), (remit) => out.push(remitRows(remit)));
+      const tokenizer = new X12Tokenizer('m.835', (el, index, delimiters) => reader.segment(el, index, delimiters));
+      tokenizer.write(text);
+      tokenizer.end();
+      reader.finish();
+      return out;
+    } catch (error) {
+      return { code: (error as X12Error).code, message: (error as X12Error).message };
+    }
+  }
+
+  function inPlace(text: string): unknown {
+    try {
+      return parse835(text, sourceFor('m.835', text));
+    } catch (error) {
+      return { code: (error as X12Error).code, message: (error as X12Error).message };
+    }
+  }
+
+  // Damage aimed at the segments read in place: CLP, CAS, SVC, NM1*82 and DTM.
+  const ALPHABET = [...'0123456789.-+*|:>^~ \nACXZ'];
+  const damaged = fc
+    .tuple(
+      fixture,
+      fc.array(
+        fc.tuple(
+          fc.constantFrom('CLP', 'CAS', 'SVC', 'NM1*82', 'DTM'),
+          fc.nat(),
+          fc.integer({ min: 3, max: 40 }),
+          fc.constantFrom('replace', 'insert', 'delete'),
+          fc.constantFrom(...ALPHABET),
+        ),
+        { minLength: 1, maxLength: 4 },
+      ),
+    )
+    .map(([text, edits]) => {
+      let t = text;
+      for (const [id, nth, offset, op, ch] of edits) {
+        const hits: number[] = [];
+        for (let at = t.indexOf(id); at !== -1; at = t.indexOf(id, at + 1)) hits.push(at);
+        if (hits.length === 0) continue;
+        const at = (hits[nth % hits.length] as number) + offset;
+        if (op === 'replace') t = t.slice(0, at) + ch + t.slice(at + 1);
+        else if (op === 'insert') t = t.slice(0, at) + ch + t.slice(at);
+        else t = t.slice(0, at) + t.slice(at + 1);
+      }
+      return t;
+    });
+
+  it('every fixture gives the same rows when no segment is read in place', () => {
+    for (const file of allFixtureFiles().filter((f) => !f.startsWith('bad/'))) {
+      const text = readFixture(...file.split('/'));
+      expect(inPlace(text), file).toEqual(splitOnly(text));
+    }
+  });
+
+  it('damaged claim segments give the same rows, or the same error, either way', () => {
+    fc.assert(
+      fc.property(damaged, (text) => {
+        expect(inPlace(text)).toEqual(splitOnly(text));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
 

@@ -981,7 +981,12 @@ function shared(table: Map<number, string>, key: number, buf: string, start: num
 function procedureInPlace(buf: string, start: number, end: number, component: string): string | null {
   if (end === start) return null;
   const separator = component.charCodeAt(0);
-  if (end - start > 3 && buf.charCodeAt(start + 2) === separator) {
+  if (
+    end - start > 3 &&
+    buf.charCodeAt(start + 2) === separator &&
+    buf.charCodeAt(start) !== separator &&
+    buf.charCodeAt(start + 1) !== separator
+  ) {
     // The usual HC:99213 (or HC:99213:25 with modifiers): a two-character qualifier first.
     let next = start + 3;
     while (next < end && buf.charCodeAt(next) !== separator) next++;
