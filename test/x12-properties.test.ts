@@ -4,10 +4,13 @@ import { Era835Parser, parse835 } from '../functions/core/era/parse835.ts';
 import { Era835Reader } from '../functions/core/era/reader835.ts';
 import { remitRows } from '../functions/core/era/remitRows.ts';
 import {
+  centsStop,
   daysOfIsoDate,
   formatCents,
   isoDateOfDays,
   parseCents,
+  parseCentsRange,
+  parseCentsUntil,
   parseX12DaysRange,
 } from '../functions/core/money.ts';
 import type { NormalizedRemit } from '../functions/core/types.ts';
@@ -182,13 +185,40 @@ describe('money (fast-check)', () => {
   });
 });
 
+describe('amounts read up to a separator (fast-check)', () => {
+  it('parseCentsUntil reads the element parseCentsRange reads, and stops at its separator', () => {
+    const amountish = fc.stringMatching(/^[-+]?[0-9]{0,22}(\.[0-9]{0,4})?[0-9a.*|-]{0,2}$/);
+    fc.assert(
+      fc.property(amountish, fc.constantFrom('*', '|'), fc.boolean(), (element, separator, last) => {
+        const text = `X${element}${last ? '' : `${separator}12.00`}`;
+        const end = text.length;
+        const elementEnd = text.indexOf(separator, 1) === -1 ? end : text.indexOf(separator, 1);
+        const expected = parseCentsRange(text, 1, elementEnd);
+        const cents = parseCentsUntil(text, 1, end, separator.charCodeAt(0));
+        if (expected === null) expect(cents).toBeNaN();
+        else {
+          expect(cents).toBe(expected);
+          expect(centsStop.at).toBe(elementEnd);
+        }
+      }),
+      { numRuns: 5000 },
+    );
+    expect(parseCentsUntil('CAS*CO*45*138.6*2', 10, 17, 42)).toBe(13860);
+    expect(centsStop.at).toBe(15);
+    expect(parseCentsUntil('CAS*CO*45**2', 10, 12, 42)).toBeNaN();
+    expect(parseCentsUntil('1.2.3', 0, 5, 42)).toBeNaN();
+  });
+});
+
 describe('segments read in place agree with the split path (fast-check)', () => {
   /** Rows or the error of the reader fed every segment split into elements (no in-place reading). */
   function splitOnly(text: string): unknown {
     try {
       const out: NormalizedRemit[] = [];
       const reader = new Era835Reader(sourceFor('m.835', text), (remit) => out.push(remitRows(remit)));
-      const tokenizer = new X12Tokenizer('m.835', (el, index, delimiters) => reader.segment(el, index, delimiters));
+      const tokenizer = new X12Tokenizer('m.835', (el, index, delimiters) =>
+        reader.segment(el, index, delimiters),
+      );
       tokenizer.write(text);
       tokenizer.end();
       reader.finish();

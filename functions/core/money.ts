@@ -52,6 +52,59 @@ export function parseCentsRange(text: string, start: number, end: number): Cents
   return negative ? -cents : cents;
 }
 
+/** Where the last `parseCentsUntil` stopped: the separator after the amount, or the end. */
+export const centsStop = { at: 0 };
+
+/**
+ * `parseCentsRange` over the element that starts at `start` and runs to the next `separator`
+ * (a character code) or to `end`, found while reading it: the element's characters are read
+ * once. Returns NaN when the element is not an amount (blank included); otherwise sets
+ * `centsStop.at` to the element's end.
+ */
+export function parseCentsUntil(text: string, start: number, end: number, separator: number): Cents {
+  let i = start;
+  let negative = false;
+  if (i < end) {
+    const c0 = text.charCodeAt(i);
+    if (c0 === 45 /* - */) {
+      negative = true;
+      i++;
+    } else if (c0 === 43 /* + */) {
+      i++;
+    }
+  }
+  let whole = 0;
+  let digits = 0;
+  while (i < end) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    whole = whole * 10 + (c - 48);
+    digits++;
+    i++;
+  }
+  let fraction = 0;
+  if (i < end && text.charCodeAt(i) === 46 /* . */) {
+    i++;
+    let place = 0;
+    while (i < end) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      if (place < 2) fraction = fraction * 10 + (c - 48);
+      else if (c !== 48) return Number.NaN;
+      place++;
+      digits++;
+      i++;
+    }
+    if (place === 1) fraction *= 10;
+  }
+  if (i < end && text.charCodeAt(i) !== separator) return Number.NaN;
+  if (digits === 0 || i - start > 20) return Number.NaN;
+  const cents = whole * 100 + fraction;
+  if (!Number.isSafeInteger(cents)) return Number.NaN;
+  centsStop.at = i;
+  return negative ? -cents : cents;
+}
+
 /** Formats integer cents as a decimal string with two places (`-12.05`). */
 export function formatCents(cents: Cents): string {
   const negative = cents < 0;

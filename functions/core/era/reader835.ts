@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { partitionSafe } from '../lake/schema.ts';
-import { parseCents, parseCentsRange, parseX12Date, parseX12DaysRange } from '../money.ts';
+import {
+  centsStop,
+  parseCents,
+  parseCentsUntil,
+  parseX12Date,
+  parseX12DaysRange,
+} from '../money.ts';
 import type { Cause, Cents, RemitColumns, RemittanceRow } from '../types.ts';
 import { X12Error, type X12ErrorCode } from '../x12/errors.ts';
 import { type Delimiters, SEPARATORS, separatorsOf } from '../x12/tokenizer.ts';
@@ -168,24 +174,18 @@ export class Era835Reader {
     if (tx !== null) {
       // Hot path first: the per-line segments inside a claim, read in place. Anything unusual
       // falls through to the split path, which owns every error message.
-      this.end = end;
       let handled = false;
-      if (key === KEY_CLP) handled = this.clpInPlace(tx, buffer, this.separate(buffer, start, separator));
+      if (key === KEY_CLP) handled = this.clpInPlace(tx, buffer, start, end, separator);
       else if (this.claimOpen) {
-        if (key === KEY_CAS) handled = this.casInPlace(buffer, this.separate(buffer, start, separator));
-        else if (key === KEY_DTM) handled = this.dtmInPlace(buffer, start, separator);
+        if (key === KEY_CAS) handled = this.casInPlace(buffer, start, end, separator);
+        else if (key === KEY_DTM) handled = this.dtmInPlace(buffer, start, end, separator);
         else if (key === KEY_SVC)
-          handled = this.svcInPlace(
-            tx,
-            buffer,
-            delimiters.component,
-            this.separate(buffer, start, separator),
-          );
+          handled = this.svcInPlace(tx, buffer, start, end, separator, delimiters.component);
         else if (key === KEY_REF || key === KEY_AMT) handled = true;
         else if (key === KEY_NM1)
           handled =
             !isNm1Rendering(buffer, start, end, separator) ||
-            this.renderingInPlace(buffer, this.separate(buffer, start, separator));
+            this.renderingInPlace(buffer, start, end, separator);
       }
       if (!handled) {
         handled =
@@ -203,46 +203,41 @@ export class Era835Reader {
     this.segment(elementsOf(buffer, start, end, SEPARATORS, count), index, delimiters);
   }
 
-  /** Notes the separators of the segment from `start` to `this.end` for reading it in place. */
-  private separate(buf: string, start: number, separator: number): number {
-    const count = separatorsOf(buf, start, this.end, separator);
-    this.count = count;
-    return count;
-  }
-
-  // The segment being read in place: the count of its separators (in SEPARATORS) and its end.
-  private count = 0;
-  private end = 0;
-
-  /** Start of element k ≥ 1 of the segment read in place (k ≤ count). */
-  private from(k: number): number {
-    return (SEPARATORS[k - 1] as number) + 1;
-  }
-
-  /** End of element k of the segment read in place. */
-  private to(k: number): number {
-    return k < this.count ? (SEPARATORS[k] as number) : this.end;
-  }
-
-  /** CLP without splitting: the first 11 elements (CLP12 on is not read). */
-  private clpInPlace(tx: Transaction, buf: string, count: number): boolean {
-    const n = count < 11 ? count : 11;
-    if (n < 4) return false;
-    const idStart = this.from(1);
-    const idEnd = this.to(1);
-    const statusStart = this.from(2);
-    const statusEnd = this.to(2);
-    if (idEnd === idStart || statusEnd === statusStart) return false;
-    const charge = parseCentsRange(buf, this.from(3), this.to(3));
-    const paid = parseCentsRange(buf, this.from(4), this.to(4));
-    if (charge === null || paid === null) return false;
+  /**
+   * CLP without splitting, in one pass: the first 11 elements (CLP12 on is not read). Anything
+   * unusual returns false for the split path.
+   */
+  private clpInPlace(tx: Transaction, buf: string, start: number, end: number, separator: number): boolean {
+    const idStart = start + 4;
+    if (idStart > end) return false;
+    const idEnd = nextSeparator(buf, idStart, end, separator);
+    if (idEnd === end || idEnd === idStart) return false;
+    const statusStart = idEnd + 1;
+    const statusEnd = nextSeparator(buf, statusStart, end, separator);
+    if (statusEnd === end || statusEnd === statusStart) return false;
+    const charge = parseCentsUntil(buf, statusEnd + 1, end, separator);
+    if (Number.isNaN(charge) || centsStop.at === end) return false;
+    const paid = parseCentsUntil(buf, centsStop.at + 1, end, separator);
+    if (Number.isNaN(paid)) return false;
     if (Math.abs(charge) > MAX_AMOUNT_CENTS || Math.abs(paid) > MAX_AMOUNT_CENTS) return false;
+    let at = centsStop.at;
     let patientResponsibility = Number.NaN;
-    if (n >= 5 && this.to(5) > this.from(5)) {
-      const pr = parseCentsRange(buf, this.from(5), this.to(5));
-      if (pr === null || Math.abs(pr) > MAX_AMOUNT_CENTS) return false;
-      patientResponsibility = pr;
+    if (at < end) {
+      const p = at + 1;
+      if (p < end && buf.charCodeAt(p) !== separator) {
+        const pr = parseCentsUntil(buf, p, end, separator);
+        if (Number.isNaN(pr) || Math.abs(pr) > MAX_AMOUNT_CENTS) return false;
+        patientResponsibility = pr;
+        at = centsStop.at;
+      } else at = p;
     }
+    this.at = at;
+    const filing = this.nextElement(buf, end, separator, true);
+    const icn = this.nextElement(buf, end, separator, false);
+    const facility = this.nextElement(buf, end, separator, true);
+    const frequency = this.nextElement(buf, end, separator, true);
+    this.nextElement(buf, end, separator, false); // CLP10, patient status: not read
+    const drg = this.nextElement(buf, end, separator, false);
     this.openClaim(
       tx,
       buf.slice(idStart, idEnd),
@@ -250,73 +245,82 @@ export class Era835Reader {
       charge,
       paid,
       patientResponsibility,
-      this.elementCode(buf, 6, n),
-      this.elementText(buf, 7, n),
-      this.elementCode(buf, 8, n),
-      this.elementCode(buf, 9, n),
-      this.elementText(buf, 11, n),
+      filing,
+      icn,
+      facility,
+      frequency,
+      drg,
     );
     this.id = 'CLP';
     return true;
   }
 
-  /** Element k of the segment read in place, or null when absent (k > n) or blank. */
-  private elementText(buf: string, k: number, n: number): string | null {
-    if (k > n) return null;
-    const start = this.from(k);
-    const end = this.to(k);
-    return end > start ? buf.slice(start, end) : null;
+  /** End of the element last read in place by `nextElement` (its separator, or the segment's end). */
+  private at = 0;
+
+  /**
+   * The element after the one that ends at `this.at`, as text (a shared string for a code), or
+   * null when it is blank or absent; `this.at` moves to its end.
+   */
+  private nextElement(buf: string, end: number, separator: number, isCode: boolean): string | null {
+    const at = this.at;
+    if (at >= end) return null;
+    const p = at + 1;
+    const q = nextSeparator(buf, p, end, separator);
+    this.at = q;
+    if (q === p) return null;
+    return isCode ? code(buf, p, q) : buf.slice(p, q);
   }
 
-  /** `elementText` for an element that holds a short code (shared strings, see `code`). */
-  private elementCode(buf: string, k: number, n: number): string | null {
-    if (k > n) return null;
-    const start = this.from(k);
-    const end = this.to(k);
-    return end > start ? code(buf, start, end) : null;
-  }
-
-  /** CAS without splitting: group, then reason/amount/quantity triplets. */
-  private casInPlace(buf: string, count: number): boolean {
-    const n = count;
-    if (n < 1 || this.to(1) === this.from(1)) return false;
+  /**
+   * CAS without splitting, in one pass: group, then reason/amount/quantity triplets, each
+   * element read as its end is found. Anything unusual returns false for the split path.
+   */
+  private casInPlace(buf: string, start: number, end: number, separator: number): boolean {
+    // Element 1 (the group) starts after `CAS*`.
+    const groupStart = start + 4;
+    if (groupStart > end) return false;
+    let q = nextSeparator(buf, groupStart, end, separator);
+    const groupEnd = q;
+    if (groupEnd === groupStart) return false;
     // Validate every triplet before appending any, so a bad one leaves the split path a clean slate.
     const t = this.triplets;
     let found = 0;
     let triplets = 0;
-    let last = 1;
-    while (last < n && triplets < 6) {
+    // q < end: the last element read ended at a separator, so another one follows.
+    while (q < end && triplets < 6) {
       triplets++;
-      const reason = last + 1;
-      const reasonStart = this.from(reason);
-      const reasonEnd = this.to(reason);
-      if (reason === n) {
-        if (reasonEnd > reasonStart) return false;
-        break;
+      const reasonStart = q + 1;
+      q = nextSeparator(buf, reasonStart, end, separator);
+      const reasonEnd = q;
+      // A reason with no amount after it, or a blank last element.
+      if (q === end) return false;
+      let cents = 0;
+      if (reasonEnd === reasonStart) q = nextSeparator(buf, q + 1, end, separator);
+      else {
+        cents = parseCentsUntil(buf, q + 1, end, separator);
+        if (Number.isNaN(cents) || cents > MAX_AMOUNT_CENTS || cents < -MAX_AMOUNT_CENTS) return false;
+        q = centsStop.at;
       }
-      const amount = last + 2;
-      last = amount;
       let quantity = Number.NaN;
-      if (last < n) {
-        last++;
-        const p = this.from(last);
-        const q = this.to(last);
+      if (q < end) {
+        const p = q + 1;
+        q = nextSeparator(buf, p, end, separator);
         if (q > p) {
           quantity = Number(buf.slice(p, q));
           if (!Number.isFinite(quantity)) return false;
         }
       }
       if (reasonEnd === reasonStart) continue;
-      const cents = parseCentsRange(buf, this.from(amount), this.to(amount));
-      if (cents === null || cents > MAX_AMOUNT_CENTS || cents < -MAX_AMOUNT_CENTS) return false;
       t[4 * found] = reasonStart;
       t[4 * found + 1] = reasonEnd;
       t[4 * found + 2] = cents;
       t[4 * found + 3] = quantity;
       found++;
     }
-    if (last < n) return false;
-    const group = code(buf, this.from(1), this.to(1));
+    // More than six triplets.
+    if (q < end) return false;
+    const group = code(buf, groupStart, groupEnd);
     for (let k = 0; k < found; k++) {
       this.addCas(
         group,
@@ -332,25 +336,43 @@ export class Era835Reader {
   /** Reason range, amount and quantity of the CAS triplets being read in place. */
   private readonly triplets = new Float64Array(24);
 
-  /** SVC without splitting: composite procedure, charge, paid. */
-  private svcInPlace(tx: Transaction, buf: string, component: string, count: number): boolean {
-    if (count < 3) return false;
-    const charge = parseCentsRange(buf, this.from(2), this.to(2));
-    const paid = parseCentsRange(buf, this.from(3), this.to(3));
-    if (charge === null || paid === null) return false;
+  /** SVC without splitting, in one pass: composite procedure, charge, paid (SVC04 on is not read). */
+  private svcInPlace(
+    tx: Transaction,
+    buf: string,
+    start: number,
+    end: number,
+    separator: number,
+    component: string,
+  ): boolean {
+    const compositeStart = start + 4;
+    if (compositeStart > end) return false;
+    const compositeEnd = nextSeparator(buf, compositeStart, end, separator);
+    if (compositeEnd === end) return false;
+    const charge = parseCentsUntil(buf, compositeEnd + 1, end, separator);
+    if (Number.isNaN(charge) || centsStop.at === end) return false;
+    const paid = parseCentsUntil(buf, centsStop.at + 1, end, separator);
+    if (Number.isNaN(paid)) return false;
     if (Math.abs(charge) > MAX_AMOUNT_CENTS || Math.abs(paid) > MAX_AMOUNT_CENTS) return false;
-    this.openService(tx, procedureInPlace(buf, this.from(1), this.to(1), component), charge, paid);
+    this.openService(tx, procedureInPlace(buf, compositeStart, compositeEnd, component), charge, paid);
     this.id = 'SVC';
     return true;
   }
 
   /** NM1*82 without splitting: only NM108 = XX and NM109 (the rendering NPI) are read. */
-  private renderingInPlace(buf: string, count: number): boolean {
-    if (count < 9) return false;
-    const p = this.from(8);
-    if (this.to(8) - p !== 2 || buf.charCodeAt(p) !== 88 || buf.charCodeAt(p + 1) !== 88) return false;
-    const npiStart = this.from(9);
-    const npiEnd = this.to(9);
+  private renderingInPlace(buf: string, start: number, end: number, separator: number): boolean {
+    // NM101 (`82`, checked by isNm1Rendering) ends here; NM102 to NM107 are passed over.
+    let q = start + 6;
+    for (let k = 2; k <= 7; k++) {
+      if (q >= end) return false;
+      q = nextSeparator(buf, q + 1, end, separator);
+    }
+    // NM108 is exactly XX, and NM109 follows it.
+    const p = q + 1;
+    if (p + 2 >= end || buf.charCodeAt(p) !== 88 || buf.charCodeAt(p + 1) !== 88) return false;
+    if (buf.charCodeAt(p + 2) !== separator) return false;
+    const npiStart = p + 3;
+    const npiEnd = nextSeparator(buf, npiStart, end, separator);
     if (npiEnd === npiStart) return false;
     this.cRendering = buf.slice(npiStart, npiEnd);
     this.id = 'NM1';
@@ -361,9 +383,8 @@ export class Era835Reader {
    * DTM without splitting or looking for every separator, for the qualifiers read inside a claim:
    * DTM01 is the three characters after `DTM*` (a separator follows), DTM02 runs to the next one.
    */
-  private dtmInPlace(buf: string, start: number, separator: number): boolean {
+  private dtmInPlace(buf: string, start: number, end: number, separator: number): boolean {
     const p = start + 4;
-    const end = this.end;
     if (end <= p + 3 || buf.charCodeAt(p + 3) !== separator) return false;
     const c0 = buf.charCodeAt(p);
     const c1 = buf.charCodeAt(p + 1);
@@ -379,8 +400,10 @@ export class Era835Reader {
     this.id = 'DTM';
     if (target === 0) return true;
     const from = p + 4;
-    let to = from;
-    while (to < end && buf.charCodeAt(to) !== separator) to++;
+    // A date is eight digits: look for its end there first.
+    let to = from + 8;
+    if (to !== end && (to > end || buf.charCodeAt(to) !== separator))
+      to = nextSeparator(buf, from, end, separator);
     const days = parseX12DaysRange(buf, from, to);
     if (Number.isNaN(days)) return false;
     if (target === 1) this.sDate = days;
@@ -1013,6 +1036,13 @@ function procedure(buf: string, start: number, end: number): string {
     key = key * 36 + digit;
   }
   return shared(PROCEDURES, key, buf, start, end);
+}
+
+/** The position of the first `separator` in `buf` from `from`, or `end`. */
+function nextSeparator(buf: string, from: number, end: number, separator: number): number {
+  let i = from;
+  while (i < end && buf.charCodeAt(i) !== separator) i++;
+  return i;
 }
 
 /** True for NM1*82 (rendering provider): the only NM1 read; patient and insured names never are. */
