@@ -1,12 +1,6 @@
 import { createHash } from 'node:crypto';
 import { partitionSafe } from '../lake/schema.ts';
-import {
-  centsStop,
-  parseCents,
-  parseCentsUntil,
-  parseX12Date,
-  parseX12DaysRange,
-} from '../money.ts';
+import { centsStop, parseCents, parseCentsUntil, parseX12Date, parseX12DaysRange } from '../money.ts';
 import type { Cause, Cents, RemitColumns, RemittanceRow } from '../types.ts';
 import { X12Error, type X12ErrorCode } from '../x12/errors.ts';
 import { type Delimiters, SEPARATORS, separatorsOf } from '../x12/tokenizer.ts';
@@ -266,10 +260,15 @@ export class Era835Reader {
     const at = this.at;
     if (at >= end) return null;
     const p = at + 1;
+    if (isCode) {
+      const value = codeUntil(buf, p, end, separator);
+      this.at = codeStop.at;
+      return value;
+    }
     const q = nextSeparator(buf, p, end, separator);
     this.at = q;
     if (q === p) return null;
-    return isCode ? code(buf, p, q) : buf.slice(p, q);
+    return buf.slice(p, q);
   }
 
   /**
@@ -278,25 +277,26 @@ export class Era835Reader {
    */
   private casInPlace(buf: string, start: number, end: number, separator: number): boolean {
     // Element 1 (the group) starts after `CAS*`.
-    const groupStart = start + 4;
-    if (groupStart > end) return false;
-    let q = nextSeparator(buf, groupStart, end, separator);
-    const groupEnd = q;
-    if (groupEnd === groupStart) return false;
+    if (start + 4 > end) return false;
+    const group = codeUntil(buf, start + 4, end, separator);
+    if (group === null) return false;
+    const groupSlot = codeStop.slot;
+    let q = codeStop.at;
     // Validate every triplet before appending any, so a bad one leaves the split path a clean slate.
     const t = this.triplets;
+    const reasons = this.reasons;
     let found = 0;
     let triplets = 0;
     // q < end: the last element read ended at a separator, so another one follows.
     while (q < end && triplets < 6) {
       triplets++;
-      const reasonStart = q + 1;
-      q = nextSeparator(buf, reasonStart, end, separator);
-      const reasonEnd = q;
+      const reason = codeUntil(buf, q + 1, end, separator);
+      const reasonSlot = codeStop.slot;
+      q = codeStop.at;
       // A reason with no amount after it, or a blank last element.
       if (q === end) return false;
       let cents = 0;
-      if (reasonEnd === reasonStart) q = nextSeparator(buf, q + 1, end, separator);
+      if (reason === null) q = nextSeparator(buf, q + 1, end, separator);
       else {
         cents = parseCentsUntil(buf, q + 1, end, separator);
         if (Number.isNaN(cents) || cents > MAX_AMOUNT_CENTS || cents < -MAX_AMOUNT_CENTS) return false;
@@ -311,30 +311,32 @@ export class Era835Reader {
           if (!Number.isFinite(quantity)) return false;
         }
       }
-      if (reasonEnd === reasonStart) continue;
-      t[4 * found] = reasonStart;
-      t[4 * found + 1] = reasonEnd;
-      t[4 * found + 2] = cents;
-      t[4 * found + 3] = quantity;
+      if (reason === null) continue;
+      reasons[found] = reason;
+      t[3 * found] = reasonSlot;
+      t[3 * found + 1] = cents;
+      t[3 * found + 2] = quantity;
       found++;
     }
     // More than six triplets.
     if (q < end) return false;
-    const group = code(buf, groupStart, groupEnd);
     for (let k = 0; k < found; k++) {
       this.addCas(
         group,
-        code(buf, t[4 * k] as number, t[4 * k + 1] as number),
-        t[4 * k + 2] as number,
-        t[4 * k + 3] as number,
+        groupSlot,
+        reasons[k] as string,
+        t[3 * k] as number,
+        t[3 * k + 1] as number,
+        t[3 * k + 2] as number,
       );
     }
     this.id = 'CAS';
     return true;
   }
 
-  /** Reason range, amount and quantity of the CAS triplets being read in place. */
-  private readonly triplets = new Float64Array(24);
+  /** Reason, reason slot, amount and quantity of the CAS triplets being read in place. */
+  private readonly reasons: string[] = ['', '', '', '', '', ''];
+  private readonly triplets = new Float64Array(18);
 
   /** SVC without splitting, in one pass: composite procedure, charge, paid (SVC04 on is not read). */
   private svcInPlace(
@@ -666,7 +668,15 @@ export class Era835Reader {
   }
 
   /** Appends one CAS triplet of the open claim (or of its open service line). */
-  private addCas(group: string, reason: string, amount: Cents, quantity: number): void {
+  /** Appends a CAS row; the slots (`shortCodeSlot`, −1 when unknown) find category and cause faster. */
+  private addCas(
+    group: string,
+    groupSlot: number,
+    reason: string,
+    reasonSlot: number,
+    amount: Cents,
+    quantity: number,
+  ): void {
     const service = this.serviceOpen;
     this.adjustments.addCas(
       service ? LEVEL_SERVICE : LEVEL_CLAIM,
@@ -675,8 +685,8 @@ export class Era835Reader {
       reason,
       amount,
       quantity,
-      this.cReversal ? CATEGORY_REVERSAL : groupCategory(group),
-      this.cReversal ? CAUSE_PENDING : reasonCause(reason),
+      this.cReversal ? CATEGORY_REVERSAL : indexBySlot(GROUP_CATEGORY, groupSlot, group, groupCategory),
+      this.cReversal ? CAUSE_PENDING : indexBySlot(REASON_CAUSE, reasonSlot, reason, reasonCause),
     );
     this.cCasTotal += amount;
     if (service) this.sCas += amount;
@@ -763,7 +773,7 @@ export class Era835Reader {
       }
       found.push([reason, amount, quantity]);
     }
-    for (const [reason, amount, quantity] of found) this.addCas(group, reason, amount, quantity);
+    for (const [reason, amount, quantity] of found) this.addCas(group, -1, reason, -1, amount, quantity);
   }
 
   private svc(tx: Transaction, el: string[]): void {
@@ -933,6 +943,17 @@ function reasonCause(reason: string): number {
   return indexOfCode(REASON_CAUSE, reason, (r) => CAUSE_INDEX[causeOfCarc(r) ?? 'other']);
 }
 
+/** `compute(text)` through `table`, straight from the slot when the code's slot is known. */
+function indexBySlot(
+  table: { slots: Int16Array; others: Map<string, number> },
+  slot: number,
+  text: string,
+  compute: (text: string) => number,
+): number {
+  const index = slot >= 0 ? (table.slots[slot] as number) : -1;
+  return index >= 0 ? index : compute(text);
+}
+
 /** The index `compute` gives a code, computed once per code. */
 function indexOfCode(
   table: { slots: Int16Array; others: Map<string, number> },
@@ -996,6 +1017,47 @@ function shared(table: Map<number, string>, key: number, buf: string, start: num
   if (s === undefined) {
     s = buf.slice(start, end);
     if (table.size < 65_536) table.set(key, s);
+  }
+  return s;
+}
+
+/** Where the last `codeUntil` stopped (the separator after the code, or the end), and its slot. */
+const codeStop = { at: 0, slot: -1 };
+
+/**
+ * `code` for the element that starts at `start` and runs to the next `separator` or to `end`,
+ * found while reading it; null when the element is blank. Sets `codeStop`: the element's end,
+ * and its `shortCodeSlot` (−1 when it has none).
+ */
+function codeUntil(buf: string, start: number, end: number, separator: number): string | null {
+  const c0 = start < end ? buf.charCodeAt(start) : separator;
+  if (c0 === separator) {
+    codeStop.at = start;
+    codeStop.slot = -1;
+    return null;
+  }
+  const c1 = start + 1 < end ? buf.charCodeAt(start + 1) : separator;
+  let slot: number;
+  if (c1 === separator) {
+    codeStop.at = start + 1;
+    slot = c0 < 128 ? 128 * 128 + c0 : -1;
+  } else {
+    const c2 = start + 2 < end ? buf.charCodeAt(start + 2) : separator;
+    if (c2 !== separator) {
+      const q = nextSeparator(buf, start + 3, end, separator);
+      codeStop.at = q;
+      codeStop.slot = -1;
+      return code(buf, start, q);
+    }
+    codeStop.at = start + 2;
+    slot = c0 < 128 && c1 < 128 ? c0 * 128 + c1 : -1;
+  }
+  codeStop.slot = slot;
+  if (slot < 0) return buf.slice(start, codeStop.at);
+  let s = SHORT_CODES[slot];
+  if (s === undefined) {
+    s = buf.slice(start, codeStop.at);
+    SHORT_CODES[slot] = s;
   }
   return s;
 }
