@@ -1207,6 +1207,15 @@ function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/** Marks the hashes (`referenceHash`) of the PLB references being looked for; cleared after each use. */
+const REFERENCE_FILTER = new Uint8Array(1024);
+
+/** A cheap hash of a reference or claim id: its length and last two characters. */
+function referenceHash(text: string): number {
+  const n = text.length;
+  return (n * 961 + text.charCodeAt(n - 1) * 31 + text.charCodeAt(n - 2)) & 1023;
+}
+
 /** Settles what needs the whole transaction: reversal causes, PLB rows and links, the remittance row. */
 function normalize(
   tx: Transaction,
@@ -1278,15 +1287,23 @@ function normalize(
   if (tx.plbs.length > 0) {
     // The first claim whose ICN or CLP01 a PLB reference names (a transaction has few references).
     // One pass over the claims for all references, stopping once each one is found.
+    // A takeback usually names a claim of an earlier remittance, so every claim is looked at:
+    // a filter by length and last characters spares most of them the set lookup.
     const claimByRef = new Map<string, number>();
     const pending = new Set<string>();
-    for (const p of tx.plbs) if (p.reference !== null) pending.add(p.reference);
+    const filter = REFERENCE_FILTER;
+    for (const p of tx.plbs) {
+      if (p.reference === null) continue;
+      pending.add(p.reference);
+      filter[referenceHash(p.reference)] = 1;
+    }
     for (let i = 0; i < c.length && pending.size > 0; i++) {
       const icn = c.payer_claim_control[i];
-      if (icn != null && pending.delete(icn)) claimByRef.set(icn, i);
+      if (icn != null && filter[referenceHash(icn)] === 1 && pending.delete(icn)) claimByRef.set(icn, i);
       const id = ids[i] as string;
-      if (pending.delete(id)) claimByRef.set(id, i);
+      if (filter[referenceHash(id)] === 1 && pending.delete(id)) claimByRef.set(id, i);
     }
+    for (const p of tx.plbs) if (p.reference !== null) filter[referenceHash(p.reference)] = 0;
     for (const p of tx.plbs) {
       plbTotal += p.amount;
       const linked = p.reference !== null ? claimByRef.get(p.reference) : undefined;
