@@ -167,10 +167,8 @@ export interface ClaimColumns {
 export interface AdjustmentColumns {
   length: number;
   level: Uint8Array;
+  /** The row's claim (1-based, NaN for none): its claim_id, claim_status and payer_claim_control are that claim's. */
   claim_seq: Float64Array;
-  claim_id: (string | null)[];
-  claim_status: (string | null)[];
-  payer_claim_control: (string | null)[];
   procedure_code: (string | null)[];
   group_code: (string | null)[];
   reason_code: string[];

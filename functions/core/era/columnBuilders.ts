@@ -148,9 +148,6 @@ export class AdjustmentBuilder {
   private capacity = 256;
   private level = new Uint8Array(256);
   private claim_seq = new Float64Array(256);
-  private claim_id: (string | null)[] = [];
-  private claim_status: (string | null)[] = [];
-  private payer_claim_control: (string | null)[] = [];
   private procedure_code: (string | null)[] = [];
   private group_code: (string | null)[] = [];
   private reason_code: string[] = [];
@@ -201,31 +198,17 @@ export class AdjustmentBuilder {
     this.length = i + 1;
   }
 
-  /** Fills the claim columns of rows [from, to), all of one claim. */
-  setClaim(
-    from: number,
-    to: number,
-    seq: number,
-    id: string,
-    status: string,
-    icn: string | null,
-    provider: string | null,
-  ): void {
+  /** Fills the claim columns of rows [from, to), all of one claim (its other columns are found by claim_seq). */
+  setClaim(from: number, to: number, seq: number, provider: string | null): void {
     for (let i = from; i < to; i++) {
       this.claim_seq[i] = seq;
-      this.claim_id[i] = id;
-      this.claim_status[i] = status;
-      this.payer_claim_control[i] = icn;
       this.provider_npi[i] = provider;
     }
   }
 
-  /** Appends a PLB row (provider level), with the claim its reference names, if any. */
+  /** Appends a PLB row (provider level), with the claim its reference names, if any (its claim_seq). */
   addProvider(
     seq: number,
-    id: string | null,
-    status: string | null,
-    icn: string | null,
     code: string,
     reference: string | null,
     amount: Cents,
@@ -238,9 +221,6 @@ export class AdjustmentBuilder {
     if (i === this.capacity) this.grow();
     this.level[i] = LEVEL_PROVIDER;
     this.claim_seq[i] = seq;
-    this.claim_id[i] = id;
-    this.claim_status[i] = status;
-    this.payer_claim_control[i] = icn;
     this.procedure_code[i] = null;
     this.group_code[i] = null;
     this.reason_code[i] = code;
@@ -260,9 +240,6 @@ export class AdjustmentBuilder {
       length: this.length,
       level: this.level,
       claim_seq: this.claim_seq,
-      claim_id: this.claim_id,
-      claim_status: this.claim_status,
-      payer_claim_control: this.payer_claim_control,
       procedure_code: this.procedure_code,
       group_code: this.group_code,
       reason_code: this.reason_code,

@@ -752,7 +752,7 @@ export class Era835Reader {
       end,
     );
     if (this.cReversal) tx.reversals.push(seq - 1);
-    this.adjustments.setClaim(this.cRowStart, end, seq, this.cId, this.cStatus, this.cIcn, provider);
+    this.adjustments.setClaim(this.cRowStart, end, seq, provider);
   }
 
   private cas(el: string[]): void {
@@ -1313,9 +1313,6 @@ function normalize(
           : 'unspecified';
       a.addProvider(
         linked !== undefined ? linked + 1 : Number.NaN,
-        linked !== undefined ? (ids[linked] as string) : null,
-        linked !== undefined ? (c.statuses[linked] as string) : null,
-        linked !== undefined ? (c.payer_claim_control[linked] ?? null) : null,
         p.code,
         p.reference,
         p.amount,

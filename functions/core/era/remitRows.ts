@@ -46,15 +46,18 @@ export function remitRows(remit: RemitColumns): NormalizedRemit {
   }
   const adjustments: AdjustmentRow[] = [];
   for (let i = 0; i < a.length; i++) {
+    // A row's claim columns are its claim's (none on a PLB row that names no claim of this remittance).
+    const seq = a.claim_seq[i] as number;
+    const claim = Number.isNaN(seq) ? -1 : seq - 1;
     adjustments.push({
       remit_id: r.remit_id,
       payer_id: r.payer_id,
       adjustment_seq: i + 1,
       level: LEVELS[a.level[i] as number] as AdjustmentRow['level'],
       claim_seq: numberOrNull(a.claim_seq[i]),
-      claim_id: a.claim_id[i] ?? null,
-      claim_status: a.claim_status[i] ?? null,
-      payer_claim_control: a.payer_claim_control[i] ?? null,
+      claim_id: claim >= 0 ? (c.claim_id[claim] as string) : null,
+      claim_status: claim >= 0 ? (c.status_code[claim] as string) : null,
+      payer_claim_control: claim >= 0 ? (c.payer_claim_control[claim] ?? null) : null,
       procedure_code: a.procedure_code[i] ?? null,
       group_code: a.group_code[i] ?? null,
       reason_code: a.reason_code[i] as string,
