@@ -10,46 +10,9 @@ export function parseCents(text: string): Cents | null {
 
 /** `parseCents` over `text.slice(start, end)`, without slicing. */
 export function parseCentsRange(text: string, start: number, end: number): Cents | null {
-  const n = end;
-  if (end - start === 0 || end - start > 20) return null;
-  let i = start;
-  let negative = false;
-  const c0 = text.charCodeAt(start);
-  if (c0 === 45 /* - */) {
-    negative = true;
-    i++;
-  } else if (c0 === 43 /* + */) {
-    i++;
-  }
-  let whole = 0;
-  let digits = 0;
-  while (i < n) {
-    const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) break;
-    whole = whole * 10 + (c - 48);
-    digits++;
-    i++;
-  }
-  let fraction = 0;
-  if (i < n) {
-    if (text.charCodeAt(i) !== 46 /* . */) return null;
-    i++;
-    let place = 0;
-    while (i < n) {
-      const c = text.charCodeAt(i);
-      if (c < 48 || c > 57) return null;
-      if (place < 2) fraction = fraction * 10 + (c - 48);
-      else if (c !== 48) return null;
-      place++;
-      digits++;
-      i++;
-    }
-    if (place === 1) fraction *= 10;
-  }
-  if (digits === 0) return null;
-  const cents = whole * 100 + fraction;
-  if (!Number.isSafeInteger(cents)) return null;
-  return negative ? -cents : cents;
+  // No character code is −1: the amount must fill the whole range.
+  const cents = parseCentsUntil(text, start, end, -1);
+  return Number.isNaN(cents) ? null : cents;
 }
 
 /** Where the last `parseCentsUntil` stopped: the separator after the amount, or the end. */

@@ -15,7 +15,7 @@ export type SegmentSink = (elements: string[], segmentIndex: number, delimiters:
 /**
  * Receives each segment as a range of a buffer (`buffer.slice(start, end)` is the segment text,
  * trimmed), so a consumer can skip segments it does not need without allocating anything, and
- * find the element separators (`separatorsOf`) only of the segments it reads.
+ * read the ones it needs in place (or note their separators with `separatorsOf`).
  */
 export type RawSegmentSink = (
   buffer: string,
