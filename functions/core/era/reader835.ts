@@ -282,10 +282,11 @@ export class Era835Reader {
     if (group === null) return false;
     const groupSlot = codeStop.slot;
     let q = codeStop.at;
-    // Validate every triplet before appending any, so a bad one leaves the split path a clean slate.
-    const t = this.triplets;
-    const reasons = this.reasons;
-    let found = 0;
+    // Rows are appended as their triplets are read; a bad triplet takes them back, so the split
+    // path starts from a clean slate.
+    const rows = this.adjustments.length;
+    const casTotal = this.cCasTotal;
+    const serviceCas = this.sCas;
     let triplets = 0;
     // q < end: the last element read ended at a separator, so another one follows.
     while (q < end && triplets < 6) {
@@ -294,12 +295,13 @@ export class Era835Reader {
       const reasonSlot = codeStop.slot;
       q = codeStop.at;
       // A reason with no amount after it, or a blank last element.
-      if (q === end) return false;
+      if (q === end) return this.takeBackCas(rows, casTotal, serviceCas);
       let cents = 0;
       if (reason === null) q = nextSeparator(buf, q + 1, end, separator);
       else {
         cents = parseCentsUntil(buf, q + 1, end, separator);
-        if (Number.isNaN(cents) || cents > MAX_AMOUNT_CENTS || cents < -MAX_AMOUNT_CENTS) return false;
+        if (Number.isNaN(cents) || cents > MAX_AMOUNT_CENTS || cents < -MAX_AMOUNT_CENTS)
+          return this.takeBackCas(rows, casTotal, serviceCas);
         q = centsStop.at;
       }
       let quantity = Number.NaN;
@@ -308,35 +310,24 @@ export class Era835Reader {
         q = nextSeparator(buf, p, end, separator);
         if (q > p) {
           quantity = Number(buf.slice(p, q));
-          if (!Number.isFinite(quantity)) return false;
+          if (!Number.isFinite(quantity)) return this.takeBackCas(rows, casTotal, serviceCas);
         }
       }
-      if (reason === null) continue;
-      reasons[found] = reason;
-      t[3 * found] = reasonSlot;
-      t[3 * found + 1] = cents;
-      t[3 * found + 2] = quantity;
-      found++;
+      if (reason !== null) this.addCas(group, groupSlot, reason, reasonSlot, cents, quantity);
     }
     // More than six triplets.
-    if (q < end) return false;
-    for (let k = 0; k < found; k++) {
-      this.addCas(
-        group,
-        groupSlot,
-        reasons[k] as string,
-        t[3 * k] as number,
-        t[3 * k + 1] as number,
-        t[3 * k + 2] as number,
-      );
-    }
+    if (q < end) return this.takeBackCas(rows, casTotal, serviceCas);
     this.id = 'CAS';
     return true;
   }
 
-  /** Reason, reason slot, amount and quantity of the CAS triplets being read in place. */
-  private readonly reasons: string[] = ['', '', '', '', '', ''];
-  private readonly triplets = new Float64Array(18);
+  /** Undoes the rows a CAS read in place appended before it met something unusual; returns false. */
+  private takeBackCas(rows: number, casTotal: Cents, serviceCas: Cents): false {
+    this.adjustments.length = rows;
+    this.cCasTotal = casTotal;
+    this.sCas = serviceCas;
+    return false;
+  }
 
   /** SVC without splitting, in one pass: composite procedure, charge, paid (SVC04 on is not read). */
   private svcInPlace(
