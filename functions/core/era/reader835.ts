@@ -340,14 +340,15 @@ export class Era835Reader {
   ): boolean {
     const compositeStart = start + 4;
     if (compositeStart > end) return false;
-    const compositeEnd = nextSeparator(buf, compositeStart, end, separator);
+    const procedure = procedureUntil(buf, compositeStart, end, separator, component.charCodeAt(0));
+    const compositeEnd = codeStop.at;
     if (compositeEnd === end) return false;
     const charge = parseCentsUntil(buf, compositeEnd + 1, end, separator);
     if (Number.isNaN(charge) || centsStop.at === end) return false;
     const paid = parseCentsUntil(buf, centsStop.at + 1, end, separator);
     if (Number.isNaN(paid)) return false;
     if (Math.abs(charge) > MAX_AMOUNT_CENTS || Math.abs(paid) > MAX_AMOUNT_CENTS) return false;
-    this.openService(tx, procedureInPlace(buf, compositeStart, compositeEnd, component), charge, paid);
+    this.openService(tx, procedure, charge, paid);
     this.id = 'SVC';
     return true;
   }
@@ -1073,6 +1074,47 @@ function procedureInPlace(buf: string, start: number, end: number, component: st
   let next = buf.indexOf(component, at + 1);
   if (next === -1 || next > end) next = end;
   return next > at + 1 ? buf.slice(at + 1, next) : null;
+}
+
+/**
+ * `procedureInPlace` for the composite that starts at `start` and runs to the next `separator` or
+ * to `end`, found while reading it; sets `codeStop.at` to the composite's end. The usual
+ * HC:99213 (two-character qualifier, then the code, then any modifiers) is read in one pass.
+ */
+function procedureUntil(
+  buf: string,
+  start: number,
+  end: number,
+  separator: number,
+  component: number,
+): string | null {
+  if (start + 2 < end && buf.charCodeAt(start + 2) === component) {
+    const q0 = buf.charCodeAt(start);
+    const q1 = buf.charCodeAt(start + 1);
+    if (q0 !== component && q1 !== component && q0 !== separator && q1 !== separator) {
+      const from = start + 3;
+      let i = from;
+      let key = 0;
+      let keyed = true;
+      while (i < end) {
+        const c = buf.charCodeAt(i);
+        if (c === separator || c === component) break;
+        const digit = c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 90 ? c - 55 : -1;
+        if (digit < 0) keyed = false;
+        key = key * 36 + digit;
+        i++;
+      }
+      const codeEnd = i;
+      codeStop.at = i < end && buf.charCodeAt(i) === component ? nextSeparator(buf, i, end, separator) : i;
+      if (codeEnd === from) return null;
+      return keyed && codeEnd - from === 5
+        ? shared(PROCEDURES, key, buf, from, codeEnd)
+        : buf.slice(from, codeEnd);
+    }
+  }
+  const q = nextSeparator(buf, start, end, separator);
+  codeStop.at = q;
+  return procedureInPlace(buf, start, q, String.fromCharCode(component));
 }
 
 /** Procedure codes seen (CPT and HCPCS codes are five letters or digits), by a base-36 key. */
