@@ -340,7 +340,7 @@ export class Era835Reader {
   ): boolean {
     const compositeStart = start + 4;
     if (compositeStart > end) return false;
-    const procedure = procedureUntil(buf, compositeStart, end, separator, component.charCodeAt(0));
+    const procedure = procedureUntil(buf, compositeStart, end, separator, component);
     const compositeEnd = codeStop.at;
     if (compositeEnd === end) return false;
     const charge = parseCentsUntil(buf, compositeEnd + 1, end, separator);
@@ -659,8 +659,10 @@ export class Era835Reader {
     this.cReversal = status === '22';
   }
 
-  /** Appends one CAS triplet of the open claim (or of its open service line). */
-  /** Appends a CAS row; the slots (`shortCodeSlot`, −1 when unknown) find category and cause faster. */
+  /**
+   * Appends one CAS triplet of the open claim (or of its open service line). The codes' slots
+   * (`shortCodeSlot`, −1 when not known) find their category and cause without a lookup by name.
+   */
   private addCas(
     group: string,
     groupSlot: number,
@@ -1054,58 +1056,39 @@ function codeUntil(buf: string, start: number, end: number, separator: number): 
   return s;
 }
 
-/** `procedureCode` over the composite at `buf.slice(start, end)`, slicing only the code. */
-function procedureInPlace(buf: string, start: number, end: number, component: string): string | null {
-  if (end === start) return null;
-  const separator = component.charCodeAt(0);
-  if (
-    end - start > 3 &&
-    buf.charCodeAt(start + 2) === separator &&
-    buf.charCodeAt(start) !== separator &&
-    buf.charCodeAt(start + 1) !== separator
-  ) {
-    // The usual HC:99213 (or HC:99213:25 with modifiers): a two-character qualifier first.
-    let next = start + 3;
-    while (next < end && buf.charCodeAt(next) !== separator) next++;
-    return next > start + 3 ? procedure(buf, start + 3, next) : null;
-  }
-  const at = buf.indexOf(component, start);
-  if (at === -1 || at >= end) return procedureCode(buf.slice(start, end), component);
-  let next = buf.indexOf(component, at + 1);
-  if (next === -1 || next > end) next = end;
-  return next > at + 1 ? buf.slice(at + 1, next) : null;
-}
-
 /**
- * `procedureInPlace` for the composite that starts at `start` and runs to the next `separator` or
+ * `procedureCode` over the composite that starts at `start` and runs to the next `separator` or
  * to `end`, found while reading it; sets `codeStop.at` to the composite's end. The usual
- * HC:99213 (two-character qualifier, then the code, then any modifiers) is read in one pass.
+ * HC:99213 (a two-character qualifier, the code, then any modifiers) is read in one pass, its
+ * code a shared string; any other layout is cut out and read by `procedureCode`.
  */
 function procedureUntil(
   buf: string,
   start: number,
   end: number,
   separator: number,
-  component: number,
+  component: string,
 ): string | null {
-  if (start + 2 < end && buf.charCodeAt(start + 2) === component) {
+  const sub = component.charCodeAt(0);
+  if (start + 2 < end && buf.charCodeAt(start + 2) === sub) {
     const q0 = buf.charCodeAt(start);
     const q1 = buf.charCodeAt(start + 1);
-    if (q0 !== component && q1 !== component && q0 !== separator && q1 !== separator) {
+    if (q0 !== sub && q1 !== sub && q0 !== separator && q1 !== separator) {
       const from = start + 3;
       let i = from;
+      // CPT and HCPCS codes are five letters or digits: a base-36 key finds the shared string.
       let key = 0;
       let keyed = true;
       while (i < end) {
         const c = buf.charCodeAt(i);
-        if (c === separator || c === component) break;
+        if (c === separator || c === sub) break;
         const digit = c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 90 ? c - 55 : -1;
         if (digit < 0) keyed = false;
         key = key * 36 + digit;
         i++;
       }
       const codeEnd = i;
-      codeStop.at = i < end && buf.charCodeAt(i) === component ? nextSeparator(buf, i, end, separator) : i;
+      codeStop.at = i < end && buf.charCodeAt(i) === sub ? nextSeparator(buf, i, end, separator) : i;
       if (codeEnd === from) return null;
       return keyed && codeEnd - from === 5
         ? shared(PROCEDURES, key, buf, from, codeEnd)
@@ -1114,24 +1097,11 @@ function procedureUntil(
   }
   const q = nextSeparator(buf, start, end, separator);
   codeStop.at = q;
-  return procedureInPlace(buf, start, q, String.fromCharCode(component));
+  return q > start ? procedureCode(buf.slice(start, q), component) : null;
 }
 
-/** Procedure codes seen (CPT and HCPCS codes are five letters or digits), by a base-36 key. */
+/** Procedure codes seen, by their base-36 key (a few dozen codes fill a payer's service lines). */
 const PROCEDURES = new Map<number, string>();
-
-/** `buf.slice(start, end)` for a procedure code: a few dozen codes fill a payer's service lines. */
-function procedure(buf: string, start: number, end: number): string {
-  if (end - start !== 5) return buf.slice(start, end);
-  let key = 0;
-  for (let i = start; i < end; i++) {
-    const c = buf.charCodeAt(i);
-    const digit = c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 90 ? c - 55 : -1;
-    if (digit < 0) return buf.slice(start, end);
-    key = key * 36 + digit;
-  }
-  return shared(PROCEDURES, key, buf, start, end);
-}
 
 /** The position of the first `separator` in `buf` from `from`, or `end`. */
 function nextSeparator(buf: string, from: number, end: number, separator: number): number {
