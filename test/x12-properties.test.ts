@@ -189,7 +189,7 @@ describe('amounts read up to a separator (fast-check)', () => {
   it('parseCentsUntil reads the element parseCentsRange reads, and stops at its separator', () => {
     const amountish = fc.stringMatching(/^[-+]?[0-9]{0,22}(\.[0-9]{0,4})?[0-9a.*|-]{0,2}$/);
     fc.assert(
-      fc.property(amountish, fc.constantFrom('*', '|'), fc.boolean(), (element, separator, last) => {
+      fc.property(amountish, fc.constantFrom('*', '|', '+', '-', '.'), fc.boolean(), (element, separator, last) => {
         const text = `X${element}${last ? '' : `${separator}12.00`}`;
         const end = text.length;
         const elementEnd = text.indexOf(separator, 1) === -1 ? end : text.indexOf(separator, 1);
@@ -207,6 +207,11 @@ describe('amounts read up to a separator (fast-check)', () => {
     expect(centsStop.at).toBe(15);
     expect(parseCentsUntil('CAS*CO*45**2', 10, 12, 42)).toBeNaN();
     expect(parseCentsUntil('1.2.3', 0, 5, 42)).toBeNaN();
+    // `+`, `-` and `.` may be the element separator: a blank element is not a sign or a point.
+    expect(parseCentsUntil('CLP+X3+1++00+300', 9, 16, 43)).toBeNaN();
+    expect(parseCentsUntil('CLP-X3-1--5.00', 9, 14, 45)).toBeNaN();
+    expect(parseCentsUntil('SVC.HC:1.12.50', 7, 14, 46)).toBe(100);
+    expect(centsStop.at).toBe(8);
   });
 });
 

@@ -27,7 +27,8 @@ export const centsStop = { at: 0 };
 export function parseCentsUntil(text: string, start: number, end: number, separator: number): Cents {
   let i = start;
   let negative = false;
-  if (i < end) {
+  // A separator is never a sign or a decimal point here (X12 allows `+`, `-` or `.` as one).
+  if (i < end && text.charCodeAt(i) !== separator) {
     const c0 = text.charCodeAt(i);
     if (c0 === 45 /* - */) {
       negative = true;
@@ -46,7 +47,7 @@ export function parseCentsUntil(text: string, start: number, end: number, separa
     i++;
   }
   let fraction = 0;
-  if (i < end && text.charCodeAt(i) === 46 /* . */) {
+  if (i < end && text.charCodeAt(i) === 46 /* . */ && separator !== 46) {
     i++;
     let place = 0;
     while (i < end) {
