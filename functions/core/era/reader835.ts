@@ -661,7 +661,7 @@ export class Era835Reader {
 
   /**
    * Appends one CAS triplet of the open claim (or of its open service line). The codes' slots
-   * (`shortCodeSlot`, −1 when not known) find their category and cause without a lookup by name.
+   * (`shortCodeSlot`) find their category and cause without a lookup by name.
    */
   private addCas(
     group: string,
@@ -679,8 +679,8 @@ export class Era835Reader {
       reason,
       amount,
       quantity,
-      this.cReversal ? CATEGORY_REVERSAL : indexBySlot(GROUP_CATEGORY, groupSlot, group, groupCategory),
-      this.cReversal ? CAUSE_PENDING : indexBySlot(REASON_CAUSE, reasonSlot, reason, reasonCause),
+      this.cReversal ? CATEGORY_REVERSAL : groupCategory(group, groupSlot),
+      this.cReversal ? CAUSE_PENDING : reasonCause(reason, reasonSlot),
     );
     this.cCasTotal += amount;
     if (service) this.sCas += amount;
@@ -767,7 +767,9 @@ export class Era835Reader {
       }
       found.push([reason, amount, quantity]);
     }
-    for (const [reason, amount, quantity] of found) this.addCas(group, -1, reason, -1, amount, quantity);
+    const groupSlot = shortCodeSlot(group, 0, group.length);
+    for (const [reason, amount, quantity] of found)
+      this.addCas(group, groupSlot, reason, shortCodeSlot(reason, 0, reason.length), amount, quantity);
   }
 
   private svc(tx: Transaction, el: string[]): void {
@@ -929,32 +931,23 @@ const CAUSE_PENDING = CAUSE_INDEX.pending;
 const GROUP_CATEGORY = { slots: new Int16Array(128 * 128 + 128).fill(-1), others: new Map<string, number>() };
 const REASON_CAUSE = { slots: new Int16Array(128 * 128 + 128).fill(-1), others: new Map<string, number>() };
 
-function groupCategory(group: string): number {
-  return indexOfCode(GROUP_CATEGORY, group, (g) => CATEGORY_INDEX[casCategory(g, '')]);
+/** The category index of CAS group `group`, whose `shortCodeSlot` is `slot`. */
+function groupCategory(group: string, slot: number): number {
+  return indexOfCode(GROUP_CATEGORY, group, slot, (g) => CATEGORY_INDEX[casCategory(g, '')]);
 }
 
-function reasonCause(reason: string): number {
-  return indexOfCode(REASON_CAUSE, reason, (r) => CAUSE_INDEX[causeOfCarc(r) ?? 'other']);
+/** The cause index of CARC `reason`, whose `shortCodeSlot` is `slot`. */
+function reasonCause(reason: string, slot: number): number {
+  return indexOfCode(REASON_CAUSE, reason, slot, (r) => CAUSE_INDEX[causeOfCarc(r) ?? 'other']);
 }
 
-/** `compute(text)` through `table`, straight from the slot when the code's slot is known. */
-function indexBySlot(
-  table: { slots: Int16Array; others: Map<string, number> },
-  slot: number,
-  text: string,
-  compute: (text: string) => number,
-): number {
-  const index = slot >= 0 ? (table.slots[slot] as number) : -1;
-  return index >= 0 ? index : compute(text);
-}
-
-/** The index `compute` gives a code, computed once per code. */
+/** The index `compute` gives a code (its `shortCodeSlot` is `slot`), computed once per code. */
 function indexOfCode(
   table: { slots: Int16Array; others: Map<string, number> },
   text: string,
+  slot: number,
   compute: (text: string) => number,
 ): number {
-  const slot = shortCodeSlot(text, 0, text.length);
   let index = slot >= 0 ? (table.slots[slot] as number) : (table.others.get(text) ?? -1);
   if (index < 0) {
     index = compute(text);
