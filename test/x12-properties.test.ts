@@ -189,18 +189,23 @@ describe('amounts read up to a separator (fast-check)', () => {
   it('parseCentsUntil reads the element parseCentsRange reads, and stops at its separator', () => {
     const amountish = fc.stringMatching(/^[-+]?[0-9]{0,22}(\.[0-9]{0,4})?[0-9a.*|-]{0,2}$/);
     fc.assert(
-      fc.property(amountish, fc.constantFrom('*', '|', '+', '-', '.'), fc.boolean(), (element, separator, last) => {
-        const text = `X${element}${last ? '' : `${separator}12.00`}`;
-        const end = text.length;
-        const elementEnd = text.indexOf(separator, 1) === -1 ? end : text.indexOf(separator, 1);
-        const expected = parseCentsRange(text, 1, elementEnd);
-        const cents = parseCentsUntil(text, 1, end, separator.charCodeAt(0));
-        if (expected === null) expect(cents).toBeNaN();
-        else {
-          expect(cents).toBe(expected);
-          expect(centsStop.at).toBe(elementEnd);
-        }
-      }),
+      fc.property(
+        amountish,
+        fc.constantFrom('*', '|', '+', '-', '.'),
+        fc.boolean(),
+        (element, separator, last) => {
+          const text = `X${element}${last ? '' : `${separator}12.00`}`;
+          const end = text.length;
+          const elementEnd = text.indexOf(separator, 1) === -1 ? end : text.indexOf(separator, 1);
+          const expected = parseCentsRange(text, 1, elementEnd);
+          const cents = parseCentsUntil(text, 1, end, separator.charCodeAt(0));
+          if (expected === null) expect(cents).toBeNaN();
+          else {
+            expect(cents).toBe(expected);
+            expect(centsStop.at).toBe(elementEnd);
+          }
+        },
+      ),
       { numRuns: 5000 },
     );
     expect(parseCentsUntil('CAS*CO*45*138.6*2', 10, 17, 42)).toBe(13860);
