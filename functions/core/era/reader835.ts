@@ -206,9 +206,9 @@ export class Era835Reader {
     if (idStart > end) return false;
     const idEnd = nextSeparator(buf, idStart, end, separator);
     if (idEnd === end || idEnd === idStart) return false;
-    const statusStart = idEnd + 1;
-    const statusEnd = nextSeparator(buf, statusStart, end, separator);
-    if (statusEnd === end || statusEnd === statusStart) return false;
+    const status = codeUntil(buf, idEnd + 1, end, separator);
+    const statusEnd = codeStop.at;
+    if (status === null || statusEnd === end) return false;
     const charge = parseCentsUntil(buf, statusEnd + 1, end, separator);
     if (Number.isNaN(charge) || centsStop.at === end) return false;
     const paid = parseCentsUntil(buf, centsStop.at + 1, end, separator);
@@ -235,7 +235,7 @@ export class Era835Reader {
     this.openClaim(
       tx,
       buf.slice(idStart, idEnd),
-      code(buf, statusStart, statusEnd),
+      status,
       charge,
       paid,
       patientResponsibility,
