@@ -933,15 +933,23 @@ const REASON_CAUSE = { slots: new Int16Array(128 * 128 + 128).fill(-1), others: 
 
 /** The category index of CAS group `group`, whose `shortCodeSlot` is `slot`. */
 function groupCategory(group: string, slot: number): number {
-  return indexOfCode(GROUP_CATEGORY, group, slot, (g) => CATEGORY_INDEX[casCategory(g, '')]);
+  const index = slot >= 0 ? (GROUP_CATEGORY.slots[slot] as number) : -1;
+  return index >= 0 ? index : indexOfCode(GROUP_CATEGORY, group, slot, CATEGORY_OF_GROUP);
 }
 
 /** The cause index of CARC `reason`, whose `shortCodeSlot` is `slot`. */
 function reasonCause(reason: string, slot: number): number {
-  return indexOfCode(REASON_CAUSE, reason, slot, (r) => CAUSE_INDEX[causeOfCarc(r) ?? 'other']);
+  const index = slot >= 0 ? (REASON_CAUSE.slots[slot] as number) : -1;
+  return index >= 0 ? index : indexOfCode(REASON_CAUSE, reason, slot, CAUSE_OF_REASON);
 }
 
-/** The index `compute` gives a code (its `shortCodeSlot` is `slot`), computed once per code. */
+const CATEGORY_OF_GROUP = (group: string): number => CATEGORY_INDEX[casCategory(group, '')];
+const CAUSE_OF_REASON = (reason: string): number => CAUSE_INDEX[causeOfCarc(reason) ?? 'other'];
+
+/**
+ * The index `compute` gives a code (its `shortCodeSlot` is `slot`), computed once per code. The
+ * callers look a slot up themselves first: that small test is inlined where rows are read.
+ */
 function indexOfCode(
   table: { slots: Int16Array; others: Map<string, number> },
   text: string,
@@ -1024,29 +1032,31 @@ function codeUntil(buf: string, start: number, end: number, separator: number): 
     return null;
   }
   const c1 = start + 1 < end ? buf.charCodeAt(start + 1) : separator;
-  let slot: number;
-  if (c1 === separator) {
-    codeStop.at = start + 1;
-    slot = c0 < 128 ? 128 * 128 + c0 : -1;
-  } else {
-    const c2 = start + 2 < end ? buf.charCodeAt(start + 2) : separator;
-    if (c2 !== separator) {
-      const q = nextSeparator(buf, start + 3, end, separator);
-      codeStop.at = q;
-      codeStop.slot = -1;
-      return code(buf, start, q);
-    }
-    codeStop.at = start + 2;
-    slot = c0 < 128 && c1 < 128 ? c0 * 128 + c1 : -1;
-  }
+  if (c1 === separator) return shortCodeAt(buf, start, 1, c0 < 128 ? 128 * 128 + c0 : -1);
+  const c2 = start + 2 < end ? buf.charCodeAt(start + 2) : separator;
+  if (c2 === separator) return shortCodeAt(buf, start, 2, c0 < 128 && c1 < 128 ? c0 * 128 + c1 : -1);
+  return longCodeUntil(buf, start, end, separator);
+}
+
+/** `codeUntil` for a code of one or two characters at `start` whose slot is `slot` (−1: none). */
+function shortCodeAt(buf: string, start: number, length: number, slot: number): string {
+  codeStop.at = start + length;
   codeStop.slot = slot;
-  if (slot < 0) return buf.slice(start, codeStop.at);
+  if (slot < 0) return buf.slice(start, start + length);
   let s = SHORT_CODES[slot];
   if (s === undefined) {
-    s = buf.slice(start, codeStop.at);
+    s = buf.slice(start, start + length);
     SHORT_CODES[slot] = s;
   }
   return s;
+}
+
+/** `codeUntil` for a code of three characters or more (they have no slot). */
+function longCodeUntil(buf: string, start: number, end: number, separator: number): string {
+  const q = nextSeparator(buf, start + 3, end, separator);
+  codeStop.at = q;
+  codeStop.slot = -1;
+  return code(buf, start, q);
 }
 
 /**
