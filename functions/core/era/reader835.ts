@@ -226,12 +226,13 @@ export class Era835Reader {
       } else at = p;
     }
     this.at = at;
-    const filing = this.nextElement(buf, end, separator, true);
-    const icn = this.nextElement(buf, end, separator, false);
-    const facility = this.nextElement(buf, end, separator, true);
-    const frequency = this.nextElement(buf, end, separator, true);
-    this.nextElement(buf, end, separator, false); // CLP10, patient status: not read
-    const drg = this.nextElement(buf, end, separator, false);
+    const filing = this.nextCode(buf, end, separator);
+    const icn = this.nextText(buf, end, separator);
+    const facility = this.nextCode(buf, end, separator);
+    const frequency = this.nextCode(buf, end, separator);
+    // CLP10, patient status, is not read.
+    if (this.at < end) this.at = nextSeparator(buf, this.at + 1, end, separator);
+    const drg = this.nextText(buf, end, separator);
     this.openClaim(
       tx,
       buf.slice(idStart, idEnd),
@@ -249,26 +250,29 @@ export class Era835Reader {
     return true;
   }
 
-  /** End of the element last read in place by `nextElement` (its separator, or the segment's end). */
+  /** End of the element last read in place by `nextCode` or `nextText` (its separator, or the segment's end). */
   private at = 0;
 
   /**
-   * The element after the one that ends at `this.at`, as text (a shared string for a code), or
-   * null when it is blank or absent; `this.at` moves to its end.
+   * The code after the element that ends at `this.at` (a shared string), or null when it is
+   * blank or absent; `this.at` moves to its end.
    */
-  private nextElement(buf: string, end: number, separator: number, isCode: boolean): string | null {
+  private nextCode(buf: string, end: number, separator: number): string | null {
+    const at = this.at;
+    if (at >= end) return null;
+    const value = codeUntil(buf, at + 1, end, separator);
+    this.at = codeStop.at;
+    return value;
+  }
+
+  /** `nextCode` for an element that is not a code (an id): its text, sliced. */
+  private nextText(buf: string, end: number, separator: number): string | null {
     const at = this.at;
     if (at >= end) return null;
     const p = at + 1;
-    if (isCode) {
-      const value = codeUntil(buf, p, end, separator);
-      this.at = codeStop.at;
-      return value;
-    }
     const q = nextSeparator(buf, p, end, separator);
     this.at = q;
-    if (q === p) return null;
-    return buf.slice(p, q);
+    return q === p ? null : buf.slice(p, q);
   }
 
   /**
