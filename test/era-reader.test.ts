@@ -207,6 +207,15 @@ describe('segments read in place and the layouts that fall back to splitting', (
     expect(claimOf(text).rendering_npi).toBe('1888888889');
   });
 
+  it('reads ids and codes with characters past ASCII as UTF-8 text, in place as split', () => {
+    const remit = only(
+      parseText(text.replace(/CLP\*[^*]*\*/, 'CLP*CLÉ-1✓*').replace('*XX*1888888889', '*XX*18888888É9')),
+    );
+    expect(only(remit.claims).claim_id).toBe('CLÉ-1✓');
+    expect(only(remit.claims).rendering_npi).toBe('18888888É9');
+    expect(remit.adjustments.every((a) => a.claim_id === 'CLÉ-1✓')).toBe(true);
+  });
+
   it('a DTM*472 whose date is malformed is ignored with a warning naming its segment and element', () => {
     const remit = only(parseText(text.replace('DTM*472*20240301', 'DTM*472*2024030')));
     expect(remit.remittance.warnings).toBe('segment 28 DTM02 invalid date ignored');

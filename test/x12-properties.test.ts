@@ -11,12 +11,16 @@ import {
   parseCents,
   parseCentsRange,
   parseCentsUntil,
+  parseX12Days,
   parseX12DaysRange,
 } from '../functions/core/money.ts';
 import type { NormalizedRemit } from '../functions/core/types.ts';
 import { X12Error } from '../functions/core/x12/errors.ts';
 import { tokenize, X12Tokenizer } from '../functions/core/x12/tokenizer.ts';
 import { allFixtureFiles, readFixture, sourceFor } from './helpers/fixtures.ts';
+
+/** A text's bytes, one per character (the scanner's readers read bytes). */
+const bytes = (text: string): Uint8Array => Buffer.from(text, 'latin1');
 
 const FIXTURES = allFixtureFiles()
   .filter((f) => !f.startsWith('bad/'))
@@ -198,7 +202,7 @@ describe('amounts read up to a separator (fast-check)', () => {
           const end = text.length;
           const elementEnd = text.indexOf(separator, 1) === -1 ? end : text.indexOf(separator, 1);
           const expected = parseCentsRange(text, 1, elementEnd);
-          const cents = parseCentsUntil(text, 1, end, separator.charCodeAt(0));
+          const cents = parseCentsUntil(bytes(text), 1, end, separator.charCodeAt(0));
           if (expected === null) expect(cents).toBeNaN();
           else {
             expect(cents).toBe(expected);
@@ -208,14 +212,14 @@ describe('amounts read up to a separator (fast-check)', () => {
       ),
       { numRuns: 5000 },
     );
-    expect(parseCentsUntil('CAS*CO*45*138.6*2', 10, 17, 42)).toBe(13860);
+    expect(parseCentsUntil(bytes('CAS*CO*45*138.6*2'), 10, 17, 42)).toBe(13860);
     expect(centsStop.at).toBe(15);
-    expect(parseCentsUntil('CAS*CO*45**2', 10, 12, 42)).toBeNaN();
-    expect(parseCentsUntil('1.2.3', 0, 5, 42)).toBeNaN();
+    expect(parseCentsUntil(bytes('CAS*CO*45**2'), 10, 12, 42)).toBeNaN();
+    expect(parseCentsUntil(bytes('1.2.3'), 0, 5, 42)).toBeNaN();
     // `+`, `-` and `.` may be the element separator: a blank element is not a sign or a point.
-    expect(parseCentsUntil('CLP+X3+1++00+300', 9, 16, 43)).toBeNaN();
-    expect(parseCentsUntil('CLP-X3-1--5.00', 9, 14, 45)).toBeNaN();
-    expect(parseCentsUntil('SVC.HC:1.12.50', 7, 14, 46)).toBe(100);
+    expect(parseCentsUntil(bytes('CLP+X3+1++00+300'), 9, 16, 43)).toBeNaN();
+    expect(parseCentsUntil(bytes('CLP-X3-1--5.00'), 9, 14, 45)).toBeNaN();
+    expect(parseCentsUntil(bytes('SVC.HC:1.12.50'), 7, 14, 46)).toBe(100);
     expect(centsStop.at).toBe(8);
   });
 });
@@ -300,7 +304,7 @@ describe('dates as day numbers (fast-check)', () => {
       fc.property(fc.integer({ min: -25_567, max: 156_840 }), (days) => {
         const iso = new Date(days * 86_400_000).toISOString().slice(0, 10);
         const ccyymmdd = iso.replaceAll('-', '');
-        expect(parseX12DaysRange(`*${ccyymmdd}*`, 1, 9)).toBe(days);
+        expect(parseX12DaysRange(bytes(`*${ccyymmdd}*`), 1, 9)).toBe(days);
         expect(isoDateOfDays(days)).toBe(iso);
         expect(daysOfIsoDate(iso)).toBe(days);
       }),
@@ -310,15 +314,18 @@ describe('dates as day numbers (fast-check)', () => {
 
   it('rejects what is not a calendar date', () => {
     for (const text of ['20230229', '21000229', '20241301', '20240001', '20240100', '20240431', '18991231']) {
-      expect(parseX12DaysRange(text, 0, 8), text).toBeNaN();
+      expect(parseX12DaysRange(bytes(text), 0, 8), text).toBeNaN();
     }
     for (const text of ['2024010', '202401011', '2024-1-1', '2024O101', '2024 101', '+2024010']) {
-      expect(parseX12DaysRange(text, 0, text.length), text).toBeNaN();
+      expect(parseX12DaysRange(bytes(text), 0, text.length), text).toBeNaN();
     }
-    expect(parseX12DaysRange('20240229', 0, 8)).toBe(daysOfIsoDate('2024-02-29'));
-    expect(parseX12DaysRange('20000229', 0, 8)).toBe(daysOfIsoDate('2000-02-29'));
-    expect(parseX12DaysRange('22000228', 0, 8)).toBe(Date.UTC(2200, 1, 28) / 86_400_000);
-    expect(parseX12DaysRange('22000229', 0, 8)).toBeNaN();
+    expect(parseX12DaysRange(bytes('20240229'), 0, 8)).toBe(daysOfIsoDate('2024-02-29'));
+    expect(parseX12DaysRange(bytes('20000229'), 0, 8)).toBe(daysOfIsoDate('2000-02-29'));
+    expect(parseX12DaysRange(bytes('22000228'), 0, 8)).toBe(Date.UTC(2200, 1, 28) / 86_400_000);
+    expect(parseX12DaysRange(bytes('22000229'), 0, 8)).toBeNaN();
+    // The text form reads the same; a character past ASCII is never a digit.
+    expect(parseX12Days('20240229')).toBe(daysOfIsoDate('2024-02-29'));
+    for (const text of ['2024022\u0669', '20230229', '2024022']) expect(parseX12Days(text), text).toBeNaN();
   });
 });
 

@@ -287,4 +287,38 @@ describe('malformed input', () => {
     // Trailing whitespace after the IEA is fine.
     expect(tokenize('ok.835', `${one}\n\n  \r\n`)).toHaveLength(4);
   });
+
+  it('tolerates a UTF-8 byte order mark between concatenated interchanges and after the last', () => {
+    const one = `\ufeff${ISA}~GS*HP*A*B*20240901*0900*1*X*005010X221A1~GE*0*1~IEA*1*000000801~\n`;
+    const tokens = tokenize('cat.835', `${one}${one}\ufeff\n`);
+    expect(tokens.map((t) => t.elements[0])).toEqual(['ISA', 'GS', 'GE', 'IEA', 'ISA', 'GS', 'GE', 'IEA']);
+  });
+
+  it('refuses delimiters that are not ASCII, naming the ISA', () => {
+    const error = x12ErrorOf(() => tokenize('accent.835', `${ISA.replaceAll('*', '\u00e9')}~GS\u00e9HP~`));
+    expect(error.code).toBe('BAD_ISA');
+    expect(error.message).toContain('accent.835 segment 1 ISA');
+  });
+
+  it('refuses UTF-16 bytes (either byte order) with UNSUPPORTED_ENCODING', () => {
+    for (const mark of [
+      [0xff, 0xfe],
+      [0xfe, 0xff],
+    ]) {
+      const tokenizer = new X12Tokenizer('u16.835', () => {});
+      const bytes = Buffer.concat([Buffer.from(mark), Buffer.from(`${ISA}~`, 'utf16le')]);
+      expect(x12ErrorOf(() => tokenizer.writeBytes(bytes)).code).toBe('UNSUPPORTED_ENCODING');
+    }
+  });
+
+  it('gives elements as UTF-8 text, whole or fed byte by byte', () => {
+    const text = `${ISA}~GS*HP*A*B*20240901*0900*1*X*005010X221A1~N1*PR*CAFÉ ✓ SÃO~IEA*1*000000801~`;
+    const bytes = Buffer.from(text, 'utf8');
+    const out: string[][] = [];
+    const tokenizer = new X12Tokenizer('utf8.835', (elements) => out.push(elements));
+    for (let i = 0; i < bytes.length; i++) tokenizer.writeBytes(bytes.subarray(i, i + 1));
+    tokenizer.end();
+    expect(out[2]).toEqual(['N1', 'PR', 'CAFÉ ✓ SÃO']);
+    expect(tokenize('utf8.835', text)[2]?.elements).toEqual(['N1', 'PR', 'CAFÉ ✓ SÃO']);
+  });
 });

@@ -8,28 +8,47 @@ export function parseCents(text: string): Cents | null {
   return parseCentsRange(text, 0, text.length);
 }
 
-/** `parseCents` over `text.slice(start, end)`, without slicing. */
+/** `parseCents` over `text.slice(start, end)`. */
 export function parseCentsRange(text: string, start: number, end: number): Cents | null {
-  // No character code is −1: the amount must fill the whole range.
-  const cents = parseCentsUntil(text, start, end, -1);
+  // Longer than any amount read (20 characters): refused without copying it.
+  if (end - start > 21) return null;
+  const n = asciiBytes(text, start, end);
+  // No byte is −1: the amount must fill the whole range.
+  const cents = parseCentsUntil(SCRATCH, 0, n, -1);
   return Number.isNaN(cents) ? null : cents;
+}
+
+/** Room for the text that `parseCentsRange` and `parseX12Days` read as bytes. */
+const SCRATCH = new Uint8Array(32);
+
+/**
+ * Copies `text.slice(start, end)` (at most 32 characters) into `SCRATCH` as bytes, a character
+ * past ASCII as 255 (never part of an amount or a date); returns how many.
+ */
+function asciiBytes(text: string, start: number, end: number): number {
+  const n = Math.min(end - start, SCRATCH.length);
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(start + i);
+    SCRATCH[i] = c < 128 ? c : 255;
+  }
+  return n;
 }
 
 /** Where the last `parseCentsUntil` stopped: the separator after the amount, or the end. */
 export const centsStop = { at: 0 };
 
 /**
- * `parseCentsRange` over the element that starts at `start` and runs to the next `separator`
- * (a character code) or to `end`, found while reading it: the element's characters are read
+ * `parseCentsRange` over the element of `bytes` that starts at `start` and runs to the next
+ * `separator` (a character code) or to `end`, found while reading it: the element's characters are read
  * once. Returns NaN when the element is not an amount (blank included); otherwise sets
  * `centsStop.at` to the element's end.
  */
-export function parseCentsUntil(text: string, start: number, end: number, separator: number): Cents {
+export function parseCentsUntil(bytes: Uint8Array, start: number, end: number, separator: number): Cents {
   let i = start;
   let negative = false;
   // A separator is never a sign or a decimal point here (X12 allows `+`, `-` or `.` as one).
-  if (i < end && text.charCodeAt(i) !== separator) {
-    const c0 = text.charCodeAt(i);
+  if (i < end && (bytes[i] as number) !== separator) {
+    const c0 = bytes[i] as number;
     if (c0 === 45 /* - */) {
       negative = true;
       i++;
@@ -40,18 +59,18 @@ export function parseCentsUntil(text: string, start: number, end: number, separa
   let whole = 0;
   let digits = 0;
   while (i < end) {
-    const c = text.charCodeAt(i);
+    const c = bytes[i] as number;
     if (c < 48 || c > 57) break;
     whole = whole * 10 + (c - 48);
     digits++;
     i++;
   }
   let fraction = 0;
-  if (i < end && text.charCodeAt(i) === 46 /* . */ && separator !== 46) {
+  if (i < end && (bytes[i] as number) === 46 /* . */ && separator !== 46) {
     i++;
     let place = 0;
     while (i < end) {
-      const c = text.charCodeAt(i);
+      const c = bytes[i] as number;
       if (c < 48 || c > 57) break;
       if (place < 2) fraction = fraction * 10 + (c - 48);
       else if (c !== 48) return Number.NaN;
@@ -61,7 +80,7 @@ export function parseCentsUntil(text: string, start: number, end: number, separa
     }
     if (place === 1) fraction *= 10;
   }
-  if (i < end && text.charCodeAt(i) !== separator) return Number.NaN;
+  if (i < end && (bytes[i] as number) !== separator) return Number.NaN;
   if (digits === 0 || i - start > 20) return Number.NaN;
   const cents = whole * 100 + fraction;
   if (!Number.isSafeInteger(cents)) return Number.NaN;
@@ -84,25 +103,31 @@ export function parseX12Date(text: string): string | null {
 }
 
 /** `parseX12Date` over `text.slice(start, end)`. */
-export function parseX12DateRange(source: string, start: number, end: number): string | null {
-  const days = parseX12DaysRange(source, start, end);
+export function parseX12DateRange(text: string, start: number, end: number): string | null {
+  const days = parseX12Days(text.slice(start, end));
   return !Number.isNaN(days) ? isoDateOfDays(days) : null;
 }
 
+/** `CCYYMMDD` as days since 1970-01-01, or NaN when it is not a real calendar date. */
+export function parseX12Days(text: string): number {
+  if (text.length !== 8) return Number.NaN;
+  return parseX12DaysRange(SCRATCH, 0, asciiBytes(text, 0, 8));
+}
+
 /**
- * `CCYYMMDD` in `text.slice(start, end)` as days since 1970-01-01 (the Parquet DATE value), or
+ * `CCYYMMDD` in bytes [start, end) as days since 1970-01-01 (the Parquet DATE value), or
  * NaN when it is not a real calendar date. The reader keeps dates as day numbers: no string per date.
  */
-export function parseX12DaysRange(text: string, start: number, end: number): number {
+export function parseX12DaysRange(bytes: Uint8Array, start: number, end: number): number {
   if (end - start !== 8) return Number.NaN;
-  const c0 = text.charCodeAt(start) - 48;
-  const c1 = text.charCodeAt(start + 1) - 48;
-  const c2 = text.charCodeAt(start + 2) - 48;
-  const c3 = text.charCodeAt(start + 3) - 48;
-  const c4 = text.charCodeAt(start + 4) - 48;
-  const c5 = text.charCodeAt(start + 5) - 48;
-  const c6 = text.charCodeAt(start + 6) - 48;
-  const c7 = text.charCodeAt(start + 7) - 48;
+  const c0 = (bytes[start] as number) - 48;
+  const c1 = (bytes[start + 1] as number) - 48;
+  const c2 = (bytes[start + 2] as number) - 48;
+  const c3 = (bytes[start + 3] as number) - 48;
+  const c4 = (bytes[start + 4] as number) - 48;
+  const c5 = (bytes[start + 5] as number) - 48;
+  const c6 = (bytes[start + 6] as number) - 48;
+  const c7 = (bytes[start + 7] as number) - 48;
   // (c >>> 0) > 9 is true for anything but a digit, the negative differences included.
   if (
     c0 >>> 0 > 9 ||
@@ -142,7 +167,7 @@ export function daysFromCivil(year: number, month: number, day: number): number 
 /** Days since 1970-01-01 of an ISO `YYYY-MM-DD` date (NaN when it is not one). */
 export function daysOfIsoDate(iso: string): number {
   if (iso.length !== 10 || iso.charCodeAt(4) !== 45 || iso.charCodeAt(7) !== 45) return Number.NaN;
-  return parseX12DaysRange(`${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}`, 0, 8);
+  return parseX12Days(`${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}`);
 }
 
 /** ISO `YYYY-MM-DD` of a day number (the inverse of `daysFromCivil`, H. Hinnant's civil_from_days). */

@@ -1,9 +1,16 @@
 import { createHash } from 'node:crypto';
 import { partitionSafe } from '../lake/schema.ts';
-import { centsStop, parseCents, parseCentsUntil, parseX12Date, parseX12DaysRange } from '../money.ts';
+import {
+  centsStop,
+  parseCents,
+  parseCentsUntil,
+  parseX12Date,
+  parseX12Days,
+  parseX12DaysRange,
+} from '../money.ts';
 import type { Cause, Cents, RemitColumns, RemittanceRow } from '../types.ts';
 import { X12Error, type X12ErrorCode } from '../x12/errors.ts';
-import { type Delimiters, SEPARATORS, separatorsOf } from '../x12/tokenizer.ts';
+import { type Delimiters, type ScanBuffer, SEPARATORS, separatorsOf } from '../x12/tokenizer.ts';
 import {
   type AdjustmentBuilder,
   acquireBuilders,
@@ -144,20 +151,21 @@ export class Era835Reader {
    * SE01 and skipped without looking for their separators, and the per-claim segments are read in
    * place: that is most of the speed of this reader.
    */
-  scan(buffer: string, start: number, end: number, index: number, delimiters: Delimiters): void {
+  scan(source: ScanBuffer, start: number, end: number, index: number, delimiters: Delimiters): void {
+    const bytes = source.bytes;
     const separator = delimiters.element.charCodeAt(0);
     // The id is what precedes the first separator; only ids of two or three characters are keyed.
     const length = end - start;
     let key = -1;
     if (length >= 2) {
-      const c0 = buffer.charCodeAt(start);
-      const c1 = buffer.charCodeAt(start + 1);
+      const c0 = bytes[start] as number;
+      const c1 = bytes[start + 1] as number;
       if (c0 !== separator && c1 !== separator) {
         if (length === 2) key = (c0 << 8) | c1;
         else {
-          const c2 = buffer.charCodeAt(start + 2);
+          const c2 = bytes[start + 2] as number;
           if (c2 === separator) key = (c0 << 8) | c1;
-          else if (length === 3 || buffer.charCodeAt(start + 3) === separator)
+          else if (length === 3 || (bytes[start + 3] as number) === separator)
             key = (c0 << 16) | (c1 << 8) | c2;
         }
       }
@@ -169,23 +177,23 @@ export class Era835Reader {
       // Hot path first: the per-line segments inside a claim, read in place. Anything unusual
       // falls through to the split path, which owns every error message.
       let handled = false;
-      if (key === KEY_CLP) handled = this.clpInPlace(tx, buffer, start, end, separator);
+      if (key === KEY_CLP) handled = this.clpInPlace(tx, source, start, end, separator);
       else if (this.claimOpen) {
-        if (key === KEY_CAS) handled = this.casInPlace(buffer, start, end, separator);
-        else if (key === KEY_DTM) handled = this.dtmInPlace(buffer, start, end, separator);
+        if (key === KEY_CAS) handled = this.casInPlace(source, start, end, separator);
+        else if (key === KEY_DTM) handled = this.dtmInPlace(source, start, end, separator);
         else if (key === KEY_SVC)
-          handled = this.svcInPlace(tx, buffer, start, end, separator, delimiters.component);
+          handled = this.svcInPlace(tx, source, start, end, separator, delimiters.component);
         else if (key === KEY_REF || key === KEY_AMT) handled = true;
         else if (key === KEY_NM1)
           handled =
-            !isNm1Rendering(buffer, start, end, separator) ||
-            this.renderingInPlace(buffer, start, end, separator);
+            !isNm1Rendering(bytes, start, end, separator) ||
+            this.renderingInPlace(source, start, end, separator);
       }
       if (!handled) {
         handled =
           SKIPPED.has(key) ||
           (key === KEY_REF && tx.context === 'claims') ||
-          (key === KEY_NM1 && !isNm1Rendering(buffer, start, end, separator));
+          (key === KEY_NM1 && !isNm1Rendering(bytes, start, end, separator));
       }
       if (handled) {
         tx.segments++;
@@ -193,49 +201,56 @@ export class Era835Reader {
         return;
       }
     }
-    const count = separatorsOf(buffer, start, end, separator);
-    this.segment(elementsOf(buffer, start, end, SEPARATORS, count), index, delimiters);
+    const count = separatorsOf(bytes, start, end, separator);
+    this.segment(elementsOf(source, start, end, SEPARATORS, count), index, delimiters);
   }
 
   /**
    * CLP without splitting, in one pass: the first 11 elements (CLP12 on is not read). Anything
    * unusual returns false for the split path.
    */
-  private clpInPlace(tx: Transaction, buf: string, start: number, end: number, separator: number): boolean {
+  private clpInPlace(
+    tx: Transaction,
+    source: ScanBuffer,
+    start: number,
+    end: number,
+    separator: number,
+  ): boolean {
+    const bytes = source.bytes;
     const idStart = start + 4;
     if (idStart > end) return false;
-    const idEnd = nextSeparator(buf, idStart, end, separator);
+    const idEnd = nextSeparator(bytes, idStart, end, separator);
     if (idEnd === end || idEnd === idStart) return false;
-    const status = codeUntil(buf, idEnd + 1, end, separator);
+    const status = codeUntil(source, idEnd + 1, end, separator);
     const statusEnd = codeStop.at;
     if (status === null || statusEnd === end) return false;
-    const charge = parseCentsUntil(buf, statusEnd + 1, end, separator);
+    const charge = parseCentsUntil(bytes, statusEnd + 1, end, separator);
     if (Number.isNaN(charge) || centsStop.at === end) return false;
-    const paid = parseCentsUntil(buf, centsStop.at + 1, end, separator);
+    const paid = parseCentsUntil(bytes, centsStop.at + 1, end, separator);
     if (Number.isNaN(paid)) return false;
     if (Math.abs(charge) > MAX_AMOUNT_CENTS || Math.abs(paid) > MAX_AMOUNT_CENTS) return false;
     let at = centsStop.at;
     let patientResponsibility = Number.NaN;
     if (at < end) {
       const p = at + 1;
-      if (p < end && buf.charCodeAt(p) !== separator) {
-        const pr = parseCentsUntil(buf, p, end, separator);
+      if (p < end && (bytes[p] as number) !== separator) {
+        const pr = parseCentsUntil(bytes, p, end, separator);
         if (Number.isNaN(pr) || Math.abs(pr) > MAX_AMOUNT_CENTS) return false;
         patientResponsibility = pr;
         at = centsStop.at;
       } else at = p;
     }
     this.at = at;
-    const filing = this.nextCode(buf, end, separator);
-    const icn = this.nextText(buf, end, separator);
-    const facility = this.nextCode(buf, end, separator);
-    const frequency = this.nextCode(buf, end, separator);
+    const filing = this.nextCode(source, end, separator);
+    const icn = this.nextText(source, end, separator);
+    const facility = this.nextCode(source, end, separator);
+    const frequency = this.nextCode(source, end, separator);
     // CLP10, patient status, is not read.
-    if (this.at < end) this.at = nextSeparator(buf, this.at + 1, end, separator);
-    const drg = this.nextText(buf, end, separator);
+    if (this.at < end) this.at = nextSeparator(bytes, this.at + 1, end, separator);
+    const drg = this.nextText(source, end, separator);
     this.openClaim(
       tx,
-      buf.slice(idStart, idEnd),
+      source.slice(idStart, idEnd),
       status,
       charge,
       paid,
@@ -257,32 +272,34 @@ export class Era835Reader {
    * The code after the element that ends at `this.at` (a shared string), or null when it is
    * blank or absent; `this.at` moves to its end.
    */
-  private nextCode(buf: string, end: number, separator: number): string | null {
+  private nextCode(source: ScanBuffer, end: number, separator: number): string | null {
     const at = this.at;
     if (at >= end) return null;
-    const value = codeUntil(buf, at + 1, end, separator);
+    const value = codeUntil(source, at + 1, end, separator);
     this.at = codeStop.at;
     return value;
   }
 
   /** `nextCode` for an element that is not a code (an id): its text, sliced. */
-  private nextText(buf: string, end: number, separator: number): string | null {
+  private nextText(source: ScanBuffer, end: number, separator: number): string | null {
+    const bytes = source.bytes;
     const at = this.at;
     if (at >= end) return null;
     const p = at + 1;
-    const q = nextSeparator(buf, p, end, separator);
+    const q = nextSeparator(bytes, p, end, separator);
     this.at = q;
-    return q === p ? null : buf.slice(p, q);
+    return q === p ? null : source.slice(p, q);
   }
 
   /**
    * CAS without splitting, in one pass: group, then reason/amount/quantity triplets, each
    * element read as its end is found. Anything unusual returns false for the split path.
    */
-  private casInPlace(buf: string, start: number, end: number, separator: number): boolean {
+  private casInPlace(source: ScanBuffer, start: number, end: number, separator: number): boolean {
+    const bytes = source.bytes;
     // Element 1 (the group) starts after `CAS*`.
     if (start + 4 > end) return false;
-    const group = codeUntil(buf, start + 4, end, separator);
+    const group = codeUntil(source, start + 4, end, separator);
     if (group === null) return false;
     const groupSlot = codeStop.slot;
     let q = codeStop.at;
@@ -295,15 +312,15 @@ export class Era835Reader {
     // q < end: the last element read ended at a separator, so another one follows.
     while (q < end && triplets < 6) {
       triplets++;
-      const reason = codeUntil(buf, q + 1, end, separator);
+      const reason = codeUntil(source, q + 1, end, separator);
       const reasonSlot = codeStop.slot;
       q = codeStop.at;
       // A reason with no amount after it, or a blank last element.
       if (q === end) return this.takeBackCas(rows, casTotal, serviceCas);
       let cents = 0;
-      if (reason === null) q = nextSeparator(buf, q + 1, end, separator);
+      if (reason === null) q = nextSeparator(bytes, q + 1, end, separator);
       else {
-        cents = parseCentsUntil(buf, q + 1, end, separator);
+        cents = parseCentsUntil(bytes, q + 1, end, separator);
         if (Number.isNaN(cents) || cents > MAX_AMOUNT_CENTS || cents < -MAX_AMOUNT_CENTS)
           return this.takeBackCas(rows, casTotal, serviceCas);
         q = centsStop.at;
@@ -311,9 +328,9 @@ export class Era835Reader {
       let quantity = Number.NaN;
       if (q < end) {
         const p = q + 1;
-        q = nextSeparator(buf, p, end, separator);
+        q = nextSeparator(bytes, p, end, separator);
         if (q > p) {
-          quantity = Number(buf.slice(p, q));
+          quantity = Number(source.slice(p, q));
           if (!Number.isFinite(quantity)) return this.takeBackCas(rows, casTotal, serviceCas);
         }
       }
@@ -336,20 +353,21 @@ export class Era835Reader {
   /** SVC without splitting, in one pass: composite procedure, charge, paid (SVC04 on is not read). */
   private svcInPlace(
     tx: Transaction,
-    buf: string,
+    source: ScanBuffer,
     start: number,
     end: number,
     separator: number,
     component: string,
   ): boolean {
+    const bytes = source.bytes;
     const compositeStart = start + 4;
     if (compositeStart > end) return false;
-    const procedure = procedureUntil(buf, compositeStart, end, separator, component);
+    const procedure = procedureUntil(source, compositeStart, end, separator, component);
     const compositeEnd = codeStop.at;
     if (compositeEnd === end) return false;
-    const charge = parseCentsUntil(buf, compositeEnd + 1, end, separator);
+    const charge = parseCentsUntil(bytes, compositeEnd + 1, end, separator);
     if (Number.isNaN(charge) || centsStop.at === end) return false;
-    const paid = parseCentsUntil(buf, centsStop.at + 1, end, separator);
+    const paid = parseCentsUntil(bytes, centsStop.at + 1, end, separator);
     if (Number.isNaN(paid)) return false;
     if (Math.abs(charge) > MAX_AMOUNT_CENTS || Math.abs(paid) > MAX_AMOUNT_CENTS) return false;
     this.openService(tx, procedure, charge, paid);
@@ -358,21 +376,22 @@ export class Era835Reader {
   }
 
   /** NM1*82 without splitting: only NM108 = XX and NM109 (the rendering NPI) are read. */
-  private renderingInPlace(buf: string, start: number, end: number, separator: number): boolean {
+  private renderingInPlace(source: ScanBuffer, start: number, end: number, separator: number): boolean {
+    const bytes = source.bytes;
     // NM101 (`82`, checked by isNm1Rendering) ends here; NM102 to NM107 are passed over.
     let q = start + 6;
     for (let k = 2; k <= 7; k++) {
       if (q >= end) return false;
-      q = nextSeparator(buf, q + 1, end, separator);
+      q = nextSeparator(bytes, q + 1, end, separator);
     }
     // NM108 is exactly XX, and NM109 follows it.
     const p = q + 1;
-    if (p + 2 >= end || buf.charCodeAt(p) !== 88 || buf.charCodeAt(p + 1) !== 88) return false;
-    if (buf.charCodeAt(p + 2) !== separator) return false;
+    if (p + 2 >= end || (bytes[p] as number) !== 88 || (bytes[p + 1] as number) !== 88) return false;
+    if ((bytes[p + 2] as number) !== separator) return false;
     const npiStart = p + 3;
-    const npiEnd = nextSeparator(buf, npiStart, end, separator);
+    const npiEnd = nextSeparator(bytes, npiStart, end, separator);
     if (npiEnd === npiStart) return false;
-    this.cRendering = buf.slice(npiStart, npiEnd);
+    this.cRendering = source.slice(npiStart, npiEnd);
     this.id = 'NM1';
     return true;
   }
@@ -381,12 +400,13 @@ export class Era835Reader {
    * DTM without splitting or looking for every separator, for the qualifiers read inside a claim:
    * DTM01 is the three characters after `DTM*` (a separator follows), DTM02 runs to the next one.
    */
-  private dtmInPlace(buf: string, start: number, end: number, separator: number): boolean {
+  private dtmInPlace(source: ScanBuffer, start: number, end: number, separator: number): boolean {
+    const bytes = source.bytes;
     const p = start + 4;
-    if (end <= p + 3 || buf.charCodeAt(p + 3) !== separator) return false;
-    const c0 = buf.charCodeAt(p);
-    const c1 = buf.charCodeAt(p + 1);
-    const c2 = buf.charCodeAt(p + 2);
+    if (end <= p + 3 || (bytes[p + 3] as number) !== separator) return false;
+    const c0 = bytes[p] as number;
+    const c1 = bytes[p + 1] as number;
+    const c2 = bytes[p + 2] as number;
     if (c0 === separator || c1 === separator || c2 === separator) return false;
     // 472 / 150: service date (the first one wins); 232 / 233: claim statement period.
     let target = 0;
@@ -400,9 +420,9 @@ export class Era835Reader {
     const from = p + 4;
     // A date is eight digits: look for its end there first.
     let to = from + 8;
-    if (to !== end && (to > end || buf.charCodeAt(to) !== separator))
-      to = nextSeparator(buf, from, end, separator);
-    const days = parseX12DaysRange(buf, from, to);
+    if (to !== end && (to > end || (bytes[to] as number) !== separator))
+      to = nextSeparator(bytes, from, end, separator);
+    const days = parseX12DaysRange(bytes, from, to);
     if (Number.isNaN(days)) return false;
     if (target === 1) this.sDate = days;
     else if (target === 2) this.cFrom = days;
@@ -771,9 +791,9 @@ export class Era835Reader {
       }
       found.push([reason, amount, quantity]);
     }
-    const groupSlot = shortCodeSlot(group, 0, group.length);
+    const groupSlot = shortCodeSlot(group);
     for (const [reason, amount, quantity] of found)
-      this.addCas(group, groupSlot, reason, shortCodeSlot(reason, 0, reason.length), amount, quantity);
+      this.addCas(group, groupSlot, reason, shortCodeSlot(reason), amount, quantity);
   }
 
   private svc(tx: Transaction, el: string[]): void {
@@ -903,7 +923,7 @@ export class Era835Reader {
   private days(el: string[], position: number): number {
     const text = el[position];
     if (text === undefined || text === '') return NO_DATE;
-    const days = parseX12DaysRange(text, 0, text.length);
+    const days = parseX12Days(text);
     if (Number.isNaN(days)) this.invalidDate(position);
     return days;
   }
@@ -974,47 +994,27 @@ const SHORT_CODES: (string | undefined)[] = new Array(128 * 128 + 128);
 /** Strings of three- and four-character codes seen, keyed by their characters. */
 const CODES = new Map<number, string>();
 
-/** The slot of the one- or two-character ASCII code `buf.slice(start, end)` (c0 * 128 + c1, or 128 * 128 + c0), else −1. */
-function shortCodeSlot(buf: string, start: number, end: number): number {
-  const n = end - start;
+/** The slot of the one- or two-character ASCII code `code` (c0 * 128 + c1, or 128 * 128 + c0), else −1. */
+function shortCodeSlot(code: string): number {
+  const n = code.length;
   if (n !== 1 && n !== 2) return -1;
-  const c0 = buf.charCodeAt(start);
-  const c1 = n === 2 ? buf.charCodeAt(start + 1) : 0;
+  const c0 = code.charCodeAt(0);
+  const c1 = n === 2 ? code.charCodeAt(1) : 0;
   if (c0 >= 128 || c1 >= 128) return -1;
   return n === 1 ? 128 * 128 + c0 : c0 * 128 + c1;
 }
 
-/**
- * `buf.slice(start, end)` for a short code: the same few codes (CO, 45, PR, 1, 22, MC, ...) fill
- * every row, so they are shared strings, found by their characters without slicing.
- */
-function code(buf: string, start: number, end: number): string {
-  const n = end - start;
-  if (n === 1 || n === 2) {
-    const slot = shortCodeSlot(buf, start, end);
-    if (slot < 0) return buf.slice(start, end);
-    let s = SHORT_CODES[slot];
-    if (s === undefined) {
-      s = buf.slice(start, end);
-      SHORT_CODES[slot] = s;
-    }
-    return s;
-  }
-  if (n < 3 || n > 4) return buf.slice(start, end);
-  let key = n;
-  for (let i = start; i < end; i++) {
-    const c = buf.charCodeAt(i);
-    if (c >= 128) return buf.slice(start, end);
-    key = key * 128 + c;
-  }
-  return shared(CODES, key, buf, start, end);
-}
-
-/** The string kept for `key`, or `buf.slice(start, end)` kept for it (up to 65,536 per table). */
-function shared(table: Map<number, string>, key: number, buf: string, start: number, end: number): string {
+/** The string kept for `key`, or `source.slice(start, end)` kept for it (up to 65,536 per table). */
+function shared(
+  table: Map<number, string>,
+  key: number,
+  source: ScanBuffer,
+  start: number,
+  end: number,
+): string {
   let s = table.get(key);
   if (s === undefined) {
-    s = buf.slice(start, end);
+    s = source.slice(start, end);
     if (table.size < 65_536) table.set(key, s);
   }
   return s;
@@ -1028,39 +1028,52 @@ const codeStop = { at: 0, slot: -1 };
  * found while reading it; null when the element is blank. Sets `codeStop`: the element's end,
  * and its `shortCodeSlot` (−1 when it has none).
  */
-function codeUntil(buf: string, start: number, end: number, separator: number): string | null {
-  const c0 = start < end ? buf.charCodeAt(start) : separator;
+function codeUntil(source: ScanBuffer, start: number, end: number, separator: number): string | null {
+  const bytes = source.bytes;
+  const c0 = start < end ? (bytes[start] as number) : separator;
   if (c0 === separator) {
     codeStop.at = start;
     codeStop.slot = -1;
     return null;
   }
-  const c1 = start + 1 < end ? buf.charCodeAt(start + 1) : separator;
-  if (c1 === separator) return shortCodeAt(buf, start, 1, c0 < 128 ? 128 * 128 + c0 : -1);
-  const c2 = start + 2 < end ? buf.charCodeAt(start + 2) : separator;
-  if (c2 === separator) return shortCodeAt(buf, start, 2, c0 < 128 && c1 < 128 ? c0 * 128 + c1 : -1);
-  return longCodeUntil(buf, start, end, separator);
+  const c1 = start + 1 < end ? (bytes[start + 1] as number) : separator;
+  if (c1 === separator) return shortCodeAt(source, start, 1, c0 < 128 ? 128 * 128 + c0 : -1);
+  const c2 = start + 2 < end ? (bytes[start + 2] as number) : separator;
+  if (c2 === separator) return shortCodeAt(source, start, 2, c0 < 128 && c1 < 128 ? c0 * 128 + c1 : -1);
+  return longCodeUntil(source, start, end, separator);
 }
 
 /** `codeUntil` for a code of one or two characters at `start` whose slot is `slot` (−1: none). */
-function shortCodeAt(buf: string, start: number, length: number, slot: number): string {
+function shortCodeAt(source: ScanBuffer, start: number, length: number, slot: number): string {
   codeStop.at = start + length;
   codeStop.slot = slot;
-  if (slot < 0) return buf.slice(start, start + length);
+  if (slot < 0) return source.slice(start, start + length);
   let s = SHORT_CODES[slot];
   if (s === undefined) {
-    s = buf.slice(start, start + length);
+    s = source.slice(start, start + length);
     SHORT_CODES[slot] = s;
   }
   return s;
 }
 
-/** `codeUntil` for a code of three characters or more (they have no slot). */
-function longCodeUntil(buf: string, start: number, end: number, separator: number): string {
-  const q = nextSeparator(buf, start + 3, end, separator);
+/**
+ * `codeUntil` for a code of three characters or more (they have no slot). Codes of three or four
+ * ASCII characters (CARCs such as 253, DRGs) are shared strings too, keyed by their characters.
+ */
+function longCodeUntil(source: ScanBuffer, start: number, end: number, separator: number): string {
+  const bytes = source.bytes;
+  const q = nextSeparator(bytes, start + 3, end, separator);
   codeStop.at = q;
   codeStop.slot = -1;
-  return code(buf, start, q);
+  const n = q - start;
+  if (n > 4) return source.slice(start, q);
+  let key = n;
+  for (let i = start; i < q; i++) {
+    const c = bytes[i] as number;
+    if (c >= 128) return source.slice(start, q);
+    key = key * 128 + c;
+  }
+  return shared(CODES, key, source, start, q);
 }
 
 /**
@@ -1070,16 +1083,17 @@ function longCodeUntil(buf: string, start: number, end: number, separator: numbe
  * code a shared string; any other layout is cut out and read by `procedureCode`.
  */
 function procedureUntil(
-  buf: string,
+  source: ScanBuffer,
   start: number,
   end: number,
   separator: number,
   component: string,
 ): string | null {
+  const bytes = source.bytes;
   const sub = component.charCodeAt(0);
-  if (start + 2 < end && buf.charCodeAt(start + 2) === sub) {
-    const q0 = buf.charCodeAt(start);
-    const q1 = buf.charCodeAt(start + 1);
+  if (start + 2 < end && (bytes[start + 2] as number) === sub) {
+    const q0 = bytes[start] as number;
+    const q1 = bytes[start + 1] as number;
     if (q0 !== sub && q1 !== sub && q0 !== separator && q1 !== separator) {
       const from = start + 3;
       let i = from;
@@ -1087,7 +1101,7 @@ function procedureUntil(
       let key = 0;
       let keyed = true;
       while (i < end) {
-        const c = buf.charCodeAt(i);
+        const c = bytes[i] as number;
         if (c === separator || c === sub) break;
         const digit = c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 90 ? c - 55 : -1;
         if (digit < 0) keyed = false;
@@ -1095,43 +1109,43 @@ function procedureUntil(
         i++;
       }
       const codeEnd = i;
-      codeStop.at = i < end && buf.charCodeAt(i) === sub ? nextSeparator(buf, i, end, separator) : i;
+      codeStop.at = i < end && (bytes[i] as number) === sub ? nextSeparator(bytes, i, end, separator) : i;
       if (codeEnd === from) return null;
       return keyed && codeEnd - from === 5
-        ? shared(PROCEDURES, key, buf, from, codeEnd)
-        : buf.slice(from, codeEnd);
+        ? shared(PROCEDURES, key, source, from, codeEnd)
+        : source.slice(from, codeEnd);
     }
   }
-  const q = nextSeparator(buf, start, end, separator);
+  const q = nextSeparator(bytes, start, end, separator);
   codeStop.at = q;
-  return q > start ? procedureCode(buf.slice(start, q), component) : null;
+  return q > start ? procedureCode(source.slice(start, q), component) : null;
 }
 
 /** Procedure codes seen, by their base-36 key (a few dozen codes fill a payer's service lines). */
 const PROCEDURES = new Map<number, string>();
 
 /** The position of the first `separator` in `buf` from `from`, or `end`. */
-function nextSeparator(buf: string, from: number, end: number, separator: number): number {
+function nextSeparator(bytes: Uint8Array, from: number, end: number, separator: number): number {
   let i = from;
-  while (i < end && buf.charCodeAt(i) !== separator) i++;
+  while (i < end && (bytes[i] as number) !== separator) i++;
   return i;
 }
 
 /** True for NM1*82 (rendering provider): the only NM1 read; patient and insured names never are. */
-function isNm1Rendering(buf: string, start: number, end: number, separator: number): boolean {
+function isNm1Rendering(bytes: Uint8Array, start: number, end: number, separator: number): boolean {
   // NM101 starts after `NM1*` and is exactly `82`.
   const p = start + 4;
   return (
     end >= p + 2 &&
-    buf.charCodeAt(p) === 56 /* 8 */ &&
-    buf.charCodeAt(p + 1) === 50 /* 2 */ &&
-    (end === p + 2 || buf.charCodeAt(p + 2) === separator)
+    (bytes[p] as number) === 56 /* 8 */ &&
+    (bytes[p + 1] as number) === 50 /* 2 */ &&
+    (end === p + 2 || (bytes[p + 2] as number) === separator)
   );
 }
 
 /** A segment's elements (the id first), cut at the separators the scanner found: `split` without a second pass. */
 function elementsOf(
-  buf: string,
+  source: ScanBuffer,
   start: number,
   end: number,
   separators: Int32Array,
@@ -1141,10 +1155,10 @@ function elementsOf(
   let from = start;
   for (let k = 0; k < count; k++) {
     const at = separators[k] as number;
-    el[k] = buf.slice(from, at);
+    el[k] = source.slice(from, at);
     from = at + 1;
   }
-  el[count] = buf.slice(from, end);
+  el[count] = source.slice(from, end);
   return el;
 }
 

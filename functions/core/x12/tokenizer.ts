@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { X12Error } from './errors.ts';
 
 /** The delimiters of one interchange, read from its ISA segment. */
@@ -13,12 +14,51 @@ export interface Delimiters {
 export type SegmentSink = (elements: string[], segmentIndex: number, delimiters: Delimiters) => void;
 
 /**
- * Receives each segment as a range of a buffer (`buffer.slice(start, end)` is the segment text,
- * trimmed), so a consumer can skip segments it does not need without allocating anything, and
- * read the ones it needs in place (or note their separators with `separatorsOf`).
+ * The text being scanned, as the scanner hands it to a sink: its bytes as read (UTF-8), and the
+ * same bytes as a string of one character per byte (`text`, decoded as latin1), so that a
+ * position means the same in both. Readers compare `bytes` (a typed array read costs less than
+ * `charCodeAt`) and find segments in `text` with `indexOf`; `slice` gives a range as text,
+ * decoded as UTF-8. Delimiters are ASCII, so they never fall inside a multi-byte character.
+ */
+export class ScanBuffer {
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly text: string,
+    /** True when every byte is ASCII (`text` is then the decoded text itself). */
+    readonly ascii: boolean,
+  ) {}
+
+  static of(bytes: Uint8Array): ScanBuffer {
+    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    return new ScanBuffer(bytes, view.toString('latin1'), isAscii(bytes));
+  }
+
+  /** `text` of a string: its UTF-8 bytes. */
+  static ofText(text: string): ScanBuffer {
+    return ScanBuffer.of(Buffer.from(text, 'utf8'));
+  }
+
+  /** The text of bytes [start, end), decoded as UTF-8. */
+  slice(start: number, end: number): string {
+    if (!this.ascii) {
+      const bytes = this.bytes;
+      for (let i = start; i < end; i++) {
+        if ((bytes[i] as number) >= 128) {
+          return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8');
+        }
+      }
+    }
+    return this.text.slice(start, end);
+  }
+}
+
+/**
+ * Receives each segment as a range of the scanner's buffer (`buffer.slice(start, end)` is the
+ * segment text, trimmed), so a consumer can skip segments it does not need without allocating
+ * anything, and read the ones it needs in place (or note their separators with `separatorsOf`).
  */
 export type RawSegmentSink = (
-  buffer: string,
+  buffer: ScanBuffer,
   start: number,
   end: number,
   segmentIndex: number,
@@ -40,32 +80,35 @@ const ISA_ELEMENTS = 16;
 export const SEPARATORS = new Int32Array(MAX_SEGMENT_LENGTH + 2);
 
 /**
- * Notes the positions of the element separators (character code `separator`) of
- * `buf.slice(start, end)` in `SEPARATORS`; returns how many. Element k then runs from
+ * Notes the positions of the element separators (character code `separator`) of bytes
+ * [start, end) in `SEPARATORS`; returns how many. Element k then runs from
  * `SEPARATORS[k - 1] + 1` (or `start`) to `SEPARATORS[k]` (or `end`). Valid until the next call.
  */
-export function separatorsOf(buf: string, start: number, end: number, separator: number): number {
+export function separatorsOf(bytes: Uint8Array, start: number, end: number, separator: number): number {
   const separators = SEPARATORS;
   let count = 0;
-  for (let i = start; i < end; i++) if (buf.charCodeAt(i) === separator) separators[count++] = i;
+  for (let i = start; i < end; i++) if (bytes[i] === separator) separators[count++] = i;
   return count;
 }
 
 /**
- * Streaming X12 scanner. Feed text with `write` (any chunking), then call `end`.
- * Delimiters are detected per interchange from its ISA (DOMAIN.md section 1), so files that
- * concatenate interchanges with different delimiters read correctly. A bare transaction set
- * (a file that starts at ST, as some payer portals deliver) is read with delimiters inferred
- * from the ST segment. Throws only `X12Error`.
+ * Streaming X12 scanner. Feed bytes with `writeBytes` (or text with `write`), in any chunking,
+ * then call `end`. Delimiters are detected per interchange from its ISA (DOMAIN.md section 1), so
+ * files that concatenate interchanges with different delimiters read correctly. A bare
+ * transaction set (a file that starts at ST, as some payer portals deliver) is read with
+ * delimiters inferred from the ST segment. Throws only `X12Error`.
  */
 export class X12Scanner {
-  private buffer = '';
+  /** The buffer being scanned: the unread rest of the last chunk joined with the new one. */
+  private source = EMPTY_BUFFER;
+  /** Where the unread text begins in `source`. */
+  private unread = 0;
+  /** The unread bytes kept between writes (a copy: a caller may reuse its chunk). */
+  private rest: Uint8Array = EMPTY_BYTES;
   private delimiters: Delimiters | null = null;
   private segmentIndex = 0;
   private sawInterchange = false;
-  private started = false;
-  /** Bytes of an incomplete UTF-8 sequence at the end of the last `writeBytes` chunk. */
-  private pendingBytes: Uint8Array | null = null;
+  private encodingChecked = false;
 
   constructor(
     private readonly file: string,
@@ -74,83 +117,93 @@ export class X12Scanner {
 
   /** Adds text and emits every complete segment in it. */
   write(chunk: string): void {
-    if (!this.started) {
-      if (chunk.length === 0) return;
-      this.started = true;
-      // A UTF-8 byte order mark stays in the buffer (before the ISA, like any preamble): cutting
-      // it off would make the whole text a sliced string, which is slower to scan.
-      const first = chunk.charCodeAt(chunk.charCodeAt(0) === 0xfeff ? 1 : 0);
-      if (first === 0xfffd || first === 0xfffe) {
-        throw new X12Error('UNSUPPORTED_ENCODING', 'file is not ASCII/UTF-8 (UTF-16 byte order mark)', {
-          file: this.file,
-        });
-      }
-    }
-    this.buffer = this.buffer.length === 0 ? chunk : this.buffer + chunk;
-    this.drain(false);
+    if (chunk.length > 0) this.writeBytes(Buffer.from(chunk, 'utf8'));
   }
 
   /**
-   * Adds bytes (UTF-8) and emits every complete segment in them. Each call decodes the unread
-   * rest of the last chunk together with this one into one new string, so the scanner always
-   * reads a flat string (a string built by concatenation reads slower, character by character).
+   * Adds bytes (UTF-8) and emits every complete segment in them. The unread rest of the last
+   * chunk and this one are joined into one buffer, whose text is one flat string.
    */
   writeBytes(chunk: Uint8Array): void {
-    const rest = this.buffer.length > 0 ? Buffer.from(this.buffer, 'utf8') : null;
-    const parts = [rest, this.pendingBytes, chunk].filter((p): p is Uint8Array => p !== null && p.length > 0);
-    const bytes = parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts);
-    // An incomplete UTF-8 sequence at the end waits for the rest of it in the next chunk.
-    const end = completeUtf8(bytes);
-    // A copy: the caller may reuse its buffer after this call.
-    this.pendingBytes = end < bytes.length ? Uint8Array.prototype.slice.call(bytes, end) : null;
-    this.buffer = '';
-    this.write(Buffer.from(bytes.buffer, bytes.byteOffset, end).toString('utf8'));
+    if (chunk.length === 0) return;
+    const rest = this.rest;
+    const bytes = rest.length === 0 ? chunk : concatBytes(rest, chunk);
+    this.scan(bytes, false);
+    const unread = this.source.bytes.subarray(this.unread);
+    this.rest = bytes === chunk ? unread.slice() : unread;
+    this.source = EMPTY_BUFFER;
+    this.unread = 0;
   }
 
   /** Flushes the last segment (a missing final terminator is tolerated). */
   end(): void {
-    if (this.pendingBytes !== null) {
-      // A truncated UTF-8 sequence at the very end: decoded as it is (U+FFFD).
-      const tail = Buffer.from(this.pendingBytes).toString('utf8');
-      this.pendingBytes = null;
-      this.write(tail);
-    }
-    this.drain(true);
-    const rest = this.buffer.trim();
+    const bytes = this.rest;
+    this.rest = EMPTY_BYTES;
+    this.scan(bytes, true);
+    const rest = this.source.slice(this.unread, this.source.bytes.length).trim();
+    this.source = EMPTY_BUFFER;
+    this.unread = 0;
     if (rest.length > 0) {
       if (this.delimiters === null) {
         this.noEnvelope(rest);
       }
       const delimiters = this.delimiters as Delimiters;
-      this.emit(rest, 0, rest.length, delimiters);
+      const last = ScanBuffer.ofText(rest);
+      this.emit(last, 0, last.bytes.length, delimiters);
     } else if (!this.sawInterchange && this.segmentIndex === 0) {
       throw new X12Error('EMPTY', 'file holds no X12 segments', { file: this.file });
     }
-    this.buffer = '';
+  }
+
+  /** Emits every complete segment of `bytes`; `source` and `unread` then hold what is left. */
+  private scan(bytes: Uint8Array, atEnd: boolean): void {
+    if (!this.encodingChecked && (bytes.length >= 6 || atEnd)) {
+      this.encodingChecked = true;
+      this.checkEncoding(bytes);
+    }
+    this.source = ScanBuffer.of(bytes);
+    this.unread = 0;
+    this.drain(atEnd);
+  }
+
+  /**
+   * UTF-16 is refused up front: its byte order mark (FF FE or FE FF), or that mark as a UTF-8
+   * decoder would have left it (U+FFFD, U+FFFE), after an optional UTF-8 byte order mark.
+   */
+  private checkEncoding(bytes: Uint8Array): void {
+    const at = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+    const b0 = bytes[at];
+    const utf16 =
+      b0 === 0xff ||
+      b0 === 0xfe ||
+      (b0 === 0xef && bytes[at + 1] === 0xbf && (bytes[at + 2] === 0xbd || bytes[at + 2] === 0xbe));
+    if (utf16) {
+      throw new X12Error('UNSUPPORTED_ENCODING', 'file is not ASCII/UTF-8 (UTF-16 byte order mark)', {
+        file: this.file,
+      });
+    }
   }
 
   private drain(atEnd: boolean): void {
-    let buf = this.buffer;
-    let pos = 0;
+    const source = this.source;
+    const buf = source.text;
+    let pos = this.unread;
     for (;;) {
       if (this.delimiters === null) {
-        // The buffer is not cut at the IEA: scanning a sliced string char by char is much slower.
-        this.buffer = buf;
         const found = this.detect(pos, atEnd);
         if (found === null) return;
-        buf = this.buffer;
         pos = found;
       }
       const delimiters = this.delimiters as unknown as Delimiters;
       const next =
         delimiters.segment.length === 1
-          ? this.scanSegments(buf, pos, delimiters)
-          : this.scanSegmentsMultiCharTerminator(buf, pos, delimiters);
+          ? this.scanSegments(source, pos, delimiters)
+          : this.scanSegmentsMultiCharTerminator(source, pos, delimiters);
       if (next < 0) {
         // Everything up to -next - 1 is read; the rest waits for more text.
         const rest = -next - 1;
         if (buf.length - rest > MAX_SEGMENT_LENGTH) this.tooLong(buf.length - rest);
-        this.buffer = rest === 0 ? buf : buf.slice(rest);
+        this.unread = rest;
         return;
       }
       // An IEA ended at `next`: the next interchange may use other delimiters, read from its ISA.
@@ -160,10 +213,11 @@ export class X12Scanner {
   }
 
   /**
-   * Emits the segments of `buf` from `pos`. Returns the position after an IEA (delimiters must be
-   * read again), or −(p + 1) where p is the start of the unterminated rest.
+   * Emits the segments of `source` from `pos`. Returns the position after an IEA (delimiters must
+   * be read again), or −(p + 1) where p is the start of the unterminated rest.
    */
-  private scanSegments(buf: string, pos: number, delimiters: Delimiters): number {
+  private scanSegments(source: ScanBuffer, pos: number, delimiters: Delimiters): number {
+    const buf = source.text;
     const terminator = delimiters.segment;
     let start = pos;
     for (;;) {
@@ -172,14 +226,15 @@ export class X12Scanner {
       const end = buf.indexOf(terminator, start);
       if (end === -1) return -(start + 1);
       if (end - start > MAX_SEGMENT_LENGTH) this.tooLong(end - start);
-      const iea = this.emit(buf, start, end, delimiters);
+      const iea = this.emit(source, start, end, delimiters);
       start = end + 1;
       if (iea) return start;
     }
   }
 
   /** `scanSegments` for a two-character terminator (`\r\n`), found with indexOf. */
-  private scanSegmentsMultiCharTerminator(buf: string, pos: number, delimiters: Delimiters): number {
+  private scanSegmentsMultiCharTerminator(source: ScanBuffer, pos: number, delimiters: Delimiters): number {
+    const buf = source.text;
     const terminator = delimiters.segment;
     for (;;) {
       const end = buf.indexOf(terminator, pos);
@@ -187,39 +242,41 @@ export class X12Scanner {
       const start = pos;
       pos = end + terminator.length;
       if (end - start > MAX_SEGMENT_LENGTH) this.tooLong(end - start);
-      if (this.emit(buf, start, end, delimiters)) return pos;
+      if (this.emit(source, start, end, delimiters)) return pos;
     }
   }
 
   /** Emits one segment (trimmed of surrounding whitespace); returns true when it was an IEA. */
-  private emit(buf: string, from: number, to: number, delimiters: Delimiters): boolean {
+  private emit(source: ScanBuffer, from: number, to: number, delimiters: Delimiters): boolean {
+    const bytes = source.bytes;
     let start = from;
     let end = to;
-    while (start < end && buf.charCodeAt(start) <= 32) start++;
+    while (start < end && (bytes[start] as number) <= 32) start++;
     while (end > start) {
-      const c = buf.charCodeAt(end - 1);
+      const c = bytes[end - 1];
       if (c !== 10 && c !== 13) break;
       end--;
     }
     if (start === end) return false;
     this.segmentIndex++;
-    this.sink(buf, start, end, this.segmentIndex, delimiters);
+    this.sink(source, start, end, this.segmentIndex, delimiters);
     return (
       end - start >= 3 &&
-      buf.charCodeAt(start) === 73 /* I */ &&
-      buf.charCodeAt(start + 1) === 69 /* E */ &&
-      buf.charCodeAt(start + 2) === 65 /* A */ &&
-      (end - start === 3 || buf[start + 3] === delimiters.element)
+      bytes[start] === 73 /* I */ &&
+      bytes[start + 1] === 69 /* E */ &&
+      bytes[start + 2] === 65 /* A */ &&
+      (end - start === 3 || bytes[start + 3] === delimiters.element.charCodeAt(0))
     );
   }
 
   /**
    * Finds the next ISA in the buffer from `base` and reads the delimiters from it. Returns the
-   * buffer position where the ISA segment starts, or null when more text is needed (the buffer
-   * then holds only the text from `base`).
+   * buffer position where the ISA segment starts, or null when more text is needed (`unread`
+   * then marks the text kept for it).
    */
   private detect(base: number, atEnd: boolean): number | null {
-    let buf = this.buffer;
+    const source = this.source;
+    const buf = source.text;
     let start = -1;
     let from = base;
     for (;;) {
@@ -232,26 +289,29 @@ export class X12Scanner {
         break;
       }
       if (Number.isNaN(sep) && !atEnd) {
-        this.buffer = base === 0 ? buf : buf.slice(base);
+        this.unread = base;
         return null;
       }
       from = at + 3;
     }
     if (start === -1) {
-      buf = base === 0 ? buf : buf.slice(base);
-      this.buffer = buf;
-      const head = buf.trimStart();
-      if (!this.sawInterchange && this.segmentIndex === 0 && /^ST[^A-Za-z0-9\s]/.test(head)) {
+      this.unread = base;
+      const head = skipBlank(buf, base);
+      if (
+        !this.sawInterchange &&
+        this.segmentIndex === 0 &&
+        /^ST[^A-Za-z0-9\s]/.test(buf.slice(head, head + 3))
+      ) {
         // Inferred delimiters need the whole transaction in view (SVC shows the component separator).
-        if (!atEnd && buf.length < MAX_PREAMBLE) return null;
-        return this.bareTransaction(buf.length - head.length);
+        if (!atEnd && buf.length - base < MAX_PREAMBLE) return null;
+        return this.bareTransaction(head);
       }
-      if (atEnd || buf.length > MAX_PREAMBLE) {
+      if (atEnd || buf.length - base > MAX_PREAMBLE) {
         if (this.sawInterchange) {
           // Trailing text after the last IEA: tolerated only when it is whitespace or transport
           // padding (NUL fill of fixed-block transfers, a DOS Ctrl-Z end-of-file mark).
-          if (/^[\s\x00\x1a]*$/.test(buf)) {
-            this.buffer = '';
+          if (/^[\s\x00\x1a]*$/.test(withoutByteOrderMarks(buf.slice(base)))) {
+            this.unread = buf.length;
             return null;
           }
           throw new X12Error('UNEXPECTED_SEGMENT', 'text after the last IEA is not an interchange', {
@@ -259,11 +319,11 @@ export class X12Scanner {
             segmentIndex: this.segmentIndex + 1,
           });
         }
-        this.noEnvelope(buf);
+        this.noEnvelope(source.slice(base, buf.length));
       }
       return null;
     }
-    if (this.sawInterchange && buf.slice(base, start).trim().length > 0) {
+    if (this.sawInterchange && skipBlank(buf, base) < start) {
       throw new X12Error('UNEXPECTED_SEGMENT', 'text between interchanges (missing IEA?)', {
         file: this.file,
         segmentIndex: this.segmentIndex + 1,
@@ -280,7 +340,7 @@ export class X12Scanner {
     // p is now just past the 16th separator: ISA16 (component separator) then the terminator.
     if (count < ISA_ELEMENTS || p + 1 >= buf.length) {
       if (!atEnd && buf.length < start + 400) {
-        this.buffer = base === 0 ? buf : buf.slice(base);
+        this.unread = base;
         return null;
       }
       throw new X12Error('BAD_ISA', 'ISA segment is truncated or does not have 16 elements', {
@@ -293,7 +353,7 @@ export class X12Scanner {
     let segment = buf[p + 1] as string;
     // A `\r` terminator may be the first half of `\r\n` still in the next chunk.
     if (segment === '\r' && p + 2 >= buf.length && !atEnd) {
-      this.buffer = base === 0 ? buf : buf.slice(base);
+      this.unread = base;
       return null;
     }
     if (segment === '\r' && buf[p + 2] === '\n') segment = '\r\n';
@@ -303,6 +363,13 @@ export class X12Scanner {
         segmentIndex: this.segmentIndex + 1,
         segmentId: 'ISA',
         element: 'ISA16',
+      });
+    }
+    if (element.charCodeAt(0) >= 128 || component.charCodeAt(0) >= 128 || segment.charCodeAt(0) >= 128) {
+      throw new X12Error('BAD_ISA', 'ISA delimiters must be ASCII characters', {
+        file: this.file,
+        segmentIndex: this.segmentIndex + 1,
+        segmentId: 'ISA',
       });
     }
     const fields = buf.slice(start, p).split(element);
@@ -319,7 +386,7 @@ export class X12Scanner {
 
   /** Infers delimiters for a file that starts at ST (no ISA envelope). */
   private bareTransaction(start: number): number {
-    const buf = this.buffer;
+    const buf = this.source.text;
     const element = buf[start + 2] as string;
     // The terminator is the first character after ST01/ST02 that is not part of an element value.
     let p = start + 3;
@@ -339,6 +406,11 @@ export class X12Scanner {
     if (segment === '\r' && buf[p + 1] === '\n') segment = '\r\n';
     const svc = new RegExp(`SVC\\${element}(?:HC|NU|AD|ER|IV|N4|WK|ZZ)([^A-Za-z0-9])`).exec(buf);
     const component = svc?.[1] ?? ':';
+    if (element.charCodeAt(0) >= 128 || component.charCodeAt(0) >= 128 || segment.charCodeAt(0) >= 128) {
+      throw new X12Error('NO_ISA', 'no ISA envelope, and the delimiters after ST are not ASCII', {
+        file: this.file,
+      });
+    }
     this.delimiters = { element, component, segment, repetition: null };
     this.sawInterchange = true;
     return start;
@@ -366,16 +438,32 @@ export class X12Scanner {
   }
 }
 
-/** Length of `bytes` without an incomplete UTF-8 sequence at its end. */
-function completeUtf8(bytes: Uint8Array): number {
-  const n = bytes.length;
-  let i = n - 1;
-  // Step back over continuation bytes (10xxxxxx) to the sequence's lead byte, at most three.
-  while (i >= 0 && n - i <= 3 && ((bytes[i] as number) & 0xc0) === 0x80) i--;
-  if (i < 0) return n;
-  const lead = bytes[i] as number;
-  const length = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
-  return n - i < length ? i : n;
+const EMPTY_BYTES = new Uint8Array(0);
+const EMPTY_BUFFER = new ScanBuffer(EMPTY_BYTES, '', true);
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+/** A UTF-8 byte order mark as the latin1 text of its bytes. */
+const BYTE_ORDER_MARK = '\u00ef\u00bb\u00bf';
+
+/** The position of the first character from `from` that is neither whitespace nor a byte order mark. */
+function skipBlank(text: string, from: number): number {
+  let at = from;
+  for (;;) {
+    const c = text.charCodeAt(at);
+    if (c === 32 || (c >= 9 && c <= 13)) at++;
+    else if (c === 0xef && text.startsWith(BYTE_ORDER_MARK, at)) at += 3;
+    else return at;
+  }
+}
+
+function withoutByteOrderMarks(text: string): string {
+  return text.replaceAll(BYTE_ORDER_MARK, '');
 }
 
 function isAlphanumeric(code: number): boolean {
@@ -399,6 +487,11 @@ export class X12Tokenizer {
   /** Adds text and emits every complete segment in it. */
   write(chunk: string): void {
     this.scanner.write(chunk);
+  }
+
+  /** Adds bytes (UTF-8) and emits every complete segment in them. */
+  writeBytes(chunk: Uint8Array): void {
+    this.scanner.writeBytes(chunk);
   }
 
   /** Flushes the last segment (a missing final terminator is tolerated). */
