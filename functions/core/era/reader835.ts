@@ -152,56 +152,60 @@ export class Era835Reader {
    * place: that is most of the speed of this reader.
    */
   scan(source: ScanBuffer, start: number, end: number, index: number, delimiters: Delimiters): void {
-    const bytes = source.bytes;
     const separator = delimiters.element.charCodeAt(0);
-    // The id is what precedes the first separator; only ids of two or three characters are keyed.
-    const length = end - start;
-    let key = -1;
-    if (length >= 2) {
-      const c0 = bytes[start] as number;
-      const c1 = bytes[start + 1] as number;
-      if (c0 !== separator && c1 !== separator) {
-        if (length === 2) key = (c0 << 8) | c1;
-        else {
-          const c2 = bytes[start + 2] as number;
-          if (c2 === separator) key = (c0 << 8) | c1;
-          else if (length === 3 || (bytes[start + 3] as number) === separator)
-            key = (c0 << 16) | (c1 << 8) | c2;
-        }
-      }
-    }
+    const key = segmentKeyAt(source.bytes, start, end, separator);
     const tx = this.tx;
     this.index = index;
     this.skippedKey = key;
     if (tx !== null) {
-      // Hot path first: the per-line segments inside a claim, read in place. Anything unusual
-      // falls through to the split path, which owns every error message.
-      let handled = false;
-      if (key === KEY_CLP) handled = this.clpInPlace(tx, source, start, end, separator);
-      else if (this.claimOpen) {
-        if (key === KEY_CAS) handled = this.casInPlace(source, start, end, separator);
-        else if (key === KEY_DTM) handled = this.dtmInPlace(source, start, end, separator);
-        else if (key === KEY_SVC)
-          handled = this.svcInPlace(tx, source, start, end, separator, delimiters.component);
-        else if (key === KEY_REF || key === KEY_AMT) handled = true;
-        else if (key === KEY_NM1)
+      // The per-claim segments are read in place; anything unusual in them falls through to the
+      // split path, which owns every error message. This stays small, so that the scanner's loop
+      // takes it in and calls the readers itself.
+      let handled: boolean;
+      switch (key) {
+        case KEY_CAS:
+          handled = this.claimOpen && this.casInPlace(source, start, end, separator);
+          break;
+        case KEY_DTM:
+          handled = this.claimOpen && this.dtmInPlace(source, start, end, separator);
+          break;
+        case KEY_SVC:
           handled =
-            !isNm1Rendering(bytes, start, end, separator) ||
-            this.renderingInPlace(source, start, end, separator);
-      }
-      if (!handled) {
-        handled =
-          SKIPPED.has(key) ||
-          (key === KEY_REF && tx.context === 'claims') ||
-          (key === KEY_NM1 && !isNm1Rendering(bytes, start, end, separator));
+            this.claimOpen && this.svcInPlace(tx, source, start, end, separator, delimiters.component);
+          break;
+        case KEY_CLP:
+          handled = this.clpInPlace(tx, source, start, end, separator);
+          break;
+        case KEY_NM1:
+          // Patient and insured names are never read; NM1*82 names the rendering provider.
+          handled =
+            !isNm1Rendering(source.bytes, start, end, separator) ||
+            (this.claimOpen && this.renderingInPlace(source, start, end, separator));
+          break;
+        case KEY_REF:
+          handled = this.claimOpen || tx.context === 'claims';
+          break;
+        default:
+          handled = SKIPPED.has(key);
       }
       if (handled) {
         tx.segments++;
-        this.delimiters = delimiters;
         return;
       }
     }
-    const count = separatorsOf(bytes, start, end, separator);
+    this.split(source, start, end, index, delimiters, separator);
+  }
+
+  /** Consumes one segment through the split path: its elements cut at its separators. */
+  private split(
+    source: ScanBuffer,
+    start: number,
+    end: number,
+    index: number,
+    delimiters: Delimiters,
+    separator: number,
+  ): void {
+    const count = separatorsOf(source.bytes, start, end, separator);
     this.segment(elementsOf(source, start, end, SEPARATORS, count), index, delimiters);
   }
 
@@ -1131,6 +1135,23 @@ function nextSeparator(bytes: Uint8Array, from: number, end: number, separator: 
   return i;
 }
 
+/**
+ * The key of the id of the segment at `start` (what precedes its first separator): its two or
+ * three characters, or −1 for an id of another length.
+ */
+function segmentKeyAt(bytes: Uint8Array, start: number, end: number, separator: number): number {
+  const length = end - start;
+  if (length < 2) return -1;
+  const c0 = bytes[start] as number;
+  const c1 = bytes[start + 1] as number;
+  if (c0 === separator || c1 === separator) return -1;
+  if (length === 2) return (c0 << 8) | c1;
+  const c2 = bytes[start + 2] as number;
+  if (c2 === separator) return (c0 << 8) | c1;
+  if (length === 3 || bytes[start + 3] === separator) return (c0 << 16) | (c1 << 8) | c2;
+  return -1;
+}
+
 /** True for NM1*82 (rendering provider): the only NM1 read; patient and insured names never are. */
 function isNm1Rendering(bytes: Uint8Array, start: number, end: number, separator: number): boolean {
   // NM101 starts after `NM1*` and is exactly `82`.
@@ -1186,7 +1207,6 @@ const SKIPPED = new Set(SKIPPED_KEYS);
 const KEY_REF = segmentKey('REF');
 const KEY_CAS = segmentKey('CAS');
 const KEY_CLP = segmentKey('CLP');
-const KEY_AMT = segmentKey('AMT');
 const KEY_SVC = segmentKey('SVC');
 const KEY_DTM = segmentKey('DTM');
 
