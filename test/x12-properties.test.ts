@@ -190,6 +190,33 @@ describe('money (fast-check)', () => {
 });
 
 describe('amounts read up to a separator (fast-check)', () => {
+  it('parseCents agrees with a decimal reading of the text (the quick path and the general one alike)', () => {
+    // The oracle: an optional sign, digits with at most one point, no non-zero digit past the
+    // cents, 20 characters at most, and an exact integer of cents.
+    const oracle = (text: string): number | null => {
+      const m = /^([-+]?)([0-9]*)(?:\.([0-9]*))?$/.exec(text);
+      if (m === null || text.length > 20 || `${m[2]}${m[3] ?? ''}`.length === 0) return null;
+      const decimals = m[3] ?? '';
+      if (/[1-9]/.test(decimals.slice(2))) return null;
+      const cents = BigInt(m[2] || '0') * 100n + BigInt(decimals.slice(0, 2).padEnd(2, '0'));
+      if (cents > BigInt(Number.MAX_SAFE_INTEGER)) return null;
+      return m[1] === '-' ? -Number(cents) : Number(cents);
+    };
+    const amount = fc.oneof(
+      fc.stringMatching(/^-?[0-9]{1,13}(\.[0-9]{2})?$/),
+      fc.stringMatching(/^[-+]?[0-9]{0,22}(\.[0-9]{0,4})?[0-9a.-]{0,2}$/),
+    );
+    fc.assert(
+      fc.property(amount, (text) => {
+        const expected = oracle(text);
+        const cents = parseCents(text);
+        if (expected === null) expect(cents, text).toBeNull();
+        else expect(cents, text).toBe(expected);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
   it('parseCentsUntil reads the element parseCentsRange reads, and stops at its separator', () => {
     const amountish = fc.stringMatching(/^[-+]?[0-9]{0,22}(\.[0-9]{0,4})?[0-9a.*|-]{0,2}$/);
     fc.assert(

@@ -44,6 +44,42 @@ export const centsStop = { at: 0 };
  * `centsStop.at` to the element's end.
  */
 export function parseCentsUntil(bytes: Uint8Array, start: number, end: number, separator: number): Cents {
+  // The usual amount, read here: an optional minus, up to 11 digits, and no point or a point and
+  // two digits. This part is small enough to be inlined where amounts are read; anything else is
+  // read by `parseCentsAny`, which gives the same result for these.
+  let i = start;
+  let c = i < end ? (bytes[i] as number) : -1;
+  const negative = c === 45 /* - */ && separator !== 45;
+  if (negative) c = ++i < end ? (bytes[i] as number) : -1;
+  const wholeStart = i;
+  let whole = 0;
+  while (c >= 48 && c <= 57) {
+    whole = whole * 10 + (c - 48);
+    c = ++i < end ? (bytes[i] as number) : -1;
+  }
+  const digits = i - wholeStart;
+  if (digits > 0 && digits <= 11) {
+    let cents = -1;
+    if (c === separator || c === -1) cents = whole * 100;
+    else if (c === 46 /* . */ && i + 2 < end) {
+      const tens = (bytes[i + 1] as number) - 48;
+      const ones = (bytes[i + 2] as number) - 48;
+      const after = i + 3 < end ? (bytes[i + 3] as number) : -1;
+      if (tens >>> 0 <= 9 && ones >>> 0 <= 9 && (after === separator || after === -1)) {
+        cents = whole * 100 + tens * 10 + ones;
+        i += 3;
+      }
+    }
+    if (cents >= 0) {
+      centsStop.at = i;
+      return negative ? -cents : cents;
+    }
+  }
+  return parseCentsAny(bytes, start, end, separator);
+}
+
+/** `parseCentsUntil` for any amount: signs, any number of decimals, up to 20 characters. */
+function parseCentsAny(bytes: Uint8Array, start: number, end: number, separator: number): Cents {
   let i = start;
   let negative = false;
   // A separator is never a sign or a decimal point here (X12 allows `+`, `-` or `.` as one).
