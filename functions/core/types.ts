@@ -167,7 +167,7 @@ export interface ClaimColumns {
 export interface AdjustmentColumns {
   length: number;
   level: Uint8Array;
-  /** The row's claim (1-based, NaN for none): its claim_id, claim_status and payer_claim_control are that claim's. */
+  /** The row's claim (1-based, NaN for none): its claim_id, claim_status, payer_claim_control and provider_npi are that claim's. */
   claim_seq: Float64Array;
   procedure_code: (string | null)[];
   group_code: (string | null)[];
@@ -177,6 +177,7 @@ export interface AdjustmentColumns {
   quantity: Float64Array;
   category: Uint8Array;
   cause: Uint8Array;
+  /** The provider of a row that names no claim (a PLB row); a row with a claim_seq has its claim's. */
   provider_npi: (string | null)[];
   fiscal_period_date: Float64Array;
 }

@@ -172,9 +172,13 @@ export class AdjustmentBuilder {
     return this.amount[k] as number;
   }
 
-  /** Appends a CAS row; its claim columns are filled by `setClaim` when the claim ends. */
+  /**
+   * Appends a CAS row of claim `seq` (1-based: the claim being read becomes claim `seq` when it
+   * ends). Its other claim columns, the provider included, are its claim's, found by claim_seq.
+   */
   addCas(
     level: number,
+    seq: number,
     procedure: string | null,
     group: string,
     reason: string,
@@ -186,6 +190,7 @@ export class AdjustmentBuilder {
     const i = this.length;
     if (i === this.capacity) this.grow();
     this.level[i] = level;
+    this.claim_seq[i] = seq;
     this.procedure_code[i] = procedure;
     this.group_code[i] = group;
     this.reason_code[i] = reason;
@@ -194,19 +199,15 @@ export class AdjustmentBuilder {
     this.quantity[i] = quantity;
     this.category[i] = category;
     this.cause[i] = cause;
+    this.provider_npi[i] = null;
     this.fiscal_period_date[i] = Number.NaN;
     this.length = i + 1;
   }
 
-  /** Fills the claim columns of rows [from, to), all of one claim (its other columns are found by claim_seq). */
-  setClaim(from: number, to: number, seq: number, provider: string | null): void {
-    for (let i = from; i < to; i++) {
-      this.claim_seq[i] = seq;
-      this.provider_npi[i] = provider;
-    }
-  }
-
-  /** Appends a PLB row (provider level), with the claim its reference names, if any (its claim_seq). */
+  /**
+   * Appends a PLB row (provider level), with the claim its reference names, if any (its
+   * claim_seq; the row's provider is then that claim's, and `provider` is null).
+   */
   addProvider(
     seq: number,
     code: string,

@@ -702,6 +702,7 @@ export class Era835Reader {
     const service = this.serviceOpen;
     this.adjustments.addCas(
       service ? LEVEL_SERVICE : LEVEL_CLAIM,
+      this.claims.length + 1,
       service ? this.sProcedure : null,
       group,
       reason,
@@ -734,12 +735,11 @@ export class Era835Reader {
       this.cFirstServiceDate = this.sDate;
   }
 
-  /** Ends the open claim: appends its row and the claim columns of its adjustment rows. */
+  /** Ends the open claim: appends its row (its adjustment rows name it by claim_seq already). */
   private closeClaim(tx: Transaction): void {
     if (!this.claimOpen) return;
     this.closeService(tx);
     this.claimOpen = false;
-    const seq = this.claims.length + 1;
     const balanced = this.cCharge - this.cCasTotal === this.cPaid;
     if (!balanced) tx.unbalancedClaims++;
     tx.paidTotal += this.cPaid;
@@ -773,8 +773,7 @@ export class Era835Reader {
       this.cRowStart,
       end,
     );
-    if (this.cReversal) tx.reversals.push(seq - 1);
-    this.adjustments.setClaim(this.cRowStart, end, seq, provider);
+    if (this.cReversal) tx.reversals.push(this.claims.length - 1);
   }
 
   private cas(el: string[]): void {
@@ -1287,7 +1286,6 @@ function normalize(
     for (let i = 0; i < c.length; i++) {
       if (c.rendering_npi[i] !== null) continue;
       c.provider_npi[i] = tx.payeeNpi;
-      for (let k = c.rowStart[i] as number; k < (c.rowEnd[i] as number); k++) a.provider_npi[k] = tx.payeeNpi;
     }
   }
 
@@ -1362,7 +1360,7 @@ function normalize(
         p.amount,
         CATEGORY_INDEX[plbCategory(p.code)],
         CAUSE_INDEX[cause],
-        linked !== undefined ? (c.provider_npi[linked] ?? null) : p.provider,
+        linked !== undefined ? null : p.provider,
         p.fiscalDate,
       );
     }

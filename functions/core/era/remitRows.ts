@@ -46,7 +46,8 @@ export function remitRows(remit: RemitColumns): NormalizedRemit {
   }
   const adjustments: AdjustmentRow[] = [];
   for (let i = 0; i < a.length; i++) {
-    // A row's claim columns are its claim's (none on a PLB row that names no claim of this remittance).
+    // A row's claim columns, its provider included, are its claim's (a PLB row that names no
+    // claim of this remittance has none, and its own provider).
     const seq = a.claim_seq[i] as number;
     const claim = Number.isNaN(seq) ? -1 : seq - 1;
     adjustments.push({
@@ -66,7 +67,7 @@ export function remitRows(remit: RemitColumns): NormalizedRemit {
       quantity: numberOrNull(a.quantity[i]),
       category: CATEGORIES[a.category[i] as number] as AdjustmentRow['category'],
       cause: CAUSES[a.cause[i] as number] as AdjustmentRow['cause'],
-      provider_npi: a.provider_npi[i] ?? null,
+      provider_npi: claim >= 0 ? (c.provider_npi[claim] ?? null) : (a.provider_npi[i] ?? null),
       fiscal_period_date: dateOrNull(a.fiscal_period_date[i]),
       payment_date: r.payment_date,
       payment_month: r.payment_month,

@@ -60,10 +60,30 @@ function fileColumnData(remit: RemitColumns, table: LakeTable): ColumnData[] {
     // An adjustment's claim status is its claim's (null on a PLB row that names no claim).
     if (table === 'adjustments' && column.name === 'claim_status')
       return { kind: 'lookup', values: remit.claims.status_code, at: remit.adjustments.claim_seq };
+    if (table === 'adjustments' && column.name === 'provider_npi') return adjustmentProviders(remit);
     const values = source[column.name];
     if (values === undefined) throw new Error(`no values for ${table}.${column.name}`);
     return column.type === 'varchar'
       ? { kind: 'strings', values: values as readonly (string | null)[] }
       : { kind: 'numbers', values: values as ArrayLike<number> };
   });
+}
+
+/**
+ * An adjustment's provider: its claim's, or, on a PLB row that names no claim of the remittance,
+ * the PLB's own. Looked up from the claims when no such PLB row has one (most files), else one
+ * value a row.
+ */
+function adjustmentProviders(remit: RemitColumns): ColumnData {
+  const a = remit.adjustments;
+  const claimProviders = remit.claims.provider_npi;
+  let own = false;
+  for (let i = 0; i < a.length && !own; i++) own = Number.isNaN(a.claim_seq[i]) && a.provider_npi[i] != null;
+  if (!own) return { kind: 'lookup', values: claimProviders, at: a.claim_seq };
+  const values = new Array<string | null>(a.length);
+  for (let i = 0; i < a.length; i++) {
+    const seq = a.claim_seq[i] as number;
+    values[i] = Number.isNaN(seq) ? (a.provider_npi[i] ?? null) : (claimProviders[seq - 1] ?? null);
+  }
+  return { kind: 'strings', values };
 }
