@@ -65,7 +65,7 @@ export type RawSegmentSink = (
   delimiters: Delimiters,
 ) => void;
 
-/** A segment longer than this is malformed (a runaway element or a missing terminator). */
+/** A segment longer than this many bytes is malformed (a runaway element or a missing terminator). */
 export const MAX_SEGMENT_LENGTH = 64 * 1024;
 
 /** How much text may precede the first ISA before the file is judged not to be X12. */
@@ -432,7 +432,7 @@ export class X12Scanner {
   private tooLong(length: number): never {
     throw new X12Error(
       'SEGMENT_TOO_LONG',
-      `segment of ${length} characters exceeds ${MAX_SEGMENT_LENGTH} (missing terminator or runaway element)`,
+      `segment of ${length} bytes exceeds ${MAX_SEGMENT_LENGTH} (missing terminator or runaway element)`,
       { file: this.file, segmentIndex: this.segmentIndex + 1 },
     );
   }
