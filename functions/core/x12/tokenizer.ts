@@ -33,7 +33,7 @@ export class ScanBuffer {
     return new ScanBuffer(bytes, view.toString('latin1'), isAscii(bytes));
   }
 
-  /** `text` of a string: its UTF-8 bytes. */
+  /** The buffer of a text: its UTF-8 bytes. */
   static ofText(text: string): ScanBuffer {
     return ScanBuffer.of(Buffer.from(text, 'utf8'));
   }
