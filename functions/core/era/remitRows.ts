@@ -67,13 +67,21 @@ export function remitRows(remit: RemitColumns): NormalizedRemit {
       quantity: numberOrNull(a.quantity[i]),
       category: CATEGORIES[a.category[i] as number] as AdjustmentRow['category'],
       cause: CAUSES[a.cause[i] as number] as AdjustmentRow['cause'],
-      provider_npi: claim >= 0 ? (c.provider_npi[claim] ?? null) : (a.provider_npi[i] ?? null),
+      provider_npi: adjustmentProvider(remit, i),
       fiscal_period_date: dateOrNull(a.fiscal_period_date[i]),
       payment_date: r.payment_date,
       payment_month: r.payment_month,
     });
   }
   return { remittance: r, claims, adjustments };
+}
+
+/** Adjustment row i's provider: its claim's, or, on a row that names no claim (a PLB row), its own. */
+export function adjustmentProvider(remit: RemitColumns, i: number): string | null {
+  const seq = remit.adjustments.claim_seq[i] as number;
+  return Number.isNaN(seq)
+    ? (remit.adjustments.provider_npi[i] ?? null)
+    : (remit.claims.provider_npi[seq - 1] ?? null);
 }
 
 function numberOrNull(v: number | undefined): number | null {

@@ -1,3 +1,4 @@
+import { adjustmentProvider } from '../era/remitRows.ts';
 import { CATEGORIES, CAUSES, LEVELS } from '../era/taxonomy.ts';
 import { daysOfIsoDate } from '../money.ts';
 import type { RemitColumns } from '../types.ts';
@@ -76,14 +77,10 @@ function fileColumnData(remit: RemitColumns, table: LakeTable): ColumnData[] {
  */
 function adjustmentProviders(remit: RemitColumns): ColumnData {
   const a = remit.adjustments;
-  const claimProviders = remit.claims.provider_npi;
   let own = false;
   for (let i = 0; i < a.length && !own; i++) own = Number.isNaN(a.claim_seq[i]) && a.provider_npi[i] != null;
-  if (!own) return { kind: 'lookup', values: claimProviders, at: a.claim_seq };
+  if (!own) return { kind: 'lookup', values: remit.claims.provider_npi, at: a.claim_seq };
   const values = new Array<string | null>(a.length);
-  for (let i = 0; i < a.length; i++) {
-    const seq = a.claim_seq[i] as number;
-    values[i] = Number.isNaN(seq) ? (a.provider_npi[i] ?? null) : (claimProviders[seq - 1] ?? null);
-  }
+  for (let i = 0; i < a.length; i++) values[i] = adjustmentProvider(remit, i);
   return { kind: 'strings', values };
 }
