@@ -45,7 +45,7 @@ export const centsStop = { at: 0 };
  */
 export function parseCentsUntil(bytes: Uint8Array, start: number, end: number, separator: number): Cents {
   // The usual amount, read here: an optional minus, up to 11 digits, and no point or a point and
-  // two digits. This part is small enough to be inlined where amounts are read; anything else is
+  // one or two digits. This part is small enough to be inlined where amounts are read; anything else is
   // read by `parseCentsAny`, which gives the same result for these.
   let i = start;
   let c = i < end ? (bytes[i] as number) : -1;
@@ -61,13 +61,22 @@ export function parseCentsUntil(bytes: Uint8Array, start: number, end: number, s
   if (digits > 0 && digits <= 11) {
     let cents = -1;
     if (c === separator || c === -1) cents = whole * 100;
-    else if (c === 46 /* . */ && i + 2 < end) {
+    else if (c === 46 /* . */ && i + 1 < end) {
+      // Two decimals, or one (a trailing zero suppressed, as X12 allows).
       const tens = (bytes[i + 1] as number) - 48;
-      const ones = (bytes[i + 2] as number) - 48;
-      const after = i + 3 < end ? (bytes[i + 3] as number) : -1;
-      if (tens >>> 0 <= 9 && ones >>> 0 <= 9 && (after === separator || after === -1)) {
-        cents = whole * 100 + tens * 10 + ones;
-        i += 3;
+      const c2 = i + 2 < end ? (bytes[i + 2] as number) : -1;
+      const ones = c2 - 48;
+      if (tens >>> 0 <= 9) {
+        if (c2 === separator || c2 === -1) {
+          cents = whole * 100 + tens * 10;
+          i += 2;
+        } else if (ones >>> 0 <= 9) {
+          const after = i + 3 < end ? (bytes[i + 3] as number) : -1;
+          if (after === separator || after === -1) {
+            cents = whole * 100 + tens * 10 + ones;
+            i += 3;
+          }
+        }
       }
     }
     if (cents >= 0) {
