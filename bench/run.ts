@@ -145,8 +145,16 @@ for (let round = 0; round < runs; round++) {
 /** Seconds of a mode in each round: its best run after the first. */
 const steady = (mode: string) => (rounds[mode] as Measurement[]).map((m) => Math.min(...m.seconds.slice(1)));
 const throughput = (mode: string) => corpusBytes / 1e6 / median(steady(mode));
+/** Per round, the ratio of `theirs` seconds to ours. */
+const roundRatios = (ours: string, theirs: (round: number) => number) =>
+  steady(ours).map((s, round) => theirs(round) / s);
 const ratioOf = (ours: string, theirs: (round: number) => number) =>
-  +median(steady(ours).map((s, round) => theirs(round) / s)).toFixed(2);
+  +median(roundRatios(ours, theirs)).toFixed(2);
+/** The lowest and highest ratio of a round: how far the machine's drift moved it. */
+const ratioRange = (ours: string, theirs: (round: number) => number) => {
+  const r = roundRatios(ours, theirs);
+  return [+Math.min(...r).toFixed(2), +Math.max(...r).toFixed(2)];
+};
 /** Per round, the faster package's seconds. */
 const fasterPackage = (round: number) =>
   Math.min(steady('node-x12')[round] as number, steady('x12-parser')[round] as number);
@@ -164,6 +172,14 @@ results.corpus = {
     ingestVsX12ParserTokenize: ratioOf('ours-ingest', x12Parser),
     ...(modes.includes('ours-ingest-tmpfs')
       ? { ingestTmpfsVsX12ParserTokenize: ratioOf('ours-ingest-tmpfs', x12Parser) }
+      : {}),
+  },
+  /** The lowest and highest of each ratio's per-round values. */
+  ratioRanges: {
+    parseVsFasterPackage: ratioRange('ours-parse', fasterPackage),
+    ingestVsX12ParserTokenize: ratioRange('ours-ingest', x12Parser),
+    ...(modes.includes('ours-ingest-tmpfs')
+      ? { ingestTmpfsVsX12ParserTokenize: ratioRange('ours-ingest-tmpfs', x12Parser) }
       : {}),
   },
   /** Each mode's seconds in each round (its best run after the warm-up), for the spread. */
@@ -229,6 +245,11 @@ if (values.json) {
     throughputMBs: Record<string, number>;
     peakRssMb: Record<string, number>;
     ratios: Record<string, number>;
+    ratioRanges: Record<string, [number, number]>;
+  };
+  const spread = (name: string) => {
+    const range = c.ratioRanges[name];
+    return range === undefined ? '' : `, rounds ${range[0]}–${range[1]}×`;
   };
   const lines = [
     '',
@@ -239,14 +260,14 @@ if (values.json) {
       `  ${m.padEnd(12)} ${String(c.throughputMBs[m]).padStart(8)} MB/s   peak RSS ${c.peakRssMb[m]} MB`,
     );
   lines.push(
-    `  parse+normalize vs the faster package: ${c.ratios.parseVsFasterPackage}× (median of per-round ratios)`,
+    `  parse+normalize vs the faster package: ${c.ratios.parseVsFasterPackage}× (median of per-round ratios${spread('parseVsFasterPackage')})`,
   );
   lines.push(
-    `  end-to-end ingest vs x12-parser tokenize-only: ${c.ratios.ingestVsX12ParserTokenize}× (disk)`,
+    `  end-to-end ingest vs x12-parser tokenize-only: ${c.ratios.ingestVsX12ParserTokenize}× (disk${spread('ingestVsX12ParserTokenize')})`,
   );
   if (c.ratios.ingestTmpfsVsX12ParserTokenize !== undefined) {
     lines.push(
-      `  end-to-end ingest vs x12-parser tokenize-only: ${c.ratios.ingestTmpfsVsX12ParserTokenize}× (lake on tmpfs)`,
+      `  end-to-end ingest vs x12-parser tokenize-only: ${c.ratios.ingestTmpfsVsX12ParserTokenize}× (lake on tmpfs${spread('ingestTmpfsVsX12ParserTokenize')})`,
     );
   }
   if (results.largeFile) lines.push('', `Large file: ${JSON.stringify(results.largeFile)}`);
