@@ -45,46 +45,40 @@ export const centsStop = { at: 0 };
  */
 export function parseCentsUntil(bytes: Uint8Array, start: number, end: number, separator: number): Cents {
   // The usual amount, read here: an optional minus, up to 11 digits, and no point or a point and
-  // one or two digits. This part is small enough to be inlined where amounts are read; anything else is
-  // read by `parseCentsAny`, which gives the same result for these.
+  // one or two digits. This part is kept small, so that it is inlined where amounts are read;
+  // anything else is read by `parseCentsAny`, which gives the same result for these.
   let i = start;
-  let c = i < end ? (bytes[i] as number) : -1;
-  const negative = c === 45 /* - */ && separator !== 45;
-  if (negative) c = ++i < end ? (bytes[i] as number) : -1;
+  const negative = i < end && bytes[i] === 45 /* - */ && separator !== 45;
+  if (negative) i++;
   const wholeStart = i;
-  let whole = 0;
-  while (c >= 48 && c <= 57) {
-    whole = whole * 10 + (c - 48);
-    c = ++i < end ? (bytes[i] as number) : -1;
+  let cents = 0;
+  while (i < end) {
+    const digit = (bytes[i] as number) - 48;
+    if (digit >>> 0 > 9) break;
+    cents = cents * 10 + digit;
+    i++;
   }
   const digits = i - wholeStart;
-  if (digits > 0 && digits <= 11) {
-    let cents = -1;
-    if (c === separator || c === -1) cents = whole * 100;
-    else if (c === 46 /* . */ && i + 1 < end) {
-      // Two decimals, or one (a trailing zero suppressed, as X12 allows).
-      const tens = (bytes[i + 1] as number) - 48;
-      const c2 = i + 2 < end ? (bytes[i + 2] as number) : -1;
-      const ones = c2 - 48;
-      if (tens >>> 0 <= 9) {
-        if (c2 === separator || c2 === -1) {
-          cents = whole * 100 + tens * 10;
-          i += 2;
-        } else if (ones >>> 0 <= 9) {
-          const after = i + 3 < end ? (bytes[i + 3] as number) : -1;
-          if (after === separator || after === -1) {
-            cents = whole * 100 + tens * 10 + ones;
-            i += 3;
-          }
-        }
+  cents *= 100;
+  // Two decimals, or one (a trailing zero suppressed, as X12 allows); a point that is the
+  // separator ends the amount instead.
+  if (i + 1 < end && bytes[i] === 46 /* . */ && separator !== 46) {
+    const tens = (bytes[i + 1] as number) - 48;
+    if (tens >>> 0 <= 9) {
+      cents += tens * 10;
+      i += 2;
+      const ones = i < end ? (bytes[i] as number) - 48 : -1;
+      if (ones >>> 0 <= 9) {
+        cents += ones;
+        i++;
       }
     }
-    if (cents >= 0) {
-      centsStop.at = i;
-      return negative ? -cents : cents;
-    }
   }
-  return parseCentsAny(bytes, start, end, separator);
+  if (digits === 0 || digits > 11 || (i < end && bytes[i] !== separator)) {
+    return parseCentsAny(bytes, start, end, separator);
+  }
+  centsStop.at = i;
+  return negative ? -cents : cents;
 }
 
 /** `parseCentsUntil` for any amount: signs, any number of decimals, up to 20 characters. */
