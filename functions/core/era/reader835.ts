@@ -151,8 +151,14 @@ export class Era835Reader {
    * SE01 and skipped without looking for their separators, and the per-claim segments are read in
    * place: that is most of the speed of this reader.
    */
-  scan(source: ScanBuffer, start: number, end: number, index: number, delimiters: Delimiters): void {
-    const separator = delimiters.element.charCodeAt(0);
+  scan(
+    source: ScanBuffer,
+    start: number,
+    end: number,
+    index: number,
+    delimiters: Delimiters,
+    separator: number,
+  ): void {
     const key = segmentKeyAt(source.bytes, start, end, separator);
     const tx = this.tx;
     this.index = index;
@@ -160,35 +166,36 @@ export class Era835Reader {
     if (tx !== null) {
       // The per-claim segments are read in place; anything unusual in them falls through to the
       // split path, which owns every error message. This stays small, so that the scanner's loop
-      // takes it in and calls the readers itself.
+      // takes it in and calls the readers itself. The keys are literals (`segmentKey` of each id):
+      // a key kept in a module constant would be loaded and checked on every segment.
       let handled: boolean;
       switch (key) {
-        case KEY_CAS:
+        case 0x434153 /* CAS */:
           handled = this.claimOpen && this.casInPlace(source, start, end, separator);
           break;
-        case KEY_DTM:
+        case 0x44544d /* DTM */:
           handled = this.claimOpen && this.dtmInPlace(source, start, end, separator);
           break;
-        case KEY_SVC:
+        case 0x535643 /* SVC */:
           handled =
             this.claimOpen && this.svcInPlace(tx, source, start, end, separator, delimiters.component);
           break;
-        case KEY_CLP:
+        case 0x434c50 /* CLP */:
           handled = this.clpInPlace(tx, source, start, end, separator);
           break;
-        case KEY_NM1:
+        case 0x4e4d31 /* NM1 */:
           // Patient and insured names are never read; NM1*82 names the rendering provider.
           handled =
             !isNm1Rendering(source.bytes, start, end, separator) ||
             (this.claimOpen && this.renderingInPlace(source, start, end, separator));
           break;
-        case KEY_REF:
+        case 0x524546 /* REF */:
           handled = this.claimOpen || tx.context === 'claims';
           break;
         default:
           handled = SKIPPED.has(key);
       }
-      if (handled) {
+      if (handled === true) {
         tx.segments++;
         return;
       }
@@ -1203,13 +1210,6 @@ function segmentKey(id: string): number {
 /** Segments inside a transaction that the lake never needs. */
 const SKIPPED_KEYS = ['N3', 'N4', 'PER', 'AMT', 'QTY', 'TS3', 'TS2', 'RDM', 'CUR'].map(segmentKey);
 const SKIPPED = new Set(SKIPPED_KEYS);
-const KEY_REF = segmentKey('REF');
-const KEY_CAS = segmentKey('CAS');
-const KEY_CLP = segmentKey('CLP');
-const KEY_SVC = segmentKey('SVC');
-const KEY_DTM = segmentKey('DTM');
-
-const KEY_NM1 = segmentKey('NM1');
 
 function elementName(id: string, position: number): string {
   return `${id}${position < 10 ? '0' : ''}${position}`;

@@ -63,6 +63,8 @@ export type RawSegmentSink = (
   end: number,
   segmentIndex: number,
   delimiters: Delimiters,
+  /** The element separator's character code (`delimiters.element`), for readers that compare bytes. */
+  separator: number,
 ) => void;
 
 /** A segment longer than this many bytes is malformed (a runaway element or a missing terminator). */
@@ -149,7 +151,7 @@ export class X12Scanner {
       }
       const delimiters = this.delimiters as Delimiters;
       const last = ScanBuffer.ofText(rest);
-      this.emit(last, 0, last.bytes.length, delimiters);
+      this.emit(last, 0, last.bytes.length, delimiters, delimiters.element.charCodeAt(0));
     } else if (!this.sawInterchange && this.segmentIndex === 0) {
       throw new X12Error('EMPTY', 'file holds no X12 segments', { file: this.file });
     }
@@ -219,6 +221,7 @@ export class X12Scanner {
   private scanSegments(source: ScanBuffer, pos: number, delimiters: Delimiters): number {
     const buf = source.text;
     const terminator = delimiters.segment;
+    const separator = delimiters.element.charCodeAt(0);
     let start = pos;
     for (;;) {
       // indexOf is a native search, several times faster than a loop over the characters; the
@@ -226,7 +229,7 @@ export class X12Scanner {
       const end = buf.indexOf(terminator, start);
       if (end === -1) return -(start + 1);
       if (end - start > MAX_SEGMENT_LENGTH) this.tooLong(end - start);
-      const iea = this.emit(source, start, end, delimiters);
+      const iea = this.emit(source, start, end, delimiters, separator);
       start = end + 1;
       if (iea) return start;
     }
@@ -236,18 +239,25 @@ export class X12Scanner {
   private scanSegmentsMultiCharTerminator(source: ScanBuffer, pos: number, delimiters: Delimiters): number {
     const buf = source.text;
     const terminator = delimiters.segment;
+    const separator = delimiters.element.charCodeAt(0);
     for (;;) {
       const end = buf.indexOf(terminator, pos);
       if (end === -1) return -(pos + 1);
       const start = pos;
       pos = end + terminator.length;
       if (end - start > MAX_SEGMENT_LENGTH) this.tooLong(end - start);
-      if (this.emit(source, start, end, delimiters)) return pos;
+      if (this.emit(source, start, end, delimiters, separator)) return pos;
     }
   }
 
   /** Emits one segment (trimmed of surrounding whitespace); returns true when it was an IEA. */
-  private emit(source: ScanBuffer, from: number, to: number, delimiters: Delimiters): boolean {
+  private emit(
+    source: ScanBuffer,
+    from: number,
+    to: number,
+    delimiters: Delimiters,
+    separator: number,
+  ): boolean {
     const bytes = source.bytes;
     let start = from;
     let end = to;
@@ -259,13 +269,13 @@ export class X12Scanner {
     }
     if (start === end) return false;
     this.segmentIndex++;
-    this.sink(source, start, end, this.segmentIndex, delimiters);
+    this.sink(source, start, end, this.segmentIndex, delimiters, separator);
     return (
       end - start >= 3 &&
       bytes[start] === 73 /* I */ &&
       bytes[start + 1] === 69 /* E */ &&
       bytes[start + 2] === 65 /* A */ &&
-      (end - start === 3 || bytes[start + 3] === delimiters.element.charCodeAt(0))
+      (end - start === 3 || bytes[start + 3] === separator)
     );
   }
 
