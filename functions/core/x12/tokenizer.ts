@@ -30,7 +30,13 @@ export class ScanBuffer {
 
   static of(bytes: Uint8Array): ScanBuffer {
     const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-    return new ScanBuffer(bytes, view.toString('latin1'), isAscii(bytes));
+    // The readers see one kind of array, a plain Uint8Array (a Buffer is a subclass with its own
+    // map): their byte reads then check one map, not two.
+    const plain =
+      Object.getPrototypeOf(bytes) === Uint8Array.prototype
+        ? bytes
+        : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+    return new ScanBuffer(plain, view.toString('latin1'), isAscii(bytes));
   }
 
   /** The buffer of a text: its UTF-8 bytes. */
