@@ -339,6 +339,30 @@ describe('dates as day numbers (fast-check)', () => {
     );
   });
 
+  it('any eight bytes read as a date exactly when they are eight digits of a calendar date', () => {
+    // The digits are checked four bytes at a time: every byte value, next to any other, is tried.
+    const oracle = (b: Uint8Array): number => {
+      const text = String.fromCharCode(...b);
+      if (!/^[0-9]{8}$/.test(text)) return Number.NaN;
+      const [y, m, d] = [Number(text.slice(0, 4)), Number(text.slice(4, 6)), Number(text.slice(6, 8))];
+      const utc = Date.UTC(y, m - 1, d);
+      const back = new Date(utc);
+      const real =
+        y >= 1900 && back.getUTCFullYear() === y && back.getUTCMonth() === m - 1 && back.getUTCDate() === d;
+      return real ? utc / 86_400_000 : Number.NaN;
+    };
+    const digit = fc.integer({ min: 48, max: 57 });
+    const anyByte = fc.integer({ min: 0, max: 255 });
+    const byte = fc.oneof({ arbitrary: digit, weight: 8 }, { arbitrary: anyByte, weight: 1 });
+    fc.assert(
+      fc.property(fc.array(byte, { minLength: 8, maxLength: 8 }), (values) => {
+        const b = Uint8Array.from(values);
+        expect(parseX12DaysRange(b, 0, 8)).toBe(oracle(b));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
   it('rejects what is not a calendar date', () => {
     for (const text of ['20230229', '21000229', '20241301', '20240001', '20240100', '20240431', '18991231']) {
       expect(parseX12DaysRange(bytes(text), 0, 8), text).toBeNaN();

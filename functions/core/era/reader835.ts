@@ -6,7 +6,7 @@ import {
   parseCentsUntil,
   parseX12Date,
   parseX12Days,
-  parseX12DaysRange,
+  parseX12DaysWords,
 } from '../money.ts';
 import type { Cause, Cents, RemitColumns, RemittanceRow } from '../types.ts';
 import { X12Error, type X12ErrorCode } from '../x12/errors.ts';
@@ -159,7 +159,7 @@ export class Era835Reader {
     delimiters: Delimiters,
     separator: number,
   ): void {
-    const key = segmentKeyAt(source.bytes, start, end, separator);
+    const key = segmentKeyAt(source, start, end, separator);
     const tx = this.tx;
     this.index = index;
     this.skippedKey = key;
@@ -170,26 +170,26 @@ export class Era835Reader {
       // a key kept in a module constant would be loaded and checked on every segment.
       let handled: boolean;
       switch (key) {
-        case 0x434153 /* CAS */:
+        case 0x534143 /* CAS */:
           handled = this.claimOpen && this.casInPlace(source, start, end, separator);
           break;
-        case 0x44544d /* DTM */:
+        case 0x4d5444 /* DTM */:
           handled = this.claimOpen && this.dtmInPlace(source, start, end, separator);
           break;
-        case 0x535643 /* SVC */:
+        case 0x435653 /* SVC */:
           handled =
             this.claimOpen && this.svcInPlace(tx, source, start, end, separator, delimiters.component);
           break;
-        case 0x434c50 /* CLP */:
+        case 0x504c43 /* CLP */:
           handled = this.clpInPlace(tx, source, start, end, separator);
           break;
-        case 0x4e4d31 /* NM1 */:
+        case 0x314d4e /* NM1 */:
           // Patient and insured names are never read; NM1*82 names the rendering provider.
           handled =
             !isNm1Rendering(source.bytes, start, end, separator) ||
             (this.claimOpen && this.renderingInPlace(source, start, end, separator));
           break;
-        case 0x524546 /* REF */:
+        case 0x464552 /* REF */:
           handled = this.claimOpen || tx.context === 'claims';
           break;
         default:
@@ -412,12 +412,14 @@ export class Era835Reader {
    * DTM01 is the three characters after `DTM*` (a separator follows), DTM02 runs to the next one.
    */
   private dtmInPlace(source: ScanBuffer, start: number, end: number, separator: number): boolean {
-    const bytes = source.bytes;
     const p = start + 4;
-    if (end <= p + 3 || (bytes[p + 3] as number) !== separator) return false;
-    const c0 = bytes[p] as number;
-    const c1 = bytes[p + 1] as number;
-    const c2 = bytes[p + 2] as number;
+    if (end <= p + 3) return false;
+    // DTM01 and its separator, read as one word (the first character in the low byte).
+    const word = source.view.getInt32(p, true);
+    if (word >>> 24 !== separator) return false;
+    const c0 = word & 0xff;
+    const c1 = (word >> 8) & 0xff;
+    const c2 = (word >> 16) & 0xff;
     if (c0 === separator || c1 === separator || c2 === separator) return false;
     // 472 / 150: service date (the first one wins); 232 / 233: claim statement period.
     let target = 0;
@@ -428,12 +430,11 @@ export class Era835Reader {
     }
     this.id = 'DTM';
     if (target === 0) return true;
+    // DTM02 is a date of eight digits, then the segment's end or a separator.
     const from = p + 4;
-    // A date is eight digits: look for its end there first.
-    let to = from + 8;
-    if (to !== end && (to > end || (bytes[to] as number) !== separator))
-      to = nextSeparator(bytes, from, end, separator);
-    const days = parseX12DaysRange(bytes, from, to);
+    const to = from + 8;
+    if (to > end || (to !== end && (source.bytes[to] as number) !== separator)) return false;
+    const days = parseX12DaysWords(source.view.getInt32(from, true), source.view.getInt32(from + 4, true));
     if (Number.isNaN(days)) return false;
     if (target === 1) this.sDate = days;
     else if (target === 2) this.cFrom = days;
@@ -1143,19 +1144,26 @@ function nextSeparator(bytes: Uint8Array, from: number, end: number, separator: 
 
 /**
  * The key of the id of the segment at `start` (what precedes its first separator): its two or
- * three characters, or −1 for an id of another length.
+ * three characters, the first in the low byte (`segmentKey`), or −1 for an id of another length.
  */
-function segmentKeyAt(bytes: Uint8Array, start: number, end: number, separator: number): number {
+function segmentKeyAt(source: ScanBuffer, start: number, end: number, separator: number): number {
+  if (end - start >= 4) {
+    // The id and the separator after it, read as one word.
+    const word = source.view.getInt32(start, true);
+    const c2 = (word >> 16) & 0xff;
+    if ((word & 0xff) === separator || ((word >> 8) & 0xff) === separator) return -1;
+    if (c2 === separator) return word & 0xffff;
+    return word >>> 24 === separator && c2 !== 0 ? word & 0xffffff : -1;
+  }
+  const bytes = source.bytes;
   const length = end - start;
   if (length < 2) return -1;
   const c0 = bytes[start] as number;
   const c1 = bytes[start + 1] as number;
   if (c0 === separator || c1 === separator) return -1;
-  if (length === 2) return (c0 << 8) | c1;
-  const c2 = bytes[start + 2] as number;
-  if (c2 === separator) return (c0 << 8) | c1;
-  if (length === 3 || bytes[start + 3] === separator) return (c0 << 16) | (c1 << 8) | c2;
-  return -1;
+  const c2 = length === 3 ? (bytes[start + 2] as number) : separator;
+  if (c2 === separator) return c0 | (c1 << 8);
+  return c2 !== 0 ? c0 | (c1 << 8) | (c2 << 16) : -1;
 }
 
 /** True for NM1*82 (rendering provider): the only NM1 read; patient and insured names never are. */
@@ -1197,13 +1205,14 @@ const MAX_AMOUNT_CENTS = 10_000_000_000_000;
 
 function keyToId(key: number): string {
   let id = '';
-  for (let k = key; k > 0; k = Math.floor(k / 256)) id = String.fromCharCode(k % 256) + id;
+  for (let k = key; k > 0; k = Math.floor(k / 256)) id += String.fromCharCode(k % 256);
   return id;
 }
 
+/** The key of a segment id of two or three characters: the first in the low byte, as `segmentKeyAt` reads it. */
 function segmentKey(id: string): number {
   let key = 0;
-  for (let i = 0; i < id.length; i++) key = (key << 8) | id.charCodeAt(i);
+  for (let i = id.length - 1; i >= 0; i--) key = (key << 8) | id.charCodeAt(i);
   return key;
 }
 

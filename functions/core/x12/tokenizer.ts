@@ -21,12 +21,17 @@ export type SegmentSink = (elements: string[], segmentIndex: number, delimiters:
  * decoded as UTF-8. Delimiters are ASCII, so they never fall inside a multi-byte character.
  */
 export class ScanBuffer {
+  /** The same bytes, for reading four at a time (`getInt32(at, true)`: the first in the low byte). */
+  readonly view: DataView;
+
   constructor(
     readonly bytes: Uint8Array,
     readonly text: string,
     /** True when every byte is ASCII (`text` is then the decoded text itself). */
     readonly ascii: boolean,
-  ) {}
+  ) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  }
 
   static of(bytes: Uint8Array): ScanBuffer {
     const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
