@@ -230,7 +230,7 @@ export class Era835Reader {
     const bytes = source.bytes;
     const idStart = start + 4;
     if (idStart > end) return false;
-    const idEnd = nextSeparator(bytes, idStart, end, separator);
+    const idEnd = nextSeparatorWide(source, idStart, end, separator);
     if (idEnd === end || idEnd === idStart) return false;
     const status = codeUntil(source, idEnd + 1, end, separator);
     const statusEnd = codeStop.at;
@@ -293,11 +293,10 @@ export class Era835Reader {
 
   /** `nextCode` for an element that is not a code (an id): its text, sliced. */
   private nextText(source: ScanBuffer, end: number, separator: number): string | null {
-    const bytes = source.bytes;
     const at = this.at;
     if (at >= end) return null;
     const p = at + 1;
-    const q = nextSeparator(bytes, p, end, separator);
+    const q = nextSeparatorWide(source, p, end, separator);
     this.at = q;
     return q === p ? null : source.slice(p, q);
   }
@@ -400,7 +399,7 @@ export class Era835Reader {
     if (p + 2 >= end || (bytes[p] as number) !== 88 || (bytes[p + 1] as number) !== 88) return false;
     if ((bytes[p + 2] as number) !== separator) return false;
     const npiStart = p + 3;
-    const npiEnd = nextSeparator(bytes, npiStart, end, separator);
+    const npiEnd = nextSeparatorWide(source, npiStart, end, separator);
     if (npiEnd === npiStart) return false;
     this.cRendering = source.slice(npiStart, npiEnd);
     this.id = 'NM1';
@@ -1140,6 +1139,25 @@ function nextSeparator(bytes: Uint8Array, from: number, end: number, separator: 
   let i = from;
   while (i < end && (bytes[i] as number) !== separator) i++;
   return i;
+}
+
+/**
+ * `nextSeparator` for an element that is usually long (a claim id, an ICN, an NPI): four bytes
+ * at a time, a third of the instructions a byte of the loop above takes.
+ */
+function nextSeparatorWide(source: ScanBuffer, from: number, end: number, separator: number): number {
+  const view = source.view;
+  const pattern = separator * 0x01010101;
+  let i = from;
+  while (i + 4 <= end) {
+    // A byte equal to the separator is a zero byte of x; the lowest flagged byte is the first
+    // zero (a borrow can flag only bytes above one).
+    const x = view.getInt32(i, true) ^ pattern;
+    const zero = (x - 0x01010101) & ~x & 0x80808080;
+    if (zero !== 0) return i + ((31 - Math.clz32(zero & -zero)) >> 3);
+    i += 4;
+  }
+  return nextSeparator(source.bytes, i, end, separator);
 }
 
 /**
