@@ -162,7 +162,7 @@ export class X12Scanner {
       }
       const delimiters = this.delimiters as Delimiters;
       const last = ScanBuffer.ofText(rest);
-      this.emit(last, 0, last.bytes.length, delimiters, delimiters.element.charCodeAt(0));
+      this.emit(last, 0, last.bytes.length, delimiters);
     } else if (!this.sawInterchange && this.segmentIndex === 0) {
       throw new X12Error('EMPTY', 'file holds no X12 segments', { file: this.file });
     }
@@ -208,10 +208,7 @@ export class X12Scanner {
         pos = found;
       }
       const delimiters = this.delimiters as unknown as Delimiters;
-      const next =
-        delimiters.segment.length === 1
-          ? this.scanSegments(source, pos, delimiters)
-          : this.scanSegmentsMultiCharTerminator(source, pos, delimiters);
+      const next = this.scanSegments(source, pos, delimiters);
       if (next < 0) {
         // Everything up to -next - 1 is read; the rest waits for more text.
         const rest = -next - 1;
@@ -227,12 +224,17 @@ export class X12Scanner {
 
   /**
    * Emits the segments of `source` from `pos`. Returns the position after an IEA (delimiters must
-   * be read again), or −(p + 1) where p is the start of the unterminated rest.
+   * be read again), or −(p + 1) where p is the start of the unterminated rest. This loop is the
+   * hot path: it trims and hands over each segment itself (no call per segment but the sink's).
    */
   private scanSegments(source: ScanBuffer, pos: number, delimiters: Delimiters): number {
     const buf = source.text;
+    const bytes = source.bytes;
     const terminator = delimiters.segment;
+    // One character (`~`), or two (`\r\n`).
+    const step = terminator.length;
     const separator = delimiters.element.charCodeAt(0);
+    const sink = this.sink;
     let start = pos;
     for (;;) {
       // indexOf is a native search, several times faster than a loop over the characters; the
@@ -240,54 +242,27 @@ export class X12Scanner {
       const end = buf.indexOf(terminator, start);
       if (end === -1) return -(start + 1);
       if (end - start > MAX_SEGMENT_LENGTH) this.tooLong(end - start);
-      const iea = this.emit(source, start, end, delimiters, separator);
-      start = end + 1;
-      if (iea) return start;
-    }
-  }
-
-  /** `scanSegments` for a two-character terminator (`\r\n`), found with indexOf. */
-  private scanSegmentsMultiCharTerminator(source: ScanBuffer, pos: number, delimiters: Delimiters): number {
-    const buf = source.text;
-    const terminator = delimiters.segment;
-    const separator = delimiters.element.charCodeAt(0);
-    for (;;) {
-      const end = buf.indexOf(terminator, pos);
-      if (end === -1) return -(pos + 1);
-      const start = pos;
-      pos = end + terminator.length;
-      if (end - start > MAX_SEGMENT_LENGTH) this.tooLong(end - start);
-      if (this.emit(source, start, end, delimiters, separator)) return pos;
+      const from = firstNonBlank(bytes, start, end);
+      const to = lastNonNewline(bytes, from, end);
+      start = end + step;
+      if (from < to) {
+        this.segmentIndex++;
+        sink(source, from, to, this.segmentIndex, delimiters, separator);
+        if (isIea(bytes, from, to, separator)) return start;
+      }
     }
   }
 
   /** Emits one segment (trimmed of surrounding whitespace); returns true when it was an IEA. */
-  private emit(
-    source: ScanBuffer,
-    from: number,
-    to: number,
-    delimiters: Delimiters,
-    separator: number,
-  ): boolean {
+  private emit(source: ScanBuffer, start: number, end: number, delimiters: Delimiters): boolean {
     const bytes = source.bytes;
-    let start = from;
-    let end = to;
-    while (start < end && (bytes[start] as number) <= 32) start++;
-    while (end > start) {
-      const c = bytes[end - 1];
-      if (c !== 10 && c !== 13) break;
-      end--;
-    }
-    if (start === end) return false;
+    const separator = delimiters.element.charCodeAt(0);
+    const from = firstNonBlank(bytes, start, end);
+    const to = lastNonNewline(bytes, from, end);
+    if (from === to) return false;
     this.segmentIndex++;
-    this.sink(source, start, end, this.segmentIndex, delimiters, separator);
-    return (
-      end - start >= 3 &&
-      bytes[start] === 73 /* I */ &&
-      bytes[start + 1] === 69 /* E */ &&
-      bytes[start + 2] === 65 /* A */ &&
-      (end - start === 3 || bytes[start + 3] === separator)
-    );
+    this.sink(source, from, to, this.segmentIndex, delimiters, separator);
+    return isIea(bytes, from, to, separator);
   }
 
   /**
@@ -461,6 +436,35 @@ export class X12Scanner {
 
 const EMPTY_BYTES = new Uint8Array(0);
 const EMPTY_BUFFER = new ScanBuffer(EMPTY_BYTES, '', true);
+
+/** The first position in [start, end) past leading whitespace and control bytes (`end` if none). */
+function firstNonBlank(bytes: Uint8Array, start: number, end: number): number {
+  let i = start;
+  while (i < end && (bytes[i] as number) <= 32) i++;
+  return i;
+}
+
+/** `end`, moved back over the line breaks that end the segment (not before `start`). */
+function lastNonNewline(bytes: Uint8Array, start: number, end: number): number {
+  let i = end;
+  while (i > start) {
+    const c = bytes[i - 1];
+    if (c !== 10 && c !== 13) break;
+    i--;
+  }
+  return i;
+}
+
+/** True when the segment [start, end) is an IEA. */
+function isIea(bytes: Uint8Array, start: number, end: number, separator: number): boolean {
+  return (
+    end - start >= 3 &&
+    bytes[start] === 73 /* I */ &&
+    bytes[start + 1] === 69 /* E */ &&
+    bytes[start + 2] === 65 /* A */ &&
+    (end - start === 3 || bytes[start + 3] === separator)
+  );
+}
 
 function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
