@@ -16,7 +16,13 @@ import {
 } from '../functions/core/money.ts';
 import type { NormalizedRemit } from '../functions/core/types.ts';
 import { X12Error } from '../functions/core/x12/errors.ts';
-import { tokenize, X12Tokenizer } from '../functions/core/x12/tokenizer.ts';
+import {
+  ScanBuffer,
+  SEPARATORS,
+  separatorsOf,
+  tokenize,
+  X12Tokenizer,
+} from '../functions/core/x12/tokenizer.ts';
 import { allFixtureFiles, readFixture, sourceFor } from './helpers/fixtures.ts';
 
 /** A text's bytes, one per character (the scanner's readers read bytes). */
@@ -320,6 +326,31 @@ describe('segments read in place agree with the split path (fast-check)', () => 
         expect(inPlace(text)).toEqual(splitOnly(text));
       }),
       { numRuns: 3000 },
+    );
+  });
+});
+
+describe('separator positions (fast-check)', () => {
+  it('separatorsOf notes every separator of any range of any bytes, in order', () => {
+    // It reads four bytes at a time: ranges of every length and offset, bytes next to the separator's value.
+    const byte = fc.oneof(fc.constantFrom(42, 43, 41, 0, 255, 128, 124), fc.integer({ min: 0, max: 255 }));
+    fc.assert(
+      fc.property(
+        fc.array(byte, { maxLength: 40 }),
+        fc.nat(40),
+        fc.nat(40),
+        fc.constantFrom(42, 124, 0, 255),
+        (values, a, b, separator) => {
+          const buffer = ScanBuffer.of(Uint8Array.from(values));
+          const start = Math.min(a, values.length);
+          const end = Math.max(start, Math.min(b, values.length));
+          const expected: number[] = [];
+          for (let i = start; i < end; i++) if (values[i] === separator) expected.push(i);
+          const count = separatorsOf(buffer, start, end, separator);
+          expect([...SEPARATORS.subarray(0, count)]).toEqual(expected);
+        },
+      ),
+      { numRuns: 20_000 },
     );
   });
 });

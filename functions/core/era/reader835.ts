@@ -212,7 +212,7 @@ export class Era835Reader {
     delimiters: Delimiters,
     separator: number,
   ): void {
-    const count = separatorsOf(source.bytes, start, end, separator);
+    const count = separatorsOf(source, start, end, separator);
     this.segment(elementsOf(source, start, end, SEPARATORS, count), index, delimiters);
   }
 

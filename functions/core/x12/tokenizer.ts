@@ -97,10 +97,24 @@ export const SEPARATORS = new Int32Array(MAX_SEGMENT_LENGTH + 2);
  * [start, end) in `SEPARATORS`; returns how many. Element k then runs from
  * `SEPARATORS[k - 1] + 1` (or `start`) to `SEPARATORS[k]` (or `end`). Valid until the next call.
  */
-export function separatorsOf(bytes: Uint8Array, start: number, end: number, separator: number): number {
+export function separatorsOf(source: ScanBuffer, start: number, end: number, separator: number): number {
   const separators = SEPARATORS;
+  const view = source.view;
+  const pattern = separator * 0x01010101;
   let count = 0;
-  for (let i = start; i < end; i++) if (bytes[i] === separator) separators[count++] = i;
+  let i = start;
+  // Four bytes at a time: a byte equal to the separator is a zero byte of x.
+  for (; i + 4 <= end; i += 4) {
+    const x = view.getInt32(i, true) ^ pattern;
+    // 0x80 in exactly the zero bytes of x (no carry crosses a byte).
+    let zero = ~(((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x | 0x7f7f7f7f);
+    while (zero !== 0) {
+      separators[count++] = i + ((31 - Math.clz32(zero & -zero)) >> 3);
+      zero &= zero - 1;
+    }
+  }
+  const bytes = source.bytes;
+  for (; i < end; i++) if (bytes[i] === separator) separators[count++] = i;
   return count;
 }
 
