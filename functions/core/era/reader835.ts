@@ -309,7 +309,8 @@ export class Era835Reader {
     const bytes = source.bytes;
     // Element 1 (the group) starts after `CAS*`.
     if (start + 4 > end) return false;
-    const group = codeUntil(source, start + 4, end, separator);
+    const group =
+      shortCodeWord(source, start + 4, end, separator) ?? codeUntil(source, start + 4, end, separator);
     if (group === null) return false;
     const groupSlot = codeStop.slot;
     let q = codeStop.at;
@@ -322,7 +323,7 @@ export class Era835Reader {
     // q < end: the last element read ended at a separator, so another one follows.
     while (q < end && triplets < 6) {
       triplets++;
-      const reason = codeUntil(source, q + 1, end, separator);
+      const reason = shortCodeWord(source, q + 1, end, separator) ?? codeUntil(source, q + 1, end, separator);
       const reasonSlot = codeStop.slot;
       q = codeStop.at;
       // A reason with no amount after it, or a blank last element.
@@ -1051,6 +1052,38 @@ function codeUntil(source: ScanBuffer, start: number, end: number, separator: nu
   const c2 = start + 2 < end ? (bytes[start + 2] as number) : separator;
   if (c2 === separator) return shortCodeAt(source, start, 2, c0 < 128 && c1 < 128 ? c0 * 128 + c1 : -1);
   return longCodeUntil(source, start, end, separator);
+}
+
+/**
+ * `codeUntil` for the usual code of one or two ASCII characters seen before, read as one word;
+ * undefined for anything else (then `codeUntil` reads it). Small, so that it is inlined.
+ */
+function shortCodeWord(
+  source: ScanBuffer,
+  start: number,
+  end: number,
+  separator: number,
+): string | undefined {
+  if (start + 4 > end) return undefined;
+  const word = source.view.getInt32(start, true);
+  const c0 = word & 0xff;
+  const c1 = (word >> 8) & 0xff;
+  if (c0 === separator || (word & 0x8080) !== 0) return undefined;
+  let slot: number;
+  let at: number;
+  if (c1 === separator) {
+    slot = 128 * 128 + c0;
+    at = start + 1;
+  } else if (((word >> 16) & 0xff) === separator) {
+    slot = c0 * 128 + c1;
+    at = start + 2;
+  } else return undefined;
+  const code = SHORT_CODES[slot];
+  if (code !== undefined) {
+    codeStop.at = at;
+    codeStop.slot = slot;
+  }
+  return code;
 }
 
 /** `codeUntil` for a code of one or two characters at `start` whose slot is `slot` (−1: none). */
