@@ -232,7 +232,8 @@ export class Era835Reader {
     if (idStart > end) return false;
     const idEnd = nextSeparatorWide(source, idStart, end, separator);
     if (idEnd === end || idEnd === idStart) return false;
-    const status = codeUntil(source, idEnd + 1, end, separator);
+    const status =
+      shortCodeWord(source, idEnd + 1, end, separator) ?? codeUntil(source, idEnd + 1, end, separator);
     const statusEnd = codeStop.at;
     if (status === null || statusEnd === end) return false;
     const charge = parseCentsUntil(bytes, statusEnd + 1, end, separator);
@@ -286,7 +287,7 @@ export class Era835Reader {
   private nextCode(source: ScanBuffer, end: number, separator: number): string | null {
     const at = this.at;
     if (at >= end) return null;
-    const value = codeUntil(source, at + 1, end, separator);
+    const value = shortCodeWord(source, at + 1, end, separator) ?? codeUntil(source, at + 1, end, separator);
     this.at = codeStop.at;
     return value;
   }
