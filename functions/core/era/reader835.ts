@@ -232,8 +232,7 @@ export class Era835Reader {
     if (idStart > end) return false;
     const idEnd = nextSeparatorWide(source, idStart, end, separator);
     if (idEnd === end || idEnd === idStart) return false;
-    const status =
-      shortCodeWord(source, idEnd + 1, end, separator) ?? codeUntil(source, idEnd + 1, end, separator);
+    const status = readCode(source, idEnd + 1, end, separator);
     const statusEnd = codeStop.at;
     if (status === null || statusEnd === end) return false;
     const charge = parseCentsUntil(bytes, statusEnd + 1, end, separator);
@@ -287,7 +286,7 @@ export class Era835Reader {
   private nextCode(source: ScanBuffer, end: number, separator: number): string | null {
     const at = this.at;
     if (at >= end) return null;
-    const value = shortCodeWord(source, at + 1, end, separator) ?? codeUntil(source, at + 1, end, separator);
+    const value = readCode(source, at + 1, end, separator);
     this.at = codeStop.at;
     return value;
   }
@@ -310,8 +309,7 @@ export class Era835Reader {
     const bytes = source.bytes;
     // Element 1 (the group) starts after `CAS*`.
     if (start + 4 > end) return false;
-    const group =
-      shortCodeWord(source, start + 4, end, separator) ?? codeUntil(source, start + 4, end, separator);
+    const group = readCode(source, start + 4, end, separator);
     if (group === null) return false;
     const groupSlot = codeStop.slot;
     let q = codeStop.at;
@@ -324,7 +322,7 @@ export class Era835Reader {
     // q < end: the last element read ended at a separator, so another one follows.
     while (q < end && triplets < 6) {
       triplets++;
-      const reason = shortCodeWord(source, q + 1, end, separator) ?? codeUntil(source, q + 1, end, separator);
+      const reason = readCode(source, q + 1, end, separator);
       const reasonSlot = codeStop.slot;
       q = codeStop.at;
       // A reason with no amount after it, or a blank last element.
@@ -1053,6 +1051,11 @@ function codeUntil(source: ScanBuffer, start: number, end: number, separator: nu
   const c2 = start + 2 < end ? (bytes[start + 2] as number) : separator;
   if (c2 === separator) return shortCodeAt(source, start, 2, c0 < 128 && c1 < 128 ? c0 * 128 + c1 : -1);
   return longCodeUntil(source, start, end, separator);
+}
+
+/** `codeUntil`, the usual code of one or two characters seen before read inline by word first. */
+function readCode(source: ScanBuffer, start: number, end: number, separator: number): string | null {
+  return shortCodeWord(source, start, end, separator) ?? codeUntil(source, start, end, separator);
 }
 
 /**
