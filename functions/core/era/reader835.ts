@@ -49,7 +49,6 @@ interface Plb {
 interface Transaction {
   startIndex: number;
   control: string | null;
-  segments: number;
   handling: string | null;
   amount: Cents | null;
   creditDebit: string | null;
@@ -105,6 +104,7 @@ export class Era835Reader {
   private adjustments!: AdjustmentBuilder;
 
   // The claim being read (CLP up to the next CLP, LX, PLB or SE).
+  /** Compared `=== true` where segments are dispatched: V8 does not know a field holds only booleans, and a bare test checks for every falsy value. */
   private claimOpen = false;
   private cId = '';
   private cStatus = '';
@@ -158,7 +158,7 @@ export class Era835Reader {
     index: number,
     delimiters: Delimiters,
     separator: number,
-  ): void {
+  ): boolean {
     const key = segmentKeyAt(source, start, end, separator);
     const tx = this.tx;
     this.index = index;
@@ -171,14 +171,15 @@ export class Era835Reader {
       let handled: boolean;
       switch (key) {
         case 0x534143 /* CAS */:
-          handled = this.claimOpen && this.casInPlace(source, start, end, separator);
+          handled = this.claimOpen === true && this.casInPlace(source, start, end, separator);
           break;
         case 0x4d5444 /* DTM */:
-          handled = this.claimOpen && this.dtmInPlace(source, start, end, separator);
+          handled = this.claimOpen === true && this.dtmInPlace(source, start, end, separator);
           break;
         case 0x435653 /* SVC */:
           handled =
-            this.claimOpen && this.svcInPlace(tx, source, start, end, separator, delimiters.component);
+            this.claimOpen === true &&
+            this.svcInPlace(tx, source, start, end, separator, delimiters.component);
           break;
         case 0x504c43 /* CLP */:
           handled = this.clpInPlace(tx, source, start, end, separator);
@@ -187,23 +188,21 @@ export class Era835Reader {
           // Patient and insured names are never read; NM1*82 names the rendering provider.
           handled =
             !isNm1Rendering(source.bytes, start, end, separator) ||
-            (this.claimOpen && this.renderingInPlace(source, start, end, separator));
+            (this.claimOpen === true && this.renderingInPlace(source, start, end, separator));
           break;
         case 0x464552 /* REF */:
-          handled = this.claimOpen || tx.context === 'claims';
+          handled = this.claimOpen === true || tx.context === 'claims';
           break;
         default:
           handled = SKIPPED.has(key);
       }
-      if (handled === true) {
-        tx.segments++;
-        return;
-      }
+      // Counted for SE01 by position: SE's index less ST's.
+      if (handled === true) return false;
     }
-    this.split(source, start, end, index, delimiters, separator);
+    return this.split(source, start, end, index, delimiters, separator);
   }
 
-  /** Consumes one segment through the split path: its elements cut at its separators. */
+  /** Consumes one segment through the split path: its elements cut at its separators. True for an IEA. */
   private split(
     source: ScanBuffer,
     start: number,
@@ -211,9 +210,9 @@ export class Era835Reader {
     index: number,
     delimiters: Delimiters,
     separator: number,
-  ): void {
+  ): boolean {
     const count = separatorsOf(source, start, end, separator);
-    this.segment(elementsOf(source, start, end, SEPARATORS, count), index, delimiters);
+    return this.segment(elementsOf(source, start, end, SEPARATORS, count), index, delimiters);
   }
 
   /**
@@ -441,8 +440,8 @@ export class Era835Reader {
     return true;
   }
 
-  /** Consumes one segment split into elements. */
-  segment(el: string[], index: number, delimiters: Delimiters): void {
+  /** Consumes one segment split into elements; returns true for an IEA (the interchange's end). */
+  segment(el: string[], index: number, delimiters: Delimiters): boolean {
     this.index = index;
     this.skippedKey = 0;
     const raw = el[0] as string;
@@ -451,25 +450,26 @@ export class Era835Reader {
     this.id = id;
     this.delimiters = delimiters;
     const tx = this.tx;
-    if (tx !== null) tx.segments++;
     switch (id) {
       case 'ISA':
         this.requireNoTransaction();
         this.interchangeControl = (el[13] ?? '').trim() || null;
         this.version = (el[12] ?? '').trim() || null;
-        return;
+        return false;
       case 'GS':
         this.requireNoTransaction();
         if (el[8]) this.version = el[8].trim();
-        return;
-      case 'GE':
+        return false;
       case 'IEA':
+        this.requireNoTransaction();
+        return true;
+      case 'GE':
       case 'TA1':
         this.requireNoTransaction();
-        return;
+        return false;
       case 'ST':
         this.startTransaction(el);
-        return;
+        return false;
     }
     if (tx === null) {
       this.fail(
@@ -484,58 +484,58 @@ export class Era835Reader {
         tx.creditDebit = el[3] || null;
         tx.method = el[4] || null;
         tx.paymentDate = this.date(el, 16);
-        return;
+        return false;
       case 'TRN':
         if (tx.trace === null) {
           tx.trace = el[2] || null;
           tx.originator = el[3] || null;
         }
-        return;
+        return false;
       case 'DTM':
         this.dtm(tx, el);
-        return;
+        return false;
       case 'N1':
         this.n1(tx, el);
-        return;
+        return false;
       case 'REF':
         if (tx.context === 'payer' && el[1] === '2U' && el[2]) tx.payerId = el[2];
         else if (tx.context === 'payee' && el[1] === 'TJ' && el[2]) tx.payeeTin = el[2];
         else if (tx.context === 'payee' && el[1] === 'PQ' && el[2] && tx.payeeOther === null)
           tx.payeeOther = el[2];
-        return;
+        return false;
       case 'LX':
         this.closeClaim(tx);
         tx.context = 'claims';
-        return;
+        return false;
       case 'CLP':
         this.clp(tx, el);
-        return;
+        return false;
       case 'CAS':
         this.cas(el);
-        return;
+        return false;
       case 'NM1':
         if (el[1] === '82' && this.claimOpen && el[8] === 'XX' && el[9]) this.cRendering = el[9];
-        return;
+        return false;
       case 'MOA':
         if (this.claimOpen) this.remarks(el, [3, 4, 5, 6, 7]);
-        return;
+        return false;
       case 'MIA':
         if (this.claimOpen) this.remarks(el, [5, 20, 21, 22, 23]);
-        return;
+        return false;
       case 'LQ':
         if (this.claimOpen && el[1] === 'HE' && el[2]) this.remark(el[2]);
-        return;
+        return false;
       case 'SVC':
         this.svc(tx, el);
-        return;
+        return false;
       case 'PLB':
         this.plb(tx, el);
-        return;
+        return false;
       case 'SE':
         this.endTransaction(tx, el);
-        return;
+        return false;
       default:
-        return;
+        return false;
     }
   }
 
@@ -572,7 +572,6 @@ export class Era835Reader {
     this.tx = {
       startIndex: this.index,
       control: el[2] || null,
-      segments: 1,
       handling: null,
       amount: null,
       creditDebit: null,
@@ -849,8 +848,10 @@ export class Era835Reader {
     const declared = el[1];
     if (!declared || !/^\d+$/.test(declared))
       this.fail('MISSING_ELEMENT', 'SE01 segment count is required', 'SE01');
-    if (Number(declared) !== tx.segments) {
-      tx.warnings.push(`SE01 count ${declared} != ${tx.segments} segments`);
+    // Every segment is numbered in turn, so the transaction's are counted by SE's and ST's positions.
+    const segments = this.index - tx.startIndex + 1;
+    if (Number(declared) !== segments) {
+      tx.warnings.push(`SE01 count ${declared} != ${segments} segments`);
     }
     if (tx.amount === null) {
       throw new X12Error('MISSING_SEGMENT', 'transaction has no BPR segment', {

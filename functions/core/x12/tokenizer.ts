@@ -67,6 +67,8 @@ export class ScanBuffer {
  * Receives each segment as a range of the scanner's buffer (`buffer.slice(start, end)` is the
  * segment text, trimmed), so a consumer can skip segments it does not need without allocating
  * anything, and read the ones it needs in place (or note their separators with `separatorsOf`).
+ * Returns true when the segment was an IEA (the sink reads every segment's id anyway): the
+ * interchange ends there, and the next one's ISA gives its delimiters.
  */
 export type RawSegmentSink = (
   buffer: ScanBuffer,
@@ -76,7 +78,7 @@ export type RawSegmentSink = (
   delimiters: Delimiters,
   /** The element separator's character code (`delimiters.element`), for readers that compare bytes. */
   separator: number,
-) => void;
+) => boolean;
 
 /** A segment longer than this many bytes is malformed (a runaway element or a missing terminator). */
 export const MAX_SEGMENT_LENGTH = 64 * 1024;
@@ -249,20 +251,21 @@ export class X12Scanner {
     const step = terminator.length;
     const separator = delimiters.element.charCodeAt(0);
     const sink = this.sink;
+    const maxLength = MAX_SEGMENT_LENGTH;
     let start = pos;
     for (;;) {
       // indexOf is a native search, several times faster than a loop over the characters; the
       // element separators are left to the reader, which needs them only in the segments it reads.
       const end = buf.indexOf(terminator, start);
       if (end === -1) return -(start + 1);
-      if (end - start > MAX_SEGMENT_LENGTH) this.tooLong(end - start);
+      if (end - start > maxLength) this.tooLong(end - start);
       const from = firstNonBlank(bytes, start, end);
       const to = lastNonNewline(bytes, from, end);
       start = end + step;
       if (from < to) {
         this.segmentIndex++;
-        sink(source, from, to, this.segmentIndex, delimiters, separator);
-        if (isIea(bytes, from, to, separator)) return start;
+        // The sink tells an IEA (it reads every segment's id anyway).
+        if (sink(source, from, to, this.segmentIndex, delimiters, separator)) return start;
       }
     }
   }
@@ -275,8 +278,7 @@ export class X12Scanner {
     const to = lastNonNewline(bytes, from, end);
     if (from === to) return false;
     this.segmentIndex++;
-    this.sink(source, from, to, this.segmentIndex, delimiters, separator);
-    return isIea(bytes, from, to, separator);
+    return this.sink(source, from, to, this.segmentIndex, delimiters, separator);
   }
 
   /**
@@ -469,17 +471,6 @@ function lastNonNewline(bytes: Uint8Array, start: number, end: number): number {
   return i;
 }
 
-/** True when the segment [start, end) is an IEA. */
-function isIea(bytes: Uint8Array, start: number, end: number, separator: number): boolean {
-  return (
-    end - start >= 3 &&
-    bytes[start] === 73 /* I */ &&
-    bytes[start + 1] === 69 /* E */ &&
-    bytes[start + 2] === 65 /* A */ &&
-    (end - start === 3 || bytes[start + 3] === separator)
-  );
-}
-
 function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
   out.set(a, 0);
@@ -518,9 +509,11 @@ export class X12Tokenizer {
   private readonly scanner: X12Scanner;
 
   constructor(file: string, sink: SegmentSink) {
-    this.scanner = new X12Scanner(file, (buffer, start, end, index, delimiters) =>
-      sink(buffer.slice(start, end).split(delimiters.element), index, delimiters),
-    );
+    this.scanner = new X12Scanner(file, (buffer, start, end, index, delimiters) => {
+      const elements = buffer.slice(start, end).split(delimiters.element);
+      sink(elements, index, delimiters);
+      return elements[0] === 'IEA';
+    });
   }
 
   /** Adds text and emits every complete segment in it. */
