@@ -93,9 +93,13 @@ export class Era835Reader {
   private version: string | null = null;
   private interchangeControl: string | null = null;
   private index = 0;
+  /** Id of the segment last split (`segment`); the error paths that name a segment all follow a split. */
   private id = '';
-  /** Key of the segment last seen by `scan`, so errors can name a segment that was skipped unsplit. */
-  private skippedKey = 0;
+  /**
+   * Key of the segment last seen by `scan` when it was read in place or skipped (0 after a split),
+   * so that the end of the file can name it: the in-place readers never store an id.
+   */
+  private lastKey = 0;
   private delimiters: Delimiters | null = null;
   private transactions = 0;
   /** Columns of the transaction being read (pooled builders, see `acquireBuilders`). */
@@ -128,6 +132,7 @@ export class Era835Reader {
   private cReversal = false;
 
   // The service line being read (SVC up to the next SVC or the claim's end).
+  /** Compared `=== true`, as `claimOpen` is. */
   private serviceOpen = false;
   private sCharge: Cents = 0;
   private sPaid: Cents = 0;
@@ -162,7 +167,7 @@ export class Era835Reader {
     const key = segmentKeyAt(source, start, end, separator);
     const tx = this.tx;
     this.index = index;
-    this.skippedKey = key;
+    this.lastKey = key;
     if (tx !== null) {
       // The per-claim segments are read in place; anything unusual in them falls through to the
       // split path, which owns every error message. This stays small, so that the scanner's loop
@@ -271,7 +276,6 @@ export class Era835Reader {
       frequency,
       drg,
     );
-    this.id = 'CLP';
     return true;
   }
 
@@ -347,7 +351,6 @@ export class Era835Reader {
     }
     // More than six triplets.
     if (q < end) return this.takeBackCas(rows, casTotal, serviceCas);
-    this.id = 'CAS';
     return true;
   }
 
@@ -380,7 +383,6 @@ export class Era835Reader {
     if (Number.isNaN(paid)) return false;
     if (Math.abs(charge) > MAX_AMOUNT_CENTS || Math.abs(paid) > MAX_AMOUNT_CENTS) return false;
     this.openService(tx, procedure, charge, paid);
-    this.id = 'SVC';
     return true;
   }
 
@@ -401,7 +403,6 @@ export class Era835Reader {
     const npiEnd = nextSeparatorWide(source, npiStart, end, separator);
     if (npiEnd === npiStart) return false;
     this.cRendering = source.slice(npiStart, npiEnd);
-    this.id = 'NM1';
     return true;
   }
 
@@ -422,11 +423,10 @@ export class Era835Reader {
     // 472 / 150: service date (the first one wins); 232 / 233: claim statement period.
     let target = 0;
     if ((c0 === 52 && c1 === 55 && c2 === 50) || (c0 === 49 && c1 === 53 && c2 === 48)) {
-      if (this.serviceOpen && Number.isNaN(this.sDate)) target = 1;
+      if (this.serviceOpen === true && Number.isNaN(this.sDate)) target = 1;
     } else if (c0 === 50 && c1 === 51 && (c2 === 50 || c2 === 51)) {
-      if (!this.serviceOpen) target = c2 === 50 ? 2 : 3;
+      if (this.serviceOpen !== true) target = c2 === 50 ? 2 : 3;
     }
-    this.id = 'DTM';
     if (target === 0) return true;
     // DTM02 is a date of eight digits, then the segment's end or a separator.
     const from = p + 4;
@@ -443,7 +443,7 @@ export class Era835Reader {
   /** Consumes one segment split into elements; returns true for an IEA (the interchange's end). */
   segment(el: string[], index: number, delimiters: Delimiters): boolean {
     this.index = index;
-    this.skippedKey = 0;
+    this.lastKey = 0;
     const raw = el[0] as string;
     // A garbled segment (e.g. delimiters changed without an IEA) must not smuggle text into errors.
     const id = SEGMENT_ID.test(raw) ? raw : '';
@@ -545,7 +545,7 @@ export class Era835Reader {
       throw new X12Error('MISSING_SE', 'file ends inside a transaction (no SE): truncated?', {
         file: this.source.key,
         segmentIndex: this.index,
-        segmentId: this.skippedKey > 0 ? keyToId(this.skippedKey) : this.id,
+        segmentId: this.lastKey > 0 ? keyToId(this.lastKey) : this.id,
       });
     }
   }
@@ -705,7 +705,7 @@ export class Era835Reader {
     amount: Cents,
     quantity: number,
   ): void {
-    const service = this.serviceOpen;
+    const service = this.serviceOpen === true;
     this.adjustments.addCas(
       service ? LEVEL_SERVICE : LEVEL_CLAIM,
       this.claims.length + 1,
@@ -733,7 +733,7 @@ export class Era835Reader {
   }
 
   private closeService(tx: Transaction): void {
-    if (!this.serviceOpen) return;
+    if (this.serviceOpen !== true) return;
     this.serviceOpen = false;
     if (this.sCharge - this.sCas !== this.sPaid) tx.unbalancedServices++;
     const first = this.cFirstServiceDate;
