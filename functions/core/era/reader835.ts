@@ -217,7 +217,8 @@ export class Era835Reader {
     separator: number,
   ): boolean {
     const count = separatorsOf(source, start, end, separator);
-    return this.segment(elementsOf(source, start, end, SEPARATORS, count), index, delimiters);
+    this.segment(elementsOf(source, start, end, SEPARATORS, count), index, delimiters);
+    return this.id === 'IEA';
   }
 
   /**
@@ -440,8 +441,8 @@ export class Era835Reader {
     return true;
   }
 
-  /** Consumes one segment split into elements; returns true for an IEA (the interchange's end). */
-  segment(el: string[], index: number, delimiters: Delimiters): boolean {
+  /** Consumes one segment split into elements. */
+  segment(el: string[], index: number, delimiters: Delimiters): void {
     this.index = index;
     this.lastKey = 0;
     const raw = el[0] as string;
@@ -455,21 +456,19 @@ export class Era835Reader {
         this.requireNoTransaction();
         this.interchangeControl = (el[13] ?? '').trim() || null;
         this.version = (el[12] ?? '').trim() || null;
-        return false;
+        return;
       case 'GS':
         this.requireNoTransaction();
         if (el[8]) this.version = el[8].trim();
-        return false;
-      case 'IEA':
-        this.requireNoTransaction();
-        return true;
+        return;
       case 'GE':
+      case 'IEA':
       case 'TA1':
         this.requireNoTransaction();
-        return false;
+        return;
       case 'ST':
         this.startTransaction(el);
-        return false;
+        return;
     }
     if (tx === null) {
       this.fail(
@@ -484,58 +483,58 @@ export class Era835Reader {
         tx.creditDebit = el[3] || null;
         tx.method = el[4] || null;
         tx.paymentDate = this.date(el, 16);
-        return false;
+        return;
       case 'TRN':
         if (tx.trace === null) {
           tx.trace = el[2] || null;
           tx.originator = el[3] || null;
         }
-        return false;
+        return;
       case 'DTM':
         this.dtm(tx, el);
-        return false;
+        return;
       case 'N1':
         this.n1(tx, el);
-        return false;
+        return;
       case 'REF':
         if (tx.context === 'payer' && el[1] === '2U' && el[2]) tx.payerId = el[2];
         else if (tx.context === 'payee' && el[1] === 'TJ' && el[2]) tx.payeeTin = el[2];
         else if (tx.context === 'payee' && el[1] === 'PQ' && el[2] && tx.payeeOther === null)
           tx.payeeOther = el[2];
-        return false;
+        return;
       case 'LX':
         this.closeClaim(tx);
         tx.context = 'claims';
-        return false;
+        return;
       case 'CLP':
         this.clp(tx, el);
-        return false;
+        return;
       case 'CAS':
         this.cas(el);
-        return false;
+        return;
       case 'NM1':
         if (el[1] === '82' && this.claimOpen && el[8] === 'XX' && el[9]) this.cRendering = el[9];
-        return false;
+        return;
       case 'MOA':
         if (this.claimOpen) this.remarks(el, [3, 4, 5, 6, 7]);
-        return false;
+        return;
       case 'MIA':
         if (this.claimOpen) this.remarks(el, [5, 20, 21, 22, 23]);
-        return false;
+        return;
       case 'LQ':
         if (this.claimOpen && el[1] === 'HE' && el[2]) this.remark(el[2]);
-        return false;
+        return;
       case 'SVC':
         this.svc(tx, el);
-        return false;
+        return;
       case 'PLB':
         this.plb(tx, el);
-        return false;
+        return;
       case 'SE':
         this.endTransaction(tx, el);
-        return false;
+        return;
       default:
-        return false;
+        return;
     }
   }
 
