@@ -3,9 +3,10 @@
  * generated files, peak memory on one large file, and `recoup build` time at two lake sizes.
  * Every figure is measured in its own process (peak RSS is per process); times are medians.
  *
- *   npm run -s bench -- [--quick] [--json] [--runs N] [--corpus-mb N] [--big-mb N] [--no-big] [--no-build]
+ *   npm run -s bench -- [--quick] [--json] [--runs N] [--pairs N] [--corpus-mb N] [--big-mb N] [--no-big] [--no-build]
  *
- * On the corpus, --runs is the number of rounds (each mode once per round, in turn).
+ * On the corpus, --runs is the number of rounds (each mode once per round, in turn), and --pairs
+ * the number of whole-process pairs of the parse cross-check (0: none).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ const { values } = parseArgs({
     quick: { type: 'boolean' },
     json: { type: 'boolean' },
     runs: { type: 'string' },
+    pairs: { type: 'string' },
     'corpus-mb': { type: 'string' },
     'big-mb': { type: 'string' },
     'no-big': { type: 'boolean' },
@@ -27,6 +29,7 @@ const { values } = parseArgs({
 });
 const quick = values.quick === true;
 const runs = Number(values.runs ?? (quick ? 3 : 5));
+const pairs = Number(values.pairs ?? (quick ? 3 : 9));
 const corpusMb = Number(values['corpus-mb'] ?? (quick ? 8 : 32));
 const bigMb = Number(values['big-mb'] ?? (quick ? 64 : 500));
 const work = join(root, '.bench');
@@ -42,6 +45,8 @@ interface Measurement {
   seconds: number[];
   maxRssMb: number;
   detail: Record<string, unknown>;
+  /** The process's wall time, from its start to its exit. */
+  wallSeconds: number;
 }
 
 function median(xs: number[]): number {
@@ -53,6 +58,7 @@ function median(xs: number[]): number {
 function measure(mode: string, files: { path: string; size: number }[], n: number): Measurement {
   const list = join(work, `files-${mode}.json`);
   writeFileSync(list, JSON.stringify(files));
+  const start = performance.now();
   const out = spawnSync(
     process.execPath,
     ['--import', 'tsx', join(root, 'bench/workers/measure.ts'), mode, list, String(n)],
@@ -62,8 +68,10 @@ function measure(mode: string, files: { path: string; size: number }[], n: numbe
       maxBuffer: 1 << 26,
     },
   );
+  const wallSeconds = (performance.now() - start) / 1000;
   if (out.status !== 0) throw new Error(`${mode} failed: ${out.stderr}`);
-  return JSON.parse(out.stdout.trim().split('\n').pop() as string) as Measurement;
+  const measurement = JSON.parse(out.stdout.trim().split('\n').pop() as string) as Measurement;
+  return { ...measurement, wallSeconds };
 }
 
 function listFiles(dir: string): { path: string; size: number }[] {
@@ -187,6 +195,49 @@ results.corpus = {
   detail: Object.fromEntries(modes.map((m) => [m, (rounds[m] as Measurement[])[0]?.detail])),
 };
 
+/**
+ * The parse ratio timed as whole processes, a cross-check that does not depend on the rounds'
+ * best runs: one process parses the corpus WHOLE_PASSES times with our parser, the other once
+ * with the faster package, started in turn; each process's wall time runs from its start to its
+ * exit (Node's start, loading, reading the files and the JIT's warm-up included on both sides).
+ * A pair's ratio is WHOLE_PASSES × theirs / ours; the median of the pairs is reported.
+ */
+const WHOLE_PASSES = 10;
+
+if (pairs > 0) {
+  const faster = throughput('node-x12') >= throughput('x12-parser') ? 'node-x12' : 'x12-parser';
+  log(`whole processes: ours (${WHOLE_PASSES} passes) and ${faster} (1 pass) in turn, ${pairs} pairs …`);
+  const ratios: number[] = [];
+  const oursSeconds: number[] = [];
+  const theirsSeconds: number[] = [];
+  const oursProcess = () => measure('ours-parse', files, WHOLE_PASSES).wallSeconds;
+  const theirsProcess = () => measure(faster, files, 1).wallSeconds;
+  for (let pair = 0; pair < pairs; pair++) {
+    // Every other pair in reverse order, as the rounds run.
+    let ours: number;
+    let theirs: number;
+    if (pair % 2 === 0) {
+      ours = oursProcess();
+      theirs = theirsProcess();
+    } else {
+      theirs = theirsProcess();
+      ours = oursProcess();
+    }
+    oursSeconds.push(+ours.toFixed(3));
+    theirsSeconds.push(+theirs.toFixed(3));
+    ratios.push((WHOLE_PASSES * theirs) / ours);
+  }
+  results.wholeProcess = {
+    pairs,
+    package: faster,
+    oursPasses: WHOLE_PASSES,
+    parseVsFasterPackage: +median(ratios).toFixed(2),
+    ratioRange: [+Math.min(...ratios).toFixed(2), +Math.max(...ratios).toFixed(2)],
+    oursSeconds,
+    theirsSeconds,
+  };
+}
+
 if (!values['no-big']) {
   const big = await bigFile(bigMb);
   const bigFiles = [{ path: big, size: statSync(big).size }];
@@ -268,6 +319,14 @@ if (values.json) {
   if (c.ratios.ingestTmpfsVsX12ParserTokenize !== undefined) {
     lines.push(
       `  end-to-end ingest vs x12-parser tokenize-only: ${c.ratios.ingestTmpfsVsX12ParserTokenize}× (lake on tmpfs${spread('ingestTmpfsVsX12ParserTokenize')})`,
+    );
+  }
+  const w = results.wholeProcess as
+    | { pairs: number; package: string; parseVsFasterPackage: number; ratioRange: [number, number] }
+    | undefined;
+  if (w !== undefined) {
+    lines.push(
+      `  parse+normalize vs ${w.package}, whole processes (${WHOLE_PASSES} passes against 1): ${w.parseVsFasterPackage}× (median of ${w.pairs} pairs, ${w.ratioRange[0]}–${w.ratioRange[1]}×)`,
     );
   }
   if (results.largeFile) lines.push('', `Large file: ${JSON.stringify(results.largeFile)}`);
