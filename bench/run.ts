@@ -3,7 +3,7 @@
  * generated files, peak memory on one large file, and `recoup build` time at two lake sizes.
  * Every figure is measured in its own process (peak RSS is per process); times are medians.
  *
- *   npm run -s bench -- [--quick] [--json] [--runs N] [--pairs N] [--corpus-mb N] [--big-mb N] [--no-big] [--no-build]
+ *   npm run -s bench -- [--quick] [--json] [--runs N] [--pairs N] [--corpus-mb N] [--big-mb N] [--no-big] [--no-build] [--help]
  *
  * On the corpus, --runs is the number of rounds (each mode once per round, in turn), and --pairs
  * the number of whole-process pairs of the parse cross-check (0: none).
@@ -15,23 +15,65 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const root = resolve(import.meta.dirname, '..');
-const { values } = parseArgs({
-  options: {
-    quick: { type: 'boolean' },
-    json: { type: 'boolean' },
-    runs: { type: 'string' },
-    pairs: { type: 'string' },
-    'corpus-mb': { type: 'string' },
-    'big-mb': { type: 'string' },
-    'no-big': { type: 'boolean' },
-    'no-build': { type: 'boolean' },
-  },
-});
+const USAGE = `usage: npm run -s bench -- [options]
+
+Parse and ingest throughput side by side with node-x12 and x12-parser on the same generated
+files, peak memory on one large file, and recoup build at two lake sizes (BENCHMARKS.md).
+
+  --quick          an 8 MB corpus, a 64 MB file, one 200k-row build, 3 rounds, 3 pairs
+  --runs N         rounds on the corpus, each mode once a round (default 5)
+  --pairs N        whole-process pairs of the parse cross-check (default 9; 0: none)
+  --corpus-mb N    size of the generated corpus (default 32)
+  --big-mb N       size of the single large file (default 500)
+  --no-big         skip the large file
+  --no-build       skip the recoup build timings
+  --json           print one JSON object with every figure
+  --help           this text
+
+Inputs are generated into .bench/ the first time (about 15 minutes for the full run).`;
+
+function options() {
+  try {
+    return parseArgs({
+      options: {
+        quick: { type: 'boolean' },
+        json: { type: 'boolean' },
+        runs: { type: 'string' },
+        pairs: { type: 'string' },
+        'corpus-mb': { type: 'string' },
+        'big-mb': { type: 'string' },
+        'no-big': { type: 'boolean' },
+        'no-build': { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
+    }).values;
+  } catch (error) {
+    process.stderr.write(`bench: ${(error as Error).message}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+}
+
+/** A whole number of at least `min` from option `name`, or the default. */
+function count(name: string, text: string | undefined, fallback: number, min: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) {
+    process.stderr.write(`bench: --${name} must be a whole number of at least ${min}, not "${text}"\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const values = options();
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
 const quick = values.quick === true;
-const runs = Number(values.runs ?? (quick ? 3 : 5));
-const pairs = Number(values.pairs ?? (quick ? 3 : 9));
-const corpusMb = Number(values['corpus-mb'] ?? (quick ? 8 : 32));
-const bigMb = Number(values['big-mb'] ?? (quick ? 64 : 500));
+const runs = count('runs', values.runs, quick ? 3 : 5, 1);
+const pairs = count('pairs', values.pairs, quick ? 3 : 9, 0);
+const corpusMb = count('corpus-mb', values['corpus-mb'], quick ? 8 : 32, 1);
+const bigMb = count('big-mb', values['big-mb'], quick ? 64 : 500, 1);
 const work = join(root, '.bench');
 mkdirSync(work, { recursive: true });
 
