@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Era835Parser, parse835 } from '../functions/core/era/parse835.ts';
-import { Era835Reader } from '../functions/core/era/reader835.ts';
 import { remitRows } from '../functions/core/era/remitRows.ts';
 import {
   centsStop,
@@ -24,6 +23,7 @@ import {
   X12Tokenizer,
 } from '../functions/core/x12/tokenizer.ts';
 import { allFixtureFiles, readFixture, sourceFor } from './helpers/fixtures.ts';
+import { splitOnly } from './helpers/splitOnly.ts';
 
 /** A text's bytes, one per character (the scanner's readers read bytes). */
 const bytes = (text: string): Uint8Array => Buffer.from(text, 'latin1');
@@ -258,23 +258,6 @@ describe('amounts read up to a separator (fast-check)', () => {
 });
 
 describe('segments read in place agree with the split path (fast-check)', () => {
-  /** Rows or the error of the reader fed every segment split into elements (no in-place reading). */
-  function splitOnly(text: string): unknown {
-    try {
-      const out: NormalizedRemit[] = [];
-      const reader = new Era835Reader(sourceFor('m.835', text), (remit) => out.push(remitRows(remit)));
-      const tokenizer = new X12Tokenizer('m.835', (el, index, delimiters) =>
-        reader.segment(el, index, delimiters),
-      );
-      tokenizer.write(text);
-      tokenizer.end();
-      reader.finish();
-      return out;
-    } catch (error) {
-      return { code: (error as X12Error).code, message: (error as X12Error).message };
-    }
-  }
-
   function inPlace(text: string): unknown {
     try {
       return parse835(text, sourceFor('m.835', text));

@@ -15,8 +15,12 @@ export class Era835Parser {
   constructor(source: SourceInfo, onRemit: (remit: RemitColumns) => void) {
     this.reader = new Era835Reader(source, onRemit);
     const reader = this.reader;
-    this.tokenizer = new X12Scanner(source.key, (buffer, start, end, index, delimiters, separator) =>
-      reader.scan(buffer, start, end, index, delimiters, separator),
+    // The reader reads runs of segments itself (its lexer); the sink sees a last unterminated one.
+    this.tokenizer = new X12Scanner(
+      source.key,
+      (buffer, start, end, index, delimiters, separator) =>
+        reader.scan(buffer, start, end, index, delimiters, separator),
+      reader,
     );
   }
 

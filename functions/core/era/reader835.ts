@@ -1,22 +1,38 @@
 import { hash } from 'node:crypto';
 import { partitionSafe } from '../lake/schema.ts';
-import {
-  centsStop,
-  parseCents,
-  parseCentsUntil,
-  parseX12Date,
-  parseX12Days,
-  parseX12DaysWords,
-} from '../money.ts';
+import { parseCents, parseX12Date, parseX12Days } from '../money.ts';
 import type { Cause, Cents, RemitColumns, RemittanceRow } from '../types.ts';
 import { X12Error, type X12ErrorCode } from '../x12/errors.ts';
-import { type Delimiters, type ScanBuffer, SEPARATORS, separatorsOf } from '../x12/tokenizer.ts';
+import {
+  type Delimiters,
+  type ScanBuffer,
+  SEPARATORS,
+  type SegmentBatchReader,
+  segmentTooLong,
+  separatorsOf,
+} from '../x12/tokenizer.ts';
 import {
   type AdjustmentBuilder,
   acquireBuilders,
   type ClaimBuilder,
   releaseBuilders,
 } from './columnBuilders.ts';
+import {
+  FIRST_RECORD,
+  H_AT,
+  H_END,
+  H_INDEX,
+  H_KEY,
+  H_LENGTH,
+  H_STOP,
+  SegmentLexer,
+  STATE_CLAIM,
+  STATE_CLAIMS,
+  STATE_TRANSACTION,
+  STOP_IEA,
+  STOP_NEED_MORE,
+  STOP_TOO_LONG,
+} from './segmentLexer.ts';
 import {
   CATEGORY_INDEX,
   CAUSE_INDEX,
@@ -88,7 +104,7 @@ const NO_DATE = Number.NaN;
  * Pure: it sees only segments. Patient (QC), insured (IL) and corrected-insured (74) names and ids
  * are never read. Throws only `X12Error`, naming the segment and element.
  */
-export class Era835Reader {
+export class Era835Reader implements SegmentBatchReader {
   private tx: Transaction | null = null;
   private version: string | null = null;
   private interchangeControl: string | null = null;
@@ -150,11 +166,15 @@ export class Era835Reader {
     return this.transactions;
   }
 
+  /** The number of the last segment read (the scanner's count, when the reader reads runs of segments). */
+  get lastSegmentIndex(): number {
+    return this.index;
+  }
+
   /**
-   * Consumes one segment as a range of the scanner's buffer. Segments that carry nothing the lake
-   * needs (addresses, contacts, informational amounts, patient and insured names) are counted for
-   * SE01 and skipped without looking for their separators, and the per-claim segments are read in
-   * place: that is most of the speed of this reader.
+   * Consumes one segment as a range of the scanner's buffer: a last segment with no terminator
+   * (the lexer reads every other one, see `readSegments`). What the lexer passes over is passed
+   * over here too; everything else goes through the split path.
    */
   scan(
     source: ScanBuffer,
@@ -169,42 +189,213 @@ export class Era835Reader {
     this.index = index;
     this.lastKey = key;
     if (tx !== null) {
-      // The per-claim segments are read in place; anything unusual in them falls through to the
-      // split path, which owns every error message. This stays small, so that the scanner's loop
-      // takes it in and calls the readers itself. The keys are literals (`segmentKey` of each id):
-      // a key kept in a module constant would be loaded and checked on every segment.
-      let handled: boolean;
-      switch (key) {
-        case 0x534143 /* CAS */:
-          handled = this.claimOpen === true && this.casInPlace(source, start, end, separator);
-          break;
-        case 0x4d5444 /* DTM */:
-          handled = this.claimOpen === true && this.dtmInPlace(source, start, end, separator);
-          break;
-        case 0x435653 /* SVC */:
-          handled =
-            this.claimOpen === true &&
-            this.svcInPlace(tx, source, start, end, separator, delimiters.component);
-          break;
-        case 0x504c43 /* CLP */:
-          handled = this.clpInPlace(tx, source, start, end, separator);
-          break;
-        case 0x314d4e /* NM1 */:
-          // Patient and insured names are never read; NM1*82 names the rendering provider.
-          handled =
-            !isNm1Rendering(source.bytes, start, end, separator) ||
-            (this.claimOpen === true && this.renderingInPlace(source, start, end, separator));
-          break;
-        case 0x464552 /* REF */:
-          handled = this.claimOpen === true || tx.context === 'claims';
-          break;
-        default:
-          handled = SKIPPED.has(key);
-      }
-      // Counted for SE01 by position: SE's index less ST's.
-      if (handled === true) return false;
+      if (SKIPPED.has(key)) return false;
+      if (key === KEY_NM1 && !isNm1Rendering(source.bytes, start, end, separator)) return false;
+      if (key === KEY_REF && (this.claimOpen === true || tx.context === 'claims')) return false;
     }
     return this.split(source, start, end, index, delimiters, separator);
+  }
+
+  /**
+   * Reads the complete segments of `source` from `pos` on, numbered from `index + 1` (the
+   * scanner's `SegmentBatchReader`). The segment lexer (wasm/lexer.as.ts) reads them a run at a
+   * time: it passes over the segments the lake never needs, reads the claim segments into records
+   * of numbers, and hands everything else over whole; `applyRecords` applies them in order.
+   * Returns the position after an IEA, or −(p + 1) where p starts the unterminated rest.
+   */
+  readSegments(source: ScanBuffer, pos: number, delimiters: Delimiters, index: number): number {
+    const lexer = SegmentLexer.acquire();
+    try {
+      lexer.load(source);
+      const separator = delimiters.element.charCodeAt(0);
+      const terminator = delimiters.segment.charCodeAt(0);
+      const terminator2 = delimiters.segment.length > 1 ? delimiters.segment.charCodeAt(1) : -1;
+      const component = delimiters.component.charCodeAt(0);
+      let at = pos;
+      let last = index;
+      for (;;) {
+        lexer.run(at, separator, terminator, terminator2, component, this.lexerState(), last);
+        const words = lexer.words;
+        const iea = this.applyRecords(
+          source,
+          delimiters,
+          separator,
+          words,
+          lexer.numbers,
+          words[H_END] as number,
+        );
+        last = words[H_INDEX] as number;
+        if (last > this.index) {
+          // The run ended with segments passed over: the last of them is the last segment read.
+          this.index = last;
+          this.lastKey = words[H_KEY] as number;
+        }
+        at = words[H_AT] as number;
+        switch (words[H_STOP]) {
+          case STOP_NEED_MORE:
+            return -(at + 1);
+          case STOP_IEA:
+            if (iea) return at;
+            break;
+          case STOP_TOO_LONG:
+            throw segmentTooLong(this.source.key, words[H_LENGTH] as number, last + 1);
+        }
+      }
+    } finally {
+      lexer.release();
+    }
+  }
+
+  /**
+   * Applies the lexer's records (words [FIRST_RECORD, end)) in order, as `scan` would have read
+   * their segments: a claim segment's values where the transaction's state lets it be read in
+   * place, else the split path (which owns every error). Returns true after an IEA. The record
+   * kinds are literals (LEXER_LAYOUT): a constant kept in a module is loaded at every record.
+   */
+  private applyRecords(
+    source: ScanBuffer,
+    delimiters: Delimiters,
+    separator: number,
+    words: Int32Array,
+    numbers: Float64Array,
+    end: number,
+  ): boolean {
+    // Records of claim segments come only while a transaction is open (the lexer is told).
+    const tx = this.tx as Transaction;
+    let w = FIRST_RECORD;
+    while (w < end) {
+      const start = words[w + 1] as number;
+      const stop = words[w + 2] as number;
+      const index = words[w + 3] as number;
+      this.index = index;
+      switch (words[w]) {
+        case 7 /* RECORD_CAS */:
+          {
+            const triplets = words[w + 7] as number;
+            if (this.claimOpen === true) {
+              this.lastKey = KEY_CAS;
+              const groupStart = words[w + 4] as number;
+              const groupEnd = words[w + 5] as number;
+              const groupKey = words[w + 6] as number;
+              const group = codeAt(source, groupStart, groupEnd, groupKey) as string;
+              const groupSlot = groupEnd - groupStart <= 2 ? groupKey : -1;
+              for (let t = w + 8, k = 0; k < triplets; k++, t += 8) {
+                const reasonStart = words[t] as number;
+                const reasonEnd = words[t + 1] as number;
+                const reasonKey = words[t + 2] as number;
+                this.addCas(
+                  group,
+                  groupSlot,
+                  codeAt(source, reasonStart, reasonEnd, reasonKey) as string,
+                  reasonEnd - reasonStart <= 2 ? reasonKey : -1,
+                  numbers[(t + 4) >> 1] as number,
+                  numbers[(t + 6) >> 1] as number,
+                );
+              }
+            } else this.split(source, start, stop, index, delimiters, separator);
+            w += 8 + 8 * triplets;
+            break;
+          }
+        case 4 /* RECORD_DTM */:
+          if (this.claimOpen === true) {
+            this.lastKey = KEY_DTM;
+            this.applyDate(
+              source,
+              start,
+              stop,
+              index,
+              delimiters,
+              separator,
+              words[w + 4] as number,
+              numbers[(w + 6) >> 1] as number,
+            );
+          } else this.split(source, start, stop, index, delimiters, separator);
+          w += 8;
+          break;
+        case 5 /* RECORD_SVC */:
+          if (this.claimOpen === true) {
+            this.lastKey = KEY_SVC;
+            this.openService(
+              tx,
+              procedureAt(
+                source,
+                words[w + 4] as number,
+                words[w + 5] as number,
+                words[w + 6] as number,
+                words[w + 7] as number,
+                delimiters,
+              ),
+              numbers[(w + 8) >> 1] as number,
+              numbers[(w + 10) >> 1] as number,
+            );
+          } else this.split(source, start, stop, index, delimiters, separator);
+          w += 12;
+          break;
+        case 6 /* RECORD_CLP */:
+          this.lastKey = KEY_CLP;
+          this.openClaim(
+            tx,
+            source.slice(words[w + 4] as number, words[w + 5] as number),
+            codeAt(source, words[w + 6] as number, words[w + 7] as number, words[w + 8] as number) as string,
+            numbers[(w + 22) >> 1] as number,
+            numbers[(w + 24) >> 1] as number,
+            numbers[(w + 26) >> 1] as number,
+            codeAt(source, words[w + 9] as number, words[w + 10] as number, words[w + 11] as number),
+            textAt(source, words[w + 12] as number, words[w + 13] as number),
+            codeAt(source, words[w + 14] as number, words[w + 15] as number, words[w + 16] as number),
+            codeAt(source, words[w + 17] as number, words[w + 18] as number, words[w + 19] as number),
+            textAt(source, words[w + 20] as number, words[w + 21] as number),
+          );
+          w += 28;
+          break;
+        case 3 /* RECORD_RENDERING */:
+          if (this.claimOpen === true) {
+            this.lastKey = KEY_NM1;
+            this.cRendering = source.slice(words[w + 4] as number, words[w + 5] as number);
+          } else this.split(source, start, stop, index, delimiters, separator);
+          w += 6;
+          break;
+        default:
+          if (this.split(source, start, stop, index, delimiters, separator)) return true;
+          w += 4;
+      }
+    }
+    return false;
+  }
+
+  /** The reader's state as the lexer is told it (STATE_* of segmentLexer.ts). */
+  private lexerState(): number {
+    const tx = this.tx;
+    if (tx === null) return 0;
+    return (
+      STATE_TRANSACTION |
+      (this.claimOpen === true ? STATE_CLAIM : 0) |
+      (tx.context === 'claims' ? STATE_CLAIMS : 0)
+    );
+  }
+
+  /** A DTM of the open claim read by the lexer: `kind` is its qualifier's class (DATE_*), `days` DTM02 (NaN when not a plain date). */
+  private applyDate(
+    source: ScanBuffer,
+    start: number,
+    end: number,
+    index: number,
+    delimiters: Delimiters,
+    separator: number,
+    kind: number,
+    days: number,
+  ): void {
+    // 472 / 150: service date (the first one wins); 232 / 233: claim statement period.
+    let target = 0;
+    if (kind === 1 /* DATE_SERVICE */) {
+      if (this.serviceOpen === true && Number.isNaN(this.sDate)) target = kind;
+    } else if (kind !== 0 && this.serviceOpen !== true) target = kind;
+    if (target === 0) return;
+    // An unusual date is read, and warned of, by the split path.
+    if (Number.isNaN(days)) this.split(source, start, end, index, delimiters, separator);
+    else if (target === 1) this.sDate = days;
+    else if (target === 2 /* DATE_FROM */) this.cFrom = days;
+    else this.cTo = days;
   }
 
   /** Consumes one segment through the split path: its elements cut at its separators. True for an IEA. */
@@ -219,226 +410,6 @@ export class Era835Reader {
     const count = separatorsOf(source, start, end, separator);
     this.segment(elementsOf(source, start, end, SEPARATORS, count), index, delimiters);
     return this.id === 'IEA';
-  }
-
-  /**
-   * CLP without splitting, in one pass: the first 11 elements (CLP12 on is not read). Anything
-   * unusual returns false for the split path.
-   */
-  private clpInPlace(
-    tx: Transaction,
-    source: ScanBuffer,
-    start: number,
-    end: number,
-    separator: number,
-  ): boolean {
-    const bytes = source.bytes;
-    const idStart = start + 4;
-    if (idStart > end) return false;
-    const idEnd = nextSeparatorWide(source, idStart, end, separator);
-    if (idEnd === end || idEnd === idStart) return false;
-    const status = readCode(source, idEnd + 1, end, separator);
-    const statusEnd = codeStop.at;
-    if (status === null || statusEnd === end) return false;
-    const charge = parseCentsUntil(bytes, statusEnd + 1, end, separator);
-    if (Number.isNaN(charge) || centsStop.at === end) return false;
-    const paid = parseCentsUntil(bytes, centsStop.at + 1, end, separator);
-    if (Number.isNaN(paid)) return false;
-    if (Math.abs(charge) > MAX_AMOUNT_CENTS || Math.abs(paid) > MAX_AMOUNT_CENTS) return false;
-    let at = centsStop.at;
-    let patientResponsibility = Number.NaN;
-    if (at < end) {
-      const p = at + 1;
-      if (p < end && (bytes[p] as number) !== separator) {
-        const pr = parseCentsUntil(bytes, p, end, separator);
-        if (Number.isNaN(pr) || Math.abs(pr) > MAX_AMOUNT_CENTS) return false;
-        patientResponsibility = pr;
-        at = centsStop.at;
-      } else at = p;
-    }
-    this.at = at;
-    const filing = this.nextCode(source, end, separator);
-    const icn = this.nextText(source, end, separator);
-    const facility = this.nextCode(source, end, separator);
-    const frequency = this.nextCode(source, end, separator);
-    // CLP10, patient status, is not read.
-    if (this.at < end) this.at = nextSeparator(bytes, this.at + 1, end, separator);
-    const drg = this.nextText(source, end, separator);
-    this.openClaim(
-      tx,
-      source.slice(idStart, idEnd),
-      status,
-      charge,
-      paid,
-      patientResponsibility,
-      filing,
-      icn,
-      facility,
-      frequency,
-      drg,
-    );
-    return true;
-  }
-
-  /** End of the element last read in place by `nextCode` or `nextText` (its separator, or the segment's end). */
-  private at = 0;
-
-  /**
-   * The code after the element that ends at `this.at` (a shared string), or null when it is
-   * blank or absent; `this.at` moves to its end.
-   */
-  private nextCode(source: ScanBuffer, end: number, separator: number): string | null {
-    const at = this.at;
-    if (at >= end) return null;
-    const value = readCode(source, at + 1, end, separator);
-    this.at = codeStop.at;
-    return value;
-  }
-
-  /** `nextCode` for an element that is not a code (an id): its text, sliced. */
-  private nextText(source: ScanBuffer, end: number, separator: number): string | null {
-    const at = this.at;
-    if (at >= end) return null;
-    const p = at + 1;
-    const q = nextSeparatorWide(source, p, end, separator);
-    this.at = q;
-    return q === p ? null : source.slice(p, q);
-  }
-
-  /**
-   * CAS without splitting, in one pass: group, then reason/amount/quantity triplets, each
-   * element read as its end is found. Anything unusual returns false for the split path.
-   */
-  private casInPlace(source: ScanBuffer, start: number, end: number, separator: number): boolean {
-    const bytes = source.bytes;
-    // Element 1 (the group) starts after `CAS*`.
-    if (start + 4 > end) return false;
-    const group = readCode(source, start + 4, end, separator);
-    if (group === null) return false;
-    const groupSlot = codeStop.slot;
-    let q = codeStop.at;
-    // Rows are appended as their triplets are read; a bad triplet takes them back, so the split
-    // path starts from a clean slate.
-    const rows = this.adjustments.length;
-    const casTotal = this.cCasTotal;
-    const serviceCas = this.sCas;
-    let triplets = 0;
-    // q < end: the last element read ended at a separator, so another one follows.
-    while (q < end && triplets < 6) {
-      triplets++;
-      const reason = readCode(source, q + 1, end, separator);
-      const reasonSlot = codeStop.slot;
-      q = codeStop.at;
-      // A reason with no amount after it, or a blank last element.
-      if (q === end) return this.takeBackCas(rows, casTotal, serviceCas);
-      let cents = 0;
-      if (reason === null) q = nextSeparator(bytes, q + 1, end, separator);
-      else {
-        cents = parseCentsUntil(bytes, q + 1, end, separator);
-        if (Number.isNaN(cents) || cents > MAX_AMOUNT_CENTS || cents < -MAX_AMOUNT_CENTS)
-          return this.takeBackCas(rows, casTotal, serviceCas);
-        q = centsStop.at;
-      }
-      let quantity = Number.NaN;
-      if (q < end) {
-        const p = q + 1;
-        q = nextSeparator(bytes, p, end, separator);
-        if (q > p) {
-          quantity = Number(source.slice(p, q));
-          if (!Number.isFinite(quantity)) return this.takeBackCas(rows, casTotal, serviceCas);
-        }
-      }
-      if (reason !== null) this.addCas(group, groupSlot, reason, reasonSlot, cents, quantity);
-    }
-    // More than six triplets.
-    if (q < end) return this.takeBackCas(rows, casTotal, serviceCas);
-    return true;
-  }
-
-  /** Undoes the rows a CAS read in place appended before it met something unusual; returns false. */
-  private takeBackCas(rows: number, casTotal: Cents, serviceCas: Cents): false {
-    this.adjustments.length = rows;
-    this.cCasTotal = casTotal;
-    this.sCas = serviceCas;
-    return false;
-  }
-
-  /** SVC without splitting, in one pass: composite procedure, charge, paid (SVC04 on is not read). */
-  private svcInPlace(
-    tx: Transaction,
-    source: ScanBuffer,
-    start: number,
-    end: number,
-    separator: number,
-    component: string,
-  ): boolean {
-    const bytes = source.bytes;
-    const compositeStart = start + 4;
-    if (compositeStart > end) return false;
-    const procedure = procedureUntil(source, compositeStart, end, separator, component);
-    const compositeEnd = codeStop.at;
-    if (compositeEnd === end) return false;
-    const charge = parseCentsUntil(bytes, compositeEnd + 1, end, separator);
-    if (Number.isNaN(charge) || centsStop.at === end) return false;
-    const paid = parseCentsUntil(bytes, centsStop.at + 1, end, separator);
-    if (Number.isNaN(paid)) return false;
-    if (Math.abs(charge) > MAX_AMOUNT_CENTS || Math.abs(paid) > MAX_AMOUNT_CENTS) return false;
-    this.openService(tx, procedure, charge, paid);
-    return true;
-  }
-
-  /** NM1*82 without splitting: only NM108 = XX and NM109 (the rendering NPI) are read. */
-  private renderingInPlace(source: ScanBuffer, start: number, end: number, separator: number): boolean {
-    const bytes = source.bytes;
-    // NM101 (`82`, checked by isNm1Rendering) ends here; NM102 to NM107 are passed over.
-    let q = start + 6;
-    for (let k = 2; k <= 7; k++) {
-      if (q >= end) return false;
-      q = nextSeparator(bytes, q + 1, end, separator);
-    }
-    // NM108 is exactly XX, and NM109 follows it.
-    const p = q + 1;
-    if (p + 2 >= end || (bytes[p] as number) !== 88 || (bytes[p + 1] as number) !== 88) return false;
-    if ((bytes[p + 2] as number) !== separator) return false;
-    const npiStart = p + 3;
-    const npiEnd = nextSeparatorWide(source, npiStart, end, separator);
-    if (npiEnd === npiStart) return false;
-    this.cRendering = source.slice(npiStart, npiEnd);
-    return true;
-  }
-
-  /**
-   * DTM without splitting or looking for every separator, for the qualifiers read inside a claim:
-   * DTM01 is the three characters after `DTM*` (a separator follows), DTM02 runs to the next one.
-   */
-  private dtmInPlace(source: ScanBuffer, start: number, end: number, separator: number): boolean {
-    const p = start + 4;
-    if (end <= p + 3) return false;
-    // DTM01 and its separator, read as one word (the first character in the low byte).
-    const word = source.view.getInt32(p, true);
-    if (word >>> 24 !== separator) return false;
-    const c0 = word & 0xff;
-    const c1 = (word >> 8) & 0xff;
-    const c2 = (word >> 16) & 0xff;
-    if (c0 === separator || c1 === separator || c2 === separator) return false;
-    // 472 / 150: service date (the first one wins); 232 / 233: claim statement period.
-    let target = 0;
-    if ((c0 === 52 && c1 === 55 && c2 === 50) || (c0 === 49 && c1 === 53 && c2 === 48)) {
-      if (this.serviceOpen === true && Number.isNaN(this.sDate)) target = 1;
-    } else if (c0 === 50 && c1 === 51 && (c2 === 50 || c2 === 51)) {
-      if (this.serviceOpen !== true) target = c2 === 50 ? 2 : 3;
-    }
-    if (target === 0) return true;
-    // DTM02 is a date of eight digits, then the segment's end or a separator.
-    const from = p + 4;
-    const to = from + 8;
-    if (to > end || (to !== end && (source.bytes[to] as number) !== separator)) return false;
-    const days = parseX12DaysWords(source.view.getInt32(from, true), source.view.getInt32(from + 4, true));
-    if (Number.isNaN(days)) return false;
-    if (target === 1) this.sDate = days;
-    else if (target === 2) this.cFrom = days;
-    else this.cTo = days;
-    return true;
   }
 
   /** Consumes one segment split into elements. */
@@ -1030,172 +1001,50 @@ function shared(
   return s;
 }
 
-/** Where the last `codeUntil` stopped (the separator after the code, or the end), and its slot. */
-const codeStop = { at: 0, slot: -1 };
-
 /**
- * `code` for the element that starts at `start` and runs to the next `separator` or to `end`,
- * found while reading it; null when the element is blank. Sets `codeStop`: the element's end,
- * and its `shortCodeSlot` (−1 when it has none).
+ * The code the lexer read at [start, end) with `key` (see readCode in lexer.as.ts), as a shared
+ * string where it has a key; null when `start` is −1 (a blank element).
  */
-function codeUntil(source: ScanBuffer, start: number, end: number, separator: number): string | null {
-  const bytes = source.bytes;
-  const c0 = start < end ? (bytes[start] as number) : separator;
-  if (c0 === separator) {
-    codeStop.at = start;
-    codeStop.slot = -1;
-    return null;
-  }
-  const c1 = start + 1 < end ? (bytes[start + 1] as number) : separator;
-  if (c1 === separator) return shortCodeAt(source, start, 1, c0 < 128 ? 128 * 128 + c0 : -1);
-  const c2 = start + 2 < end ? (bytes[start + 2] as number) : separator;
-  if (c2 === separator) return shortCodeAt(source, start, 2, c0 < 128 && c1 < 128 ? c0 * 128 + c1 : -1);
-  return longCodeUntil(source, start, end, separator);
-}
-
-/** `codeUntil`, the usual code of one or two characters seen before read inline by word first. */
-function readCode(source: ScanBuffer, start: number, end: number, separator: number): string | null {
-  return shortCodeWord(source, start, end, separator) ?? codeUntil(source, start, end, separator);
-}
-
-/**
- * `codeUntil` for the usual code of one or two ASCII characters seen before, read as one word;
- * undefined for anything else (then `codeUntil` reads it). Small, so that it is inlined.
- */
-function shortCodeWord(
-  source: ScanBuffer,
-  start: number,
-  end: number,
-  separator: number,
-): string | undefined {
-  if (start + 4 > end) return undefined;
-  const word = source.view.getInt32(start, true);
-  const c0 = word & 0xff;
-  const c1 = (word >> 8) & 0xff;
-  if (c0 === separator || (word & 0x8080) !== 0) return undefined;
-  let slot: number;
-  let at: number;
-  if (c1 === separator) {
-    slot = 128 * 128 + c0;
-    at = start + 1;
-  } else if (((word >> 16) & 0xff) === separator) {
-    slot = c0 * 128 + c1;
-    at = start + 2;
-  } else return undefined;
-  const code = SHORT_CODES[slot];
-  if (code !== undefined) {
-    codeStop.at = at;
-    codeStop.slot = slot;
-  }
-  return code;
-}
-
-/** `codeUntil` for a code of one or two characters at `start` whose slot is `slot` (−1: none). */
-function shortCodeAt(source: ScanBuffer, start: number, length: number, slot: number): string {
-  codeStop.at = start + length;
-  codeStop.slot = slot;
-  if (slot < 0) return source.slice(start, start + length);
-  let s = SHORT_CODES[slot];
+function codeAt(source: ScanBuffer, start: number, end: number, key: number): string | null {
+  if (start < 0) return null;
+  if (key < 0) return source.slice(start, end);
+  if (end - start > 2) return shared(CODES, key, source, start, end);
+  let s = SHORT_CODES[key];
   if (s === undefined) {
-    s = source.slice(start, start + length);
-    SHORT_CODES[slot] = s;
+    s = source.slice(start, end);
+    SHORT_CODES[key] = s;
   }
   return s;
 }
 
-/**
- * `codeUntil` for a code of three characters or more (they have no slot). Codes of three or four
- * ASCII characters (CARCs such as 253, DRGs) are shared strings too, keyed by their characters.
- */
-function longCodeUntil(source: ScanBuffer, start: number, end: number, separator: number): string {
-  const bytes = source.bytes;
-  const q = nextSeparator(bytes, start + 3, end, separator);
-  codeStop.at = q;
-  codeStop.slot = -1;
-  const n = q - start;
-  if (n > 4) return source.slice(start, q);
-  let key = n;
-  for (let i = start; i < q; i++) {
-    const c = bytes[i] as number;
-    if (c >= 128) return source.slice(start, q);
-    key = key * 128 + c;
-  }
-  return shared(CODES, key, source, start, q);
+/** The text the lexer found at [start, end); null when `start` is −1 (blank or absent). */
+function textAt(source: ScanBuffer, start: number, end: number): string | null {
+  return start < 0 ? null : source.slice(start, end);
 }
 
-/**
- * `procedureCode` over the composite that starts at `start` and runs to the next `separator` or
- * to `end`, found while reading it; sets `codeStop.at` to the composite's end. The usual
- * HC:99213 (a two-character qualifier, the code, then any modifiers) is read in one pass, its
- * code a shared string; any other layout is cut out and read by `procedureCode`.
- */
-function procedureUntil(
+/** The procedure code of an SVC the lexer read: its PROCEDURE_* kind, range and key. */
+function procedureAt(
   source: ScanBuffer,
+  kind: number,
   start: number,
   end: number,
-  separator: number,
-  component: string,
+  key: number,
+  delimiters: Delimiters,
 ): string | null {
-  const bytes = source.bytes;
-  const sub = component.charCodeAt(0);
-  if (start + 2 < end && (bytes[start + 2] as number) === sub) {
-    const q0 = bytes[start] as number;
-    const q1 = bytes[start + 1] as number;
-    if (q0 !== sub && q1 !== sub && q0 !== separator && q1 !== separator) {
-      const from = start + 3;
-      let i = from;
-      // CPT and HCPCS codes are five letters or digits: a base-36 key finds the shared string.
-      let key = 0;
-      let keyed = true;
-      while (i < end) {
-        const c = bytes[i] as number;
-        if (c === separator || c === sub) break;
-        const digit = c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 90 ? c - 55 : -1;
-        if (digit < 0) keyed = false;
-        key = key * 36 + digit;
-        i++;
-      }
-      const codeEnd = i;
-      codeStop.at = i < end && (bytes[i] as number) === sub ? nextSeparator(bytes, i, end, separator) : i;
-      if (codeEnd === from) return null;
-      return keyed && codeEnd - from === 5
-        ? shared(PROCEDURES, key, source, from, codeEnd)
-        : source.slice(from, codeEnd);
-    }
+  switch (kind) {
+    case 1 /* PROCEDURE_KEYED: five letters or digits */:
+      return shared(PROCEDURES, key, source, start, end);
+    case 2 /* PROCEDURE_TEXT */:
+      return source.slice(start, end);
+    case 3 /* PROCEDURE_COMPOSITE: another layout, read here */:
+      return procedureCode(source.slice(start, end), delimiters.component);
+    default:
+      return null;
   }
-  const q = nextSeparator(bytes, start, end, separator);
-  codeStop.at = q;
-  return q > start ? procedureCode(source.slice(start, q), component) : null;
 }
 
 /** Procedure codes seen, by their base-36 key (a few dozen codes fill a payer's service lines). */
 const PROCEDURES = new Map<number, string>();
-
-/** The position of the first `separator` in `buf` from `from`, or `end`. */
-function nextSeparator(bytes: Uint8Array, from: number, end: number, separator: number): number {
-  let i = from;
-  while (i < end && (bytes[i] as number) !== separator) i++;
-  return i;
-}
-
-/**
- * `nextSeparator` for an element that is usually long (a claim id, an ICN, an NPI): four bytes
- * at a time, a third of the instructions a byte of the loop above takes.
- */
-function nextSeparatorWide(source: ScanBuffer, from: number, end: number, separator: number): number {
-  const view = source.view;
-  const pattern = separator * 0x01010101;
-  let i = from;
-  while (i + 4 <= end) {
-    // A byte equal to the separator is a zero byte of x; the lowest flagged byte is the first
-    // zero (a borrow can flag only bytes above one).
-    const x = view.getInt32(i, true) ^ pattern;
-    const zero = (x - 0x01010101) & ~x & 0x80808080;
-    if (zero !== 0) return i + ((31 - Math.clz32(zero & -zero)) >> 3);
-    i += 4;
-  }
-  return nextSeparator(source.bytes, i, end, separator);
-}
 
 /**
  * The key of the id of the segment at `start` (what precedes its first separator): its two or
@@ -1271,7 +1120,14 @@ function segmentKey(id: string): number {
   return key;
 }
 
-/** Segments inside a transaction that the lake never needs. */
+const KEY_CAS = segmentKey('CAS');
+const KEY_DTM = segmentKey('DTM');
+const KEY_SVC = segmentKey('SVC');
+const KEY_CLP = segmentKey('CLP');
+const KEY_NM1 = segmentKey('NM1');
+const KEY_REF = segmentKey('REF');
+
+/** Segments inside a transaction that the lake never needs (the lexer passes over the same). */
 const SKIPPED_KEYS = ['N3', 'N4', 'PER', 'AMT', 'QTY', 'TS3', 'TS2', 'RDM', 'CUR'].map(segmentKey);
 const SKIPPED = new Set(SKIPPED_KEYS);
 

@@ -80,8 +80,29 @@ export type RawSegmentSink = (
   separator: number,
 ) => boolean;
 
+/**
+ * Reads many segments in one call, in place of the scanner's per-segment loop (the 835 reader,
+ * whose lexer reads a run of segments at a time): the complete segments of `source` from `pos`
+ * on, numbered from `index + 1`. Returns the position after an IEA (the interchange ends there),
+ * or −(p + 1) where p starts the unterminated rest; `lastSegmentIndex` is then the number of the
+ * last segment read. A segment longer than MAX_SEGMENT_LENGTH throws `segmentTooLong`.
+ */
+export interface SegmentBatchReader {
+  readSegments(source: ScanBuffer, pos: number, delimiters: Delimiters, index: number): number;
+  readonly lastSegmentIndex: number;
+}
+
 /** A segment longer than this many bytes is malformed (a runaway element or a missing terminator). */
 export const MAX_SEGMENT_LENGTH = 64 * 1024;
+
+/** The error for a segment of `length` bytes, longer than MAX_SEGMENT_LENGTH. */
+export function segmentTooLong(file: string, length: number, segmentIndex: number): X12Error {
+  return new X12Error(
+    'SEGMENT_TOO_LONG',
+    `segment of ${length} bytes exceeds ${MAX_SEGMENT_LENGTH} (missing terminator or runaway element)`,
+    { file, segmentIndex },
+  );
+}
 
 /** How much text may precede the first ISA before the file is judged not to be X12. */
 const MAX_PREAMBLE = 64 * 1024;
@@ -125,7 +146,9 @@ export function separatorsOf(source: ScanBuffer, start: number, end: number, sep
  * then call `end`. Delimiters are detected per interchange from its ISA (DOMAIN.md section 1), so
  * files that concatenate interchanges with different delimiters read correctly. A bare
  * transaction set (a file that starts at ST, as some payer portals deliver) is read with
- * delimiters inferred from the ST segment. Throws only `X12Error`.
+ * delimiters inferred from the ST segment. Segments go to the sink one by one, or, when a batch
+ * reader is given, in runs to it (the sink then sees only a last segment with no terminator).
+ * Throws only `X12Error`.
  */
 export class X12Scanner {
   /** The buffer being scanned: the unread rest of the last chunk joined with the new one. */
@@ -142,6 +165,7 @@ export class X12Scanner {
   constructor(
     private readonly file: string,
     private readonly sink: RawSegmentSink,
+    private readonly batch?: SegmentBatchReader,
   ) {}
 
   /** Adds text and emits every complete segment in it. */
@@ -224,7 +248,10 @@ export class X12Scanner {
         pos = found;
       }
       const delimiters = this.delimiters as unknown as Delimiters;
-      const next = this.scanSegments(source, pos, delimiters);
+      const next =
+        this.batch !== undefined
+          ? this.readBatch(this.batch, source, pos, delimiters)
+          : this.scanSegments(source, pos, delimiters);
       if (next < 0) {
         // Everything up to -next - 1 is read; the rest waits for more text.
         const rest = -next - 1;
@@ -268,6 +295,18 @@ export class X12Scanner {
         if (sink(source, from, to, this.segmentIndex, delimiters, separator)) return start;
       }
     }
+  }
+
+  /** `scanSegments` done by the batch reader: it numbers the segments it reads. */
+  private readBatch(
+    batch: SegmentBatchReader,
+    source: ScanBuffer,
+    pos: number,
+    delimiters: Delimiters,
+  ): number {
+    const next = batch.readSegments(source, pos, delimiters, this.segmentIndex);
+    this.segmentIndex = batch.lastSegmentIndex;
+    return next;
   }
 
   /** Emits one segment (trimmed of surrounding whitespace); returns true when it was an IEA. */
@@ -442,11 +481,7 @@ export class X12Scanner {
   }
 
   private tooLong(length: number): never {
-    throw new X12Error(
-      'SEGMENT_TOO_LONG',
-      `segment of ${length} bytes exceeds ${MAX_SEGMENT_LENGTH} (missing terminator or runaway element)`,
-      { file: this.file, segmentIndex: this.segmentIndex + 1 },
-    );
+    throw segmentTooLong(this.file, length, this.segmentIndex + 1);
   }
 }
 

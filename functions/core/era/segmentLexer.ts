@@ -1,0 +1,164 @@
+import type { ScanBuffer } from '../x12/tokenizer.ts';
+import { LEXER_WASM_BASE64 } from './wasm/lexer.wasm.ts';
+
+// The layout of the lexer's memory and records (wasm/lexer.as.ts, which exports the same values:
+// they are checked when the module loads). The reader's switch over record kinds uses literals.
+/** Bytes for the header and the records; the input follows. */
+export const TAPE_BYTES = 1 << 18;
+/** The header's words: why `run` stopped, where to go on, the last segment's number and key, a too-long segment's length, the records' end. */
+export const H_STOP = 0;
+export const H_AT = 1;
+export const H_INDEX = 2;
+export const H_KEY = 3;
+export const H_LENGTH = 4;
+export const H_END = 5;
+/** The word of the first record (after the header and the lexer's scratch). */
+export const FIRST_RECORD = 128;
+/** Room the memory keeps after the input (the lexer's 16-byte loads may run past its end). */
+export const INPUT_SLACK = 128;
+export const STOP_NEED_MORE = 1;
+export const STOP_IEA = 2;
+export const STOP_TRANSACTION = 3;
+export const STOP_FULL = 4;
+export const STOP_TOO_LONG = 5;
+/** The reader's state, as the lexer is told it: a transaction is open, a claim is, its claims have begun. */
+export const STATE_TRANSACTION = 1;
+export const STATE_CLAIM = 2;
+export const STATE_CLAIMS = 4;
+
+/** Values of the module's exports that the reader relies on (see lexer.as.ts for each). */
+export const LEXER_LAYOUT = {
+  TAPE_BYTES,
+  FIRST_RECORD,
+  INPUT_SLACK,
+  STOP_NEED_MORE,
+  STOP_IEA,
+  STOP_TRANSACTION,
+  STOP_FULL,
+  STOP_TOO_LONG,
+  STATE_TRANSACTION,
+  STATE_CLAIM,
+  STATE_CLAIMS,
+  RECORD_GENERIC: 1,
+  RECORD_RENDERING: 3,
+  RECORD_DTM: 4,
+  RECORD_SVC: 5,
+  RECORD_CLP: 6,
+  RECORD_CAS: 7,
+  WORDS_GENERIC: 4,
+  WORDS_RENDERING: 6,
+  WORDS_DTM: 8,
+  WORDS_SVC: 12,
+  WORDS_CLP: 28,
+  WORDS_CAS_HEAD: 8,
+  WORDS_CAS_TRIPLET: 8,
+  DATE_SERVICE: 1,
+  DATE_FROM: 2,
+  DATE_TO: 3,
+  PROCEDURE_NONE: 0,
+  PROCEDURE_KEYED: 1,
+  PROCEDURE_TEXT: 2,
+  PROCEDURE_COMPOSITE: 3,
+} as const;
+
+type Run = (
+  from: number,
+  length: number,
+  separator: number,
+  terminator: number,
+  terminator2: number,
+  component: number,
+  state: number,
+  index: number,
+) => void;
+
+/** An instance whose memory grew past this is not kept for reuse (a whole large text was read at once). */
+const KEEP_MEMORY_BYTES = 64 << 20;
+const PAGE_BYTES = 64 * 1024;
+
+let compiled: WebAssembly.Module | undefined;
+/** Instances not in use. A reader holds one while it reads a buffer; one reading inside another's callback takes another. */
+const idle: SegmentLexer[] = [];
+
+/** The compiled module, checked against the layout the reader relies on. */
+function lexerModule(): WebAssembly.Module {
+  if (compiled === undefined) {
+    const module = new WebAssembly.Module(Buffer.from(LEXER_WASM_BASE64, 'base64'));
+    const exports = new WebAssembly.Instance(module, {}).exports;
+    for (const [name, value] of Object.entries(LEXER_LAYOUT)) {
+      const global = exports[name] as WebAssembly.Global | undefined;
+      if (global?.value !== value) {
+        throw new Error(
+          `segment lexer: ${name} is ${global?.value} in the module, ${value} here (npm run build:wasm)`,
+        );
+      }
+    }
+    compiled = module;
+  }
+  return compiled;
+}
+
+/**
+ * One instance of the segment lexer (wasm/lexer.as.ts): it reads the segments of a buffer copied
+ * into its memory and writes records that `words` and `numbers` (views of the same bytes) show.
+ */
+export class SegmentLexer {
+  /** The header and the records, as 32-bit words. */
+  words: Int32Array;
+  /** The same bytes as 64-bit numbers: the record word w, if even, is `numbers[w >> 1]`. */
+  numbers: Float64Array;
+  private readonly memory: WebAssembly.Memory;
+  private readonly runExport: Run;
+  /** The buffer whose bytes are in memory now. */
+  private loaded: ScanBuffer | null = null;
+
+  private constructor() {
+    const exports = new WebAssembly.Instance(lexerModule(), {}).exports;
+    this.memory = exports.memory as WebAssembly.Memory;
+    this.runExport = exports.run as Run;
+    this.words = new Int32Array(this.memory.buffer, 0, TAPE_BYTES >> 2);
+    this.numbers = new Float64Array(this.memory.buffer, 0, TAPE_BYTES >> 3);
+  }
+
+  /** An instance for one reader's use; give it back with `release`. */
+  static acquire(): SegmentLexer {
+    return idle.pop() ?? new SegmentLexer();
+  }
+
+  release(): void {
+    if (this.memory.buffer.byteLength <= KEEP_MEMORY_BYTES) idle.push(this);
+  }
+
+  /** Copies the buffer's bytes into memory, unless they are there already. */
+  load(source: ScanBuffer): void {
+    if (this.loaded === source) return;
+    const bytes = source.bytes;
+    const needed = TAPE_BYTES + bytes.length + INPUT_SLACK;
+    let buffer = this.memory.buffer;
+    if (needed > buffer.byteLength) {
+      this.memory.grow(Math.ceil((needed - buffer.byteLength) / PAGE_BYTES));
+      buffer = this.memory.buffer;
+      this.words = new Int32Array(buffer, 0, TAPE_BYTES >> 2);
+      this.numbers = new Float64Array(buffer, 0, TAPE_BYTES >> 3);
+    }
+    new Uint8Array(buffer, TAPE_BYTES, bytes.length).set(bytes);
+    this.loaded = source;
+  }
+
+  /**
+   * Reads the loaded buffer's segments from `from` (see `run` in lexer.as.ts): the records and
+   * the header are in `words` and `numbers` afterwards.
+   */
+  run(
+    from: number,
+    separator: number,
+    terminator: number,
+    terminator2: number,
+    component: number,
+    state: number,
+    index: number,
+  ): void {
+    const length = (this.loaded as ScanBuffer).bytes.length;
+    this.runExport(from, length, separator, terminator, terminator2, component, state, index);
+  }
+}

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { Era835Parser, parse835 } from '../functions/core/era/parse835.ts';
+import { remitRows } from '../functions/core/era/remitRows.ts';
+import { LEXER_LAYOUT } from '../functions/core/era/segmentLexer.ts';
+import { compileLexer } from '../functions/core/era/wasm/build.ts';
+import { LEXER_WASM_BASE64 } from '../functions/core/era/wasm/lexer.wasm.ts';
+import type { NormalizedRemit } from '../functions/core/types.ts';
+import { largeFileChunks } from '../functions/generate/generate.ts';
+import { readFixture, sourceFor } from './helpers/fixtures.ts';
+import { splitOnly } from './helpers/splitOnly.ts';
+
+const EMBEDDED = Buffer.from(LEXER_WASM_BASE64, 'base64');
+
+/** Rows of a text fed to one parser in pieces of `size` bytes. */
+function parseInPieces(text: string, key: string, size: number): NormalizedRemit[] {
+  const out: NormalizedRemit[] = [];
+  const parser = new Era835Parser(sourceFor(key, text), (remit) => out.push(remitRows(remit)));
+  const bytes = Buffer.from(text, 'utf8');
+  for (let at = 0; at < bytes.length; at += size) parser.writeBytes(bytes.subarray(at, at + size));
+  parser.end();
+  return out;
+}
+
+/** About `bytes` of the large-file generator's interchanges (transactions of a thousand claims and more). */
+function largeText(bytes: number): string {
+  const parts: string[] = [];
+  let length = 0;
+  for (const chunk of largeFileChunks(5)) {
+    parts.push(chunk);
+    length += chunk.length;
+    if (length >= bytes) break;
+  }
+  return parts.join('');
+}
+
+describe('segment lexer (WebAssembly)', () => {
+  it('the embedded module is what lexer.as.ts compiles to (npm run build:wasm)', async () => {
+    const compiled = await compileLexer();
+    expect(Buffer.from(compiled).equals(EMBEDDED)).toBe(true);
+  });
+
+  it("the module's layout is the one the reader relies on", () => {
+    const exports = new WebAssembly.Instance(new WebAssembly.Module(EMBEDDED), {}).exports;
+    for (const [name, value] of Object.entries(LEXER_LAYOUT)) {
+      expect((exports[name] as WebAssembly.Global).value, name).toBe(value);
+    }
+  });
+
+  it('a large text read whole (its memory grown, its records in many runs) gives the split path rows', () => {
+    const text = largeText(3_000_000);
+    const whole = parse835(text, sourceFor('large.835', text));
+    expect(whole.length).toBeGreaterThan(10);
+    expect(whole.reduce((n, r) => n + r.adjustments.length, 0)).toBeGreaterThan(20_000);
+    expect(whole).toEqual(splitOnly(text, 'large.835'));
+    // The same text streamed in small pieces.
+    expect(parseInPieces(text, 'large.835', 4096)).toEqual(whole);
+  });
+
+  it('a parser started inside another one’s callback reads its own bytes', () => {
+    // Three transactions: the inner parse runs after the first and second, with more to read.
+    const outer = readFixture('cases', 'multi-gs-st.835');
+    const inner = readFixture('recoup', 'acme-2024-03-01-reversal-with-correction.835');
+    const innerRows: NormalizedRemit[][] = [];
+    const outerRows: NormalizedRemit[] = [];
+    const parser = new Era835Parser(sourceFor('outer.835', outer), (remit) => {
+      // Parsed while the outer parser is applying its records.
+      innerRows.push(parse835(inner, sourceFor('inner.835', inner)));
+      outerRows.push(remitRows(remit));
+    });
+    parser.write(outer);
+    parser.end();
+    expect(innerRows.length).toBe(3);
+    for (const rows of innerRows) expect(rows).toEqual(parse835(inner, sourceFor('inner.835', inner)));
+    expect(outerRows).toEqual(parse835(outer, sourceFor('outer.835', outer)));
+  });
+
+  it('parsers fed in turn, piece by piece, each read their own file', () => {
+    const a = readFixture('recoup', 'beta-2024-04-12-fb-carried.835');
+    const b = readFixture('format', 'tilde-crlf.835');
+    const rowsA: NormalizedRemit[] = [];
+    const rowsB: NormalizedRemit[] = [];
+    const parserA = new Era835Parser(sourceFor('a.835', a), (remit) => rowsA.push(remitRows(remit)));
+    const parserB = new Era835Parser(sourceFor('b.835', b), (remit) => rowsB.push(remitRows(remit)));
+    const bytesA = Buffer.from(a);
+    const bytesB = Buffer.from(b);
+    for (let at = 0; at < Math.max(bytesA.length, bytesB.length); at += 37) {
+      if (at < bytesA.length) parserA.writeBytes(bytesA.subarray(at, at + 37));
+      if (at < bytesB.length) parserB.writeBytes(bytesB.subarray(at, at + 37));
+    }
+    parserA.end();
+    parserB.end();
+    expect(rowsA).toEqual(parse835(a, sourceFor('a.835', a)));
+    expect(rowsB).toEqual(parse835(b, sourceFor('b.835', b)));
+    expect(rowsA.length + rowsB.length).toBeGreaterThan(1);
+  });
+});
