@@ -223,6 +223,7 @@ export class Era835Reader implements SegmentBatchReader {
           words,
           lexer.numbers,
           words[H_END] as number,
+          lexer.interned,
         );
         last = words[H_INDEX] as number;
         if (last > this.index) {
@@ -259,6 +260,7 @@ export class Era835Reader implements SegmentBatchReader {
     words: Int32Array,
     numbers: Float64Array,
     end: number,
+    interned: (string | undefined)[],
   ): boolean {
     // Records of claim segments come only while a transaction is open (the lexer is told).
     const tx = this.tx as Transaction;
@@ -324,6 +326,7 @@ export class Era835Reader implements SegmentBatchReader {
                 words[w + 6] as number,
                 words[w + 7] as number,
                 delimiters,
+                interned,
               ),
               numbers[(w + 8) >> 1] as number,
               numbers[(w + 10) >> 1] as number,
@@ -351,9 +354,15 @@ export class Era835Reader implements SegmentBatchReader {
         case 3 /* RECORD_RENDERING */:
           if (this.claimOpen === true) {
             this.lastKey = KEY_NM1;
-            this.cRendering = source.slice(words[w + 4] as number, words[w + 5] as number);
+            this.cRendering = internedText(
+              source,
+              words[w + 4] as number,
+              words[w + 5] as number,
+              words[w + 6] as number,
+              interned,
+            );
           } else this.split(source, start, stop, index, delimiters, separator);
-          w += 6;
+          w += 8;
           break;
         default:
           if (this.split(source, start, stop, index, delimiters, separator)) return true;
@@ -1022,18 +1031,19 @@ function textAt(source: ScanBuffer, start: number, end: number): string | null {
   return start < 0 ? null : source.slice(start, end);
 }
 
-/** The procedure code of an SVC the lexer read: its PROCEDURE_* kind, range and key. */
+/** The procedure code of an SVC the lexer read: its PROCEDURE_* kind, range and interned id. */
 function procedureAt(
   source: ScanBuffer,
   kind: number,
   start: number,
   end: number,
-  key: number,
+  id: number,
   delimiters: Delimiters,
+  interned: (string | undefined)[],
 ): string | null {
   switch (kind) {
     case 1 /* PROCEDURE_KEYED: five letters or digits */:
-      return shared(PROCEDURES, key, source, start, end);
+      return internedText(source, start, end, id, interned);
     case 2 /* PROCEDURE_TEXT */:
       return source.slice(start, end);
     case 3 /* PROCEDURE_COMPOSITE: another layout, read here */:
@@ -1043,8 +1053,22 @@ function procedureAt(
   }
 }
 
-/** Procedure codes seen, by their base-36 key (a few dozen codes fill a payer's service lines). */
-const PROCEDURES = new Map<number, string>();
+/** The text [start, end), kept in `interned` by its id the first time (an id of −1: not interned). */
+function internedText(
+  source: ScanBuffer,
+  start: number,
+  end: number,
+  id: number,
+  interned: (string | undefined)[],
+): string {
+  if (id < 0) return source.slice(start, end);
+  let text = interned[id];
+  if (text === undefined) {
+    text = source.slice(start, end);
+    interned[id] = text;
+  }
+  return text;
+}
 
 /**
  * The key of the id of the segment at `start` (what precedes its first separator): its two or

@@ -46,7 +46,7 @@ export const LEXER_LAYOUT = {
   RECORD_CLP: 6,
   RECORD_CAS: 7,
   WORDS_GENERIC: 4,
-  WORDS_RENDERING: 6,
+  WORDS_RENDERING: 8,
   WORDS_DTM: 8,
   WORDS_SVC: 12,
   WORDS_CLP: 28,
@@ -59,6 +59,7 @@ export const LEXER_LAYOUT = {
   PROCEDURE_KEYED: 1,
   PROCEDURE_TEXT: 2,
   PROCEDURE_COMPOSITE: 3,
+  MAX_INTERNED: 3072,
 } as const;
 
 type Run = (
@@ -107,6 +108,8 @@ export class SegmentLexer {
   words: Int32Array;
   /** The same bytes as 64-bit numbers: the record word w, if even, is `numbers[w >> 1]`. */
   numbers: Float64Array;
+  /** The text of each id the module's table of interned values gave (rendering NPIs, procedure codes), as the reader meets it. */
+  readonly interned: (string | undefined)[] = new Array(LEXER_LAYOUT.MAX_INTERNED + 1).fill(undefined);
   private readonly memory: WebAssembly.Memory;
   private readonly runExport: Run;
   /** The buffer whose bytes are in memory now. */

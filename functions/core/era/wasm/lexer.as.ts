@@ -8,8 +8,10 @@
 // file repeats the rules of that path for the usual shapes only: a property test holds the two
 // to the same rows and errors (test/x12-properties.test.ts).
 //
-// Each segment is scanned 16 bytes at a time (SIMD): its terminator and the positions of its
-// element separators are found together, so the readers index elements instead of searching.
+// Each segment's terminator is found 64 bytes at a time (SIMD), and the separators of the
+// segments read are noted the same way, so the readers index elements instead of searching.
+// The readers are inlined into `run` (@inline): a call costs a WebAssembly function in V8 more
+// than most of what they do.
 //
 // Memory: the header (results of `run`), the separator positions of the segment being read and
 // the records fill [0, TAPE_BYTES); the bytes being read start at TAPE_BYTES, followed by at least
@@ -57,11 +59,11 @@ export const STATE_CLAIMS: i32 = 4;
 // Record kinds (each record: kind, start, end, segment number, then its own words).
 /** A segment for the reader's split path. */
 export const RECORD_GENERIC: i32 = 1;
-/** NM1*82: + NM109 start, end. */
+/** NM1*82: + NM109 start, end, and its interned id (−1: none). */
 export const RECORD_RENDERING: i32 = 3;
 /** DTM: + qualifier class (DATE_*), pad, DTM02 as days (f64, NaN when not a plain date). */
 export const RECORD_DTM: i32 = 4;
-/** SVC: + procedure kind (PROCEDURE_*), start, end, key; charge, paid (f64 cents). */
+/** SVC: + procedure kind (PROCEDURE_*), start, end, interned id (−1: none); charge, paid (f64 cents). */
 export const RECORD_SVC: i32 = 5;
 /** CLP: + id, status, filing, ICN, facility, frequency, DRG (code: start, end, key; text: start, end); charge, paid, patient responsibility (f64). */
 export const RECORD_CLP: i32 = 6;
@@ -70,7 +72,7 @@ export const RECORD_CAS: i32 = 7;
 
 // Words of each record kind.
 export const WORDS_GENERIC: i32 = 4;
-export const WORDS_RENDERING: i32 = 6;
+export const WORDS_RENDERING: i32 = 8;
 export const WORDS_DTM: i32 = 8;
 export const WORDS_SVC: i32 = 12;
 export const WORDS_CLP: i32 = 28;
@@ -90,7 +92,7 @@ export const DATE_TO: i32 = 3;
 // SVC01 procedure kinds.
 /** No procedure code. */
 export const PROCEDURE_NONE: i32 = 0;
-/** A code of five letters or digits: its base-36 key is the record's key. */
+/** A code of five letters or digits (CPT, HCPCS): the record's id names it among those interned. */
 export const PROCEDURE_KEYED: i32 = 1;
 /** Another code: its text is the range. */
 export const PROCEDURE_TEXT: i32 = 2;
@@ -132,6 +134,35 @@ const INPUT: usize = <usize>TAPE_BYTES;
 const SEPARATORS: usize = 16 * 4;
 /** Separators noted per segment; a segment with more is read by the split path. */
 const MAX_SEPARATORS: i32 = 64;
+
+/**
+ * The table of interned values (rendering NPIs, procedure codes) at the end of the tape: slots of
+ * a 64-bit key (0: free) and an id. The reader keeps each id's text, made the first time it is met.
+ */
+const INTERNED: usize = <usize>TAPE_BYTES - 65536;
+const INTERNED_SLOTS: i32 = 4096;
+/** Ids given before the table counts as full (a quarter of it stays free, so probes stay short). */
+export const MAX_INTERNED: i32 = 3072;
+let internedCount: i32 = 0;
+
+/** The id of `key` (not 0) in the table, given now if it is new; −1 once the table is full. */
+function intern(key: u64): i32 {
+  let slot = <i32>((key * 0x9e3779b97f4a7c15) >> 52);
+  while (true) {
+    const at = INTERNED + (<usize>slot << 4);
+    const held = load<u64>(at);
+    if (held === key) return load<i32>(at, 8);
+    if (held === 0) {
+      if (internedCount >= MAX_INTERNED) return -1;
+      internedCount++;
+      store<u64>(at, key);
+      store<i32>(at, internedCount, 8);
+      return internedCount;
+    }
+    slot = (slot + 1) & (INTERNED_SLOTS - 1);
+  }
+  return -1;
+}
 
 /** How many separators the segment being read has (MAX_SEPARATORS + 1: more than noted). */
 let separatorCount: i32 = 0;
@@ -195,7 +226,7 @@ export function run(
   let inClaim = state & STATE_CLAIM;
   let inClaims = state & STATE_CLAIMS;
   const step = terminator2 < 0 ? 1 : 2;
-  const limit = (TAPE_BYTES >> 2) - MAX_RECORD_WORDS;
+  const limit = <i32>(INTERNED >> 2) - MAX_RECORD_WORDS;
   let w = FIRST_RECORD;
   let start = from;
   let key = 0;
@@ -306,6 +337,7 @@ export function run(
  * (most segments are shorter: one round, no loop exit to mispredict); −1 when the input has
  * none from `start` on.
  */
+@inline
 function scanSegment(start: i32, length: i32, terminator: i32, terminator2: i32): i32 {
   const terminators = i8x16.splat(<i8>terminator);
   const second = i8x16.splat(<i8>terminator2);
@@ -342,6 +374,7 @@ function scanSegment(start: i32, length: i32, terminator: i32, terminator2: i32)
  * Notes the positions of the separators of the segment [start, end) from SEPARATORS on, 64
  * bytes at a time; `separatorCount` is then their number (MAX_SEPARATORS + 1: more than noted).
  */
+@inline
 function collectSeparators(start: i32, end: i32, separator: i32): void {
   const separators = i8x16.splat(<i8>separator);
   let count = 0;
@@ -414,6 +447,7 @@ function note(count: i32, mask: u64, p: i32): i32 {
  * three characters, the first in the low byte, or −1 for an id of another length (or a
  * three-character id whose last character is NUL, which would read as a two-character key).
  */
+@inline
 function segmentKey(start: i32, end: i32, separator: i32): i32 {
   // The first separator among the first 16 bytes (bit 16: none there, the id is too long anyway).
   const first = i8x16.bitmask(i8x16.eq(v128.load(INPUT + <usize>start), i8x16.splat(<i8>separator)));
@@ -444,6 +478,7 @@ function generic(w: i32, start: i32, end: i32, index: i32): i32 {
  * short-code slot (c0 * 128 + c1, or 128 * 128 + c0), for three or four its length then
  * characters in base 128, else −1.
  */
+@inline
 function codeKey(start: i32, end: i32): i32 {
   const n = end - start;
   const c0 = byteAt(start);
@@ -463,6 +498,7 @@ function codeKey(start: i32, end: i32): i32 {
 }
 
 /** Writes element k as a code at words w..w+2 (start, end, key; start −1 when blank or absent); returns whether it is not blank. */
+@inline
 function putCode(w: i32, k: i32): bool {
   if (k <= separatorCount) {
     const start = elementStart(k);
@@ -481,6 +517,7 @@ function putCode(w: i32, k: i32): bool {
 }
 
 /** Writes element k as text at words w..w+1 (start, end; start −1 when blank or absent). */
+@inline
 function putText(w: i32, k: i32): void {
   if (k <= separatorCount) {
     const start = elementStart(k);
@@ -500,6 +537,7 @@ function putText(w: i32, k: i32): void {
  * parseCents: the usual shape (an optional minus, up to 8 digits, none or one or two decimals)
  * here, its eight digits converted at once; anything else in `parseCentsLoop`.
  */
+@inline
 function parseCents(start: i32, end: i32, separator: i32): f64 {
   const negative = start < end && byteAt(start) === 45;
   const from = negative ? start + 1 : start;
@@ -612,6 +650,7 @@ function parseCentsAny(start: i32, end: i32, separator: i32): f64 {
 }
 
 /** Element k as an amount in cents (NaN when absent or not one). */
+@inline
 function amount(k: i32, separator: i32): f64 {
   if (k > separatorCount) return NaN;
   return parseCents(elementStart(k), elementEnd(k), separator);
@@ -641,6 +680,7 @@ function plainDigits(start: i32, end: i32): f64 {
  * CAS: the group (element 1), then up to six reason/amount/quantity triplets; a triplet's
  * quantity may be left off at the end. A triplet whose reason is blank is passed over.
  */
+@inline
 function cas(w: i32, start: i32, end: i32, index: i32, separator: i32): i32 {
   collectSeparators(start, end, separator);
   const elements = separatorCount;
@@ -681,6 +721,7 @@ function cas(w: i32, start: i32, end: i32, index: i32, separator: i32): i32 {
  * and its separator are the segment's first four bytes) and DTM02, when a date of eight digits
  * (digits are never a separator), as days.
  */
+@inline
 function dtm(w: i32, start: i32, end: i32, index: i32, separator: i32): i32 {
   const p = start + 4;
   if (end <= p + 3) return generic(w, start, end, index);
@@ -752,6 +793,7 @@ function daysInMonth(year: i32, month: i32): i32 {
 }
 
 /** SVC: the composite's procedure code, charge and paid (SVC04 on is not read). */
+@inline
 function svc(w: i32, start: i32, end: i32, index: i32, separator: i32, component: i32): i32 {
   collectSeparators(start, end, separator);
   if (separatorCount < 3 || separatorCount > MAX_SEPARATORS) return generic(w, start, end, index);
@@ -788,13 +830,15 @@ function svc(w: i32, start: i32, end: i32, index: i32, separator: i32, component
   put(w + 4, kind);
   put(w + 5, codeStart);
   put(w + 6, codeEnd);
-  put(w + 7, key);
+  // Odd keys: procedure codes (NPIs have even ones).
+  put(w + 7, kind === PROCEDURE_KEYED ? intern((<u64>key << 1) | 1) : -1);
   putNumber(w + 8, charge);
   putNumber(w + 10, paid);
   return w + WORDS_SVC;
 }
 
 /** CLP: its first 11 elements (CLP10, patient status, and CLP12 on are not read). */
+@inline
 function clp(w: i32, start: i32, end: i32, index: i32, separator: i32): i32 {
   collectSeparators(start, end, separator);
   // The id, status, charge and paid are required, and each but the last is followed by another.
@@ -832,6 +876,7 @@ function isRendering(start: i32, end: i32, separator: i32): bool {
 }
 
 /** NM1*82: NM108 is exactly XX and NM109 (the rendering NPI) is not blank. */
+@inline
 function rendering(w: i32, start: i32, end: i32, index: i32, separator: i32): i32 {
   collectSeparators(start, end, separator);
   if (separatorCount < 8 || separatorCount > MAX_SEPARATORS) return generic(w, start, end, index);
@@ -844,5 +889,9 @@ function rendering(w: i32, start: i32, end: i32, index: i32, separator: i32): i3
   head(w, RECORD_RENDERING, start, end, index);
   put(w + 4, npiStart);
   put(w + 5, npiEnd);
+  // An NPI of digits is interned by its value and length (even keys: see svc).
+  const value = plainDigits(npiStart, npiEnd);
+  put(w + 6, value >= 0 ? intern(((<u64>value << 5) | <u64>(npiEnd - npiStart)) << 1) : -1);
+  put(w + 7, 0);
   return w + WORDS_RENDERING;
 }
