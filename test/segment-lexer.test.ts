@@ -56,6 +56,45 @@ describe('segment lexer (WebAssembly)', () => {
     expect(parseInPieces(text, 'large.835', 4096)).toEqual(whole);
   });
 
+  it('a claim’s repeated or damaged dates apply in order, as the split path applies them', () => {
+    const template = readFixture('cases', 'full-claim-5010.835');
+    // The claim's dates, then its first line's, replaced by each case's.
+    const withDates = (claimDates: string[], lineDates: string[]): string =>
+      template
+        .replace('DTM*232*20240301~\nDTM*233*20240305~\n', claimDates.map((d) => `${d}~\n`).join(''))
+        .replace('DTM*472*20240301~\n', lineDates.map((d) => `${d}~\n`).join(''));
+    const cases: [string[], string[], { from: string | null; to: string | null; line: string | null }][] = [
+      // The last statement date wins; an impossible one read after a good one clears it (with a warning).
+      [['DTM*232*20240301', 'DTM*232*20240302'], [], { from: '2024-03-02', to: null, line: '2024-03-02' }],
+      [['DTM*232*20240301', 'DTM*232*20240231'], [], { from: null, to: null, line: '2024-03-02' }],
+      [
+        ['DTM*232*20240231', 'DTM*232*20240303', 'DTM*233*2024030'],
+        [],
+        { from: '2024-03-03', to: null, line: '2024-03-02' },
+      ],
+      // The first service date of a line wins; an impossible one first leaves the next to be taken.
+      [[], ['DTM*472*20240225', 'DTM*472*20240226'], { from: null, to: null, line: '2024-02-25' }],
+      [[], ['DTM*472*20241301', 'DTM*472*20240226'], { from: null, to: null, line: '2024-02-26' }],
+      [[], ['DTM*150*20240227', 'DTM*472*20241301'], { from: null, to: null, line: '2024-02-27' }],
+      // Statement dates inside a line and unknown qualifiers are ignored.
+      [
+        [],
+        ['DTM*232*20240101', 'DTM*999*20240101', 'DTM*472*20240228'],
+        { from: null, to: null, line: '2024-02-28' },
+      ],
+    ];
+    for (const [claimDates, lineDates, expected] of cases) {
+      const text = withDates(claimDates, lineDates);
+      const rows = parse835(text, sourceFor('dates.835', text));
+      expect(rows, `${claimDates} ${lineDates}`).toEqual(splitOnly(text, 'dates.835'));
+      const claim = rows[0]?.claims[0];
+      expect(claim?.statement_from, `${claimDates} ${lineDates}`).toBe(expected.from);
+      expect(claim?.statement_to).toBe(expected.to);
+      // Without statement dates a claim's service date is its lines' earliest.
+      if (expected.from === null) expect(claim?.service_date).toBe(expected.line);
+    }
+  });
+
   it('a parser started inside another one’s callback reads its own bytes', () => {
     // Three transactions: the inner parse runs after the first and second, with more to read.
     const outer = readFixture('cases', 'multi-gs-st.835');

@@ -28,6 +28,7 @@ import {
   SegmentLexer,
   STATE_CLAIM,
   STATE_CLAIMS,
+  STATE_SERVICE,
   STATE_TRANSACTION,
   STOP_IEA,
   STOP_NEED_MORE,
@@ -330,9 +331,10 @@ export class Era835Reader implements SegmentBatchReader {
               ),
               numbers[(w + 8) >> 1] as number,
               numbers[(w + 10) >> 1] as number,
+              numbers[(w + 12) >> 1] as number,
             );
           } else this.split(source, start, stop, index, delimiters, separator);
-          w += 12;
+          w += 14;
           break;
         case 6 /* RECORD_CLP */:
           this.lastKey = KEY_CLP;
@@ -348,8 +350,10 @@ export class Era835Reader implements SegmentBatchReader {
             codeAt(source, words[w + 14] as number, words[w + 15] as number, words[w + 16] as number),
             codeAt(source, words[w + 17] as number, words[w + 18] as number, words[w + 19] as number),
             textAt(source, words[w + 20] as number, words[w + 21] as number),
+            numbers[(w + 28) >> 1] as number,
+            numbers[(w + 30) >> 1] as number,
           );
-          w += 28;
+          w += 32;
           break;
         case 3 /* RECORD_RENDERING */:
           if (this.claimOpen === true) {
@@ -379,7 +383,8 @@ export class Era835Reader implements SegmentBatchReader {
     return (
       STATE_TRANSACTION |
       (this.claimOpen === true ? STATE_CLAIM : 0) |
-      (tx.context === 'claims' ? STATE_CLAIMS : 0)
+      (tx.context === 'claims' ? STATE_CLAIMS : 0) |
+      (this.serviceOpen === true ? STATE_SERVICE : 0)
     );
   }
 
@@ -631,10 +636,15 @@ export class Era835Reader implements SegmentBatchReader {
       el[8] || null,
       el[9] || null,
       el[11] || null,
+      NO_DATE,
+      NO_DATE,
     );
   }
 
-  /** Starts a claim (closing the one before) from its CLP fields. */
+  /**
+   * Starts a claim (closing the one before) from its CLP fields, and the statement dates the
+   * lexer already read for it (NaN: none yet; its DTMs set them).
+   */
   private openClaim(
     tx: Transaction,
     id: string,
@@ -647,6 +657,8 @@ export class Era835Reader implements SegmentBatchReader {
     facility: string | null,
     frequency: string | null,
     drg: string | null,
+    from: number,
+    to: number,
   ): void {
     this.closeClaim(tx);
     tx.context = 'claims';
@@ -662,8 +674,8 @@ export class Era835Reader implements SegmentBatchReader {
     this.cFrequency = frequency;
     this.cDrg = drg;
     this.cRendering = null;
-    this.cFrom = NO_DATE;
-    this.cTo = NO_DATE;
+    this.cFrom = from;
+    this.cTo = to;
     this.cRemarks = undefined;
     this.cCasTotal = 0;
     this.cServices = 0;
@@ -700,14 +712,21 @@ export class Era835Reader implements SegmentBatchReader {
     if (service) this.sCas += amount;
   }
 
-  private openService(tx: Transaction, procedure: string | null, charge: Cents, paid: Cents): void {
+  /** Starts a service line, with the service date the lexer already read for it (NaN: none yet). */
+  private openService(
+    tx: Transaction,
+    procedure: string | null,
+    charge: Cents,
+    paid: Cents,
+    date: number,
+  ): void {
     this.closeService(tx);
     this.serviceOpen = true;
     this.sProcedure = procedure;
     this.sCharge = charge;
     this.sPaid = paid;
     this.sCas = 0;
-    this.sDate = NO_DATE;
+    this.sDate = date;
     this.cServices++;
   }
 
@@ -790,7 +809,7 @@ export class Era835Reader implements SegmentBatchReader {
     const procedure = procedureCode(composite, (this.delimiters as Delimiters).component);
     const charge = this.lenientMoney(el, 2);
     const paid = this.lenientMoney(el, 3);
-    this.openService(tx, procedure, charge, paid);
+    this.openService(tx, procedure, charge, paid, NO_DATE);
   }
 
   private remarks(el: string[], positions: number[]): void {

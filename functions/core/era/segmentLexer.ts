@@ -21,10 +21,11 @@ export const STOP_IEA = 2;
 export const STOP_TRANSACTION = 3;
 export const STOP_FULL = 4;
 export const STOP_TOO_LONG = 5;
-/** The reader's state, as the lexer is told it: a transaction is open, a claim is, its claims have begun. */
+/** The reader's state, as the lexer is told it: a transaction is open, a claim is, its claims have begun, a service line is open. */
 export const STATE_TRANSACTION = 1;
 export const STATE_CLAIM = 2;
 export const STATE_CLAIMS = 4;
+export const STATE_SERVICE = 8;
 
 /** Values of the module's exports that the reader relies on (see lexer.as.ts for each). */
 export const LEXER_LAYOUT = {
@@ -39,6 +40,7 @@ export const LEXER_LAYOUT = {
   STATE_TRANSACTION,
   STATE_CLAIM,
   STATE_CLAIMS,
+  STATE_SERVICE,
   RECORD_GENERIC: 1,
   RECORD_RENDERING: 3,
   RECORD_DTM: 4,
@@ -48,8 +50,8 @@ export const LEXER_LAYOUT = {
   WORDS_GENERIC: 4,
   WORDS_RENDERING: 8,
   WORDS_DTM: 8,
-  WORDS_SVC: 12,
-  WORDS_CLP: 28,
+  WORDS_SVC: 14,
+  WORDS_CLP: 32,
   WORDS_CAS_HEAD: 8,
   WORDS_CAS_TRIPLET: 8,
   DATE_SERVICE: 1,

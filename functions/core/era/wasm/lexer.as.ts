@@ -55,17 +55,18 @@ export const STOP_TOO_LONG: i32 = 5;
 export const STATE_TRANSACTION: i32 = 1;
 export const STATE_CLAIM: i32 = 2;
 export const STATE_CLAIMS: i32 = 4;
+export const STATE_SERVICE: i32 = 8;
 
 // Record kinds (each record: kind, start, end, segment number, then its own words).
 /** A segment for the reader's split path. */
 export const RECORD_GENERIC: i32 = 1;
 /** NM1*82: + NM109 start, end, and its interned id (−1: none). */
 export const RECORD_RENDERING: i32 = 3;
-/** DTM: + qualifier class (DATE_*), pad, DTM02 as days (f64, NaN when not a plain date). */
+/** DTM: + qualifier class (DATE_*), pad, DTM02 as days (f64, NaN when not a plain date). Most DTMs of a claim are folded into its CLP or SVC record instead (see `dtm`). */
 export const RECORD_DTM: i32 = 4;
-/** SVC: + procedure kind (PROCEDURE_*), start, end, interned id (−1: none); charge, paid (f64 cents). */
+/** SVC: + procedure kind (PROCEDURE_*), start, end, interned id (−1: none); charge, paid, service date (f64: cents, days or NaN). */
 export const RECORD_SVC: i32 = 5;
-/** CLP: + id, status, filing, ICN, facility, frequency, DRG (code: start, end, key; text: start, end); charge, paid, patient responsibility (f64). */
+/** CLP: + id, status, filing, ICN, facility, frequency, DRG (code: start, end, key; text: start, end); charge, paid, patient responsibility, statement from, to (f64: cents, days or NaN). */
 export const RECORD_CLP: i32 = 6;
 /** CAS: + group (start, end, key), triplet count; each triplet: reason (start, end, key), pad, amount, quantity (f64). */
 export const RECORD_CAS: i32 = 7;
@@ -74,8 +75,8 @@ export const RECORD_CAS: i32 = 7;
 export const WORDS_GENERIC: i32 = 4;
 export const WORDS_RENDERING: i32 = 8;
 export const WORDS_DTM: i32 = 8;
-export const WORDS_SVC: i32 = 12;
-export const WORDS_CLP: i32 = 28;
+export const WORDS_SVC: i32 = 14;
+export const WORDS_CLP: i32 = 32;
 export const WORDS_CAS_HEAD: i32 = 8;
 export const WORDS_CAS_TRIPLET: i32 = 8;
 /** The most words one record takes (a CAS of six triplets). */
@@ -208,9 +209,10 @@ function elementEnd(k: i32): i32 {
  * STOP_* reasons; writes the records from word FIRST_RECORD and the results in the header.
  * `state` is the reader's: STATE_TRANSACTION while an ST..SE is open (outside one, every
  * segment is GENERIC), STATE_CLAIM while a claim is, STATE_CLAIMS once the transaction's claims
- * have begun (LX or CLP; an N1 ends them). The lexer follows the last two as the reader will
- * (their segments are the reader's to apply, and it applies them all before any later one, or
- * fails) to pass over the REF segments of claims.
+ * have begun (LX or CLP; an N1 ends them), STATE_SERVICE while a service line is. The lexer
+ * follows the last three as the reader will (their segments are the reader's to apply, and it
+ * applies them all before any later one, or fails), to pass over the REF segments of claims and
+ * to fold a claim's dates into its records.
  */
 export function run(
   from: i32,
@@ -225,6 +227,10 @@ export function run(
   const inTransaction = state & STATE_TRANSACTION;
   let inClaim = state & STATE_CLAIM;
   let inClaims = state & STATE_CLAIMS;
+  inService = state & STATE_SERVICE;
+  // The open claim's and line's records are not on this tape.
+  claimRecord = -1;
+  serviceRecord = -1;
   const step = terminator2 < 0 ? 1 : 2;
   const limit = <i32>(INTERNED >> 2) - MAX_RECORD_WORDS;
   let w = FIRST_RECORD;
@@ -271,24 +277,39 @@ export function run(
         w = cas(w, f, t, index, separator);
         break;
       case KEY_DTM:
-        w = dtm(w, f, t, index, separator);
+        w = dtm(w, f, t, index, separator, inClaim);
         break;
-      case KEY_SVC:
+      case KEY_SVC: {
+        const record = w;
         w = svc(w, f, t, index, separator, component);
+        // Outside a claim an SVC fails in the reader.
+        inService = STATE_SERVICE;
+        serviceRecord = load<i32>(<usize>record << 2) === RECORD_SVC ? record : -1;
+        serviceDateFolds = true;
         break;
-      case KEY_CLP:
+      }
+      case KEY_CLP: {
+        const record = w;
         w = clp(w, f, t, index, separator);
         inClaim = STATE_CLAIM;
         inClaims = STATE_CLAIMS;
+        inService = 0;
+        claimRecord = load<i32>(<usize>record << 2) === RECORD_CLP ? record : -1;
+        serviceRecord = -1;
+        fromFolds = true;
+        toFolds = true;
         break;
+      }
       case KEY_LX:
         w = generic(w, f, t, index);
         inClaim = 0;
         inClaims = STATE_CLAIMS;
+        inService = 0;
         break;
       case KEY_PLB:
         w = generic(w, f, t, index);
         inClaim = 0;
+        inService = 0;
         break;
       case KEY_N1:
         w = generic(w, f, t, index);
@@ -716,13 +737,26 @@ function cas(w: i32, start: i32, end: i32, index: i32, separator: i32): i32 {
   return w + WORDS_CAS_HEAD + n * WORDS_CAS_TRIPLET;
 }
 
+// The open line, and where its claim's and its own records are on this tape (−1: not here),
+// for the dates folded into them; and whether a date of each kind may still be folded (once one is
+// left to the reader, the later ones are too, so that they apply in order).
+let inService: i32 = 0;
+let claimRecord: i32 = -1;
+let serviceRecord: i32 = -1;
+let fromFolds = true;
+let toFolds = true;
+let serviceDateFolds = true;
+
 /**
  * DTM: the qualifier class (DTM01 of exactly three characters, a separator after them: the id
  * and its separator are the segment's first four bytes) and DTM02, when a date of eight digits
- * (digits are never a separator), as days.
+ * (digits are never a separator), as days. Inside a claim, what the reader would do with it is
+ * done here where its claim's or line's record is on this tape: a date it would ignore is passed
+ * over, a date it would take goes into the record (the line's first service date; the claim's
+ * last statement dates); anything else, and an unusual date, is left to it as a DTM record.
  */
 @inline
-function dtm(w: i32, start: i32, end: i32, index: i32, separator: i32): i32 {
+function dtm(w: i32, start: i32, end: i32, index: i32, separator: i32, inClaim: i32): i32 {
   const p = start + 4;
   if (end <= p + 3) return generic(w, start, end, index);
   const word = load<i32>(INPUT + <usize>p);
@@ -741,6 +775,31 @@ function dtm(w: i32, start: i32, end: i32, index: i32, separator: i32): i32 {
   let days: f64 = NaN;
   if (kind !== 0 && to <= end && (to === end || byteAt(to) === separator)) {
     days = daysOfWords(load<i32>(INPUT + <usize>from), load<i32>(INPUT + <usize>from, 4));
+  }
+  if (inClaim !== 0) {
+    if (kind === DATE_SERVICE) {
+      // A service date outside a line, or after the line's first one, is ignored.
+      if (inService === 0) return w;
+      if (serviceRecord >= 0 && serviceDateFolds) {
+        const at = serviceRecord + 12;
+        if (!isNaN(load<f64>(<usize>at << 2))) return w;
+        if (!isNaN(days)) {
+          putNumber(at, days);
+          return w;
+        }
+      }
+      serviceDateFolds = false;
+    } else if (kind !== 0) {
+      // Statement dates are the claim's, not a line's.
+      if (inService !== 0) return w;
+      const folds = kind === DATE_FROM ? fromFolds : toFolds;
+      if (claimRecord >= 0 && folds && !isNaN(days)) {
+        putNumber(claimRecord + (kind === DATE_FROM ? 28 : 30), days);
+        return w;
+      }
+      if (kind === DATE_FROM) fromFolds = false;
+      else toFolds = false;
+    } else return w;
   }
   head(w, RECORD_DTM, start, end, index);
   put(w + 4, kind);
@@ -834,6 +893,7 @@ function svc(w: i32, start: i32, end: i32, index: i32, separator: i32, component
   put(w + 7, kind === PROCEDURE_KEYED ? intern((<u64>key << 1) | 1) : -1);
   putNumber(w + 8, charge);
   putNumber(w + 10, paid);
+  putNumber(w + 12, NaN);
   return w + WORDS_SVC;
 }
 
@@ -866,6 +926,8 @@ function clp(w: i32, start: i32, end: i32, index: i32, separator: i32): i32 {
   putNumber(w + 22, charge);
   putNumber(w + 24, paid);
   putNumber(w + 26, patient);
+  putNumber(w + 28, NaN);
+  putNumber(w + 30, NaN);
   return w + WORDS_CLP;
 }
 
