@@ -95,6 +95,43 @@ describe('segment lexer (WebAssembly)', () => {
     }
   });
 
+  it('the module’s table of interned values fills, and is emptied between reads, without mixing texts up', () => {
+    // One transaction of `claims` claims, each with its own rendering NPI and procedure code.
+    const manyProviders = (claims: number, first: number): string => {
+      const body: string[] = [
+        'ST*835*0001',
+        'BPR*I*0*C*NON************20240105',
+        'TRN*1*T1*1999999999',
+        'N1*PR*P',
+      ];
+      body.push('N1*PE*Q*XX*1999999984', 'LX*1');
+      for (let i = 0; i < claims; i++) {
+        const n = first + i;
+        body.push(`CLP*C${n}*1*100*100`, `NM1*82*1*R*****XX*${String(n).padStart(10, '0')}`);
+        body.push(`SVC*HC:${(n % 36 ** 5).toString(36).toUpperCase().padStart(5, '0')}*100*100`);
+      }
+      body.push(`SE*${body.length + 1}*0001`);
+      const isa =
+        'ISA*00*          *00*          *ZZ*A              *ZZ*B              *240105*1200*^*00501*000000001*0*P*:';
+      return [isa, 'GS*HP*A*B*20240105*1200*1*X*005010X221A1', ...body, 'GE*1*1', 'IEA*1*000000001', ''].join(
+        '~\n',
+      );
+    };
+    // More NPIs and codes than the table holds (3,072), then other ones: the table is emptied.
+    for (const [claims, first] of [
+      [2500, 1],
+      [2500, 10_000],
+      [400, 50_000],
+    ] as const) {
+      const text = manyProviders(claims, first);
+      const rows = parse835(text, sourceFor('many.835', text));
+      expect(rows[0]?.claims.map((c) => c.rendering_npi)).toEqual(
+        Array.from({ length: claims }, (_, i) => String(first + i).padStart(10, '0')),
+      );
+      expect(rows).toEqual(splitOnly(text, 'many.835'));
+    }
+  });
+
   it('a parser started inside another one’s callback reads its own bytes', () => {
     // Three transactions: the inner parse runs after the first and second, with more to read.
     const outer = readFixture('cases', 'multi-gs-st.835');

@@ -224,7 +224,7 @@ export class Era835Reader implements SegmentBatchReader {
           words,
           lexer.numbers,
           words[H_END] as number,
-          lexer.interned,
+          lexer,
         );
         last = words[H_INDEX] as number;
         if (last > this.index) {
@@ -261,8 +261,9 @@ export class Era835Reader implements SegmentBatchReader {
     words: Int32Array,
     numbers: Float64Array,
     end: number,
-    interned: (string | undefined)[],
+    lexer: SegmentLexer,
   ): boolean {
+    const interned = lexer.interned;
     // Records of claim segments come only while a transaction is open (the lexer is told).
     const tx = this.tx as Transaction;
     let w = FIRST_RECORD;
@@ -277,22 +278,31 @@ export class Era835Reader implements SegmentBatchReader {
             const triplets = words[w + 7] as number;
             if (this.claimOpen === true) {
               this.lastKey = KEY_CAS;
-              const groupStart = words[w + 4] as number;
-              const groupEnd = words[w + 5] as number;
-              const groupKey = words[w + 6] as number;
-              const group = codeAt(source, groupStart, groupEnd, groupKey) as string;
-              const groupSlot = groupEnd - groupStart <= 2 ? groupKey : -1;
+              const groupId = words[w + 6] as number;
+              const group = codeAt(
+                source,
+                words[w + 4] as number,
+                words[w + 5] as number,
+                groupId,
+                interned,
+              ) as string;
+              const category = indexOfId(lexer.groupCategories, groupId, group, groupCategory);
               for (let t = w + 8, k = 0; k < triplets; k++, t += 8) {
-                const reasonStart = words[t] as number;
-                const reasonEnd = words[t + 1] as number;
-                const reasonKey = words[t + 2] as number;
+                const reasonId = words[t + 2] as number;
+                const reason = codeAt(
+                  source,
+                  words[t] as number,
+                  words[t + 1] as number,
+                  reasonId,
+                  interned,
+                ) as string;
                 this.addCas(
                   group,
-                  groupSlot,
-                  codeAt(source, reasonStart, reasonEnd, reasonKey) as string,
-                  reasonEnd - reasonStart <= 2 ? reasonKey : -1,
+                  reason,
                   numbers[(t + 4) >> 1] as number,
                   numbers[(t + 6) >> 1] as number,
+                  category,
+                  indexOfId(lexer.reasonCauses, reasonId, reason, reasonCause),
                 );
               }
             } else this.split(source, start, stop, index, delimiters, separator);
@@ -341,14 +351,38 @@ export class Era835Reader implements SegmentBatchReader {
           this.openClaim(
             tx,
             source.slice(words[w + 4] as number, words[w + 5] as number),
-            codeAt(source, words[w + 6] as number, words[w + 7] as number, words[w + 8] as number) as string,
+            codeAt(
+              source,
+              words[w + 6] as number,
+              words[w + 7] as number,
+              words[w + 8] as number,
+              interned,
+            ) as string,
             numbers[(w + 22) >> 1] as number,
             numbers[(w + 24) >> 1] as number,
             numbers[(w + 26) >> 1] as number,
-            codeAt(source, words[w + 9] as number, words[w + 10] as number, words[w + 11] as number),
+            codeAt(
+              source,
+              words[w + 9] as number,
+              words[w + 10] as number,
+              words[w + 11] as number,
+              interned,
+            ),
             textAt(source, words[w + 12] as number, words[w + 13] as number),
-            codeAt(source, words[w + 14] as number, words[w + 15] as number, words[w + 16] as number),
-            codeAt(source, words[w + 17] as number, words[w + 18] as number, words[w + 19] as number),
+            codeAt(
+              source,
+              words[w + 14] as number,
+              words[w + 15] as number,
+              words[w + 16] as number,
+              interned,
+            ),
+            codeAt(
+              source,
+              words[w + 17] as number,
+              words[w + 18] as number,
+              words[w + 19] as number,
+              interned,
+            ),
             textAt(source, words[w + 20] as number, words[w + 21] as number),
             numbers[(w + 28) >> 1] as number,
             numbers[(w + 30) >> 1] as number,
@@ -685,18 +719,19 @@ export class Era835Reader implements SegmentBatchReader {
   }
 
   /**
-   * Appends one CAS triplet of the open claim (or of its open service line). The codes' slots
-   * (`shortCodeSlot`) find their category and cause without a lookup by name.
+   * Appends one CAS triplet of the open claim (or of its open service line); `category` and
+   * `cause` are its group's and reason's (a reversal's rows take theirs at SE).
    */
   private addCas(
     group: string,
-    groupSlot: number,
     reason: string,
-    reasonSlot: number,
     amount: Cents,
     quantity: number,
+    category: number,
+    cause: number,
   ): void {
     const service = this.serviceOpen === true;
+    const reversal = this.cReversal;
     this.adjustments.addCas(
       service ? LEVEL_SERVICE : LEVEL_CLAIM,
       this.claims.length + 1,
@@ -705,8 +740,8 @@ export class Era835Reader implements SegmentBatchReader {
       reason,
       amount,
       quantity,
-      this.cReversal ? CATEGORY_REVERSAL : groupCategory(group, groupSlot),
-      this.cReversal ? CAUSE_PENDING : reasonCause(reason, reasonSlot),
+      reversal ? CATEGORY_REVERSAL : category,
+      reversal ? CAUSE_PENDING : cause,
     );
     this.cCasTotal += amount;
     if (service) this.sCas += amount;
@@ -798,9 +833,9 @@ export class Era835Reader implements SegmentBatchReader {
       }
       found.push([reason, amount, quantity]);
     }
-    const groupSlot = shortCodeSlot(group);
+    const category = groupCategory(group);
     for (const [reason, amount, quantity] of found)
-      this.addCas(group, groupSlot, reason, shortCodeSlot(reason), amount, quantity);
+      this.addCas(group, reason, amount, quantity, category, reasonCause(reason));
   }
 
   private svc(tx: Transaction, el: string[]): void {
@@ -957,92 +992,56 @@ const LEVEL_SERVICE = 1;
 const CATEGORY_REVERSAL = CATEGORY_INDEX.reversal;
 const CAUSE_PENDING = CAUSE_INDEX.pending;
 
-/**
- * Category indexes of CAS groups (on claims that are not reversals) and cause indexes of CARCs,
- * as met: by `shortCodeSlot` for one- and two-character codes, else in a map.
- */
-const GROUP_CATEGORY = { slots: new Int16Array(128 * 128 + 128).fill(-1), others: new Map<string, number>() };
-const REASON_CAUSE = { slots: new Int16Array(128 * 128 + 128).fill(-1), others: new Map<string, number>() };
+/** Category indexes of CAS groups (on claims that are not reversals) and cause indexes of CARCs, by code, as met. */
+const GROUP_CATEGORY = new Map<string, number>();
+const REASON_CAUSE = new Map<string, number>();
 
-/** The category index of CAS group `group`, whose `shortCodeSlot` is `slot`. */
-function groupCategory(group: string, slot: number): number {
-  const index = slot >= 0 ? (GROUP_CATEGORY.slots[slot] as number) : -1;
-  return index >= 0 ? index : indexOfCode(GROUP_CATEGORY, group, slot, CATEGORY_OF_GROUP);
+/** The category index of CAS group `group`. */
+function groupCategory(group: string): number {
+  return indexOfCode(GROUP_CATEGORY, group, CATEGORY_OF_GROUP);
 }
 
-/** The cause index of CARC `reason`, whose `shortCodeSlot` is `slot`. */
-function reasonCause(reason: string, slot: number): number {
-  const index = slot >= 0 ? (REASON_CAUSE.slots[slot] as number) : -1;
-  return index >= 0 ? index : indexOfCode(REASON_CAUSE, reason, slot, CAUSE_OF_REASON);
+/** The cause index of CARC `reason`. */
+function reasonCause(reason: string): number {
+  return indexOfCode(REASON_CAUSE, reason, CAUSE_OF_REASON);
 }
 
 const CATEGORY_OF_GROUP = (group: string): number => CATEGORY_INDEX[casCategory(group, '')];
 const CAUSE_OF_REASON = (reason: string): number => CAUSE_INDEX[causeOfCarc(reason) ?? 'other'];
 
-/**
- * The index `compute` gives a code (its `shortCodeSlot` is `slot`), computed once per code. The
- * callers look a slot up themselves first: that small test is inlined where rows are read.
- */
-function indexOfCode(
-  table: { slots: Int16Array; others: Map<string, number> },
-  text: string,
-  slot: number,
-  compute: (text: string) => number,
-): number {
-  let index = slot >= 0 ? (table.slots[slot] as number) : (table.others.get(text) ?? -1);
-  if (index < 0) {
-    index = compute(text);
-    if (slot >= 0) table.slots[slot] = index;
-    else if (table.others.size < 4096) table.others.set(text, index);
+/** The index `compute` gives a code, computed once per code (up to 4,096 codes are kept). */
+function indexOfCode(table: Map<string, number>, code: string, compute: (code: string) => number): number {
+  let index = table.get(code);
+  if (index === undefined) {
+    index = compute(code);
+    if (table.size < 4096) table.set(code, index);
   }
   return index;
 }
 
-/** Strings of one- and two-character codes seen, by `shortCodeSlot`. */
-const SHORT_CODES: (string | undefined)[] = new Array(128 * 128 + 128);
-/** Strings of three- and four-character codes seen, keyed by their characters. */
-const CODES = new Map<number, string>();
-
-/** The slot of the one- or two-character ASCII code `code` (c0 * 128 + c1, or 128 * 128 + c0), else −1. */
-function shortCodeSlot(code: string): number {
-  const n = code.length;
-  if (n !== 1 && n !== 2) return -1;
-  const c0 = code.charCodeAt(0);
-  const c1 = n === 2 ? code.charCodeAt(1) : 0;
-  if (c0 >= 128 || c1 >= 128) return -1;
-  return n === 1 ? 128 * 128 + c0 : c0 * 128 + c1;
+/**
+ * `groupCategory` or `reasonCause` (`byCode`) of a code the lexer interned as `id`, kept in
+ * `byId` (the lexer instance's: ids are its own); a code with no id (−1) is looked up by name.
+ */
+function indexOfId(byId: Int16Array, id: number, code: string, byCode: (code: string) => number): number {
+  if (id < 0) return byCode(code);
+  let index = byId[id] as number;
+  if (index < 0) {
+    index = byCode(code);
+    byId[id] = index;
+  }
+  return index;
 }
 
-/** The string kept for `key`, or `source.slice(start, end)` kept for it (up to 65,536 per table). */
-function shared(
-  table: Map<number, string>,
-  key: number,
+/** The code the lexer read at [start, end) (see `internedText`); null when `start` is −1 (a blank element). */
+function codeAt(
   source: ScanBuffer,
   start: number,
   end: number,
-): string {
-  let s = table.get(key);
-  if (s === undefined) {
-    s = source.slice(start, end);
-    if (table.size < 65_536) table.set(key, s);
-  }
-  return s;
-}
-
-/**
- * The code the lexer read at [start, end) with `key` (see readCode in lexer.as.ts), as a shared
- * string where it has a key; null when `start` is −1 (a blank element).
- */
-function codeAt(source: ScanBuffer, start: number, end: number, key: number): string | null {
-  if (start < 0) return null;
-  if (key < 0) return source.slice(start, end);
-  if (end - start > 2) return shared(CODES, key, source, start, end);
-  let s = SHORT_CODES[key];
-  if (s === undefined) {
-    s = source.slice(start, end);
-    SHORT_CODES[key] = s;
-  }
-  return s;
+  id: number,
+  interned: (string | undefined)[],
+): string | null {
+  return start < 0 ? null : internedText(source, start, end, id, interned);
 }
 
 /** The text the lexer found at [start, end); null when `start` is −1 (blank or absent). */

@@ -110,10 +110,15 @@ export class SegmentLexer {
   words: Int32Array;
   /** The same bytes as 64-bit numbers: the record word w, if even, is `numbers[w >> 1]`. */
   numbers: Float64Array;
-  /** The text of each id the module's table of interned values gave (rendering NPIs, procedure codes), as the reader meets it. */
+  /** The text of each id the module's table of interned values gave (codes, rendering NPIs, procedure codes), as the reader meets it. */
   readonly interned: (string | undefined)[] = new Array(LEXER_LAYOUT.MAX_INTERNED + 1).fill(undefined);
+  /** The category index of each CAS group, and the cause index of each CARC, by its id (−1: not yet known). */
+  readonly groupCategories = new Int16Array(LEXER_LAYOUT.MAX_INTERNED + 1).fill(-1);
+  readonly reasonCauses = new Int16Array(LEXER_LAYOUT.MAX_INTERNED + 1).fill(-1);
   private readonly memory: WebAssembly.Memory;
   private readonly runExport: Run;
+  private readonly internedIds: () => number;
+  private readonly clearInterned: () => void;
   /** The buffer whose bytes are in memory now. */
   private loaded: ScanBuffer | null = null;
 
@@ -121,13 +126,25 @@ export class SegmentLexer {
     const exports = new WebAssembly.Instance(lexerModule(), {}).exports;
     this.memory = exports.memory as WebAssembly.Memory;
     this.runExport = exports.run as Run;
+    this.internedIds = exports.internedIds as () => number;
+    this.clearInterned = exports.clearInterned as () => void;
     this.words = new Int32Array(this.memory.buffer, 0, TAPE_BYTES >> 2);
     this.numbers = new Float64Array(this.memory.buffer, 0, TAPE_BYTES >> 3);
   }
 
   /** An instance for one reader's use; give it back with `release`. */
   static acquire(): SegmentLexer {
-    return idle.pop() ?? new SegmentLexer();
+    const lexer = idle.pop() ?? new SegmentLexer();
+    // A full table interns nothing more: start it again (no record names an id between reads).
+    if (lexer.internedIds() >= LEXER_LAYOUT.MAX_INTERNED) lexer.forgetInterned();
+    return lexer;
+  }
+
+  private forgetInterned(): void {
+    this.clearInterned();
+    this.interned.fill(undefined);
+    this.groupCategories.fill(-1);
+    this.reasonCauses.fill(-1);
   }
 
   release(): void {

@@ -66,9 +66,9 @@ export const RECORD_RENDERING: i32 = 3;
 export const RECORD_DTM: i32 = 4;
 /** SVC: + procedure kind (PROCEDURE_*), start, end, interned id (−1: none); charge, paid, service date (f64: cents, days or NaN). */
 export const RECORD_SVC: i32 = 5;
-/** CLP: + id, status, filing, ICN, facility, frequency, DRG (code: start, end, key; text: start, end); charge, paid, patient responsibility, statement from, to (f64: cents, days or NaN). */
+/** CLP: + id, status, filing, ICN, facility, frequency, DRG (code: start, end, interned id; text: start, end); charge, paid, patient responsibility, statement from, to (f64: cents, days or NaN). */
 export const RECORD_CLP: i32 = 6;
-/** CAS: + group (start, end, key), triplet count; each triplet: reason (start, end, key), pad, amount, quantity (f64). */
+/** CAS: + group (start, end, interned id), triplet count; each triplet: reason (start, end, interned id), pad, amount, quantity (f64). */
 export const RECORD_CAS: i32 = 7;
 
 // Words of each record kind.
@@ -145,6 +145,17 @@ const INTERNED_SLOTS: i32 = 4096;
 /** Ids given before the table counts as full (a quarter of it stays free, so probes stay short). */
 export const MAX_INTERNED: i32 = 3072;
 let internedCount: i32 = 0;
+
+/** How many ids the table has given (the reader empties it with `clearInterned` when it is full). */
+export function internedIds(): i32 {
+  return internedCount;
+}
+
+/** Empties the table of interned values (the reader forgets their texts at the same time). */
+export function clearInterned(): void {
+  memory.fill(INTERNED, 0, <usize>INTERNED_SLOTS << 4);
+  internedCount = 0;
+}
 
 /** The id of `key` (not 0) in the table, given now if it is new; −1 once the table is full. */
 function intern(key: u64): i32 {
@@ -495,30 +506,19 @@ function generic(w: i32, start: i32, end: i32, index: i32): i32 {
 }
 
 /**
- * The key of code [start, end) (not blank): for one or two ASCII characters the reader's
- * short-code slot (c0 * 128 + c1, or 128 * 128 + c0), for three or four its length then
- * characters in base 128, else −1.
+ * The interned id of code [start, end) (not blank), keyed by its bytes (up to seven ASCII
+ * characters; the top bit set, so no NPI or procedure key is the same); −1 for another code.
  */
 @inline
-function codeKey(start: i32, end: i32): i32 {
+function codeId(start: i32, end: i32): i32 {
   const n = end - start;
-  const c0 = byteAt(start);
-  if (n === 1) return c0 < 128 ? 128 * 128 + c0 : -1;
-  if (n === 2) {
-    const c1 = byteAt(start + 1);
-    return (c0 | c1) < 128 ? c0 * 128 + c1 : -1;
-  }
-  if (n > 4) return -1;
-  let key = n;
-  for (let i = start; i < end; i++) {
-    const c = byteAt(i);
-    if (c >= 128) return -1;
-    key = key * 128 + c;
-  }
-  return key;
+  if (n > 7) return -1;
+  const bytes = load<u64>(INPUT + <usize>start) & ((<u64>1 << (<u64>n << 3)) - 1);
+  if ((bytes & 0x8080808080808080) !== 0) return -1;
+  return intern(0x8000000000000000 | (<u64>n << 56) | bytes);
 }
 
-/** Writes element k as a code at words w..w+2 (start, end, key; start −1 when blank or absent); returns whether it is not blank. */
+/** Writes element k as a code at words w..w+2 (start, end, interned id; start −1 when blank or absent); returns whether it is not blank. */
 @inline
 function putCode(w: i32, k: i32): bool {
   if (k <= separatorCount) {
@@ -527,7 +527,7 @@ function putCode(w: i32, k: i32): bool {
     if (end > start) {
       put(w, start);
       put(w + 1, end);
-      put(w + 2, codeKey(start, end));
+      put(w + 2, codeId(start, end));
       return true;
     }
   }
