@@ -187,7 +187,7 @@ describe('money', () => {
   });
 });
 
-describe('segments read in place and the layouts that fall back to splitting', () => {
+describe('segments the lexer reads and the layouts that fall back to splitting', () => {
   const text = readFixture('cases', 'full-claim-5010.835');
   const claimOf = (t: string) => only(only(parseText(t)).claims);
 
@@ -207,7 +207,7 @@ describe('segments read in place and the layouts that fall back to splitting', (
     expect(claimOf(text).rendering_npi).toBe('1888888889');
   });
 
-  it('reads ids and codes with characters past ASCII as UTF-8 text, in place as split', () => {
+  it('reads ids and codes with characters past ASCII as UTF-8 text, by the lexer as split', () => {
     const remit = only(
       parseText(text.replace(/CLP\*[^*]*\*/, 'CLP*CLÉ-1✓*').replace('*XX*1888888889', '*XX*18888888É9')),
     );

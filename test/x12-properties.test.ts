@@ -257,8 +257,8 @@ describe('amounts read up to a separator (fast-check)', () => {
   });
 });
 
-describe('segments read in place agree with the split path (fast-check)', () => {
-  function inPlace(text: string): unknown {
+describe('segments read by the lexer agree with the split path (fast-check)', () => {
+  function lexed(text: string): unknown {
     try {
       return parse835(text, sourceFor('m.835', text));
     } catch (error) {
@@ -266,7 +266,7 @@ describe('segments read in place agree with the split path (fast-check)', () => 
     }
   }
 
-  // Damage aimed at the segments read in place: CLP, CAS, SVC, NM1*82 and DTM.
+  // Damage aimed at the segments the lexer reads: CLP, CAS, SVC, NM1*82 and DTM.
   const ALPHABET = [...'0123456789.-+*|:>^~ \nACXZ'];
   const damaged = fc
     .tuple(
@@ -296,17 +296,17 @@ describe('segments read in place agree with the split path (fast-check)', () => 
       return t;
     });
 
-  it('every fixture gives the same rows when no segment is read in place', () => {
+  it('every fixture gives the same rows when no segment is read by the lexer', () => {
     for (const file of allFixtureFiles().filter((f) => !f.startsWith('bad/'))) {
       const text = readFixture(...file.split('/'));
-      expect(inPlace(text), file).toEqual(splitOnly(text));
+      expect(lexed(text), file).toEqual(splitOnly(text));
     }
   });
 
   it('damaged claim segments give the same rows, or the same error, either way', () => {
     fc.assert(
       fc.property(damaged, (text) => {
-        expect(inPlace(text)).toEqual(splitOnly(text));
+        expect(lexed(text)).toEqual(splitOnly(text));
       }),
       { numRuns: 3000 },
     );

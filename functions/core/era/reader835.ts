@@ -113,8 +113,8 @@ export class Era835Reader implements SegmentBatchReader {
   /** Id of the segment last split (`segment`); the error paths that name a segment all follow a split. */
   private id = '';
   /**
-   * Key of the segment last seen by `scan` when it was read in place or skipped (0 after a split),
-   * so that the end of the file can name it: the in-place readers never store an id.
+   * Key of the last segment read by the lexer or passed over (0 after a split), so that the end
+   * of the file can name it: the lexer's records carry no id.
    */
   private lastKey = 0;
   private delimiters: Delimiters | null = null;
