@@ -279,23 +279,11 @@ export class Era835Reader implements SegmentBatchReader {
             if (this.claimOpen === true) {
               this.lastKey = KEY_CAS;
               const groupId = words[w + 6] as number;
-              const group = codeAt(
-                source,
-                words[w + 4] as number,
-                words[w + 5] as number,
-                groupId,
-                interned,
-              ) as string;
+              const group = codeIn(source, words, w + 4, interned) as string;
               const category = indexOfId(lexer.groupCategories, groupId, group, groupCategory);
               for (let t = w + 8, k = 0; k < triplets; k++, t += 8) {
                 const reasonId = words[t + 2] as number;
-                const reason = codeAt(
-                  source,
-                  words[t] as number,
-                  words[t + 1] as number,
-                  reasonId,
-                  interned,
-                ) as string;
+                const reason = codeIn(source, words, t, interned) as string;
                 this.addCas(
                   group,
                   reason,
@@ -351,39 +339,15 @@ export class Era835Reader implements SegmentBatchReader {
           this.openClaim(
             tx,
             source.slice(words[w + 4] as number, words[w + 5] as number),
-            codeAt(
-              source,
-              words[w + 6] as number,
-              words[w + 7] as number,
-              words[w + 8] as number,
-              interned,
-            ) as string,
+            codeIn(source, words, w + 6, interned) as string,
             numbers[(w + 22) >> 1] as number,
             numbers[(w + 24) >> 1] as number,
             numbers[(w + 26) >> 1] as number,
-            codeAt(
-              source,
-              words[w + 9] as number,
-              words[w + 10] as number,
-              words[w + 11] as number,
-              interned,
-            ),
-            textAt(source, words[w + 12] as number, words[w + 13] as number),
-            codeAt(
-              source,
-              words[w + 14] as number,
-              words[w + 15] as number,
-              words[w + 16] as number,
-              interned,
-            ),
-            codeAt(
-              source,
-              words[w + 17] as number,
-              words[w + 18] as number,
-              words[w + 19] as number,
-              interned,
-            ),
-            textAt(source, words[w + 20] as number, words[w + 21] as number),
+            codeIn(source, words, w + 9, interned),
+            textIn(source, words, w + 12),
+            codeIn(source, words, w + 14, interned),
+            codeIn(source, words, w + 17, interned),
+            textIn(source, words, w + 20),
             numbers[(w + 28) >> 1] as number,
             numbers[(w + 30) >> 1] as number,
           );
@@ -1044,9 +1008,20 @@ function codeAt(
   return start < 0 ? null : internedText(source, start, end, id, interned);
 }
 
-/** The text the lexer found at [start, end); null when `start` is −1 (blank or absent). */
-function textAt(source: ScanBuffer, start: number, end: number): string | null {
-  return start < 0 ? null : source.slice(start, end);
+/** The code whose start, end and id are a record's words at..at + 2 (see `codeAt`). */
+function codeIn(
+  source: ScanBuffer,
+  words: Int32Array,
+  at: number,
+  interned: (string | undefined)[],
+): string | null {
+  return codeAt(source, words[at] as number, words[at + 1] as number, words[at + 2] as number, interned);
+}
+
+/** The text whose start and end are a record's words at..at + 1; null when the start is −1 (blank or absent). */
+function textIn(source: ScanBuffer, words: Int32Array, at: number): string | null {
+  const start = words[at] as number;
+  return start < 0 ? null : source.slice(start, words[at + 1] as number);
 }
 
 /** The procedure code of an SVC the lexer read: its PROCEDURE_* kind, range and interned id. */
