@@ -137,7 +137,7 @@ const SEPARATORS: usize = 16 * 4;
 const MAX_SEPARATORS: i32 = 64;
 
 /**
- * The table of interned values (rendering NPIs, procedure codes) at the end of the tape: slots of
+ * The table of interned values (codes, rendering NPIs, procedure codes) at the end of the tape: slots of
  * a 64-bit key (0: free) and an id. The reader keeps each id's text, made the first time it is met.
  */
 const INTERNED: usize = <usize>TAPE_BYTES - 65536;
