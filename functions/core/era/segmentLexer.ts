@@ -14,7 +14,7 @@ export const H_LENGTH = 4;
 export const H_END = 5;
 /** The word of the first record (after the header and the lexer's scratch). */
 export const FIRST_RECORD = 128;
-/** Room the memory keeps after the input (the lexer's 16-byte loads may run past its end). */
+/** Room the memory keeps after the input (the lexer's 64-byte rounds of loads may run past its end). */
 export const INPUT_SLACK = 128;
 export const STOP_NEED_MORE = 1;
 export const STOP_IEA = 2;

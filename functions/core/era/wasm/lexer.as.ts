@@ -15,7 +15,7 @@
 //
 // Memory: the header (results of `run`), the separator positions of the segment being read and
 // the records fill [0, TAPE_BYTES); the bytes being read start at TAPE_BYTES, followed by at least
-// INPUT_SLACK bytes of room (a 16-byte load may run past the input's end; what it reads there is
+// INPUT_SLACK bytes of room (a 64-byte round of loads may run past the input's end; what it reads there is
 // never taken for a terminator or a separator). Positions in records are offsets into the input.
 
 /** Bytes for the header and the records; the input follows. */
