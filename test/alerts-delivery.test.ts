@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import { PassThrough } from 'node:stream';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openDuckDb, sqlString } from '../functions/adapters/duckdb/openDuckDb.ts';
+import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { alertPayload, alertSubject } from '../functions/alerts/alertMessage.ts';
 import { deliverNewAlerts } from '../functions/alerts/deliverNewAlerts.ts';
@@ -18,6 +19,9 @@ import { SnsSink, snsPublishBatches } from '../functions/alerts/snsSink.ts';
 import { StdoutSink } from '../functions/alerts/stdoutSink.ts';
 import { WebhookError, WebhookSink } from '../functions/alerts/webhookSink.ts';
 import { alertsCommand } from '../functions/cli/commands/alerts.ts';
+import { generateDataset } from '../functions/generate/generate.ts';
+import { type IngestInput, ingestFiles } from '../functions/ingest/ingestFiles.ts';
+import { buildModels } from '../functions/models/buildModels.ts';
 import type { Alert, AlertSink } from '../functions/ports/alertSink.ts';
 
 function alert(overrides: Partial<Alert> = {}): Alert {
@@ -31,7 +35,7 @@ function alert(overrides: Partial<Alert> = {}): Alert {
     baseline: 2_000_000,
     score: 12.345,
     excess: 6_123_456,
-    top_claims: ['C1 (ICN 991)', 'C2', 'C3'],
+    top_claims: ['reversal:r1:1', 'plb:r2:4', 'reversal:r3:2'],
     top_providers: ['1999999990', '1000000001'],
     top_causes: ['audit', 'coding'],
     ...overrides,
@@ -42,9 +46,9 @@ function alert(overrides: Partial<Alert> = {}): Alert {
 const MART_ROWS = `
   SELECT * FROM (VALUES
     ('P1|payer|*|2026-02-16', 'payer', 'P1', NULL, DATE '2026-02-16', 81234.56, 20000.00, 12.3, 61234.56,
-     ['C1 (ICN 991)', 'C2'], ['1999999990'], ['audit'], DATE '2026-02-23'),
+     ['reversal:r1:1', 'plb:r2:4'], ['1999999990'], ['audit'], DATE '2026-02-23'),
     ('P1|payer_cause|audit|2026-02-23', 'payer_cause', 'P1', 'audit', DATE '2026-02-23', 60000.00, 5000.00, 9.9,
-     55000.00, ['C7'], ['1999999991'], ['audit'], DATE '2026-02-23'),
+     55000.00, ['reversal:r7:3'], ['1999999991'], ['audit'], DATE '2026-02-23'),
     ('P2|payer|*|2025-10-06', 'payer', 'P2', NULL, DATE '2025-10-06', 30000.00, 10000.00, 5.0, 20000.00,
      [], [], [], DATE '2026-02-23')
   ) AS t(alert_id, grain, payer_id, cause, week_start, takeback, baseline, score, excess, top_claims,
@@ -70,6 +74,8 @@ class RecordingSink implements AlertSink {
     this.batches.push(alerts);
   }
 }
+
+const FIXTURES = join(import.meta.dirname, 'fixtures', '835');
 
 let dir: string;
 
@@ -172,7 +178,8 @@ describe('stdout and JSON file sinks', () => {
     expect(lines).toHaveLength(2);
     expect(lines[0]).toBe(
       'Takeback spike: payer P1, week of 2026-02-16: $81,234.56 taken back vs a baseline of $20,000.00 ' +
-        '(+$61,234.56, score 12.3); top claims C1 (ICN 991), C2, C3; top providers 1999999990, 1000000001; ' +
+        '(+$61,234.56, score 12.3); top claim keys reversal:r1:1, plb:r2:4, reversal:r3:2; ' +
+        'top providers 1999999990, 1000000001; ' +
         'top causes audit, coding',
     );
     expect(lines[1]).toContain('payer P1 cause audit');
@@ -223,7 +230,18 @@ describe('SNS sink', () => {
     const message = JSON.parse(entry.Message!);
     expect(JSON.parse(message.default).alert.alert_id).toBe('P11|payer|*|2026-02-16');
     expect(message.email).toMatch(/^Takeback spike: payer P11/);
+    // The e-mail lists no claim, not even by key, and says where the claims are.
+    expect(message.email).not.toContain('reversal:');
+    expect(message.email).toContain('recoup report: ');
+    expect(message.email).toContain('alert P11|payer|*|2026-02-16');
     expect(entry.Subject).toBe('recoup takeback spike: P11 week 2026-02-16 +$61,234.56');
+  });
+
+  it('points the e-mail at the report location it is given', () => {
+    const [batch] = snsPublishBatches(topic, [alert()], 'https://reports.example.org/recoup');
+    const message = JSON.parse(batch!.PublishBatchRequestEntries![0]!.Message!);
+    expect(message.email).toContain('in the recoup report: https://reports.example.org/recoup');
+    expect(JSON.parse(message.default).alert.top_claims).toEqual(alert().top_claims);
   });
 
   it('keeps subjects within SNS limits', () => {
@@ -267,7 +285,7 @@ describe('deliverNewAlerts', () => {
       excess: 6_123_456,
       cause: null,
     });
-    expect(current[1]!.top_claims).toEqual(['C1 (ICN 991)', 'C2']);
+    expect(current[1]!.top_claims).toEqual(['reversal:r1:1', 'plb:r2:4']);
   });
 
   it('sends each current alert once and records it in the store', async () => {
@@ -360,4 +378,109 @@ describe('recoup alerts', () => {
     mkdirSync(join(dir, 'empty'));
     await expect(alertsCommand(['--lake', join(dir, 'empty')])).rejects.toThrow(/run `recoup build/);
   });
+});
+
+describe('no patient data leaves in an alert', () => {
+  it('names no CLP01 of the fixture data in any sink payload: stdout, JSON file, webhook, SNS', async () => {
+    // Prepare: a lake of the hand-written fixtures plus a generated data set with a takeback
+    // spike (PLB references there are often the patient control number), models built.
+    const input = join(dir, 'in');
+    mkdirSync(input);
+    const files: IngestInput[] = [];
+    generateDataset(
+      {
+        seed: 21,
+        weeks: 20,
+        payers: 2,
+        providers: 6,
+        scale: 3,
+        spikes: [{ payer: 0, week: 18, factor: 40 }],
+      },
+      (f) => {
+        const path = join(input, f.name);
+        writeFileSync(path, f.text);
+        files.push({ path, key: f.name, size: Buffer.byteLength(f.text) });
+      },
+    );
+    for (const folder of ['recoup', 'cases', 'format']) {
+      for (const name of readdirSync(join(FIXTURES, folder))) {
+        const path = join(FIXTURES, folder, name);
+        files.push({ path, key: `${folder}/${name}`, size: statSync(path).size });
+      }
+    }
+    const lake = join(dir, 'lake');
+    await ingestFiles(files, { lake: new LocalFolderStore(lake) });
+    const db = await openDuckDb();
+    let alerts: Alert[];
+    let clp01s: string[];
+    let resolved: string[];
+    try {
+      await buildModels({ db, lakeDir: lake });
+      alerts = await readAlerts(db, { all: true });
+      clp01s = (
+        await runQuery(db, 'SELECT DISTINCT claim_id FROM claims WHERE claim_id IS NOT NULL')
+      ).rows.map((r) => String(r.claim_id));
+      const keys = [...new Set(alerts.flatMap((a) => a.top_claims))];
+      resolved = (
+        await runQuery(
+          db,
+          `SELECT DISTINCT claim_id FROM takeback_links
+           WHERE takeback_id IN (${keys.map(sqlString).join(', ')}) AND claim_id IS NOT NULL`,
+        )
+      ).rows.map((r) => String(r.claim_id));
+    } finally {
+      db.closeSync();
+    }
+    // The scan is not vacuous: alerts name claims, and those claims have patient control numbers.
+    expect(alerts.length).toBeGreaterThan(0);
+    expect(alerts.some((a) => a.top_claims.length > 0)).toBe(true);
+    expect(resolved.length).toBeGreaterThan(0);
+    for (const clp01 of resolved) expect(clp01s).toContain(clp01);
+    expect(clp01s.length).toBeGreaterThan(20);
+
+    // Act: every sink delivers every alert.
+    const payloads: Record<string, string> = {};
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (c: Buffer) => {
+      text += c.toString();
+    });
+    await new StdoutSink(out).send(alerts);
+    payloads.stdout = text;
+    const jsonFile = join(dir, 'alerts.json');
+    await new JsonFileSink(jsonFile).send(alerts);
+    payloads.json = readFileSync(jsonFile, 'utf8');
+    let posted = '';
+    const server = createServer((req, res) => {
+      req.on('data', (chunk: Buffer) => {
+        posted += chunk.toString();
+      });
+      req.on('end', () => res.writeHead(200).end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      await new WebhookSink(`http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`).send(alerts);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    payloads.webhook = posted;
+    const published: unknown[] = [];
+    const client = {
+      send: async (command: { input: unknown }) => {
+        published.push(command.input);
+        return { Failed: [] };
+      },
+    };
+    await new SnsSink('arn:aws:sns:us-east-1:123456789012:recoup-alerts', client).send(alerts);
+    payloads.sns = JSON.stringify(published);
+
+    // Assess: no payload holds a CLP01, as a whole token or (for longer ones) anywhere inside.
+    for (const [sink, payload] of Object.entries(payloads)) {
+      expect(payload.length, sink).toBeGreaterThan(100);
+      const tokens = new Set(payload.split(/[^A-Za-z0-9-]+/));
+      const leaked = clp01s.filter((c) => tokens.has(c) || (c.length >= 6 && payload.includes(c)));
+      expect(leaked, sink).toEqual([]);
+    }
+  }, 120_000);
 });

@@ -12,6 +12,7 @@ export interface AlertJson {
   baseline: string;
   excess: string;
   score: number;
+  /** Claim keys (takeback_id), never CLP01: resolve them in the takeback_links mart. */
   top_claims: string[];
   top_providers: string[];
   top_causes: string[];
@@ -54,22 +55,50 @@ export function dollars(cents: number): string {
   return `${negative ? '-' : ''}$${digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${fraction}`;
 }
 
-/** One line a person reads: what spiked, by how much, and what is behind it. */
-export function alertText(alert: Alert): string {
+/** What spiked, by how much: the start of every human-readable alert. */
+function alertHeadline(alert: Alert): string {
   const what =
     alert.grain === 'payer' ? `payer ${alert.payer_id}` : `payer ${alert.payer_id} cause ${alert.cause}`;
-  const behind = [
-    alert.top_claims.length > 0 ? `top claims ${alert.top_claims.join(', ')}` : null,
+  return (
+    `Takeback spike: ${what}, week of ${alert.week_start}: ${dollars(alert.takeback)} taken back vs a ` +
+    `baseline of ${dollars(alert.baseline)} (+${dollars(alert.excess)}, score ${alert.score.toFixed(1)})`
+  );
+}
+
+/** Providers and causes behind an alert: NPIs and cause names, nothing about a patient. */
+function alertDrivers(alert: Alert): string[] {
+  return [
     alert.top_providers.length > 0 ? `top providers ${alert.top_providers.join(', ')}` : null,
     alert.grain === 'payer' && alert.top_causes.length > 0
       ? `top causes ${alert.top_causes.join(', ')}`
       : null,
   ].filter((s) => s !== null);
-  return (
-    `Takeback spike: ${what}, week of ${alert.week_start}: ${dollars(alert.takeback)} taken back vs a ` +
-    `baseline of ${dollars(alert.baseline)} (+${dollars(alert.excess)}, score ${alert.score.toFixed(1)})` +
-    (behind.length > 0 ? `; ${behind.join('; ')}` : '')
-  );
+}
+
+/**
+ * One line a person reads: what spiked, by how much, and what is behind it. Claims appear only
+ * by their key (takeback_id), which names no patient; the takeback_links mart resolves it.
+ */
+export function alertText(alert: Alert): string {
+  const behind = [
+    alert.top_claims.length > 0 ? `top claim keys ${alert.top_claims.join(', ')}` : null,
+    ...alertDrivers(alert),
+  ].filter((s) => s !== null);
+  return alertHeadline(alert) + (behind.length > 0 ? `; ${behind.join('; ')}` : '');
+}
+
+/**
+ * The e-mail body: the spike, its providers and causes, and where to look for the claims behind
+ * it. E-mail leaves AWS, so it lists no claim at all, not even by key.
+ */
+export function alertEmailText(alert: Alert, reportLocation: string): string {
+  const drivers = alertDrivers(alert);
+  return [
+    alertHeadline(alert) + (drivers.length > 0 ? `; ${drivers.join('; ')}` : ''),
+    '',
+    `The claims behind it are in the recoup report: ${reportLocation}`,
+    `(alert ${alert.alert_id}; the takeback_alerts and takeback_links marts hold the details).`,
+  ].join('\n');
 }
 
 /** A short ASCII subject line (SNS subjects: ≤ 100 printable ASCII characters, no newline). */

@@ -1,7 +1,7 @@
 import { PublishBatchCommand, type PublishBatchCommandInput } from '@aws-sdk/client-sns';
 import { sns } from '../adapters/awsClients.ts';
 import type { Alert, AlertSink } from '../ports/alertSink.ts';
-import { alertJson, alertSubject, alertText } from './alertMessage.ts';
+import { alertEmailText, alertJson, alertSubject } from './alertMessage.ts';
 
 /** SNS takes at most 10 entries per PublishBatch. */
 const BATCH_SIZE = 10;
@@ -11,12 +11,21 @@ export interface SnsPublisher {
   send(command: PublishBatchCommand): Promise<{ Failed?: { Id?: string; Message?: string }[] }>;
 }
 
+/** Where the e-mail tells a reader to find the claims, when the sink is not told. */
+export const DEFAULT_REPORT_LOCATION =
+  'the takeback_links mart of the lake (`recoup report --lake DIR`, or Athena on AWS)';
+
 /**
  * The PublishBatch requests for some alerts: one message per alert, so subscribers can filter
- * by the payer_id / grain / cause attributes. MessageStructure json: e-mail subscribers read
- * the text line, every other protocol (SQS, Lambda, HTTPS) gets the alert as JSON.
+ * by the payer_id / grain / cause attributes. MessageStructure json: e-mail subscribers read a
+ * text that lists no claim and points to the report; every other protocol (SQS, Lambda, HTTPS)
+ * gets the alert as JSON, claims named by their key (takeback_id) only.
  */
-export function snsPublishBatches(topicArn: string, alerts: Alert[]): PublishBatchCommandInput[] {
+export function snsPublishBatches(
+  topicArn: string,
+  alerts: Alert[],
+  reportLocation: string = DEFAULT_REPORT_LOCATION,
+): PublishBatchCommandInput[] {
   const batches: PublishBatchCommandInput[] = [];
   for (let i = 0; i < alerts.length; i += BATCH_SIZE) {
     batches.push({
@@ -27,7 +36,7 @@ export function snsPublishBatches(topicArn: string, alerts: Alert[]): PublishBat
         MessageStructure: 'json',
         Message: JSON.stringify({
           default: JSON.stringify({ source: 'recoup', type: 'takeback_alert', alert: alertJson(alert) }),
-          email: alertText(alert),
+          email: alertEmailText(alert, reportLocation),
         }),
         MessageAttributes: {
           payer_id: { DataType: 'String', StringValue: alert.payer_id },
@@ -47,12 +56,14 @@ export class SnsSink implements AlertSink {
   constructor(
     private readonly topicArn: string,
     private readonly client: SnsPublisher = sns,
+    /** A URL or place where readers of the e-mail find the report (the stack passes REPORT_LOCATION). */
+    private readonly reportLocation: string = DEFAULT_REPORT_LOCATION,
   ) {
     this.name = `sns:${topicArn}`;
   }
 
   async send(alerts: Alert[]): Promise<void> {
-    for (const batch of snsPublishBatches(this.topicArn, alerts)) {
+    for (const batch of snsPublishBatches(this.topicArn, alerts, this.reportLocation)) {
       const result = await this.client.send(new PublishBatchCommand(batch));
       const failed = result.Failed ?? [];
       if (failed.length > 0) {

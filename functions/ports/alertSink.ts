@@ -20,6 +20,7 @@ export interface Alert {
   score: number;
   /** takeback − baseline. */
   excess: Cents;
+  /** Keys of the largest takebacks (takeback_id), never CLP01: takeback_links resolves them. */
   top_claims: string[];
   top_providers: string[];
   top_causes: string[];

@@ -176,12 +176,11 @@ contributions as (
         a.grain,
         coalesce(a.cause, '*') as cause_key,
         a.week_start,
-        coalesce(
-            t.claim_id || coalesce(' (ICN ' || t.payer_claim_control || ')', ''),
-            t.payer_claim_control,
-            t.reference_id,
-            t.takeback_id
-        ) as claim_label,
+        -- Alerts leave the lake (e-mail, webhooks), so a claim is named by its takeback_id
+        -- (reversal:<remit_id>:<claim_seq> or plb:<remit_id>:<adjustment_seq>: hashes and sequence
+        -- numbers), never by CLP01, the ICN or a PLB reference. takeback_links and takeback_appeals
+        -- resolve it (their takeback_id column).
+        t.takeback_id as claim_label,
         coalesce(t.provider_npi, 'unknown') as provider_npi,
         coalesce(t.cause, 'unspecified') as takeback_cause,
         cast(t.amount as double) as amount
