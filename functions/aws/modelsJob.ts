@@ -7,6 +7,7 @@ import { LAKE_TABLES } from '../core/lake/schema.ts';
 import { buildModels } from '../models/buildModels.ts';
 import type { AlertSink } from '../ports/alertSink.ts';
 import type { ObjectStore } from '../ports/objectStore.ts';
+import type { LogFn, MetricFn } from './observability.ts';
 
 export interface ModelsJobDeps {
   lake: ObjectStore;
@@ -14,7 +15,9 @@ export interface ModelsJobDeps {
   localDir: string;
   sinks: AlertSink[];
   asOf?: string;
-  log?: (entry: Record<string, unknown>) => void;
+  log?: LogFn;
+  /** Custom metrics (EMF in Lambda); none when absent. */
+  metric?: MetricFn;
 }
 
 export interface ModelsJobResult {
@@ -90,6 +93,14 @@ export async function runModelsJob(deps: ModelsJobDeps): Promise<ModelsJobResult
       alerts,
     };
     log({ level: 'info', message: 'models built', marts: martsUploaded, alerts });
+    const metric = deps.metric;
+    if (metric !== undefined) {
+      metric('LakeObjectsDownloaded', synced.downloaded);
+      metric('ModelsBuilt', models.length);
+      metric('BuildSeconds', models.reduce((s, m) => s + m.ms, 0) / 1000, 'Seconds');
+      metric('MartsUploaded', martsUploaded);
+      metric('AlertsSent', alerts.sent);
+    }
     return result;
   } finally {
     db.closeSync();
