@@ -10,14 +10,15 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import { CfnWorkGroup } from 'aws-cdk-lib/aws-athena';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { BackupPlan, BackupPlanRule, BackupResource, BackupVault } from 'aws-cdk-lib/aws-backup';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-glue';
 import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -28,6 +29,7 @@ import {
   type CfnBucket,
   EventType,
   type LifecycleRule,
+  ObjectLockRetention,
   ObjectOwnership,
   StorageClass,
 } from 'aws-cdk-lib/aws-s3';
@@ -35,6 +37,7 @@ import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { METRICS_NAMESPACE, SERVICES } from '../functions/aws/metricNames.ts';
 import { glueType, LAKE_SCHEMA, LAKE_TABLES, PARTITION_KEYS } from '../functions/core/lake/schema.ts';
 import { MART_COLUMNS } from './martColumns.ts';
 
@@ -58,11 +61,37 @@ const PARQUET_STORAGE = {
   serdeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
 } as const;
 
+/** HIPAA asks covered entities to keep records six years; the default retention of raw 835s. */
+export const SIX_YEARS = Duration.days(2192);
+
 export interface RecoupStackProps extends StackProps {
   /** Reserved concurrency of the ingest function (caps parallel writes to the lake). */
   ingestConcurrency?: number;
   /** EventBridge schedule of the models run; default daily at 06:00 UTC. */
   modelsSchedule?: Schedule;
+  /** CPU of both functions; default x86_64. arm64 bundles DuckDB's linux-arm64 addon. */
+  architecture?: Architecture;
+  /**
+   * How long overwritten or deleted landed 835 files (noncurrent versions of the landing bucket)
+   * are kept: the landing bucket is the system of record. Default six years.
+   */
+  landingRetention?: Duration;
+  /**
+   * When set, the landing bucket is created with S3 Object Lock in governance mode and this
+   * default retention: no one can delete or overwrite a landed file's version before it ends
+   * without the s3:BypassGovernanceRetention permission. Object Lock can only be switched on
+   * when the bucket is created.
+   */
+  landingObjectLock?: Duration;
+  /** How long the monthly AWS Backup recovery points of both buckets are kept; default one year. */
+  backupRetention?: Duration;
+  /**
+   * Where alert e-mails send readers for the claims behind an alert (a URL of the report or BI
+   * page). Default: the S3 console on the lake's marts/ prefix.
+   */
+  reportLocation?: string;
+  /** Age of the oldest ingest-queue message that pages on-call; default one hour. */
+  queueAgeAlarm?: Duration;
 }
 
 /**
@@ -81,6 +110,8 @@ export class RecoupStack extends Stack {
   readonly dataKey: Key;
   readonly messagingKey: Key;
   readonly modelsDlq: Queue;
+  readonly backupVault: BackupVault;
+  readonly backupPlan: BackupPlan;
 
   constructor(scope: Construct, id: string, props: RecoupStackProps = {}) {
     super(scope, id, props);
@@ -141,6 +172,7 @@ export class RecoupStack extends Stack {
       encryption: BucketEncryption.S3_MANAGED,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
+      minimumTLSVersion: 1.2,
       versioned: true,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       removalPolicy: RemovalPolicy.RETAIN,
@@ -155,34 +187,54 @@ export class RecoupStack extends Stack {
       ],
     });
 
-    const dataBucket = (bucketId: string, logPrefix: string, lifecycleRules: LifecycleRule[]) =>
+    const dataBucket = (
+      bucketId: string,
+      logPrefix: string,
+      lifecycleRules: LifecycleRule[],
+      objectLock?: Duration,
+    ) =>
       new Bucket(this, bucketId, {
         encryption: BucketEncryption.KMS,
         encryptionKey: key,
         bucketKeyEnabled: true,
         blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
         enforceSSL: true,
+        minimumTLSVersion: 1.2,
         versioned: true,
         objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
         serverAccessLogsBucket: logBucket,
         serverAccessLogsPrefix: logPrefix,
         removalPolicy: RemovalPolicy.RETAIN,
         lifecycleRules,
+        ...(objectLock !== undefined
+          ? { objectLockDefaultRetention: ObjectLockRetention.governance(objectLock) }
+          : {}),
       });
 
-    this.landingBucket = dataBucket('LandingBucket', 'landing-bucket/', [
-      { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
-      {
-        id: 'age-out-landed-835s',
-        prefix: PREFIXES.landing,
-        // The lake holds the parsed rows; the raw file stays for re-ingest, then goes cold.
-        transitions: [
-          { storageClass: StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(30) },
-          { storageClass: StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(90) },
-        ],
-        noncurrentVersionExpiration: Duration.days(30),
-      },
-    ]);
+    // The landing bucket is the system of record: the raw 835s are never expired, and a file
+    // overwritten or deleted keeps its old version for the retention (six years by default).
+    const landingRetention = props.landingRetention ?? SIX_YEARS;
+    this.landingBucket = dataBucket(
+      'LandingBucket',
+      'landing-bucket/',
+      [
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+        {
+          id: 'age-out-landed-835s',
+          prefix: PREFIXES.landing,
+          // The lake holds the parsed rows; the raw file stays for re-ingest and audit, and goes cold.
+          transitions: [
+            { storageClass: StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(30) },
+            { storageClass: StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(90) },
+          ],
+          noncurrentVersionTransitions: [
+            { storageClass: StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(30) },
+          ],
+          noncurrentVersionExpiration: landingRetention,
+        },
+      ],
+      props.landingObjectLock,
+    );
 
     this.lakeBucket = dataBucket('LakeBucket', 'lake-bucket/', [
       { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
@@ -199,6 +251,7 @@ export class RecoupStack extends Stack {
       retentionPeriod: Duration.days(14),
     });
     const ingestTimeout = Duration.minutes(5);
+    const architecture = props.architecture ?? Architecture.X86_64;
     const ingestConcurrency = props.ingestConcurrency ?? 10;
     this.ingestQueue = new Queue(this, 'IngestQueue', {
       encryption: QueueEncryption.KMS,
@@ -229,7 +282,11 @@ export class RecoupStack extends Stack {
       QUARANTINE_PREFIX: PREFIXES.quarantine,
       MARTS_PREFIX: PREFIXES.marts,
       ALERT_TOPIC_ARN: this.alertTopic.topicArn,
+      REPORT_LOCATION:
+        props.reportLocation ??
+        `https://${Aws.REGION}.console.aws.amazon.com/s3/buckets/${this.lakeBucket.bucketName}?region=${Aws.REGION}&prefix=${PREFIXES.marts}`,
       NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
     };
 
     const lakeObjects = (prefix: string) => this.lakeBucket.arnForObjects(`${prefix}*`);
@@ -253,6 +310,7 @@ export class RecoupStack extends Stack {
       ephemeralStorageSize: 2048,
       timeout: ingestTimeout,
       reservedConcurrentExecutions: ingestConcurrency,
+      architecture,
       environment,
       statements: [
         new PolicyStatement({
@@ -270,24 +328,37 @@ export class RecoupStack extends Stack {
           actions: ['s3:GetObject'],
           resources: [this.landingBucket.arnForObjects(`${PREFIXES.landing}*`)],
         }),
+        // S3 answers a GetObject of a missing key with 404 only to a caller that may list the
+        // bucket, else with 403, which ingest cannot tell from a real denial: a landed file
+        // deleted before ingest would be retried into the DLQ. A grant conditioned on s3:prefix
+        // is not documented to count for that decision, so it names the bucket; the landing
+        // bucket holds only landing/ and the names of landed files.
+        new PolicyStatement({
+          sid: 'ListLanding',
+          actions: ['s3:ListBucket'],
+          resources: [this.landingBucket.bucketArn],
+        }),
         new PolicyStatement({
           sid: 'WriteQuarantine',
           actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
           resources: [lakeObjects(PREFIXES.quarantine)],
         }),
-        // Without ListBucket a missing key answers 403 instead of 404.
+        // The same 404-or-403 rule for the idempotency checks (HEAD) on the lake tables.
         new PolicyStatement({
           sid: 'ListLake',
           actions: ['s3:ListBucket'],
           resources: [this.lakeBucket.bucketArn],
         }),
+        // No s3:DeleteObject: ingest only adds objects (a compaction that removes staged files
+        // would be its own function with its own grant).
         new PolicyStatement({
           sid: 'WriteLakeTables',
-          actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+          actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
           resources: LAKE_TABLES.map((table) => lakeObjects(`${table}/`)),
         }),
         useKey('UseDataKey', key),
         useKey('UseMessagingKey', messagingKey),
+        // Used for the notice of each quarantined file.
         publishAlerts,
       ],
     });
@@ -321,6 +392,7 @@ export class RecoupStack extends Stack {
       deadLetterQueue: modelsDlq,
       retryAttempts: 0,
       duckdb: true,
+      architecture,
       environment,
       statements: [
         new PolicyStatement({
@@ -333,9 +405,10 @@ export class RecoupStack extends Stack {
           actions: ['s3:GetObject'],
           resources: [...LAKE_TABLES.map((table) => `${table}/`), PREFIXES.marts].map(lakeObjects),
         }),
+        // Marts are overwritten in place (marts/<name>/data.parquet), never deleted.
         new PolicyStatement({
           sid: 'WriteMarts',
-          actions: ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+          actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
           resources: [lakeObjects(PREFIXES.marts)],
         }),
         new PolicyStatement({
@@ -387,6 +460,33 @@ export class RecoupStack extends Stack {
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }),
+      new Alarm(this, 'IngestQueueAgeAlarm', {
+        alarmDescription:
+          'The oldest landed 835 waiting in the ingest queue is older than expected: ingest is stuck, throttled or failing.',
+        metric: this.ingestQueue.metricApproximateAgeOfOldestMessage({
+          period: Duration.minutes(5),
+          statistic: 'Maximum',
+        }),
+        threshold: (props.queueAgeAlarm ?? Duration.hours(1)).toSeconds(),
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+      new Alarm(this, 'QuarantinedFilesAlarm', {
+        alarmDescription:
+          'Landed 835 files could not be read and were quarantined: their remittances (money) are missing from the lake. See the notices on the alert topic; fix, then `recoup quarantine retry`.',
+        metric: new Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName: 'QuarantinedFiles',
+          dimensionsMap: { service: SERVICES.ingest },
+          statistic: 'Sum',
+          period: Duration.minutes(5),
+        }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
       new Alarm(this, 'ModelsErrorsAlarm', {
         alarmDescription: 'The models build failed.',
         metric: this.modelsFunction.metricErrors({ period: Duration.minutes(5) }),
@@ -398,6 +498,10 @@ export class RecoupStack extends Stack {
     ];
     for (const alarm of alarms) alarm.addAlarmAction(alarmAction);
 
+    const backup = this.backups(props.backupRetention ?? Duration.days(365));
+    this.backupVault = backup.vault;
+    this.backupPlan = backup.plan;
+
     this.glueCatalog();
 
     new CfnOutput(this, 'LandingBucketName', { value: this.landingBucket.bucketName });
@@ -407,7 +511,7 @@ export class RecoupStack extends Stack {
     new CfnOutput(this, 'ModelsFunctionName', { value: this.modelsFunction.functionName });
     new CfnOutput(this, 'AlertTopicArn', { value: this.alertTopic.topicArn });
 
-    this.acknowledgeFindings(logBucket);
+    this.acknowledgeFindings(logBucket, landingRetention.toDays());
   }
 
   /** A Node.js function with its own role and KMS-encrypted log group; DuckDB as a real node module when asked. */
@@ -426,6 +530,7 @@ export class RecoupStack extends Stack {
       statements: PolicyStatement[];
       /** Installs DuckDB's native addon beside the bundle (the models function; ingest encodes Parquet itself). */
       duckdb?: boolean;
+      architecture: Architecture;
     },
   ): NodejsFunction {
     const logGroup = new LogGroup(this, `${id}LogGroup`, {
@@ -444,6 +549,12 @@ export class RecoupStack extends Stack {
           actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
           resources: [logGroup.logGroupArn],
         }),
+        // Active tracing (Powertools Tracer). X-Ray has no resource-level permissions for these.
+        new PolicyStatement({
+          sid: 'WriteTraces',
+          actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+          resources: ['*'],
+        }),
         ...options.statements,
       ],
     });
@@ -459,7 +570,8 @@ export class RecoupStack extends Stack {
       projectRoot,
       depsLockFilePath: `${projectRoot}package-lock.json`,
       runtime: Runtime.NODEJS_24_X,
-      architecture: Architecture.X86_64,
+      architecture: options.architecture,
+      tracing: Tracing.ACTIVE,
       description: options.description,
       memorySize: options.memorySize,
       ephemeralStorageSize: Size.mebibytes(options.ephemeralStorageSize),
@@ -482,15 +594,78 @@ export class RecoupStack extends Stack {
           "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
         // Bundle the pinned SDK rather than trusting the runtime's copy.
         externalModules: [],
-        // DuckDB ships a native addon: install it as a real package beside the bundle (x86_64 Linux build).
+        // DuckDB ships a native addon: install it as a real package beside the bundle, the Linux
+        // glibc build for the function's CPU whatever machine synthesizes.
         ...(options.duckdb === true
           ? {
               nodeModules: ['@duckdb/node-api', '@duckdb/node-bindings'],
-              environment: { npm_config_os: 'linux', npm_config_cpu: 'x64', npm_config_libc: 'glibc' },
+              environment: {
+                npm_config_os: 'linux',
+                npm_config_cpu: npmCpu(options.architecture),
+                npm_config_libc: 'glibc',
+              },
             }
           : {}),
       },
     });
+  }
+
+  /**
+   * AWS Backup of both buckets into a KMS-encrypted vault: continuous backups (point-in-time
+   * restore) for 35 days and a monthly recovery point kept for `retention`. A recovery point is
+   * a copy outside the bucket, so a bucket emptied by mistake or by a compromised role can be
+   * restored even after its noncurrent versions are gone.
+   */
+  private backups(retention: Duration): { vault: BackupVault; plan: BackupPlan } {
+    const vault = new BackupVault(this, 'BackupVault', {
+      encryptionKey: this.dataKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const plan = new BackupPlan(this, 'BackupPlan', { backupVault: vault });
+    plan.addRule(
+      new BackupPlanRule({
+        ruleName: 'continuous-35-days',
+        enableContinuousBackup: true,
+        deleteAfter: Duration.days(35),
+        scheduleExpression: Schedule.cron({ minute: '0', hour: '5' }),
+      }),
+    );
+    plan.addRule(
+      new BackupPlanRule({
+        ruleName: 'monthly',
+        scheduleExpression: Schedule.cron({ minute: '0', hour: '5', day: '1' }),
+        deleteAfter: retention,
+      }),
+    );
+    // The AWS-managed S3 backup and restore policies are what AWS Backup documents for S3; the
+    // keys the buckets and the vault use are granted by a customer-managed policy beside them.
+    const keyPolicy = new ManagedPolicy(this, 'BackupKeyPolicy', {
+      description: 'recoup AWS Backup: read KMS-encrypted objects and write the encrypted vault',
+      statements: [
+        new PolicyStatement({
+          sid: 'UseDataKey',
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+          resources: [this.dataKey.keyArn],
+        }),
+      ],
+    });
+    const role = new Role(this, 'BackupRole', {
+      assumedBy: new ServicePrincipal('backup.amazonaws.com'),
+      description: 'recoup AWS Backup of the landing and lake buckets',
+      managedPolicies: [
+        ManagedPolicy.fromAwsManagedPolicyName('AWSBackupServiceRolePolicyForS3Backup'),
+        ManagedPolicy.fromAwsManagedPolicyName('AWSBackupServiceRolePolicyForS3Restore'),
+        keyPolicy,
+      ],
+    });
+    plan.addSelection('Buckets', {
+      resources: [
+        BackupResource.fromArn(this.landingBucket.bucketArn),
+        BackupResource.fromArn(this.lakeBucket.bucketArn),
+      ],
+      role,
+    });
+    return { vault, plan };
   }
 
   /** Glue database and tables so Athena reads the lake and marts with partition projection (no crawler). */
@@ -580,7 +755,7 @@ export class RecoupStack extends Stack {
   }
 
   /** Rule findings this design accepts, each acknowledged on the narrowest construct with its reason. */
-  private acknowledgeFindings(logBucket: Bucket): void {
+  private acknowledgeFindings(logBucket: Bucket, landingRetentionDays: number): void {
     const ack = (scope: Construct, id: string, reason: string) =>
       Validations.of(scope).acknowledge({ id, reason });
     const objectsFinding = (bucket: Bucket, prefix: string) =>
@@ -598,14 +773,42 @@ export class RecoupStack extends Stack {
       ack(modelsPolicy, objectsFinding(this.lakeBucket, `${table}/`), objectReason);
     }
     ack(modelsPolicy, objectsFinding(this.lakeBucket, PREFIXES.marts), objectReason);
+    const tracesReason =
+      'X-Ray xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions (AWS documents Resource "*"); only these two write actions are granted, for active tracing.';
+    ack(ingestPolicy, 'AwsSolutions-IAM5[Resource::*]', tracesReason);
+    ack(modelsPolicy, 'AwsSolutions-IAM5[Resource::*]', tracesReason);
 
-    for (const bucket of [logBucket, this.landingBucket, this.lakeBucket]) {
+    const backupRole = this.node.findChild('BackupRole');
+    for (const managed of [
+      'AWSBackupServiceRolePolicyForS3Backup',
+      'AWSBackupServiceRolePolicyForS3Restore',
+      'service-role/AWSBackupServiceRolePolicyForBackup',
+    ]) {
       ack(
-        bucket,
-        'HIPAA.Security-S3BucketReplicationEnabled',
-        'Single-region deployment: versioning, RETAIN and the landed source files (the lake is rebuilt from them) cover recovery; cross-region replication is an organisation DR choice configured outside this stack.',
+        backupRole,
+        `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/${managed}]`,
+        'AWS Backup documents these AWS-managed service policies for backing up and restoring S3 buckets (CDK BackupSelection attaches AWSBackupServiceRolePolicyForBackup itself); the role is assumable only by backup.amazonaws.com and the KMS key it may use is granted by a customer-managed policy.',
       );
     }
+
+    const replication = 'HIPAA.Security-S3BucketReplicationEnabled';
+    const elsewhere =
+      'A copy in another region or account (S3 replication, or a copy action in the backup plan) is a disaster-recovery decision of the deploying organisation and is not configured by this stack.';
+    ack(
+      this.landingBucket,
+      replication,
+      `Not replicated. The landed 835s are the system of record and are protected in one region by versioning (overwritten or deleted versions kept ${landingRetentionDays} days), optional Object Lock in governance mode, RETAIN, and the AWS Backup plan (continuous backups for 35 days, monthly recovery points in a separate vault). ${elsewhere}`,
+    );
+    ack(
+      this.lakeBucket,
+      replication,
+      `Not replicated. The lake is derived data: it is rebuilt by re-ingesting the landed files (recoup backfill), which are versioned and backed up; it is versioned and in the AWS Backup plan too. ${elsewhere}`,
+    );
+    ack(
+      logBucket,
+      replication,
+      `Not replicated. The access logs are versioned, RETAIN, and kept six years. ${elsewhere}`,
+    );
     ack(
       logBucket,
       'HIPAA.Security-S3DefaultEncryptionKMS',
@@ -619,10 +822,34 @@ export class RecoupStack extends Stack {
         'The functions reach only S3, SQS and SNS over TLS with IAM auth and hold no network listeners; a VPC would add NAT or endpoint cost without reducing exposure.',
       );
     }
+    const ingestDlqReason =
+      'Invoked synchronously by the SQS event source: failed messages go to the ingest queue redrive DLQ (maxReceiveCount 5, alarmed); a function DLQ applies only to async invokes.';
+    ack(this.ingestFunction, 'HIPAA.Security-LambdaDLQ', ingestDlqReason);
+    ack(this.ingestFunction, 'Serverless-LambdaDLQ', ingestDlqReason);
+    const eventSource = this.ingestFunction.node.children.find((child) =>
+      child.node.id.startsWith('SqsEventSource'),
+    );
+    if (eventSource) {
+      ack(
+        eventSource,
+        'Serverless-LambdaEventSourceMappingDestination',
+        'Lambda supports on-failure destinations for stream and Kafka event sources, not SQS: failed ingest messages reach the ingest DLQ through the queue redrive policy (maxReceiveCount 5), and its depth is alarmed.',
+      );
+    }
     ack(
-      this.ingestFunction,
-      'HIPAA.Security-LambdaDLQ',
-      'Invoked synchronously by the SQS event source: failed messages go to the ingest queue redrive DLQ (maxReceiveCount 5); a function DLQ applies only to async invokes.',
+      this.modelsFunction.node.findChild('EventInvokeConfig'),
+      'Serverless-LambdaAsyncFailureDestination',
+      'Asynchronous failures of the models function go to its dead-letter queue (deadLetterConfig: ModelsDlq, depth alarmed); an on-failure destination would deliver the same failed event to a queue a second time.',
+    );
+    ack(
+      this.ingestDlq,
+      'Serverless-SQSRedrivePolicy',
+      'This queue is the dead-letter queue of the ingest queue: a dead-letter queue of its own would only move failed messages further from the alarm on its depth; `recoup redrive` returns them to the ingest queue once the cause is fixed.',
+    );
+    ack(
+      this.modelsDlq,
+      'Serverless-SQSRedrivePolicy',
+      'This queue is the dead-letter queue of the models function and its schedule: a dead-letter queue of its own would only move failed events further from the alarm on its depth; the models run is repeated by invoking the function once the cause is fixed.',
     );
 
     // The CDK-provided singleton that configures bucket notifications (S3 → SQS).
@@ -642,6 +869,13 @@ export class RecoupStack extends Stack {
       'Inline policy of the CDK-managed bucket-notifications custom resource (s3:PutBucketNotification only), defined by aws-cdk-lib.',
     );
   }
+}
+
+/** npm's name for a Lambda architecture (`npm_config_cpu`), so the bundled addon matches it. */
+export function npmCpu(architecture: Architecture): 'x64' | 'arm64' {
+  if (architecture.name === Architecture.X86_64.name) return 'x64';
+  if (architecture.name === Architecture.ARM_64.name) return 'arm64';
+  throw new Error(`unsupported Lambda architecture ${architecture.name}`);
 }
 
 function pascal(name: string): string {

@@ -2,12 +2,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Context } from 'aws-lambda';
+import { METRICS_NAMESPACE } from './metricNames.ts';
 
-/** CloudWatch namespace of recoup's custom metrics (the stack's alarms read it). */
-export const METRICS_NAMESPACE = 'recoup';
-
-/** Service names: the `service` field of log lines and the `service` dimension of metrics. */
-export const SERVICES = { ingest: 'recoup-ingest', models: 'recoup-models' } as const;
+export { METRICS_NAMESPACE, SERVICES } from './metricNames.ts';
 
 /** A structured log line: level, message, and fields (keys, counts, codes; never patient data). */
 export type LogEntry = { level: 'debug' | 'info' | 'warn' | 'error'; message: string } & Record<
