@@ -1,13 +1,17 @@
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
+import { Architecture } from 'aws-cdk-lib/aws-lambda';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
-import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MART_COLUMNS } from '../cdk/martColumns.ts';
-import { PREFIXES, RecoupStack } from '../cdk/recoupStack.ts';
+import { npmCpu, PREFIXES, RecoupStack, type RecoupStackProps } from '../cdk/recoupStack.ts';
+import { addRulePacks } from '../cdk/rulePacks.ts';
+import { METRICS_NAMESPACE, SERVICES } from '../functions/aws/metricNames.ts';
 import { glueType, LAKE_SCHEMA, LAKE_TABLES, tableColumns } from '../functions/core/lake/schema.ts';
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
@@ -19,11 +23,22 @@ let resources: Resources;
 let assemblyDir: string;
 let synthError: unknown;
 
+/** The feature flags `cdk synth` passes the app (cdk.json's context), so tests see what deploys. */
+const CDK_CONTEXT = (JSON.parse(readFileSync('cdk.json', 'utf8')) as { context: Record<string, unknown> })
+  .context;
+
+/** A stack synthesized without bundling (fast), for the props that change only the template. */
+function templateWith(props: RecoupStackProps): Template {
+  const variant = new App({ context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
+  const variantStack = new RecoupStack(variant, 'Variant', props);
+  return Template.fromStack(variantStack);
+}
+
 beforeAll(() => {
-  // Prepare: one app with both rule packs, synthesized once (bundling runs at construction).
-  app = new App();
+  // Prepare: one app with the three rule packs, synthesized once (bundling runs at construction).
+  app = new App({ context: CDK_CONTEXT });
   stack = new RecoupStack(app, 'Recoup');
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new HIPAASecurityChecks(app));
+  addRulePacks(app);
   try {
     assemblyDir = app.synth().directory;
   } catch (error) {
@@ -37,7 +52,7 @@ const ofType = (type: string) => Object.entries(resources).filter(([, resource])
 const logicalId = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as never);
 
 describe('security rule packs', () => {
-  it('synthesizes with zero unacknowledged AwsSolutions and HIPAA Security findings', () => {
+  it('synthesizes with zero unacknowledged AwsSolutions, HIPAA Security and Serverless findings', () => {
     expect(synthError instanceof Error ? synthError.message : synthError).toBeUndefined();
   });
 
@@ -60,10 +75,54 @@ describe('security rule packs', () => {
   it('fails synthesis on an unacknowledged finding (the gate is live)', () => {
     const probe = new App();
     new Bucket(new Stack(probe, 'Probe'), 'PlainBucket');
-    Validations.of(probe).addPlugins(new AwsSolutionsChecks(probe), new HIPAASecurityChecks(probe));
+    addRulePacks(probe);
     expect(() => probe.synth()).toThrow(/AwsSolutions-S1'[\s\S]*HIPAA\.Security-S3BucketLoggingEnabled/);
   });
+
+  it('runs the Serverless pack too (its findings fail synthesis)', () => {
+    const probe = new App();
+    new Queue(new Stack(probe, 'Probe'), 'PlainQueue');
+    addRulePacks(probe);
+    expect(() => probe.synth()).toThrow(/Serverless-SQSRedrivePolicy/);
+  });
+
+  it('says truthfully why the buckets are not replicated', () => {
+    const reasonOf = (construct: IConstruct) => {
+      for (const child of construct.node.findAll()) {
+        for (const entry of child.node.metadata) {
+          if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+          const data = entry.data as Record<string, string>;
+          const reason = Object.entries(data).find(([id]) =>
+            id.endsWith('HIPAA.Security-S3BucketReplicationEnabled'),
+          )?.[1];
+          if (reason !== undefined) return reason;
+        }
+      }
+      return undefined;
+    };
+    const landing = reasonOf(stack.landingBucket)!;
+    // The landing files are the system of record: the reason names what protects them, which
+    // this test checks exists (versioning, six years of versions, the backup plan).
+    expect(landing).toContain('system of record');
+    expect(landing).toContain('2192 days');
+    expect(landing).toContain('AWS Backup');
+    expect(landing).not.toMatch(/rebuilt from/);
+    expect(reasonOf(stack.lakeBucket)).toContain('rebuilt by re-ingesting the landed files');
+  });
+
+  it('sets the recommended CDK feature flags of this aws-cdk-lib in cdk.json', () => {
+    const recommended = JSON.parse(
+      readFileSync(join(libDir(), 'recommended-feature-flags.json'), 'utf8'),
+    ) as Record<string, unknown>;
+    expect(CDK_CONTEXT).toMatchObject(recommended);
+    expect(Object.keys(recommended).length).toBeGreaterThan(50);
+  });
 });
+
+/** The installed aws-cdk-lib folder. */
+function libDir(): string {
+  return join(createRequire(import.meta.url).resolve('aws-cdk-lib'), '..');
+}
 
 describe('buckets', () => {
   it('encrypts landing and lake with the data key, versions them, blocks public access and logs access', () => {
@@ -95,7 +154,7 @@ describe('buckets', () => {
     }
   });
 
-  it('denies non-TLS access on every bucket', () => {
+  it('denies non-TLS access and TLS below 1.2 on every bucket', () => {
     const policies = ofType('AWS::S3::BucketPolicy');
     expect(policies).toHaveLength(3);
     for (const [, policy] of policies) {
@@ -106,10 +165,49 @@ describe('buckets', () => {
               Effect: 'Deny',
               Condition: { Bool: { 'aws:SecureTransport': 'false' } },
             }),
+            expect.objectContaining({
+              Effect: 'Deny',
+              Action: 's3:*',
+              Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } },
+            }),
           ]),
         },
       });
     }
+  });
+
+  it('keeps the landing files, the system of record: never expired, old versions kept six years', () => {
+    const properties = resources[logicalId(stack.landingBucket)]!.Properties!;
+    const rules = (properties.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
+    // No rule expires a current landed file.
+    for (const rule of rules) expect(rule.ExpirationInDays, String(rule.Id)).toBeUndefined();
+    const landed = rules.find((rule) => rule.Prefix === PREFIXES.landing)!;
+    expect(landed.NoncurrentVersionExpiration).toEqual({ NoncurrentDays: 2192 });
+    expect(properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    // Object Lock is opt-in (it can only be switched on when the bucket is created).
+    expect(properties.ObjectLockEnabled).toBeUndefined();
+  });
+
+  it('takes the landing retention and an Object Lock in governance mode from the stack props', () => {
+    const variant = templateWith({
+      landingRetention: Duration.days(3650),
+      landingObjectLock: Duration.days(2192),
+    });
+    variant.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 2192 } },
+      },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 3650 } })]),
+      },
+    });
+    // Only the landing bucket is locked.
+    const locked = Object.values(variant.findResources('AWS::S3::Bucket')).filter(
+      (bucket) => (bucket as { Properties: { ObjectLockEnabled?: boolean } }).Properties.ObjectLockEnabled,
+    );
+    expect(locked).toHaveLength(1);
   });
 
   it('sends ObjectCreated under landing/ to the ingest queue', () => {
@@ -125,6 +223,44 @@ describe('buckets', () => {
         ],
       },
     });
+  });
+});
+
+describe('backups', () => {
+  it('backs both buckets up with AWS Backup into a vault encrypted with the data key', () => {
+    template.resourceCountIs('AWS::Backup::BackupVault', 1);
+    expect(resources[logicalId(stack.backupVault)]!.Properties).toMatchObject({
+      EncryptionKeyArn: { 'Fn::GetAtt': [logicalId(stack.dataKey), 'Arn'] },
+    });
+    const rules = (
+      resources[logicalId(stack.backupPlan)]!.Properties as {
+        BackupPlan: { BackupPlanRule: Record<string, unknown>[] };
+      }
+    ).BackupPlan.BackupPlanRule;
+    expect(rules).toEqual([
+      expect.objectContaining({
+        RuleName: 'continuous-35-days',
+        EnableContinuousBackup: true,
+        Lifecycle: { DeleteAfterDays: 35 },
+      }),
+      expect.objectContaining({ RuleName: 'monthly', Lifecycle: { DeleteAfterDays: 365 } }),
+    ]);
+    const role = new Capture();
+    template.hasResourceProperties('AWS::Backup::BackupSelection', {
+      BackupPlanId: { 'Fn::GetAtt': [logicalId(stack.backupPlan), 'BackupPlanId'] },
+      BackupSelection: {
+        IamRoleArn: role,
+        Resources: [
+          { 'Fn::GetAtt': [logicalId(stack.landingBucket), 'Arn'] },
+          { 'Fn::GetAtt': [logicalId(stack.lakeBucket), 'Arn'] },
+        ],
+      },
+    });
+    // The role AWS Backup assumes has the S3 backup and restore policies AWS documents.
+    const [roleId] = role.asObject()['Fn::GetAtt'] as string[];
+    const managed = JSON.stringify(resources[roleId!]!.Properties!.ManagedPolicyArns);
+    expect(managed).toContain('AWSBackupServiceRolePolicyForS3Backup');
+    expect(managed).toContain('AWSBackupServiceRolePolicyForS3Restore');
   });
 });
 
@@ -155,14 +291,31 @@ describe('functions', () => {
       Architectures: ['x86_64'],
       Handler: 'index.handler',
       ReservedConcurrentExecutions: 10,
+      TracingConfig: { Mode: 'Active' },
       Environment: {
         Variables: {
           LAKE_BUCKET: { Ref: logicalId(stack.lakeBucket) },
           LANDING_BUCKET: { Ref: logicalId(stack.landingBucket) },
           ALERT_TOPIC_ARN: { Ref: logicalId(stack.alertTopic) },
           QUARANTINE_PREFIX: PREFIXES.quarantine,
+          POWERTOOLS_LOG_LEVEL: 'INFO',
         },
       },
+    });
+    expect(resources[logicalId(stack.modelsFunction)]!.Properties!.TracingConfig).toEqual({ Mode: 'Active' });
+  });
+
+  it('points alert e-mails at the report location: the marts in the S3 console, or the one given', () => {
+    const location = (
+      resources[logicalId(stack.modelsFunction)]!.Properties!.Environment as {
+        Variables: { REPORT_LOCATION: unknown };
+      }
+    ).Variables.REPORT_LOCATION;
+    expect(JSON.stringify(location)).toContain('.console.aws.amazon.com/s3/buckets/');
+    expect(JSON.stringify(location)).toContain(`prefix=${PREFIXES.marts}`);
+    const variant = templateWith({ reportLocation: 'https://bi.example.org/recoup' });
+    variant.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ REPORT_LOCATION: 'https://bi.example.org/recoup' }) },
     });
   });
 
@@ -201,6 +354,13 @@ describe('functions', () => {
     const ingest = assetOf(stack.ingestFunction);
     expect(existsSync(join(ingest, 'index.mjs')), ingest).toBe(true);
     expect(existsSync(join(ingest, 'node_modules'))).toBe(false);
+    // The addon is the x86-64 build the function runs on (ELF e_machine 62), whatever machine synthesized.
+    expect(elfMachine(join(models, 'node_modules/@duckdb/node-bindings-linux-x64/duckdb.node'))).toBe(62);
+  });
+
+  it('derives the bundled addon CPU from the function architecture', () => {
+    expect(npmCpu(Architecture.X86_64)).toBe('x64');
+    expect(npmCpu(Architecture.ARM_64)).toBe('arm64');
   });
 
   it('writes logs to KMS-encrypted log groups kept for a year', () => {
@@ -230,6 +390,40 @@ describe('least privilege', () => {
     }
   });
 
+  it('grants s3:DeleteObject to neither function', () => {
+    for (const prefix of ['IngestPolicy', 'ModelsPolicy']) {
+      for (const statement of statementsOf(prefix)) {
+        expect([statement.Action].flat(), statement.Sid).not.toContain('s3:DeleteObject');
+      }
+    }
+  });
+
+  it('lets ingest list the landing bucket, so S3 answers 404 (gone) and not 403 for a deleted file', () => {
+    const list = statementsOf('IngestPolicy').find((s) => s.Sid === 'ListLanding') as unknown as {
+      Action: string;
+      Resource: unknown;
+      Condition?: unknown;
+    };
+    expect(list.Action).toBe('s3:ListBucket');
+    expect(list.Resource).toEqual({ 'Fn::GetAtt': [logicalId(stack.landingBucket), 'Arn'] });
+    expect(list.Condition).toBeUndefined();
+  });
+
+  it('lets ingest publish (quarantine notices) to the alert topic only, and both functions write traces', () => {
+    for (const prefix of ['IngestPolicy', 'ModelsPolicy']) {
+      const statements = statementsOf(prefix) as unknown as {
+        Sid: string;
+        Action: unknown;
+        Resource: unknown;
+      }[];
+      const publish = statements.find((s) => s.Sid === 'PublishAlerts')!;
+      expect(publish.Action).toBe('sns:Publish');
+      expect(publish.Resource).toEqual({ Ref: logicalId(stack.alertTopic) });
+      const traces = statements.find((s) => s.Sid === 'WriteTraces')!;
+      expect([traces.Action].flat().sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    }
+  });
+
   it('lets ingest read landed files but not overwrite them, and keeps models out of the lake tables', () => {
     const ingest = statementsOf('IngestPolicy');
     expect(ingest.find((s) => s.Sid === 'ReadLandedFiles')!.Action).toBe('s3:GetObject');
@@ -253,7 +447,8 @@ describe('least privilege', () => {
 
   it('gives the function roles no AWS managed policies', () => {
     for (const [id, role] of ofType('AWS::IAM::Role')) {
-      if (id.startsWith('BucketNotificationsHandler')) continue;
+      // CDK's notifications custom resource, and the role AWS Backup assumes (checked in backups).
+      if (id.startsWith('BucketNotificationsHandler') || id.startsWith('BackupRole')) continue;
       expect(JSON.stringify(role.Properties?.ManagedPolicyArns ?? []), id).not.toContain(':aws:policy/');
     }
   });
@@ -266,9 +461,9 @@ describe('alerts and alarms', () => {
     });
   });
 
-  it('alarms on DLQ depth and function errors, paging through the topic', () => {
+  it('alarms on DLQ depth, function errors, queue age and quarantined files, paging through the topic', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(4);
+    expect(alarms).toHaveLength(6);
     for (const [, alarm] of alarms) {
       expect(alarm.Properties!.AlarmActions).toEqual([{ Ref: logicalId(stack.alertTopic) }]);
     }
@@ -286,6 +481,25 @@ describe('alerts and alarms', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'Errors',
       Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(stack.modelsFunction) } }],
+    });
+    // The oldest landed file waiting longer than an hour: ingest stuck, throttled or failing.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [
+        { Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(stack.ingestQueue), 'QueueName'] } },
+      ],
+      Statistic: 'Maximum',
+      Threshold: 3600,
+    });
+    // Any quarantined file: the EMF metric the ingest handler prints (namespace, name, dimension).
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: METRICS_NAMESPACE,
+      MetricName: 'QuarantinedFiles',
+      Dimensions: [{ Name: 'service', Value: SERVICES.ingest }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
   });
 });
@@ -360,3 +574,50 @@ describe('Glue catalog', () => {
     }
   });
 });
+
+describe('arm64', () => {
+  let armTemplate: Template;
+  let armAssembly: string;
+  let armStack: RecoupStack;
+
+  beforeAll(() => {
+    // A real synth (bundling included) with the functions on Graviton.
+    const armApp = new App({ context: CDK_CONTEXT });
+    armStack = new RecoupStack(armApp, 'RecoupArm', { architecture: Architecture.ARM_64 });
+    armAssembly = armApp.synth().directory;
+    armTemplate = Template.fromStack(armStack);
+  });
+
+  it('runs both functions on arm64 with the linux-arm64 DuckDB addon bundled (aarch64 ELF)', () => {
+    const functions = armTemplate.findResources('AWS::Lambda::Function', {
+      Properties: { Runtime: 'nodejs24.x' },
+    });
+    const architectures = Object.values(functions).map(
+      (fn) => (fn as { Properties: { Architectures: string[] } }).Properties.Architectures,
+    );
+    expect(architectures).toEqual([['arm64'], ['arm64']]);
+    const code = (
+      armTemplate.toJSON().Resources[
+        armStack.getLogicalId(armStack.modelsFunction.node.defaultChild as never)
+      ].Properties as { Code: { S3Key: string } }
+    ).Code;
+    const asset = join(armAssembly, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
+    const addon = join(asset, 'node_modules/@duckdb/node-bindings-linux-arm64/duckdb.node');
+    expect(existsSync(addon), addon).toBe(true);
+    expect(elfMachine(addon)).toBe(183); // EM_AARCH64
+    expect(existsSync(join(asset, 'node_modules/@duckdb/node-bindings-linux-x64'))).toBe(false);
+  });
+});
+
+/** The e_machine field of an ELF file's header (62 x86-64, 183 AArch64). */
+function elfMachine(path: string): number {
+  const header = Buffer.alloc(20);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, header, 0, 20, 0);
+  } finally {
+    closeSync(fd);
+  }
+  expect(header.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
+  return header.readUInt16LE(18);
+}
