@@ -44,6 +44,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'move dead-letter messages back to the ingest queue (AWS)',
     load: async () => (await import('./commands/redrive.ts')).redriveCommand,
   },
+  quarantine: {
+    summary: 'list quarantined files and re-ingest them (local or S3 lake)',
+    load: async () => (await import('./commands/quarantine.ts')).quarantineCommand,
+  },
 };
 
 /** Usage text of the whole CLI. */
