@@ -379,7 +379,14 @@ describe('AWS handlers end to end against s3rver', () => {
     const sink = new RecordingSink();
 
     // Act
-    const first = await runModelsJob({ lake: modelsLake, localDir, sinks: [sink], log: () => {} });
+    const metrics: [string, number, string | undefined][] = [];
+    const first = await runModelsJob({
+      lake: modelsLake,
+      localDir,
+      sinks: [sink],
+      log: () => {},
+      metric: (name, value, unit) => metrics.push([name, value, unit]),
+    });
 
     // Assess: every lake object was downloaded once; the marts are in the bucket; the spike alerted.
     expect(first.synced.downloaded).toBeGreaterThan(0);
@@ -397,6 +404,11 @@ describe('AWS handlers end to end against s3rver', () => {
     }
     expect(first.alerts.sent).toBeGreaterThan(0);
     expect(sink.sent.length).toBe(first.alerts.sent);
+    // The run's metrics (EMF in Lambda) say the same.
+    expect(metrics).toContainEqual(['AlertsSent', first.alerts.sent, undefined]);
+    expect(metrics).toContainEqual(['MartsUploaded', first.martsUploaded, undefined]);
+    expect(metrics).toContainEqual(['LakeObjectsDownloaded', first.synced.downloaded, undefined]);
+    expect(metrics.find(([name]) => name === 'BuildSeconds')?.[2]).toBe('Seconds');
 
     // The marts uploaded to S3 are the ones built: compare payer_scorecard with the local build.
     const downloaded = join(scratch, 'scorecard.parquet');
