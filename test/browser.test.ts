@@ -131,6 +131,11 @@ describe('HTML report in Chromium', () => {
     // Alerts: the spike is current, with its drivers.
     expect(await page.locator('#alerts .alert-card').count()).toBeGreaterThan(0);
     expect(await page.locator('#alerts .alert-card li').count()).toBeGreaterThan(0);
+    // The mart names claims by takeback_id (alerts leave the lake); the report resolves them to
+    // the claims themselves (CLP01 with the ICN) through takeback_links.
+    const cards = (await page.locator('#alerts .alert-card').allTextContents()).join('\n');
+    expect(cards).not.toMatch(/reversal:|plb:/);
+    expect(cards).toMatch(/\(ICN [^)]+\)/);
     // Drill-down: the clicked payer, its row highlighted, a table of its takebacks.
     expect(payerId).toBeTruthy();
     expect(await page.locator('#drill-payer').inputValue()).toBe(payerId);

@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { sqlIdent } from '../adapters/duckdb/openDuckDb.ts';
+import { sqlIdent, sqlString } from '../adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../adapters/duckdb/runQuery.ts';
 
 /** A row as runQuery returns it: DECIMAL money is an exact string, dates are ISO strings. */
@@ -126,7 +126,12 @@ export async function loadReportData(
     causes: unavailable('recoupment_rates', { all: [], by_payer: [] }),
     providers: unavailable('recoupment_rates', { all: [], by_payer: [] }),
     forecast: await loadForecast(db, await columns('liquidity_forecast')),
-    alerts: await loadAlerts(db, await columns('takeback_alerts'), currentWeeks),
+    alerts: await loadAlerts(
+      db,
+      await columns('takeback_alerts'),
+      currentWeeks,
+      await columns('takeback_links'),
+    ),
     drill: await loadDrill(db, await columns('takeback_links'), drillCap),
   };
   const rates = await columns('recoupment_rates');
@@ -144,6 +149,33 @@ function unavailable<T>(mart: string, empty: T, reason?: string): Section<T> {
     reason: reason ?? `the ${mart} mart is not in this lake; ${BUILD_HINT}`,
     data: empty,
   };
+}
+
+/**
+ * Alerts name their claims by takeback_id only (they leave the lake); the report stays with the
+ * finance team, so it shows the claims themselves: CLP01 with the ICN, or the PLB reference,
+ * looked up in takeback_links. A key it cannot find is shown as it is.
+ */
+async function resolveClaimKeys(db: DuckDBConnection, alerts: Row[], linkCols: Set<string> | null) {
+  const keys = [
+    ...new Set(alerts.flatMap((r) => (Array.isArray(r.top_claims) ? r.top_claims.map(String) : []))),
+  ];
+  if (keys.length === 0 || linkCols === null || !linkCols.has('takeback_id')) return;
+  const column = (name: string) => (linkCols.has(name) ? sqlIdent(name) : 'NULL');
+  const { rows } = await runQuery(
+    db,
+    `SELECT takeback_id,
+            coalesce(${column('claim_id')} || coalesce(' (ICN ' || ${column('payer_claim_control')} || ')', ''),
+                     ${column('payer_claim_control')}, ${column('reference_id')}) AS label
+     FROM takeback_links WHERE takeback_id IN (${keys.map(sqlString).join(', ')})`,
+  );
+  const labels = new Map(
+    rows.filter((r) => r.label !== null).map((r) => [String(r.takeback_id), String(r.label)]),
+  );
+  for (const alert of alerts) {
+    if (Array.isArray(alert.top_claims))
+      alert.top_claims = alert.top_claims.map((key) => labels.get(String(key)) ?? key);
+  }
 }
 
 async function listViews(db: DuckDBConnection): Promise<Set<string>> {
@@ -384,6 +416,7 @@ async function loadAlerts(
   db: DuckDBConnection,
   cols: Set<string> | null,
   currentWeeks: number,
+  linkCols: Set<string> | null,
 ): Promise<Section<{ current_since: string | null; current: Row[]; earlier_count: number }>> {
   const empty = { current_since: null, current: [], earlier_count: 0 };
   if (cols === null) return unavailable('takeback_alerts', empty);
@@ -412,6 +445,7 @@ async function loadAlerts(
   const sinceRow = await one(db, `SELECT strftime(${since}, '%Y-%m-%d') AS since`);
   const current = rows.filter((r) => r.current === true);
   for (const r of current) delete r.current;
+  await resolveClaimKeys(db, current, linkCols);
   return {
     available: true,
     data: { current_since: str(sinceRow?.since), current, earlier_count: rows.length - current.length },
