@@ -1,6 +1,7 @@
 import {
   createReadStream,
   existsSync,
+  linkSync,
   mkdirSync,
   readdirSync,
   renameSync,
@@ -76,6 +77,50 @@ export class LocalFolderStore implements ObjectStore {
       await this.putFile(key, localPath);
       await rm(localPath, { force: true });
     }
+  }
+
+  async putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean> {
+    // Written whole under a temp name, then hard-linked to its key: link fails when the key
+    // exists, and a reader never sees the object half-written.
+    const target = this.path(key);
+    const temp = this.tempName();
+    writeFileSync(temp, body);
+    try {
+      mkdirSync(dirname(target), { recursive: true });
+      linkSync(temp, target);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    } finally {
+      rmSync(temp, { force: true });
+    }
+  }
+
+  localPath(key: string): string {
+    return this.path(key);
+  }
+
+  async listKeys(prefix: string): Promise<string[]> {
+    const cut = prefix.lastIndexOf('/');
+    const folder = cut < 0 ? '' : prefix.slice(0, cut);
+    const keys: string[] = [];
+    const walkSync = (dir: string, rel: string) => {
+      let entries: import('node:fs').Dirent[];
+      try {
+        entries = readdirSync(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries) {
+        const key = rel === '' ? e.name : `${rel}/${e.name}`;
+        if (e.isDirectory()) {
+          if (prefix.startsWith(`${key}/`) || key.startsWith(prefix)) walkSync(join(dir, e.name), key);
+        } else if (e.isFile() && key.startsWith(prefix) && !isTemp(key)) keys.push(key);
+      }
+    };
+    walkSync(folder === '' ? this.root : this.path(folder), folder);
+    return keys.sort();
   }
 
   async exists(key: string): Promise<boolean> {
