@@ -27,6 +27,7 @@ files, peak memory on one large file, and recoup build at two lake sizes (BENCHM
   --big-mb N       size of the single large file (default 500)
   --no-big         skip the large file
   --no-build       skip the recoup build timings
+  --no-lake        skip the lake writers and compaction (bench/lakeWriters.ts, bench/lakeCompaction.ts)
   --json           print one JSON object with every figure
   --help           this text
 
@@ -44,6 +45,7 @@ function options() {
         'big-mb': { type: 'string' },
         'no-big': { type: 'boolean' },
         'no-build': { type: 'boolean' },
+        'no-lake': { type: 'boolean' },
         help: { type: 'boolean' },
       },
     }).values;
@@ -331,6 +333,15 @@ async function timeBuild(adjustments: number): Promise<Record<string, unknown>> 
   return { adjustmentRows: rows, seconds: +median(times).toFixed(2) };
 }
 
+if (!values['no-lake']) {
+  // The staged lake's Parquet writer against parquet-wasm and hyparquet-writer, and compaction:
+  // throughput, lake size and file count before and after (BENCHMARKS.md, "The lake").
+  const { benchLakeWriters } = await import('./lakeWriters.ts');
+  const { benchCompaction } = await import('./lakeCompaction.ts');
+  results.lakeWriters = await benchLakeWriters(corpusDir, { mb: quick ? 2 : 4, rounds: runs, work, log });
+  results.compaction = benchCompaction(corpusDir, { rounds: quick ? 1 : 3, work, log });
+}
+
 if (values.json) {
   process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
 } else {
@@ -373,5 +384,7 @@ if (values.json) {
   }
   if (results.largeFile) lines.push('', `Large file: ${JSON.stringify(results.largeFile)}`);
   if (results.build) lines.push('', `Build: ${JSON.stringify(results.build)}`);
+  if (results.lakeWriters) lines.push('', `Lake writers: ${JSON.stringify(results.lakeWriters)}`);
+  if (results.compaction) lines.push('', `Compaction: ${JSON.stringify(results.compaction)}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }

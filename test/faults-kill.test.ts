@@ -1,11 +1,18 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAKE_TABLES } from '../functions/core/lake/schema.ts';
 import { BAD_DIR, expectedRemits, prng, ROOT } from './helpers/badInputs.ts';
-import { type IngestRun, LakeComparer, lakeObjectKeys, runIngest } from './helpers/killLoop.ts';
-import { cleanup, remitCounts, tempDir, unreadableParquet } from './helpers/lakeProbe.ts';
+import {
+  compactedLayoutProblems,
+  type IngestRun,
+  LakeComparer,
+  lakeObjectKeys,
+  runCompact,
+  runIngest,
+} from './helpers/killLoop.ts';
+import { cleanup, parquetFiles, remitCounts, tempDir, unreadableParquet } from './helpers/lakeProbe.ts';
 
 /**
  * `recoup ingest` killed with SIGKILL at seeded random points, on a fresh lake each time:
@@ -18,6 +25,8 @@ const ITERATIONS = 16;
 /** Non-Parquet files a killed run left inside the table folders, per iteration (see the litter test). */
 const litter: string[] = [];
 const CONCURRENT_ROUNDS = 3;
+const COMPACT_ITERATIONS = 8;
+const COMPACT_CONCURRENT_ROUNDS = 3;
 
 let inputDir: string;
 let reference: string;
@@ -208,4 +217,133 @@ describe('faults: SIGKILL during ingest', () => {
       cleanup(lake);
     }
   });
+});
+
+describe('faults: SIGKILL during compaction, and compaction beside ingest', () => {
+  const zero = { remittances: 0, claims: 0, adjustments: 0 };
+
+  it(`${COMPACT_ITERATIONS} kills of recoup compact at seeded points: readable, nothing lost or doubled; a rerun completes it`, async () => {
+    // A clean compaction of a copy of the reference: its time, and the window after its first object.
+    const probe = tempDir('compact-probe');
+    scratch.push(probe);
+    cpSync(reference, probe, { recursive: true });
+    let firstObject = 0;
+    const started = performance.now();
+    const poll = setInterval(() => {
+      if (firstObject === 0 && existsSync(join(probe, 'compacted'))) firstObject = performance.now();
+    }, 2);
+    const clean = await runCompact(probe);
+    clearInterval(poll);
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(compactedLayoutProblems(probe)).toEqual([]);
+    expect(await comparer.diffVisible(probe)).toEqual({ extra: zero, missing: zero });
+    const window = Math.max(20, started + clean.ms - (firstObject || started));
+
+    const random = prng(20_261_205);
+    const stats = {
+      kills: 0,
+      exitedBeforeKill: 0,
+      leftStaged: 0,
+      leftCompacted: 0,
+      rowsLost: 0,
+      rowsDoubled: 0,
+    };
+    for (let i = 0; i < COMPACT_ITERATIONS; i++) {
+      const lake = tempDir(`compact-kill-${i}`);
+      scratch.push(lake);
+      cpSync(reference, lake, { recursive: true });
+      // Even: anywhere in the run. Odd: after the first compacted object exists (writes, switch, cleanup).
+      const plan =
+        i % 2 === 0
+          ? { afterMs: Math.floor(random() * clean.ms) }
+          : { whenExists: join(lake, 'compacted'), afterMs: Math.floor(random() * window) };
+      const run = await runCompact(lake, plan);
+      if (run.killed) stats.kills++;
+      else {
+        stats.exitedBeforeKill++;
+        expect(run.code, run.stderr).toBe(0);
+      }
+      // Readers skip hidden folders (`.staging`, where DuckDB writes before a file is moved in).
+      const torn = (
+        await Promise.all([...LAKE_TABLES, 'compacted'].map((t) => unreadableParquet(join(lake, t))))
+      ).flat();
+      expect(torn, `iteration ${i}: unreadable Parquet`).toEqual([]);
+      const after = await comparer.diffVisible(lake);
+      expect(after, `iteration ${i}: what readers see after the kill`).toEqual({
+        extra: zero,
+        missing: zero,
+      });
+      const problems = compactedLayoutProblems(lake);
+      if (problems.some((p) => p.startsWith('staged'))) stats.leftStaged++;
+      if (parquetFiles(join(lake, 'compacted')).length > 0 && problems.length > 0) stats.leftCompacted++;
+
+      const rerun = await runCompact(lake);
+      expect(rerun.code, rerun.stderr).toBe(0);
+      const final = await comparer.diffVisible(lake);
+      stats.rowsLost += Object.values(final.missing).reduce((a, b) => a + b, 0);
+      stats.rowsDoubled += Object.values(final.extra).reduce((a, b) => a + b, 0);
+      expect(final, `iteration ${i}: after the rerun`).toEqual({ extra: zero, missing: zero });
+      expect(compactedLayoutProblems(lake), `iteration ${i}: layout after the rerun`).toEqual([]);
+      if (i % 3 === 0) {
+        // Every file delivered again after the compaction is a duplicate.
+        const again = await runIngest([inputDir], lake);
+        expect(again.code, again.stderr).toBe(0);
+        const summary = JSON.parse(again.stdout) as {
+          remittances_written: number;
+          duplicates: number;
+          transactions: number;
+        };
+        expect(summary.remittances_written).toBe(0);
+        expect(summary.duplicates).toBe(summary.transactions);
+      }
+      cleanup(lake);
+    }
+    console.log(`[faults] SIGKILL compaction loop: ${JSON.stringify(stats)}`);
+    expect(stats.kills).toBeGreaterThanOrEqual(COMPACT_ITERATIONS / 2);
+    // Kills must have landed mid-compaction (a half-done lake), or the loop proves nothing.
+    expect(stats.leftStaged + stats.leftCompacted).toBeGreaterThanOrEqual(2);
+  }, 300_000);
+
+  it(`ingest and compaction running at once lose nothing (${COMPACT_CONCURRENT_ROUNDS} rounds)`, async () => {
+    // Half the files are in the lake; the other half arrive while it is compacted.
+    const names = readdirSync(inputDir)
+      .filter((n) => !n.endsWith('.json'))
+      .sort();
+    const half = tempDir('compact-half');
+    scratch.push(half);
+    mkdirSync(half, { recursive: true });
+    for (const n of names.filter((_, i) => i % 2 === 0)) copyFileSync(join(inputDir, n), join(half, n));
+    // The first half was read from other paths, and a re-delivered transaction keeps the envelope
+    // of the copy that arrived first: compare everything but the source and envelope columns.
+    const byContent = await LakeComparer.open(reference, [
+      'source_key',
+      'source_sha256',
+      'interchange_control',
+      'transaction_control',
+    ]);
+    const random = prng(5_150);
+    for (let round = 0; round < COMPACT_CONCURRENT_ROUNDS; round++) {
+      const lake = tempDir(`compact-concurrent-${round}`);
+      scratch.push(lake);
+      const first = await runIngest([half], lake);
+      expect(first.code, first.stderr).toBe(0);
+      const stagger = Math.floor(random() * 400);
+      const [ingest, compaction] = await Promise.all([
+        runIngest([inputDir], lake),
+        new Promise<IngestRun>((resolve) => setTimeout(() => resolve(runCompact(lake)), stagger)),
+      ]);
+      expect(ingest.code, ingest.stderr).toBe(0);
+      expect(compaction.code, compaction.stderr).toBe(0);
+      expect(await byContent.diffVisible(lake), `round ${round}`).toEqual({ extra: zero, missing: zero });
+      const last = await runCompact(lake);
+      expect(last.code, last.stderr).toBe(0);
+      expect(await byContent.diffVisible(lake), `round ${round}, compacted`).toEqual({
+        extra: zero,
+        missing: zero,
+      });
+      expect(compactedLayoutProblems(lake)).toEqual([]);
+      cleanup(lake);
+    }
+    byContent.close();
+  }, 180_000);
 });

@@ -6,7 +6,7 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { S3ObjectStore } from '../functions/adapters/s3ObjectStore.ts';
-import type { ObjectStore, StoredObject } from '../functions/ports/objectStore.ts';
+import { listKeys, type ObjectStore, type StoredObject } from '../functions/ports/objectStore.ts';
 import { type RunningS3rver, startS3rver } from './helpers/s3rver.ts';
 
 const BUCKET = 'contract-bucket';
@@ -152,6 +152,37 @@ describe.each(backends)('ObjectStore contract: $name', ({ create }) => {
     expect(sortedKeys(await collect(store, ''))).toEqual(['kept.txt']);
   });
 
+  it('listKeys gives the keys list gives, sorted, under any prefix', async () => {
+    const store = await create();
+    const keys = [
+      'claims/payer_id=P1/payment_month=2024-01/r1.parquet',
+      'compacted/_manifests/payer_id=P1/payment_month=2024-01/g00000001.json',
+      'compacted/claims/payer_id=P1/payment_month=2024-01/g00000001-ab-0.parquet',
+      'remittances/payer_id=P1/payment_month=2024-01/k1-0001.parquet',
+      'remittances/payer_id=P1/payment_month=2024-01/k1-0002.parquet',
+      'remittances/payer_id=P1/payment_month=2024-01/k2.parquet',
+    ];
+    for (const key of keys) await store.put(key, 'x');
+    for (const prefix of [
+      '',
+      'compacted/',
+      'remittances/payer_id=P1/payment_month=2024-01/',
+      'remittances/payer_id=P1/payment_month=2024-01/k1',
+      'nothing/',
+    ]) {
+      expect(await listKeys(store, prefix), prefix).toEqual(sortedKeys(await collect(store, prefix)).sort());
+    }
+    expect(await listKeys(store, 'remittances/payer_id=P1/payment_month=2024-01/k1')).toEqual(
+      keys.slice(3, 5),
+    );
+  });
+
+  it('putIfAbsent writes a missing object whole', async () => {
+    const store = await create();
+    expect(await store.putIfAbsent?.('lock.json', '{"a":1}')).toBe(true);
+    expect(new TextDecoder().decode(await store.get('lock.json'))).toBe('{"a":1}');
+  });
+
   it('refuses keys that escape the store', async () => {
     const store = await create();
 
@@ -187,6 +218,14 @@ describe('S3ObjectStore specifics', () => {
 });
 
 describe('LocalFolderStore specifics', () => {
+  it('putIfAbsent refuses an existing key and leaves it as it was (the compaction lease)', async () => {
+    const store = new LocalFolderStore(await mkdtemp(join(scratch, 'lease-')));
+    expect(await store.putIfAbsent('compacted/_lock.json', 'first')).toBe(true);
+    expect(await store.putIfAbsent('compacted/_lock.json', 'second')).toBe(false);
+    expect(new TextDecoder().decode(await store.get('compacted/_lock.json'))).toBe('first');
+    expect(await collect(store, '')).toHaveLength(1);
+  });
+
   it('never lists a half-written temp file', async () => {
     const root = await mkdtemp(join(scratch, 'temp-'));
     const store = new LocalFolderStore(root);

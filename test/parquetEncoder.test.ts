@@ -1,14 +1,21 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { tableFromIPC } from 'apache-arrow';
 import fc from 'fast-check';
+import { parquetReadObjects, snappyUncompress } from 'hyparquet';
+import { readParquet } from 'parquet-wasm/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
+import { parse835Columns } from '../functions/core/era/parse835.ts';
 import { type ColumnData, columnsOfRows, encodeParquet } from '../functions/core/lake/parquetEncoder.ts';
+import { encodeRemitFiles, FILE_COLUMNS } from '../functions/core/lake/remitFiles.ts';
 import type { Column } from '../functions/core/lake/schema.ts';
+import { snappyCompress, snappyMaxLength } from '../functions/core/lake/snappy.ts';
 import { formatCents } from '../functions/core/money.ts';
+import { ROOT } from './helpers/fixtures.ts';
 
 interface Row {
   s: string | null;
@@ -61,15 +68,15 @@ function expected(r: Row): Record<string, unknown> {
   };
 }
 
-describe('the in-process Parquet encoder, read back by DuckDB', () => {
-  beforeAll(async () => {
-    db = await openDuckDb();
-  });
-  afterAll(() => {
-    db.closeSync();
-    rmSync(dir, { recursive: true, force: true });
-  });
+beforeAll(async () => {
+  db = await openDuckDb();
+});
+afterAll(() => {
+  db.closeSync();
+  rmSync(dir, { recursive: true, force: true });
+});
 
+describe('the in-process Parquet encoder, read back by DuckDB', () => {
   it('round-trips every lake type, nulls, negative and large money, and an empty file', async () => {
     const rows: Row[] = [
       { s: 'héllo ✓', m: 12345, d: '2024-02-29', b: true, i: 7, f: 1.5, t: '2026-01-02T03:04:05.678Z' },
@@ -204,3 +211,180 @@ describe('the in-process Parquet encoder, read back by DuckDB', () => {
     }
   });
 });
+
+describe('compression and statistics', () => {
+  it('Snappy: what snappyCompress writes, a Snappy decoder reads back exactly (property)', () => {
+    const out = new Uint8Array(1 << 20);
+    const inputs = fc.oneof(
+      fc.uint8Array({ maxLength: 3000 }),
+      // Repetitive input, like a page of codes and ids: long matches, copies past 64 bytes.
+      fc
+        .tuple(
+          fc.array(fc.constantFrom('CO', '45', 'PR', '2', 'ICN000123', '\u0000\u0000\u0000\u0001'), {
+            maxLength: 400,
+          }),
+        )
+        .map(([parts]) => new Uint8Array(Buffer.from(parts.join(''), 'latin1'))),
+    );
+    fc.assert(
+      fc.property(inputs, (input) => {
+        const end = snappyCompress(input, input.length, out, 0);
+        expect(end).toBeLessThanOrEqual(snappyMaxLength(input.length));
+        const back = new Uint8Array(input.length);
+        snappyUncompress(out.subarray(0, end), back);
+        expect(Buffer.from(back).equals(Buffer.from(input))).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+    // Far past 64 KiB (offsets capped at 64 KiB) and compressible: it shrinks.
+    const big = new Uint8Array(Buffer.from('CLP*R100*22*-200*-150~CAS*CO*45*50~'.repeat(8000), 'latin1'));
+    const end = snappyCompress(big, big.length, out, 0);
+    expect(end).toBeLessThan(big.length / 4);
+    const back = new Uint8Array(big.length);
+    snappyUncompress(out.subarray(0, end), back);
+    expect(Buffer.from(back).equals(Buffer.from(big))).toBe(true);
+  });
+
+  it('every column chunk is SNAPPY and carries null count, min and max in the type order', async () => {
+    const rows: Row[] = [
+      { s: 'PR', m: -5, d: '2024-02-29', b: false, i: 7, f: 0, t: '2026-01-02T03:04:05.678Z' },
+      { s: null, m: 12345, d: null, b: true, i: -3, f: -2.5, t: null },
+      {
+        s: 'CO',
+        m: 999_999_999_999_99,
+        d: '1999-12-31',
+        b: null,
+        i: null,
+        f: null,
+        t: '2020-06-30T00:00:00.000Z',
+      },
+      { s: 'é', m: null, d: '2030-06-15', b: false, i: 2_147_483_647, f: 3, t: null },
+      { s: 'z', m: -1e15, d: null, b: null, i: null, f: null, t: null },
+    ];
+    expect(await roundTrip(rows)).toEqual(rows.map(expected));
+    const path = join(dir, `${n - 1}.parquet`);
+    const meta = await runQuery(
+      db,
+      `SELECT path_in_schema AS c, compression, stats_min_value AS min, stats_max_value AS max,
+              stats_null_count AS nulls
+       FROM parquet_metadata('${path}') ORDER BY column_id`,
+    );
+    expect(meta.rows).toEqual([
+      // 'é' is two UTF-8 bytes from 0xC3: after every ASCII letter.
+      { c: 's', compression: 'SNAPPY', min: 'CO', max: 'é', nulls: 1 },
+      { c: 'm', compression: 'SNAPPY', min: '-10000000000000.00', max: '999999999999.99', nulls: 1 },
+      { c: 'd', compression: 'SNAPPY', min: '1999-12-31', max: '2030-06-15', nulls: 2 },
+      { c: 'b', compression: 'SNAPPY', min: 'false', max: 'true', nulls: 2 },
+      { c: 'i', compression: 'SNAPPY', min: '-3', max: '2147483647', nulls: 2 },
+      { c: 'f', compression: 'SNAPPY', min: '-2.5', max: '3.0', nulls: 2 },
+      { c: 't', compression: 'SNAPPY', min: '2020-06-30 00:00:00', max: '2026-01-02 03:04:05.678', nulls: 3 },
+    ]);
+    // DuckDB prunes on them: a filter outside [min, max] reads no row group.
+    const pruned = await runQuery(
+      db,
+      `SELECT count(*)::INTEGER AS n FROM read_parquet('${path}') WHERE d > DATE '2031-01-01'`,
+    );
+    expect(pruned.rows).toEqual([{ n: 0 }]);
+  });
+
+  it('a chunk of nulls has a null count and no min or max; a long string keeps the footer small', async () => {
+    const rows: Row[] = [
+      { s: 'x'.repeat(300), m: null, d: null, b: null, i: null, f: null, t: null },
+      { s: 'a', m: null, d: null, b: null, i: null, f: null, t: null },
+    ];
+    expect(await roundTrip(rows)).toEqual(rows.map(expected));
+    const path = join(dir, `${n - 1}.parquet`);
+    const meta = await runQuery(
+      db,
+      `SELECT path_in_schema AS c, stats_min_value AS min, stats_max_value AS max, stats_null_count AS nulls
+       FROM parquet_metadata('${path}') WHERE path_in_schema IN ('s', 'm') ORDER BY column_id`,
+    );
+    expect(meta.rows).toEqual([
+      { c: 's', min: null, max: null, nulls: 0 },
+      { c: 'm', min: null, max: null, nulls: 2 },
+    ]);
+  });
+
+  it('arrow-rs (parquet-wasm) and hyparquet read the lake files of a fixture exactly as DuckDB does', async () => {
+    const fixtures = join(ROOT, 'test', 'fixtures', '835');
+    let files = 0;
+    for (const folder of ['recoup', 'cases']) {
+      for (const name of readdirSync(join(fixtures, folder)).sort()) {
+        const text = readFileSync(join(fixtures, folder, name), 'utf8');
+        let remits: ReturnType<typeof parse835Columns>;
+        try {
+          remits = parse835Columns(text, { key: name, sha256: 'x', ingestedAt: '2025-01-02T03:04:05Z' });
+        } catch {
+          continue; // the bad cases are tested elsewhere
+        }
+        for (const remit of remits) {
+          for (const [table, bytes] of Object.entries(encodeRemitFiles(remit))) {
+            const path = join(dir, `${n++}-${table}.parquet`);
+            writeFileSync(path, bytes as Buffer);
+            const duck = (
+              await runQuery(db, `SELECT * REPLACE (${moneyAsCents(table)}) FROM read_parquet('${path}')`)
+            ).rows.map((r) => normalize(table, r));
+            const arrow = tableFromIPC(readParquet(new Uint8Array(bytes as Buffer)).intoIPCStream())
+              .toArray()
+              .map((r) => normalize(table, r.toJSON()));
+            const file = (bytes as Buffer).buffer.slice(
+              (bytes as Buffer).byteOffset,
+              (bytes as Buffer).byteOffset + (bytes as Buffer).length,
+            ) as ArrayBuffer;
+            const hyp = (await parquetReadObjects({ file })).map((r) => normalize(table, r, true));
+            expect(arrow, `${name} ${table} (arrow-rs)`).toEqual(duck);
+            expect(hyp, `${name} ${table} (hyparquet)`).toEqual(duck);
+            files++;
+          }
+        }
+      }
+    }
+    expect(files).toBeGreaterThan(30);
+  });
+});
+
+/** DuckDB's SELECT list that reads a file's DECIMAL columns as their unscaled cents. */
+function moneyAsCents(table: string): string {
+  const money = FILE_COLUMNS[table as keyof typeof FILE_COLUMNS]
+    .filter((c) => c.type === 'money')
+    .map((c) => `(${c.name} * 100)::BIGINT AS ${c.name}`);
+  return money.join(', ');
+}
+
+/**
+ * A row as comparable values by the column's lake type: cents as numbers (DuckDB is asked for
+ * cents, arrow-rs gives DECIMAL as a 128-bit integer, hyparquet as a scaled number), dates as days,
+ * timestamps as milliseconds (what arrow's JavaScript rows give), the rest as is.
+ */
+function normalize(table: string, row: Record<string, unknown>, dollars = false): Record<string, unknown> {
+  const types = new Map(FILE_COLUMNS[table as keyof typeof FILE_COLUMNS].map((c) => [c.name, c.type]));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) out[k] = comparable(types.get(k), v, dollars);
+  return out;
+}
+
+function comparable(type: string | undefined, v: unknown, dollars: boolean): unknown {
+  if (v === null || v === undefined) return null;
+  switch (type) {
+    case 'money':
+      if (v instanceof Uint32Array) {
+        let big = 0n;
+        for (let w = 3; w >= 0; w--) big = (big << 32n) | BigInt(v[w] as number);
+        return Number(BigInt.asIntN(128, big));
+      }
+      // hyparquet scales DECIMAL to a number of dollars; DuckDB was asked for cents.
+      return dollars ? Math.round(Number(v) * 100) : Number(v);
+    case 'date':
+      if (v instanceof Date) return v.getTime() / 86_400_000;
+      if (typeof v === 'string') return Date.parse(`${v}T00:00:00Z`) / 86_400_000;
+      return Number(v) / 86_400_000;
+    case 'timestamp':
+      if (v instanceof Date) return v.getTime();
+      if (typeof v === 'string') return Date.parse(`${v.replace(' ', 'T')}Z`);
+      return Number(v);
+    case 'integer':
+      return Number(v);
+    default:
+      return v;
+  }
+}

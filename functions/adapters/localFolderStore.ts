@@ -1,11 +1,13 @@
 import {
   createReadStream,
   existsSync,
+  linkSync,
   mkdirSync,
   readdirSync,
   renameSync,
   rmSync,
   statSync,
+  unlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
@@ -78,6 +80,50 @@ export class LocalFolderStore implements ObjectStore {
     }
   }
 
+  async putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean> {
+    // Written whole under a temp name, then hard-linked to its key: link fails when the key
+    // exists, and a reader never sees the object half-written.
+    const target = this.path(key);
+    const temp = this.tempName();
+    writeFileSync(temp, body);
+    try {
+      mkdirSync(dirname(target), { recursive: true });
+      linkSync(temp, target);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    } finally {
+      rmSync(temp, { force: true });
+    }
+  }
+
+  localPath(key: string): string {
+    return this.path(key);
+  }
+
+  async listKeys(prefix: string): Promise<string[]> {
+    const cut = prefix.lastIndexOf('/');
+    const folder = cut < 0 ? '' : prefix.slice(0, cut);
+    const keys: string[] = [];
+    const walkSync = (dir: string, rel: string) => {
+      let entries: import('node:fs').Dirent[];
+      try {
+        entries = readdirSync(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries) {
+        const key = rel === '' ? e.name : `${rel}/${e.name}`;
+        if (e.isDirectory()) {
+          if (prefix.startsWith(`${key}/`) || key.startsWith(prefix)) walkSync(join(dir, e.name), key);
+        } else if (e.isFile() && key.startsWith(prefix) && !isTemp(key)) keys.push(key);
+      }
+    };
+    walkSync(folder === '' ? this.root : this.path(folder), folder);
+    return keys.sort();
+  }
+
   async exists(key: string): Promise<boolean> {
     return statSync(this.path(key), { throwIfNoEntry: false })?.isFile() ?? false;
   }
@@ -131,7 +177,13 @@ export class LocalFolderStore implements ObjectStore {
   }
 
   async delete(key: string): Promise<void> {
-    await rm(this.path(key), { force: true });
+    // Synchronous, like put: on a local disk an unlink takes microseconds, a thread-pool round trip
+    // per file more (compaction removes thousands).
+    try {
+      unlinkSync(this.path(key));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
   }
 
   /** A readable stream of an object (for large files). */

@@ -1,10 +1,21 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  currentManifestKeys,
+  MANIFESTS_DIR,
+  type Partition,
+  parseManifest,
+  parseStagedKey,
+  partitionId,
+  partitionPath,
+  remitKeyOf,
+  stagedPrefix,
+} from '../core/lake/compactedLayout.ts';
 import { encodeRemitFiles } from '../core/lake/remitFiles.ts';
 import { LAKE_TABLES, type LakeTable, lakeObjectKey } from '../core/lake/schema.ts';
 import type { RemitColumns } from '../core/types.ts';
-import type { ObjectStore } from '../ports/objectStore.ts';
+import { listKeys, type ObjectStore } from '../ports/objectStore.ts';
 
 /** A position in a batch to roll back to when a file turns out to be unreadable half way. */
 export type BatchMark = number;
@@ -17,12 +28,20 @@ export interface CommitResult {
   duplicates: number;
   /** Lake objects written. */
   objects: number;
+  /**
+   * Remittances written although the lake (or this run) already holds another remittance with
+   * the same remit_key: same payer, payee, trace number, amount and date, different content.
+   */
+  keyConflicts: { remitId: string; remitKey: string; existing: string[] }[];
 }
 
 interface StagedRemit {
   remitId: string;
+  remitKey: string;
   payerId: string;
   paymentMonth: string;
+  /** Remittances of this run staged before this one with the same remit_key (other content). */
+  sameKeyBefore: string[];
   /** Encoded file per table, in memory or spilled to a local path; absent when the table has no rows. */
   files: Partial<Record<LakeTable, Buffer | string>>;
 }
@@ -57,6 +76,10 @@ export class ParquetLakeWriter {
   private remits: StagedRemit[] = [];
   /** Every remittance staged by this writer (committed or not): repeats are duplicates. */
   private readonly seen = new Set<string>();
+  /** remit_key → remit_ids staged by this writer, in order. */
+  private readonly seenKeys = new Map<string, string[]>();
+  /** remit_ids of compacted generations by manifest key (a manifest never changes once written). */
+  private readonly manifestIds = new Map<string, Set<string>>();
   private batchDuplicates = 0;
   private buffered = 0;
 
@@ -76,12 +99,18 @@ export class ParquetLakeWriter {
       return false;
     }
     this.seen.add(r.remit_id);
+    const remitKey = (r as { remit_key?: string }).remit_key ?? remitKeyOf(r.remit_id);
+    const sameKey = this.seenKeys.get(remitKey);
     const staged: StagedRemit = {
       remitId: r.remit_id,
+      remitKey,
       payerId: r.payer_id,
       paymentMonth: r.payment_month,
+      sameKeyBefore: sameKey === undefined ? [] : [...sameKey],
       files: {},
     };
+    if (sameKey === undefined) this.seenKeys.set(remitKey, [r.remit_id]);
+    else sameKey.push(r.remit_id);
     const encoded = encodeRemitFiles(remit);
     for (const table of LAKE_TABLES) {
       const bytes = encoded[table];
@@ -109,6 +138,11 @@ export class ParquetLakeWriter {
   rollback(mark: BatchMark): void {
     for (const r of this.remits.splice(mark)) {
       this.seen.delete(r.remitId);
+      const sameKey = this.seenKeys.get(r.remitKey);
+      if (sameKey !== undefined) {
+        sameKey.splice(sameKey.indexOf(r.remitId), 1);
+        if (sameKey.length === 0) this.seenKeys.delete(r.remitKey);
+      }
       for (const file of Object.values(r.files)) {
         if (typeof file === 'string') rmSync(file, { force: true });
         else this.buffered -= file.length;
@@ -131,12 +165,27 @@ export class ParquetLakeWriter {
   }
 
   private async write(batch: Batch): Promise<CommitResult> {
-    const result: CommitResult = { written: [], duplicates: batch.duplicates, objects: 0 };
-    const exists = await mapLimit(batch.remits, PUT_CONCURRENCY, (r) =>
-      this.store.exists(lakeObjectKey('remittances', r.payerId, r.paymentMonth, r.remitId)),
-    );
-    const fresh = batch.remits.filter((_, i) => !exists[i]);
-    result.duplicates += batch.remits.length - fresh.length;
+    const result: CommitResult = { written: [], duplicates: batch.duplicates, objects: 0, keyConflicts: [] };
+    // What the lake holds in each partition the batch writes to, staged or compacted.
+    const partitions = new Map<string, Partition>();
+    for (const r of batch.remits) partitions.set(partitionId(r), r);
+    const held = new Map<string, Map<string, string[]>>();
+    await mapLimit([...partitions], PUT_CONCURRENCY, async ([id, p]) => {
+      held.set(id, byRemitKey(await this.lakeRemitIds(p)));
+    });
+    const fresh: StagedRemit[] = [];
+    for (const r of batch.remits) {
+      const sameKey = held.get(partitionId(r))?.get(r.remitKey) ?? [];
+      if (sameKey.includes(r.remitId)) {
+        result.duplicates++;
+        continue;
+      }
+      fresh.push(r);
+      // Same key, other content: kept, and named (in the lake, or earlier in this run).
+      const others = [...new Set([...sameKey, ...r.sameKeyBefore])].filter((id) => id !== r.remitId).sort();
+      if (others.length > 0)
+        result.keyConflicts.push({ remitId: r.remitId, remitKey: r.remitKey, existing: others });
+    }
     // Two phases: every claims and adjustments file first, then the remittance files that make
     // them visible.
     const phases = [['adjustments', 'claims'], ['remittances']] as const;
@@ -171,11 +220,47 @@ export class ParquetLakeWriter {
     return result;
   }
 
+  /**
+   * remit_ids a partition holds: its committed staged remittances, then those of its current
+   * compacted generation. In that order: compaction writes a manifest before it removes the staged
+   * files it holds, so a staged file gone by the time of the listing is in the manifest read after.
+   */
+  private async lakeRemitIds(p: Partition): Promise<string[]> {
+    const ids: string[] = [];
+    for (const key of await listKeys(this.store, stagedPrefix('remittances', p))) {
+      const s = parseStagedKey(key);
+      if (s !== null) ids.push(s.remitId);
+    }
+    const manifests = await listKeys(this.store, `${MANIFESTS_DIR}/${partitionPath(p)}/`);
+    for (const { key } of currentManifestKeys(manifests).values()) {
+      let compacted = this.manifestIds.get(key);
+      if (compacted === undefined) {
+        const text = new TextDecoder().decode(await this.store.get(key));
+        compacted = new Set(parseManifest(text, key).remit_ids);
+        this.manifestIds.set(key, compacted);
+      }
+      for (const id of compacted) ids.push(id);
+    }
+    return ids;
+  }
+
   /** Removes the staging folder. */
   close(): void {
     if (this.spillDir !== null) rmSync(this.spillDir, { recursive: true, force: true });
     this.spillDir = null;
   }
+}
+
+/** remit_ids grouped by their remit_key. */
+function byRemitKey(ids: readonly string[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const id of ids) {
+    const key = remitKeyOf(id);
+    const list = out.get(key);
+    if (list === undefined) out.set(key, [id]);
+    else list.push(id);
+  }
+  return out;
 }
 
 /** Maps with at most `limit` promises in flight; results in input order; the first error rejects. */

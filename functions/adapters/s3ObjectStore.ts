@@ -94,6 +94,21 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  async putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean> {
+    // S3 refuses a conditional put over an existing key (412). A server that ignores the
+    // condition (s3rver does) overwrites: callers must not rely on it alone for mutual exclusion.
+    try {
+      await this.client.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: this.key(key), Body: body, IfNoneMatch: '*' }),
+      );
+      return true;
+    } catch (error) {
+      const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+      if (e.$metadata?.httpStatusCode === 412 || e.name === 'PreconditionFailed') return false;
+      throw error;
+    }
+  }
+
   async exists(key: string): Promise<boolean> {
     try {
       await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { MARTS_DIR } from '../adapters/duckdb/lakeViews.ts';
 import { openDuckDb } from '../adapters/duckdb/openDuckDb.ts';
 import { deliverNewAlerts } from '../alerts/deliverNewAlerts.ts';
+import { COMPACTED_DIR, parseManifestKey } from '../core/lake/compactedLayout.ts';
 import { LAKE_TABLES } from '../core/lake/schema.ts';
 import { buildModels } from '../models/buildModels.ts';
 import type { AlertSink } from '../ports/alertSink.ts';
@@ -41,9 +42,10 @@ export async function syncLake(lake: ObjectStore, localDir: string): Promise<Mod
   const next: Record<string, string> = {};
   let downloaded = 0;
   let unchanged = 0;
-  for (const table of LAKE_TABLES) {
-    for await (const object of lake.list(`${table}/`)) {
-      if (!object.key.endsWith('.parquet')) continue;
+  // The staged tables and the compacted layer (its files and manifests; lakeViews decides what is read).
+  for (const prefix of [...LAKE_TABLES.map((t) => `${t}/`), `${COMPACTED_DIR}/`]) {
+    for await (const object of lake.list(prefix)) {
+      if (!object.key.endsWith('.parquet') && parseManifestKey(object.key) === null) continue;
       next[object.key] = object.etag;
       if (previous[object.key] === object.etag) {
         unchanged++;

@@ -16,6 +16,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'read 835 files into the Parquet lake',
     load: async () => (await import('./commands/ingest.ts')).ingestCommand,
   },
+  compact: {
+    summary: 'merge staged lake files into a few zstd files per payer and month',
+    load: async () => (await import('./commands/compact.ts')).compactCommand,
+  },
   build: {
     summary: 'run the SQL models and write the marts',
     load: async () => (await import('./commands/build.ts')).buildCommand,

@@ -43,6 +43,20 @@ export interface UnbalancedTransaction {
   unbalanced_services: number;
 }
 
+/**
+ * A remittance written although the lake already held one with the same remit_key (payer, payee,
+ * TRN02 trace number, BPR02 amount, BPR16 date) and other content: both are kept. Names no patient
+ * data: the file, the key, the ids and the trace number.
+ */
+export interface KeyConflict {
+  file: string;
+  remit_key: string;
+  remit_id: string;
+  trace_number: string | null;
+  /** The other remittances with that key, in the lake or earlier in this run. */
+  existing_remit_ids: string[];
+}
+
 export interface IngestSummary {
   files: number;
   bytes: number;
@@ -55,8 +69,10 @@ export interface IngestSummary {
   adjustments: number;
   /** Transactions that did not balance (kept and flagged). */
   unbalanced: number;
-  /** Transactions already in the lake or repeated in this run, skipped. */
+  /** Transactions already in the lake or repeated in this run (same remit_id: same content), skipped. */
   duplicates: number;
+  /** Remittances written that share their remit_key with another (kept, flagged). */
+  key_conflicts: KeyConflict[];
   quarantined: number;
   objects_written: number;
   seconds: number;
@@ -90,6 +106,7 @@ const PARSE_CHUNK = 64 * 1024;
 
 interface Staged {
   file: string;
+  trace: string | null;
   claims: number;
   adjustments: number;
 }
@@ -113,6 +130,7 @@ export async function ingestFiles(inputs: IngestInput[], options: IngestOptions)
     adjustments: 0,
     unbalanced: 0,
     duplicates: 0,
+    key_conflicts: [],
     quarantined: 0,
     objects_written: 0,
     seconds: 0,
@@ -146,6 +164,16 @@ export async function ingestFiles(inputs: IngestInput[], options: IngestOptions)
             summary.claims += s.claims;
             summary.adjustments += s.adjustments;
           }
+        }
+        for (const c of result.keyConflicts) {
+          const s = batch.get(c.remitId);
+          summary.key_conflicts.push({
+            file: s?.file ?? '',
+            remit_key: c.remitKey,
+            remit_id: c.remitId,
+            trace_number: s?.trace ?? null,
+            existing_remit_ids: c.existing,
+          });
         }
       },
       (error: unknown) => {
@@ -188,7 +216,12 @@ export async function ingestFiles(inputs: IngestInput[], options: IngestOptions)
           if (writer.add(remit)) {
             fileStaged.push([
               r.remit_id,
-              { file: input.key, claims: remit.claims.length, adjustments: remit.adjustments.length },
+              {
+                file: input.key,
+                trace: r.trace_number,
+                claims: remit.claims.length,
+                adjustments: remit.adjustments.length,
+              },
             ]);
           }
         });

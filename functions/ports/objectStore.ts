@@ -34,5 +34,25 @@ export interface ObjectStore {
   putInOrder?(objects: readonly { key: string; body: Uint8Array }[]): Promise<void>;
   exists(key: string): Promise<boolean>;
   list(prefix: string): AsyncIterable<StoredObject>;
+  /**
+   * Optional: the keys under a prefix, without sizes or tags (a folder lists its names without a
+   * stat per file). Callers fall back to `list` (see `listKeys`).
+   */
+  listKeys?(prefix: string): Promise<string[]>;
+  /**
+   * Optional: writes an object only when no object has the key; false when one has. Atomic where
+   * the store can make it so (a folder: a hard link; S3: a conditional PutObject, If-None-Match).
+   */
+  putIfAbsent?(key: string, body: Uint8Array | string): Promise<boolean>;
+  /** Optional: a local file that holds the object's bytes, for reading in place (a folder store). */
+  localPath?(key: string): string;
   delete(key: string): Promise<void>;
+}
+
+/** Every key under a prefix, sorted. */
+export async function listKeys(store: ObjectStore, prefix: string): Promise<string[]> {
+  if (store.listKeys !== undefined) return store.listKeys(prefix);
+  const keys: string[] = [];
+  for await (const object of store.list(prefix)) keys.push(object.key);
+  return keys.sort();
 }

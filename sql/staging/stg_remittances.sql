@@ -22,7 +22,10 @@ renamed as (
         cast(plb_total as decimal(18, 2)) as plb_total,
         cast(balanced as boolean) as is_balanced,
         cast(source_key as varchar) as source_key,
-        cast(ingested_at as timestamp) as ingested_at
+        cast(ingested_at as timestamp) as ingested_at,
+        -- Same remit_key (the part of remit_id before '-'), other content: order-independent.
+        count(distinct remit_id) over (partition by split_part(cast(remit_id as varchar), '-', 1)) > 1
+            as key_conflict
     from source
 )
 

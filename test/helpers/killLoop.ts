@@ -1,8 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { lakeTableSql, readLakeReads } from '../../functions/adapters/duckdb/lakeViews.ts';
 import { openDuckDb, sqlString } from '../../functions/adapters/duckdb/openDuckDb.ts';
+import {
+  COMPACTION_LOCK,
+  currentManifestKeys,
+  parseManifest,
+  parseStagedKey,
+} from '../../functions/core/lake/compactedLayout.ts';
 import { duckdbType, LAKE_TABLES, type LakeTable, tableColumns } from '../../functions/core/lake/schema.ts';
 import { ROOT } from './badInputs.ts';
 import { parquetFiles } from './lakeProbe.ts';
@@ -32,12 +39,21 @@ export function runIngest(
   kill?: KillPlan,
   timeoutMs = 60_000,
 ): Promise<IngestRun> {
+  return runRecoup(['ingest', ...paths, '--lake', lake, '--json'], kill, timeoutMs);
+}
+
+/** Spawns `node bin/recoup.js compact --lake <lake> --json`, optionally SIGKILLing it. */
+export function runCompact(lake: string, kill?: KillPlan, timeoutMs = 60_000): Promise<IngestRun> {
+  return runRecoup(['compact', '--lake', lake, '--json'], kill, timeoutMs);
+}
+
+/** Spawns `node bin/recoup.js <args>`, optionally SIGKILLing it by plan. */
+export function runRecoup(args: string[], kill?: KillPlan, timeoutMs = 60_000): Promise<IngestRun> {
   const started = performance.now();
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [join(ROOT, 'bin', 'recoup.js'), 'ingest', ...paths, '--lake', lake, '--json'],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'bin', 'recoup.js'), ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => {
@@ -175,6 +191,30 @@ export class LakeComparer {
     return new LakeComparer(db, excludeRemittanceColumns);
   }
 
+  /**
+   * Compares what readers see of a lake (lakeViews: compacted ∪ staged-not-yet-compacted, committed
+   * only) with the reference, both ways with EXCEPT ALL. Both numbers are 0 when nothing is lost
+   * or doubled.
+   */
+  async diffVisible(
+    lake: string,
+  ): Promise<{ extra: Record<LakeTable, number>; missing: Record<LakeTable, number> }> {
+    const db = this.db;
+    const reads = readLakeReads(lake);
+    const zero = () => ({ remittances: 0, claims: 0, adjustments: 0 });
+    const out = { extra: zero(), missing: zero() };
+    for (const t of LAKE_TABLES) {
+      const select =
+        t === 'remittances'
+          ? `SELECT * EXCLUDE (${['ingested_at', ...this.exclude].join(', ')})`
+          : 'SELECT *';
+      await db.run(`CREATE OR REPLACE TABLE vis_${t} AS ${select} FROM (${lakeTableSql(lake, t, reads)})`);
+      out.extra[t] = await count(db, `SELECT * FROM vis_${t} EXCEPT ALL SELECT * FROM ref_${t}`);
+      out.missing[t] = await count(db, `SELECT * FROM ref_${t} EXCEPT ALL SELECT * FROM vis_${t}`);
+    }
+    return out;
+  }
+
   async diff(lake: string): Promise<LakeDiff> {
     const db = this.db;
     await loadLake(db, 'cur', lake, this.exclude);
@@ -224,4 +264,39 @@ export function lakeObjectKeys(lake: string): string[] {
   };
   for (const t of LAKE_TABLES) walk(join(lake, t), `${t}/`);
   return out.sort();
+}
+
+/**
+ * What is wrong with the layout of a lake that a compaction finished: staged Parquet files left,
+ * a partition with more than one manifest, a compacted file no current manifest names (or one
+ * named but missing), the lease left behind. Empty when the lake is fully compacted.
+ */
+export function compactedLayoutProblems(lake: string): string[] {
+  const problems: string[] = [];
+  const all: string[] = [];
+  const walk = (dir: string, rel: string) => {
+    if (!existsSync(dir)) return;
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (e.name === '.tmp' || e.name === '.staging') continue;
+      if (e.isDirectory()) walk(join(dir, e.name), `${rel}${e.name}/`);
+      else all.push(`${rel}${e.name}`);
+    }
+  };
+  walk(lake, '');
+  for (const key of all) if (parseStagedKey(key) !== null) problems.push(`staged file left: ${key}`);
+  const manifests = all.filter((k) => k.startsWith('compacted/_manifests/'));
+  const current = currentManifestKeys(manifests);
+  if (current.size !== manifests.length)
+    problems.push(`${manifests.length - current.size} superseded manifest(s) left`);
+  const named = new Set<string>();
+  for (const { key } of current.values()) {
+    const m = parseManifest(readFileSync(join(lake, key), 'utf8'), key);
+    for (const t of LAKE_TABLES) for (const f of m.files[t]) named.add(f.key);
+  }
+  for (const key of all)
+    if (key.startsWith('compacted/') && key.endsWith('.parquet') && !named.has(key))
+      problems.push(`compacted file no manifest names: ${key}`);
+  for (const key of named) if (!all.includes(key)) problems.push(`named but missing: ${key}`);
+  if (all.includes(COMPACTION_LOCK)) problems.push('the compaction lease was left behind');
+  return problems;
 }

@@ -1,36 +1,74 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import {
+  type CompactionManifest,
+  currentManifestKeys,
+  MANIFESTS_DIR,
+  parseManifest,
+  resolveLakeReads,
+  type TableReads,
+} from '../../core/lake/compactedLayout.ts';
 import { duckdbType, LAKE_TABLES, type LakeTable, tableColumns } from '../../core/lake/schema.ts';
 import { sqlIdent, sqlString } from './openDuckDb.ts';
 
 /** Folder (under the lake) where marts are written, one sub-folder per mart. */
 export const MARTS_DIR = 'marts';
 
-/** The SELECT that reads one lake table from its Parquet files, typed, with partition columns. */
-export function lakeTableSql(lakeDir: string, table: LakeTable, committed?: Set<string>): string {
+/** What readers read of a local lake: per table, compacted files of current generations and staged files. */
+export type LakeReads = Record<LakeTable, TableReads>;
+
+/**
+ * Reads a local lake's listing and current manifests and decides what each table shows:
+ * compacted ∪ staged-not-yet-compacted, committed remittances only (compactedLayout.ts).
+ */
+export function readLakeReads(lakeDir: string): LakeReads {
+  const staged: string[] = [];
+  for (const table of LAKE_TABLES) for (const f of lakeFiles(lakeDir, table)) staged.push(`${table}/${f}`);
+  const manifests = new Map<string, CompactionManifest>();
+  const manifestRoot = join(lakeDir, ...MANIFESTS_DIR.split('/'));
+  if (existsSync(manifestRoot)) {
+    const keys: string[] = [];
+    for (const payer of readdirSync(manifestRoot, { withFileTypes: true })) {
+      if (!payer.isDirectory()) continue;
+      for (const month of readdirSync(join(manifestRoot, payer.name), { withFileTypes: true })) {
+        if (!month.isDirectory()) continue;
+        for (const file of readdirSync(join(manifestRoot, payer.name, month.name)))
+          keys.push(`${MANIFESTS_DIR}/${payer.name}/${month.name}/${file}`);
+      }
+    }
+    for (const [id, { key }] of currentManifestKeys(keys)) {
+      manifests.set(id, parseManifest(readFileSync(join(lakeDir, ...key.split('/')), 'utf8'), key));
+    }
+  }
+  return resolveLakeReads(staged, manifests);
+}
+
+/**
+ * The SELECT that reads one lake table from its Parquet files, typed, with partition columns.
+ * `reads` (from readLakeReads) is computed when not given; a Set (the committed remittance files,
+ * as callers passed before compaction existed) is taken as "not given".
+ */
+export function lakeTableSql(lakeDir: string, table: LakeTable, reads?: LakeReads | Set<string>): string {
   const columns = tableColumns(table);
   const list = columns.map(
     (c) => `CAST(${sqlIdent(c.name)} AS ${duckdbType(c.type)}) AS ${sqlIdent(c.name)}`,
   );
   const empty = `SELECT ${columns.map((c) => `NULL::${duckdbType(c.type)} AS ${sqlIdent(c.name)}`).join(', ')} WHERE false`;
-  const files = lakeFiles(lakeDir, table);
-  if (files.length === 0) return empty;
-  // Claims and adjustments count only once their remittance file is committed (it is written
-  // last). Usually every file is committed and the glob is read as is; files left by a killed
-  // ingest are excluded by naming the committed files explicitly.
-  const remits = committed ?? new Set(lakeFiles(lakeDir, 'remittances'));
-  const visible = table === 'remittances' ? files : files.filter((f) => remits.has(f));
-  if (visible.length === 0) return empty;
+  const r = (reads === undefined || reads instanceof Set ? readLakeReads(lakeDir) : reads)[table];
+  if (r.compacted.length + r.staged.length === 0) return empty;
+  // Usually every staged file is visible and nothing is compacted: the glob is read as is.
+  // Otherwise the files are named: compacted ones of current generations, and staged ones that
+  // are committed and not compacted (hidden: a killed ingest's orphans, compacted copies).
   const source =
-    visible.length === files.length
+    r.compacted.length === 0 && r.hiddenStaged === 0
       ? sqlString(join(lakeDir, table, '*', '*', '*.parquet'))
-      : `[${visible.map((f) => sqlString(join(lakeDir, table, f))).join(', ')}]`;
+      : `[${[...r.compacted, ...r.staged].map((k) => sqlString(join(lakeDir, ...k.split('/')))).join(', ')}]`;
   return `SELECT ${list.join(', ')} FROM read_parquet(${source}, hive_partitioning = true, union_by_name = true,
     hive_types = {'payer_id': VARCHAR, 'payment_month': VARCHAR})`;
 }
 
-/** A lake table's files as `payer_id=…/payment_month=…/<remit_id>.parquet` (finished files only). */
+/** A lake table's staged files as `payer_id=…/payment_month=…/<remit_id>.parquet` (finished files only). */
 export function lakeFiles(lakeDir: string, table: LakeTable): string[] {
   const out: string[] = [];
   const root = join(lakeDir, table);
@@ -53,9 +91,9 @@ export function lakeFiles(lakeDir: string, table: LakeTable): string[] {
  */
 export async function createLakeViews(db: DuckDBConnection, lakeDir: string): Promise<string[]> {
   const names: string[] = [];
-  const committed = new Set(lakeFiles(lakeDir, 'remittances'));
+  const reads = readLakeReads(lakeDir);
   for (const table of LAKE_TABLES) {
-    await db.run(`CREATE OR REPLACE VIEW ${sqlIdent(table)} AS ${lakeTableSql(lakeDir, table, committed)}`);
+    await db.run(`CREATE OR REPLACE VIEW ${sqlIdent(table)} AS ${lakeTableSql(lakeDir, table, reads)}`);
     names.push(table);
   }
   for (const mart of listMarts(lakeDir)) {

@@ -10,7 +10,9 @@ const USAGE = `Usage: recoup ingest <files or folders…> --lake DIR [--json]
 
 Reads X12 835 files (folders recursively) into the Parquet lake at DIR.
 A file that cannot be read is moved aside to DIR/quarantine/ with a JSON reason; the rest go on.
-Re-ingesting a file, or the same remittance in a new envelope, changes nothing.
+Re-ingesting a file, or the same remittance in a new envelope, changes nothing. A transaction
+with the key of one already in the lake (payer, payee, trace number, amount, date) but other
+content is kept and listed as a key conflict.
 
 Options:
   --lake DIR   the lake folder (created if missing)
@@ -52,6 +54,7 @@ export function formatSummary(s: IngestSummary, lake: string): string {
     `  adjustments    ${s.adjustments}`,
     `  unbalanced     ${s.unbalanced}`,
     `  duplicates     ${s.duplicates}`,
+    `  key conflicts  ${s.key_conflicts.length}`,
     `  quarantined    ${s.quarantined}`,
   ];
   for (const q of s.quarantined_files) {
@@ -64,6 +67,13 @@ export function formatSummary(s: IngestSummary, lake: string): string {
       .join(' ');
     lines.push(`  ✗ ${q.file}: ${q.code}${where ? ` at ${where}` : ''}: ${q.reason} → ${q.quarantine_key}`);
   }
+  for (const k of s.key_conflicts.slice(0, 20)) {
+    lines.push(
+      `  ~ key conflict ${k.file} trace ${k.trace_number ?? '(none)'}: remit ${k.remit_id.slice(0, 12)} kept beside ` +
+        `${k.existing_remit_ids.length} other remittance(s) with key ${k.remit_key.slice(0, 12)}`,
+    );
+  }
+  if (s.key_conflicts.length > 20) lines.push(`  … ${s.key_conflicts.length - 20} more key conflicts`);
   for (const u of s.unbalanced_transactions.slice(0, 20)) {
     lines.push(
       `  ! unbalanced ${u.file} remit ${u.remit_id.slice(0, 12)}: difference ${u.balance_difference}, ` +

@@ -1,5 +1,6 @@
 import { daysOfIsoDate } from '../money.ts';
 import type { Column, ColumnType } from './schema.ts';
+import { snappyCompress, snappyMaxLength } from './snappy.ts';
 import { ByteWriter, StructWriter } from './thriftCompact.ts';
 
 /**
@@ -26,8 +27,10 @@ export type ColumnData =
 
 /**
  * Encodes columns as one Parquet file (one row group, one data page per column, every column
- * OPTIONAL, uncompressed; strings that repeat get a dictionary page and RLE indices, the rest is
- * PLAIN). Pure and synchronous: a remittance's few hundred rows encode in microseconds, where
+ * OPTIONAL, pages compressed with Snappy; strings that repeat get a dictionary page and RLE
+ * indices, the rest is PLAIN). Every column chunk carries statistics: its null count and, when it
+ * has a value, its min_value and max_value in the type's order (signed for numbers, UTF-8 bytes
+ * for strings; declared by `column_orders`), so a reader skips files by value. Pure and synchronous: a remittance's few hundred rows encode in microseconds, where
  * opening a Parquet writer per file in a database costs milliseconds: that is what makes one
  * file per remittance (the lake contract) affordable. The encoder reads columns straight
  * through and writes into buffers it keeps between calls; the only allocation per file is the
@@ -66,7 +69,7 @@ export function encodeParquet<Row>(
   let total = 0;
   for (let c = 0; c < columns.length; c++) {
     writeChunkMeta(out, layout, c, meta, rows);
-    total += meta[c * 4 + 3] as number;
+    total += meta[c * META + 4] as number;
   }
   out.byte(0x16);
   out.zigzag(total);
@@ -76,6 +79,7 @@ export function encodeParquet<Row>(
   out.byte(0x28);
   out.varint(CREATED_BY.length);
   out.bytes(CREATED_BY);
+  out.bytes(layout.columnOrders);
   out.byte(0);
   out.int32LE(out.length - footerStart);
   out.bytes(MAGIC);
@@ -111,6 +115,9 @@ const CREATED_BY = Buffer.from('recoup', 'utf8');
 const ENCODING_PLAIN = 0;
 const ENCODING_RLE = 3;
 const ENCODING_RLE_DICTIONARY = 8;
+const CODEC_SNAPPY = 1;
+/** Strings longer than this (UTF-8 bytes) leave a chunk without min/max: footers stay small. */
+const STATS_STRING_LIMIT = 128;
 
 /** Parquet physical type per lake column type. */
 const PHYSICAL: Record<ColumnType, number> = {
@@ -141,8 +148,18 @@ const SEEN_LIMIT = 200_000;
 const SLOT_BITS = 21;
 const SLOT_MASK = (1 << SLOT_BITS) - 1;
 let generation = 0;
-/** Per column of the file being written: chunk offset, dictionary page offset (−1: none), data page offset, size. */
+/** Numbers kept per column in CHUNKS. */
+const META = 7;
+/**
+ * Per column of the file being written: chunk offset, dictionary page offset (−1: none), data
+ * page offset, size as written (compressed), size uncompressed, and where its Statistics struct
+ * starts and ends in STATS.
+ */
 let CHUNKS: number[] = [];
+/** Compressed page bytes, before they are appended after their header. */
+const COMPRESSED = new ByteWriter(1 << 14);
+/** The Statistics structs of the file's columns, ready to copy into the footer. */
+const STATS = new ByteWriter(1 << 12);
 
 interface Layout {
   /** Field 2 of FileMetaData (header, list and every SchemaElement), the same for every file. */
@@ -150,6 +167,8 @@ interface Layout {
   /** path_in_schema of each column: a one-element list<binary>, ready to copy. */
   paths: Uint8Array[];
   physical: number[];
+  /** Field 7 of FileMetaData: every column ordered by its type (what min_value/max_value mean). */
+  columnOrders: Uint8Array;
 }
 
 const LAYOUTS = new WeakMap<readonly unknown[], Layout>();
@@ -177,9 +196,22 @@ function layoutOf<Row>(columns: readonly Column<Row>[]): Layout {
     p.bytes(name);
     return p.copy();
   });
-  layout = { schema: w.copy(), paths, physical: columns.map((c) => PHYSICAL[c.type]) };
+  const orders = new ByteWriter(16 + columns.length * 3);
+  orders.byte(0x19); // field 7 after field 6
+  listHeader(orders, columns.length, 12);
+  for (let c = 0; c < columns.length; c++) {
+    orders.byte(0x1c); // ColumnOrder.TYPE_ORDER (field 1): an empty TypeDefinedOrder
+    orders.byte(0);
+    orders.byte(0);
+  }
+  layout = {
+    schema: w.copy(),
+    paths,
+    physical: columns.map((c) => PHYSICAL[c.type]),
+    columnOrders: orders.copy(),
+  };
   LAYOUTS.set(columns, layout);
-  if (CHUNKS.length < columns.length * 4) CHUNKS = new Array<number>(columns.length * 4).fill(0);
+  if (CHUNKS.length < columns.length * META) CHUNKS = new Array<number>(columns.length * META).fill(0);
   return layout;
 }
 
@@ -223,12 +255,18 @@ function listHeader(w: ByteWriter, size: number, type: number): void {
   }
 }
 
-/** ColumnChunk { 2 file_offset, 3 ColumnMetaData { 1 type … 9 data_page_offset, 11 dictionary_page_offset } }. */
+/**
+ * ColumnChunk { 2 file_offset, 3 ColumnMetaData { 1 type … 9 data_page_offset,
+ * 11 dictionary_page_offset, 12 statistics } }.
+ */
 function writeChunkMeta(out: ByteWriter, layout: Layout, c: number, meta: number[], rows: number): void {
-  const offset = meta[c * 4] as number;
-  const dictionary = meta[c * 4 + 1] as number;
-  const data = meta[c * 4 + 2] as number;
-  const size = meta[c * 4 + 3] as number;
+  const offset = meta[c * META] as number;
+  const dictionary = meta[c * META + 1] as number;
+  const data = meta[c * META + 2] as number;
+  const size = meta[c * META + 3] as number;
+  const uncompressed = meta[c * META + 4] as number;
+  const statsStart = meta[c * META + 5] as number;
+  const statsEnd = meta[c * META + 6] as number;
   out.byte(0x26);
   out.zigzag(offset);
   out.byte(0x1c);
@@ -248,11 +286,11 @@ function writeChunkMeta(out: ByteWriter, layout: Layout, c: number, meta: number
   out.byte(0x19);
   out.bytes(layout.paths[c] as Uint8Array);
   out.byte(0x15);
-  out.zigzag(0); // UNCOMPRESSED
+  out.zigzag(CODEC_SNAPPY);
   out.byte(0x16);
   out.zigzag(rows);
   out.byte(0x16);
-  out.zigzag(size);
+  out.zigzag(uncompressed);
   out.byte(0x16);
   out.zigzag(size);
   out.byte(0x26);
@@ -260,25 +298,51 @@ function writeChunkMeta(out: ByteWriter, layout: Layout, c: number, meta: number
   if (dictionary >= 0) {
     out.byte(0x26);
     out.zigzag(dictionary);
+    out.byte(0x1c); // 12 statistics, after 11
+  } else {
+    out.byte(0x3c); // 12 statistics, after 9
   }
+  out.bytes(STATS.room(0).subarray(statsStart, statsEnd));
   out.byte(0);
   out.byte(0);
+}
+
+/**
+ * Writes one page: its header, then its body compressed with Snappy. Returns the bytes it takes
+ * uncompressed (header included), for the chunk's total_uncompressed_size.
+ */
+function writePage(
+  out: ByteWriter,
+  dictionaryPage: boolean,
+  body: ByteWriter,
+  values: number,
+  encoding: number,
+): number {
+  const n = body.length;
+  const compressed = COMPRESSED;
+  compressed.length = snappyCompress(body.room(0), n, compressed.room(snappyMaxLength(n)), 0);
+  const headerStart = out.length;
+  pageHeader(out, dictionaryPage, n, compressed.length, values, encoding);
+  const header = out.length - headerStart;
+  out.append(compressed);
+  return header + n;
 }
 
 /** A page header: 1 type, 2/3 sizes, then 5 (data page) or 7 (dictionary page). */
 function pageHeader(
   out: ByteWriter,
   dictionaryPage: boolean,
-  size: number,
+  uncompressedSize: number,
+  compressedSize: number,
   values: number,
   encoding: number,
 ): void {
   out.byte(0x15);
   out.zigzag(dictionaryPage ? 2 : 0);
   out.byte(0x15);
-  out.zigzag(size);
+  out.zigzag(uncompressedSize);
   out.byte(0x15);
-  out.zigzag(size);
+  out.zigzag(compressedSize);
   if (dictionaryPage) {
     out.byte(0x4c);
     out.byte(0x15);
@@ -300,7 +364,7 @@ function pageHeader(
   out.byte(0);
 }
 
-/** Writes one column chunk (its dictionary page if it has one, then its data page). */
+/** Writes one column chunk (its dictionary page if it has one, then its data page) and its statistics. */
 function writeColumnChunk(
   out: ByteWriter,
   type: ColumnType,
@@ -309,8 +373,13 @@ function writeColumnChunk(
   meta: number[],
   c: number,
 ): void {
+  if (c === 0) STATS.reset();
+  const statsStart = STATS.length;
+  writeStatistics(STATS, type, data, n);
+  meta[c * META + 5] = statsStart;
+  meta[c * META + 6] = STATS.length;
   const start = out.length;
-  let distinct = -1;
+  let uncompressed = 0;
   if (type === 'varchar' && data.kind === 'strings' && allNull(data.values, n)) {
     // A column of nothing (DRG codes, PLB references on claims): one run of nulls, no values.
     const page = PAGE;
@@ -318,14 +387,15 @@ function writeColumnChunk(
     page.int32LE(0);
     if (n > 0) levelRun(page, n, false);
     page.patchInt32LE(0, page.length - 4);
-    pageHeader(out, false, page.length, n, ENCODING_PLAIN);
-    out.append(page);
-    meta[c * 4] = start;
-    meta[c * 4 + 1] = -1;
-    meta[c * 4 + 2] = start;
-    meta[c * 4 + 3] = out.length - start;
+    uncompressed = writePage(out, false, page, n, ENCODING_PLAIN);
+    meta[c * META] = start;
+    meta[c * META + 1] = -1;
+    meta[c * META + 2] = start;
+    meta[c * META + 3] = out.length - start;
+    meta[c * META + 4] = uncompressed;
     return;
   }
+  let distinct = -1;
   if (type === 'varchar') distinct = dictionaryOf(data, n);
   const page = PAGE;
   page.reset();
@@ -335,8 +405,7 @@ function writeColumnChunk(
   if (distinct >= 0) {
     // Dictionary page (the distinct values, PLAIN), then indices as RLE runs.
     dictionaryOffset = start;
-    pageHeader(out, true, DICTIONARY.length, distinct, ENCODING_PLAIN);
-    out.append(DICTIONARY);
+    uncompressed += writePage(out, true, DICTIONARY, distinct, ENCODING_PLAIN);
     definitionLevelsOfStrings(page, data, n);
     page.patchInt32LE(0, page.length - 4);
     const bitWidth = Math.max(1, Math.ceil(Math.log2(distinct)));
@@ -353,12 +422,187 @@ function writeColumnChunk(
     plainNumbers(page, type, data, n);
   }
   const dataOffset = out.length;
-  pageHeader(out, false, page.length, n, encoding);
-  out.append(page);
-  meta[c * 4] = start;
-  meta[c * 4 + 1] = dictionaryOffset;
-  meta[c * 4 + 2] = dataOffset;
-  meta[c * 4 + 3] = out.length - start;
+  uncompressed += writePage(out, false, page, n, encoding);
+  meta[c * META] = start;
+  meta[c * META + 1] = dictionaryOffset;
+  meta[c * META + 2] = dataOffset;
+  meta[c * META + 3] = out.length - start;
+  meta[c * META + 4] = uncompressed;
+}
+
+/**
+ * Writes a column's Statistics struct (3 null_count, 5 max_value, 6 min_value, stop) into `w`.
+ * Values are PLAIN-encoded without a length prefix; min and max are left out when the column has
+ * no value, or a string too long to be worth keeping in every footer.
+ */
+function writeStatistics(w: ByteWriter, type: ColumnType, data: ColumnData, n: number): void {
+  if (type === 'varchar') {
+    const s = stringStats(data, n);
+    w.byte(0x36);
+    w.zigzag(s.nulls);
+    if (s.min !== null && s.max !== null) {
+      const max = utf8Length(s.max);
+      const min = utf8Length(s.min);
+      if (max <= STATS_STRING_LIMIT && min <= STATS_STRING_LIMIT) {
+        w.byte(0x28);
+        w.varint(max);
+        w.utf8(s.max);
+        w.byte(0x18);
+        w.varint(min);
+        w.utf8(s.min);
+      }
+    }
+    w.byte(0);
+    return;
+  }
+  const s = numberStats(data, n);
+  w.byte(0x36);
+  w.zigzag(s.nulls);
+  if (s.nulls < n) {
+    w.byte(0x28);
+    statValue(w, type, s.max, true);
+    w.byte(0x18);
+    statValue(w, type, s.min, false);
+  }
+  w.byte(0);
+}
+
+/** A min or max as Thrift binary: its length, then the value PLAIN-encoded. */
+function statValue(w: ByteWriter, type: ColumnType, v: number, isMax: boolean): void {
+  switch (type) {
+    case 'money':
+    case 'timestamp':
+      w.varint(8);
+      w.int64LE(v);
+      return;
+    case 'integer':
+    case 'date':
+      w.varint(4);
+      w.int32LE(v);
+      return;
+    case 'double':
+      // The format's rule for signed zeros: a zero min is written −0, a zero max +0.
+      w.varint(8);
+      w.doubleLE(v === 0 ? (isMax ? 0 : -0) : v);
+      return;
+    case 'boolean':
+      w.varint(1);
+      w.byte(v === 0 ? 0 : 1);
+      return;
+    default:
+      throw new Error(`${type} is not a numeric type`);
+  }
+}
+
+const NUMBER_STATS = { nulls: 0, min: 0, max: 0 };
+
+/** Null count, min and max of a numeric column (min/max meaningless when every row is null). */
+function numberStats(data: ColumnData, n: number): typeof NUMBER_STATS {
+  const s = NUMBER_STATS;
+  s.nulls = 0;
+  s.min = Number.POSITIVE_INFINITY;
+  s.max = Number.NEGATIVE_INFINITY;
+  switch (data.kind) {
+    case 'sequence':
+      s.min = 1;
+      s.max = n;
+      return s;
+    case 'constant': {
+      const v = constantNumber(data);
+      if (Number.isNaN(v)) s.nulls = n;
+      else {
+        s.min = v;
+        s.max = v;
+      }
+      return s;
+    }
+    case 'numbers': {
+      const values = data.values;
+      let nulls = 0;
+      let min = Number.POSITIVE_INFINITY;
+      let max = Number.NEGATIVE_INFINITY;
+      for (let i = 0; i < n; i++) {
+        const v = values[i] as number;
+        if (Number.isNaN(v)) nulls++;
+        else {
+          if (v < min) min = v;
+          if (v > max) max = v;
+        }
+      }
+      s.nulls = nulls;
+      s.min = min;
+      s.max = max;
+      return s;
+    }
+    default:
+      throw new Error(`a ${data.kind} column cannot be numeric`);
+  }
+}
+
+const STRING_STATS: { nulls: number; min: string | null; max: string | null } = {
+  nulls: 0,
+  min: null,
+  max: null,
+};
+
+/** Null count, min and max (in UTF-8 byte order) of a string column. */
+function stringStats(data: ColumnData, n: number): typeof STRING_STATS {
+  const s = STRING_STATS;
+  s.nulls = 0;
+  s.min = null;
+  s.max = null;
+  if (data.kind === 'constant') {
+    if (typeof data.value === 'string') s.min = s.max = data.value;
+    else s.nulls = n;
+    return s;
+  }
+  let nulls = 0;
+  let min: string | null = null;
+  let max: string | null = null;
+  for (let i = 0; i < n; i++) {
+    let v: string | null;
+    if (data.kind === 'codes') v = data.names[data.codes[i] as number] ?? null;
+    else if (data.kind === 'strings' || data.kind === 'lookup') v = stringAt(data, i);
+    else throw new Error(`a ${data.kind} column cannot be a varchar`);
+    if (v === null) {
+      nulls++;
+      continue;
+    }
+    if (min === null || max === null) {
+      min = v;
+      max = v;
+    } else if (v !== min && v !== max) {
+      if (compareUtf8(v, min) < 0) min = v;
+      else if (compareUtf8(v, max) > 0) max = v;
+    }
+  }
+  s.nulls = nulls;
+  s.min = min;
+  s.max = max;
+  return s;
+}
+
+/**
+ * Compares strings by their UTF-8 bytes (Parquet's order for strings). UTF-16 code units give the
+ * same order except where a surrogate pair meets a character from U+E000 up; only then are the
+ * strings encoded.
+ */
+export function compareUtf8(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x < 0xd800 && y < 0xd800) return x - y;
+    return Buffer.compare(Buffer.from(a.slice(i), 'utf8'), Buffer.from(b.slice(i), 'utf8'));
+  }
+  return a.length - b.length;
+}
+
+/** UTF-8 length of a string (its length when it is ASCII). */
+function utf8Length(s: string): number {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 128) return Buffer.byteLength(s, 'utf8');
+  return s.length;
 }
 
 /**

@@ -27,8 +27,8 @@ export function encodeRemitFiles(remit: RemitColumns): Partial<Record<LakeTable,
   return files;
 }
 
-/** The data of each file column of a table, in the schema's order. */
-function fileColumnData(remit: RemitColumns, table: LakeTable): ColumnData[] {
+/** The data of each file column of a table, in the schema's order (exported for the writer benchmark). */
+export function fileColumnData(remit: RemitColumns, table: LakeTable): ColumnData[] {
   const r = remit.remittance;
   if (table === 'remittances')
     return columnsOfRows(FILE_COLUMNS.remittances, [r as unknown as Record<string, unknown>]);

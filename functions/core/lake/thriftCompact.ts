@@ -43,6 +43,15 @@ export class ByteWriter {
     this.length = 0;
   }
 
+  /**
+   * The underlying buffer, with room for `extra` more bytes after `length`: for code that writes
+   * many bytes in place (a compressor), then moves `length` on.
+   */
+  room(extra: number): Uint8Array {
+    this.ensure(extra);
+    return this.buf;
+  }
+
   byte(b: number): void {
     this.ensure(1);
     this.buf[this.length++] = b;
@@ -102,6 +111,24 @@ export class ByteWriter {
     const written = i === n ? n : UTF8.encodeInto(s, buf.subarray(at, at + n * 3)).written;
     this.view.setInt32(this.length, written, true);
     this.length = at + written;
+  }
+
+  /** Writes a string as UTF-8, without a length; returns the byte count. */
+  utf8(s: string): number {
+    const n = s.length;
+    this.ensure(n * 3);
+    const buf = this.buf;
+    const at = this.length;
+    let i = 0;
+    while (i < n) {
+      const c = s.charCodeAt(i);
+      if (c >= 128) break;
+      buf[at + i] = c;
+      i++;
+    }
+    const written = i === n ? n : UTF8.encodeInto(s, buf.subarray(at, at + n * 3)).written;
+    this.length = at + written;
+    return written;
   }
 
   /** Unsigned LEB128 for values up to 2^53. */
