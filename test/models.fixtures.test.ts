@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
 import { parseModelsConfig } from '../functions/models/modelsConfig.ts';
 import { runSqlTests } from '../functions/models/runSqlTests.ts';
+import { loadReportData } from '../functions/report/loadReportData.ts';
 import { buildLakeFrom, buildLakeFromRows, type ModelLake } from './fixtures/models/modelLake.ts';
 import { OLDER_LAKE } from './fixtures/models/olderLake.ts';
 
@@ -577,6 +578,25 @@ describe('linking on hand-written remittances (issue 24 cases 1-4)', () => {
         over_amount: '700.00',
       },
     ]);
+  });
+
+  it('puts the share linked by each rule into the report data', async () => {
+    const data = await loadReportData(linked.db, { asOf: '2024-04-25' });
+    const lnk2 = data.scorecard.data.find((r) => r.payer_id === 'LNK2');
+    expect(lnk2).toMatchObject({
+      reversal_count: 3,
+      corrected_share: 1,
+      correction_share_payer_claim_control: 0.3333,
+      correction_share_claim_id_service_dates: 0.3333,
+      correction_share_claim_id: 0.3333,
+      plb_recovery_count: 0,
+    });
+    const lnk4 = data.scorecard.data.find((r) => r.payer_id === 'LNK4');
+    expect(lnk4).toMatchObject({
+      over_recoupment_count: 2,
+      over_recoupment_amount: '700.00',
+      plb_share_icn: 1,
+    });
   });
 
   it('reproduces the lake: paid and takeback per payer, and every singular test passes', async () => {
