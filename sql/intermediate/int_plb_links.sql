@@ -31,7 +31,7 @@ plbs as (
     where p.is_recovery
 ),
 
-claims as (
+all_claims as (
     select * from int_claim_keys
 ),
 
@@ -69,6 +69,25 @@ tokens as (
     where length(token) >= 3
         and token <> reference
     group by remit_id, adjustment_seq, token
+),
+
+-- Plan (not logic): only the claims whose ICN or CLP01 is a reference or a token, so the joins
+-- below hash a few claims rather than every claim.
+names as (
+    select p.payer_id, p.reference as name from plbs as p where p.reference is not null
+    union
+    select p.payer_id, t.token
+    from plbs as p
+    join tokens as t
+        on t.remit_id = p.remit_id
+        and t.adjustment_seq = p.adjustment_seq
+),
+
+claims as (
+    select *
+    from all_claims
+    where (payer_id, payer_claim_control) in (select payer_id, name from names)
+        or (payer_id, claim_id) in (select payer_id, name from names)
 ),
 
 candidates as (

@@ -39,8 +39,19 @@ reversals as (
     )
 ),
 
+-- Plan (not logic): the paid claims that share an identifier with some reversal, by semi-joins,
+-- so the joins below hash a few candidates rather than every claim.
 paid_claims as (
-    select * from claims where not is_reversal
+    select *
+    from claims
+    where not is_reversal
+        and (
+            (payer_id, claim_id) in (select payer_id, claim_id from reversals)
+            or (payer_id, payer_claim_control) in (select payer_id, payer_claim_control from reversals)
+            or (payer_id, payer_claim_control) in (select payer_id, original_reference from reversals)
+            or (payer_id, original_reference) in (select payer_id, payer_claim_control from reversals)
+            or (payer_id, original_reference) in (select payer_id, original_reference from reversals)
+        )
 ),
 
 -- Pairs that share something identifying: a union of equi-joins (an OR join would be a cross product).
