@@ -473,6 +473,23 @@ describe('linking on hand-written remittances (issue 24 cases 1-4)', () => {
     ]);
   });
 
+  it('case 6: a remittance paid "7663-02-03" for a service of "6767-04-10" makes no period in any mart', async () => {
+    // The lake keeps the claim (with the dates, or NULL where the reader refuses them), the models none.
+    expect(await q("SELECT count(*) AS n FROM claims WHERE payer_id = 'LNK6'")).toEqual([{ n: 1 }]);
+    const marts = [
+      'int_claim_payments',
+      'int_takebacks',
+      'recoupment_rates',
+      'takeback_trend',
+      'payer_scorecard',
+    ];
+    for (const mart of [...marts, 'liquidity_forecast', 'takeback_links', 'plb_summary'])
+      expect(await q(`SELECT count(*) AS n FROM ${mart} WHERE payer_id = 'LNK6'`), mart).toEqual([{ n: 0 }]);
+    expect(
+      await q(`SELECT CAST(max(period_start) AS VARCHAR) AS last FROM takeback_trend WHERE grain = 'month'`),
+    ).toEqual([{ last: '2024-04-01' }]);
+  });
+
   it('scores the share linked by each rule and the over-recoupment of each payer', async () => {
     const got = await q(`
       SELECT payer_id, paid::VARCHAR AS paid, takeback::VARCHAR AS takeback, net_takeback::VARCHAR AS net,
