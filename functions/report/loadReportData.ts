@@ -222,6 +222,24 @@ const DATE = (cols: Set<string>, alias: string, candidates: string[]) => {
     : `strftime(CAST(${sqlIdent(found)} AS DATE), '%Y-%m-%d') AS ${sqlIdent(alias)}`;
 };
 
+/** payer_scorecard columns of the links by rule (NULL in the report when a mart lacks them). */
+const LINK_SHARE_COLUMNS = [
+  'reversal_count',
+  'corrected_share',
+  'correction_share_original_reference',
+  'correction_share_payer_claim_control',
+  'correction_share_claim_id_service_dates',
+  'correction_share_claim_id_charge',
+  'correction_share_claim_id',
+  'plb_recovery_count',
+  'plb_linked_share',
+  'plb_share_icn',
+  'plb_share_claim_id',
+  'plb_share_composite_icn',
+  'plb_share_composite_claim_id',
+  'over_recoupment_count',
+] as const;
+
 async function loadScorecard(db: DuckDBConnection, cols: Set<string> | null): Promise<Section<Row[]>> {
   if (cols === null) return unavailable('payer_scorecard', []);
   if (!cols.has('payer_id'))
@@ -265,6 +283,9 @@ async function loadScorecard(db: DuckDBConnection, cols: Set<string> | null): Pr
     ),
     DATE(cols, 'window_start', ['window_start', 'period_start', 'start_date']),
     DATE(cols, 'window_end', ['window_end', 'period_end', 'end_date']),
+    // How the window's takebacks were linked, by rule (docs/models.md "Linking rules").
+    ...LINK_SHARE_COLUMNS.map((c) => pick(cols, c, [c], c.endsWith('_count') ? 'INTEGER' : 'DOUBLE')),
+    pick(cols, 'over_recoupment_amount', ['over_recoupment_amount']),
   ];
   const order = has(cols, ['rank', 'recoupment_rank', 'rate_rank', 'takeback_rank']);
   const { rows } = await runQuery(

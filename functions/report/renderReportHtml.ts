@@ -57,7 +57,7 @@ ${asset('report.css')}
   </div>
 </header>
 <nav class="toc" aria-label="Sections">
-  <a href="#scorecard">Scorecard</a><a href="#trends">Trends</a><a href="#breakdowns">Causes &amp; providers</a><a href="#forecast">13-week forecast</a><a href="#alerts">Alerts</a><a href="#drilldown">Drill-down</a>
+  <a href="#scorecard">Scorecard</a><a href="#links">Links</a><a href="#trends">Trends</a><a href="#breakdowns">Causes &amp; providers</a><a href="#forecast">13-week forecast</a><a href="#alerts">Alerts</a><a href="#drilldown">Drill-down</a>
 </nav>
 <main id="report">
 <noscript><p class="notice">This report draws its tables and charts with JavaScript; enable it to read the report.</p></noscript>

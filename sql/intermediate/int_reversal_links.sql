@@ -1,70 +1,295 @@
 -- grain: one reversal claim (CLP02 = 22) = remit_id × claim_seq, with its original and its correction.
--- Original (DOMAIN.md §5): same payer, CLP01 and CLP07, CLP02 ≠ 22, paid in an earlier 835 or
--- earlier in the same 835; the latest such claim.
--- Correction: same payer and CLP01, CLP02 ≠ 22, later in the same 835 or in an 835 paid later,
--- and before the next reversal of the same CLP01; the first such claim, so a reversal has at most
--- one correction and a correction repays at most one reversal. Another 835 paid on the same day
--- is neither earlier nor later: such claims are not linked.
+-- A reversal and a paid claim (CLP02 ≠ 22) of the same payer name the same claim by the first rule
+-- that holds (DESIGN.md "correction repaid"; docs/models.md "Linking rules"):
+--   1 original_reference      REF*F8 names it: the correction's F8 is the reversal's ICN (or the
+--                             reversal's own F8); for the original, the reversal's F8 is its ICN;
+--   2 payer_claim_control     the same ICN (CLP07);
+--   3 claim_id_service_dates  same payee and CLP01, and the same service dates (both known);
+--   4 claim_id_charge         same payee and CLP01, dates not known on both sides, the same charge
+--                             (the reversal negates it);
+--   5 claim_id                same payee and CLP01, dates not known on both sides: a last resort,
+--                             only when it is the one such claim.
+-- Same payee and CLP01 with known, different dates is a reused account number: never a link.
+-- Original: a paid claim before the reversal (an earlier 835, earlier in the same 835, or another
+-- 835 of the same payment date); the best rule, then the one whose amounts the reversal negates,
+-- then the latest. Several reversals may share an original: original_reversal_seq counts them,
+-- and a second one (is_double_reversal) takes the same payment back twice (over-recoupment).
+-- Correction: a paid claim after the reversal (later in the same 835, a later 835, or another 835
+-- of the same payment date), not its original. One-to-one: a reversal and a correction link when
+-- each is the other's first choice (best rule, then the nearest in time; a correction prefers a
+-- reversal that is not a double reversal); a second round links what the first left free.
 with
 
 claims as (
-    select * from int_claims
+    select * from int_claim_keys
 ),
 
 reversals as (
     select
         *,
-        lead(claim_pos) over (partition by payer_id, claim_id order by claim_pos) as next_reversal_pos
+        -- The next reversal of the same account, which bounds the last-resort rule 5.
+        lead(payment_date) over account as next_reversal_date,
+        lead(remit_id) over account as next_reversal_remit_id,
+        lead(claim_seq) over account as next_reversal_claim_seq
     from claims
     where is_reversal
+    window account as (
+        partition by payer_id, payee_id, claim_id
+        order by payment_date, remit_id, claim_seq
+    )
 ),
 
-non_reversals as (
-    select * from claims where not is_reversal
+-- Plan (not logic): the paid claims that share an identifier with some reversal, by semi-joins,
+-- so the joins below hash a few candidates rather than every claim.
+paid_claims as (
+    select *
+    from claims
+    where not is_reversal
+        and (
+            (payer_id, claim_id) in (select payer_id, claim_id from reversals)
+            or (payer_id, payer_claim_control) in (select payer_id, payer_claim_control from reversals)
+            or (payer_id, payer_claim_control) in (select payer_id, original_reference from reversals)
+            or (payer_id, original_reference) in (select payer_id, payer_claim_control from reversals)
+            or (payer_id, original_reference) in (select payer_id, original_reference from reversals)
+        )
+),
+
+-- Pairs that share something identifying: a union of equi-joins (an OR join would be a cross product).
+pair_keys as (
+    select r.remit_id as r_remit_id, r.claim_seq as r_claim_seq, n.remit_id as n_remit_id, n.claim_seq as n_claim_seq
+    from reversals as r
+    join paid_claims as n
+        on n.payer_id = r.payer_id
+        and n.payer_claim_control = r.payer_claim_control
+    union
+    select r.remit_id, r.claim_seq, n.remit_id, n.claim_seq
+    from reversals as r
+    join paid_claims as n
+        on n.payer_id = r.payer_id
+        and n.claim_id = r.claim_id
+        and n.payee_id is not distinct from r.payee_id
+    union
+    select r.remit_id, r.claim_seq, n.remit_id, n.claim_seq
+    from reversals as r
+    join paid_claims as n
+        on n.payer_id = r.payer_id
+        and n.original_reference = r.payer_claim_control
+    union
+    select r.remit_id, r.claim_seq, n.remit_id, n.claim_seq
+    from reversals as r
+    join paid_claims as n
+        on n.payer_id = r.payer_id
+        and n.original_reference = r.original_reference
+    union
+    select r.remit_id, r.claim_seq, n.remit_id, n.claim_seq
+    from reversals as r
+    join paid_claims as n
+        on n.payer_id = r.payer_id
+        and n.payer_claim_control = r.original_reference
+),
+
+pairs as (
+    select
+        k.r_remit_id,
+        k.r_claim_seq,
+        k.n_remit_id,
+        k.n_claim_seq,
+        r.payment_date as r_payment_date,
+        n.payment_date as n_payment_date,
+        n.paid_amount as n_paid_amount,
+        n.payer_claim_control as n_payer_claim_control,
+        n.remark_codes as n_remark_codes,
+        case
+            when n.remit_id = r.remit_id then case when n.claim_seq < r.claim_seq then 'before' else 'after' end
+            when n.payment_date < r.payment_date then 'before'
+            when n.payment_date > r.payment_date then 'after'
+            else 'same_day'
+        end as relation,
+        n.remit_id = r.remit_id as same_remit,
+        abs(date_diff('day', r.payment_date, n.payment_date)) as gap_days,
+        n.claim_id = r.claim_id and n.payee_id is not distinct from r.payee_id as same_account,
+        coalesce(
+            r.service_date <> n.service_date or r.statement_to <> n.statement_to, false
+        ) as dates_conflict,
+        coalesce(r.service_date = n.service_date, false)
+            and coalesce(r.statement_to = n.statement_to, true) as dates_match,
+        n.charge_amount = -r.charge_amount as charge_match,
+        n.paid_amount = -r.paid_amount and n.charge_amount = -r.charge_amount as amounts_negated,
+        r.original_reference = n.payer_claim_control as names_original,
+        n.original_reference = r.payer_claim_control or n.original_reference = r.original_reference
+            as names_reversed,
+        r.payer_claim_control = n.payer_claim_control as same_icn,
+        -- Inside the window up to the next reversal of the same account (for rule 5 of corrections).
+        r.next_reversal_date is null
+            or n.payment_date < r.next_reversal_date
+            or (n.payment_date = r.next_reversal_date and n.remit_id = r.next_reversal_remit_id
+                and n.claim_seq < r.next_reversal_claim_seq) as before_next_reversal
+    from pair_keys as k
+    join reversals as r
+        on r.remit_id = k.r_remit_id
+        and r.claim_seq = k.r_claim_seq
+    join paid_claims as n
+        on n.remit_id = k.n_remit_id
+        and n.claim_seq = k.n_claim_seq
+),
+
+ruled as (
+    select
+        *,
+        case
+            when coalesce(names_original, false) then 1
+            when coalesce(same_icn, false) then 2
+            when same_account and dates_match then 3
+            when same_account and not dates_conflict and coalesce(charge_match, false) then 4
+            when same_account and not dates_conflict then 5
+        end as original_rank,
+        case
+            when coalesce(names_reversed, false) then 1
+            when coalesce(same_icn, false) then 2
+            when same_account and dates_match then 3
+            when same_account and not dates_conflict and coalesce(charge_match, false) then 4
+            when same_account and not dates_conflict and before_next_reversal then 5
+        end as correction_rank
+    from pairs
 ),
 
 original_candidates as (
     select
-        r.remit_id as reversal_remit_id,
-        r.claim_seq as reversal_claim_seq,
-        o.remit_id,
-        o.claim_seq,
-        o.payment_date,
-        o.paid_amount,
+        *,
         row_number() over (
-            partition by r.remit_id, r.claim_seq
-            order by o.claim_pos desc
-        ) as preference
+            partition by r_remit_id, r_claim_seq
+            order by
+                original_rank,
+                coalesce(amounts_negated, false) desc,
+                relation = 'same_day',
+                n_payment_date desc,
+                n_remit_id desc,
+                n_claim_seq desc
+        ) as preference,
+        count(*) filter (where original_rank = 5) over (partition by r_remit_id, r_claim_seq) as last_resort_count
+    from ruled
+    where relation in ('before', 'same_day')
+        and original_rank is not null
+),
+
+originals as (
+    select *
+    from original_candidates
+    where preference = 1
+        and (original_rank < 5 or last_resort_count = 1)
+),
+
+-- Reversals of one original, in order: the second and later take the same payment back again.
+reversal_order as (
+    select
+        r.remit_id,
+        r.claim_seq,
+        o.n_remit_id as original_remit_id,
+        o.n_claim_seq as original_claim_seq,
+        o.original_rank,
+        case
+            when o.n_remit_id is not null then row_number() over (
+                partition by o.n_remit_id, o.n_claim_seq
+                order by r.payment_date, r.remit_id, r.claim_seq
+            )
+        end as original_reversal_seq
     from reversals as r
-    join non_reversals as o
-        on o.payer_id = r.payer_id
-        and o.claim_id = r.claim_id
-        and o.payer_claim_control = r.payer_claim_control
-        and o.claim_pos < r.claim_pos
-        and (o.payment_date < r.payment_date or o.remit_id = r.remit_id)
+    left join originals as o
+        on o.r_remit_id = r.remit_id
+        and o.r_claim_seq = r.claim_seq
 ),
 
 correction_candidates as (
     select
-        r.remit_id as reversal_remit_id,
-        r.claim_seq as reversal_claim_seq,
-        c.remit_id,
-        c.claim_seq,
-        c.payment_date,
-        c.paid_amount,
-        c.payer_claim_control,
-        c.remark_codes,
+        c.*,
+        coalesce(ro.original_reversal_seq > 1, false) as is_double_reversal,
+        count(*) filter (where c.correction_rank = 5) over (partition by c.r_remit_id, c.r_claim_seq)
+            as last_resort_count
+    from ruled as c
+    join reversal_order as ro
+        on ro.remit_id = c.r_remit_id
+        and ro.claim_seq = c.r_claim_seq
+    where c.relation in ('after', 'same_day')
+        and c.correction_rank is not null
+        and not (c.n_remit_id = ro.original_remit_id and c.n_claim_seq = ro.original_claim_seq)
+),
+
+usable_candidates as (
+    select * from correction_candidates
+    where correction_rank < 5 or last_resort_count = 1
+),
+
+first_choices as (
+    select
+        *,
         row_number() over (
-            partition by r.remit_id, r.claim_seq
-            order by c.claim_pos
-        ) as preference
-    from reversals as r
-    join non_reversals as c
-        on c.payer_id = r.payer_id
-        and c.claim_id = r.claim_id
-        and c.claim_pos > r.claim_pos
-        and c.claim_pos < coalesce(r.next_reversal_pos, 9223372036854775807)
-        and (c.payment_date > r.payment_date or c.remit_id = r.remit_id)
+            partition by r_remit_id, r_claim_seq
+            order by correction_rank, gap_days, not same_remit, n_payment_date, n_remit_id, n_claim_seq
+        ) as reversal_choice,
+        row_number() over (
+            partition by n_remit_id, n_claim_seq
+            order by
+                correction_rank,
+                is_double_reversal,
+                gap_days,
+                not same_remit,
+                r_payment_date desc,
+                r_remit_id desc,
+                r_claim_seq desc
+        ) as correction_choice
+    from usable_candidates
+),
+
+first_round as (
+    select * from first_choices where reversal_choice = 1 and correction_choice = 1
+),
+
+-- What the first round left free: reversals and corrections it did not link.
+second_choices as (
+    select
+        *,
+        row_number() over (
+            partition by r_remit_id, r_claim_seq
+            order by correction_rank, gap_days, not same_remit, n_payment_date, n_remit_id, n_claim_seq
+        ) as reversal_choice,
+        row_number() over (
+            partition by n_remit_id, n_claim_seq
+            order by
+                correction_rank,
+                is_double_reversal,
+                gap_days,
+                not same_remit,
+                r_payment_date desc,
+                r_remit_id desc,
+                r_claim_seq desc
+        ) as correction_choice
+    from usable_candidates as u
+    where not exists (
+        select 1 from first_round as f
+        where f.r_remit_id = u.r_remit_id and f.r_claim_seq = u.r_claim_seq
+    )
+        and not exists (
+            select 1 from first_round as f
+            where f.n_remit_id = u.n_remit_id and f.n_claim_seq = u.n_claim_seq
+        )
+),
+
+correction_links as (
+    select * exclude (reversal_choice, correction_choice) from first_round
+    union all by name
+    select * exclude (reversal_choice, correction_choice)
+    from second_choices
+    where reversal_choice = 1 and correction_choice = 1
+),
+
+rule_names as (
+    select * from (values
+        (1, 'original_reference'),
+        (2, 'payer_claim_control'),
+        (3, 'claim_id_service_dates'),
+        (4, 'claim_id_charge'),
+        (5, 'claim_id')
+    ) as t (rule_rank, link_rule)
 ),
 
 final as (
@@ -83,21 +308,30 @@ final as (
         o.claim_seq as original_claim_seq,
         o.payment_date as original_payment_date,
         o.paid_amount as original_paid,
-        c.remit_id as correction_remit_id,
-        c.claim_seq as correction_claim_seq,
-        c.payer_claim_control as correction_payer_claim_control,
-        c.payment_date as correction_payment_date,
-        c.paid_amount as correction_paid,
-        c.remark_codes as correction_remark_codes
+        c.n_remit_id as correction_remit_id,
+        c.n_claim_seq as correction_claim_seq,
+        c.n_payer_claim_control as correction_payer_claim_control,
+        c.n_payment_date as correction_payment_date,
+        c.n_paid_amount as correction_paid,
+        c.n_remark_codes as correction_remark_codes,
+        cr.link_rule,
+        orl.link_rule as original_link_rule,
+        ro.original_reversal_seq,
+        coalesce(ro.original_reversal_seq > 1, false) as is_double_reversal
     from reversals as r
-    left join original_candidates as o
-        on o.reversal_remit_id = r.remit_id
-        and o.reversal_claim_seq = r.claim_seq
-        and o.preference = 1
-    left join correction_candidates as c
-        on c.reversal_remit_id = r.remit_id
-        and c.reversal_claim_seq = r.claim_seq
-        and c.preference = 1
+    join reversal_order as ro
+        on ro.remit_id = r.remit_id
+        and ro.claim_seq = r.claim_seq
+    left join paid_claims as o
+        on o.remit_id = ro.original_remit_id
+        and o.claim_seq = ro.original_claim_seq
+    left join rule_names as orl
+        on orl.rule_rank = ro.original_rank
+    left join correction_links as c
+        on c.r_remit_id = r.remit_id
+        and c.r_claim_seq = r.claim_seq
+    left join rule_names as cr
+        on cr.rule_rank = c.correction_rank
 )
 
 select * from final

@@ -9,7 +9,15 @@
 --   provider_npi       reversal: the claim's provider; PLB: the named claim's provider, else PLB01;
 --   original_*         the payment taken back: the reversal's original, or the claim a PLB names;
 --   lag_days           original payment date → takeback payment date;
---   linked             reversal: original found; PLB: a claim found.
+--   linked             reversal: original found; PLB: a claim found;
+--   link_rule          reversal: the rule that linked its correction; PLB: the rule that linked
+--                      its claim (int_reversal_links, int_plb_links); NULL when unlinked;
+--   original_link_rule reversal: the rule that linked its original;
+--   over_recoupment    more taken back than was paid: over_recoupment_reason 'double_reversal'
+--                      (a second reversal of the same original), else 'exceeds_original_paid'
+--                      (a takeback, amount > 0, of a payment date by which the takebacks linked
+--                      to its original, double reversals aside, add up to more than it paid);
+--   original_taken_back that sum, on every row linked to an original.
 with
 
 reversals as (
@@ -42,10 +50,15 @@ reversal_takebacks as (
         cast(null as varchar) as reason_code,
         cast(null as varchar) as reference_id,
         r.original_remit_id,
+        r.original_claim_seq,
+        r.original_paid,
         r.original_payment_date,
         r.correction_remit_id,
         r.correction_payment_date,
-        r.original_remit_id is not null as linked
+        r.original_remit_id is not null as linked,
+        r.link_rule,
+        r.original_link_rule,
+        r.is_double_reversal
     from reversals as r
     join reversal_causes as k
         on k.remit_id = r.remit_id
@@ -70,10 +83,15 @@ plb_takebacks as (
         p.reason_code,
         p.reference_id,
         case when not p.claim_is_reversal then p.claim_remit_id end as original_remit_id,
+        case when not p.claim_is_reversal then p.claim_claim_seq end as original_claim_seq,
+        case when not p.claim_is_reversal then p.claim_paid end as original_paid,
         case when not p.claim_is_reversal then p.claim_payment_date end as original_payment_date,
         cast(null as varchar) as correction_remit_id,
         cast(null as date) as correction_payment_date,
-        p.linked
+        p.linked,
+        p.link_rule,
+        cast(null as varchar) as original_link_rule,
+        false as is_double_reversal
     from plbs as p
     left join reversal_causes as k
         on k.remit_id = p.reversal_remit_id
@@ -84,6 +102,32 @@ unioned as (
     select * from reversal_takebacks
     union all by name
     select * from plb_takebacks
+),
+
+-- Σ taken back from one original up to and including each payment date (a refund WO +a / 72 −a
+-- of one 835 nets to zero before it is compared); a double reversal is flagged as such and not
+-- counted again here.
+taken_from_original as (
+    select
+        *,
+        case
+            when original_remit_id is not null then sum(case when is_double_reversal then 0 else amount end) over (
+                partition by original_remit_id, original_claim_seq
+                order by payment_date
+                range between unbounded preceding and current row
+            )
+        end as original_taken_back
+    from unioned
+),
+
+flagged as (
+    select
+        *,
+        case
+            when is_double_reversal then 'double_reversal'
+            when amount > 0 and original_taken_back > original_paid then 'exceeds_original_paid'
+        end as over_recoupment_reason
+    from taken_from_original
 ),
 
 final as (
@@ -109,8 +153,15 @@ final as (
         correction_remit_id,
         correction_payment_date,
         cast(date_diff('day', original_payment_date, payment_date) as integer) as lag_days,
-        linked
-    from unioned
+        linked,
+        link_rule,
+        original_link_rule,
+        original_claim_seq,
+        cast(original_paid as decimal(18, 2)) as original_paid,
+        cast(original_taken_back as decimal(18, 2)) as original_taken_back,
+        over_recoupment_reason is not null as over_recoupment,
+        over_recoupment_reason
+    from flagged
 )
 
 select * from final

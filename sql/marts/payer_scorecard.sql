@@ -6,7 +6,15 @@
 --   refunds, interest    −Σ PLB 72 and −Σ PLB L6 in the window;
 --   outstanding_fb       −Σ PLB FB up to as_of: the forwarding balance still carried;
 --   trend                recoupment rate vs the previous window: 'up' / 'down' beyond half a
---                        point, else 'flat'; NULL when either rate is NULL.
+--                        point, else 'flat'; NULL when either rate is NULL;
+--   corrected_share, correction_share_<rule>
+--                        share of the window's reversals (reversal_count) with a correction, in
+--                        all and by the rule that linked it (int_reversal_links);
+--   plb_linked_share, plb_share_<rule>
+--                        share of the window's PLB recovery pairs (plb_recovery_count) linked to a
+--                        claim, in all and by the rule that linked it (int_plb_links);
+--   over_recoupment_count, over_recoupment_amount
+--                        the window's takebacks flagged over_recoupment (int_takebacks), and Σ amount.
 with
 
 params as (
@@ -61,7 +69,33 @@ takeback_by_window as (
         count(*) filter (where payment_date >= params.window_start) as takeback_count,
         count(*) filter (where payment_date >= params.window_start and linked) as linked_count,
         median(lag_days) filter (where payment_date >= params.window_start and linked) as median_lag_days,
-        sum(amount) filter (where payment_date < params.window_start) as previous_takeback
+        sum(amount) filter (where payment_date < params.window_start) as previous_takeback,
+        count(*) filter (where payment_date >= params.window_start and kind = 'reversal') as reversal_count,
+        count(*) filter (where payment_date >= params.window_start and kind = 'reversal' and link_rule is not null)
+            as corrected_count,
+        count(*) filter (where payment_date >= params.window_start and kind = 'reversal'
+            and link_rule = 'original_reference') as correction_original_reference_count,
+        count(*) filter (where payment_date >= params.window_start and kind = 'reversal'
+            and link_rule = 'payer_claim_control') as correction_payer_claim_control_count,
+        count(*) filter (where payment_date >= params.window_start and kind = 'reversal'
+            and link_rule = 'claim_id_service_dates') as correction_claim_id_service_dates_count,
+        count(*) filter (where payment_date >= params.window_start and kind = 'reversal'
+            and link_rule = 'claim_id_charge') as correction_claim_id_charge_count,
+        count(*) filter (where payment_date >= params.window_start and kind = 'reversal'
+            and link_rule = 'claim_id') as correction_claim_id_count,
+        count(*) filter (where payment_date >= params.window_start and kind = 'plb') as plb_recovery_count,
+        count(*) filter (where payment_date >= params.window_start and kind = 'plb' and link_rule is not null)
+            as plb_linked_count,
+        count(*) filter (where payment_date >= params.window_start and kind = 'plb' and link_rule = 'icn')
+            as plb_icn_count,
+        count(*) filter (where payment_date >= params.window_start and kind = 'plb' and link_rule = 'claim_id')
+            as plb_claim_id_count,
+        count(*) filter (where payment_date >= params.window_start and kind = 'plb'
+            and link_rule = 'composite_icn') as plb_composite_icn_count,
+        count(*) filter (where payment_date >= params.window_start and kind = 'plb'
+            and link_rule = 'composite_claim_id') as plb_composite_claim_id_count,
+        count(*) filter (where payment_date >= params.window_start and over_recoupment) as over_recoupment_count,
+        sum(amount) filter (where payment_date >= params.window_start and over_recoupment) as over_recoupment_amount
     from takebacks, params
     where payment_date >= params.previous_start
     group by takebacks.payer_id
@@ -97,7 +131,22 @@ joined as (
         coalesce(b.interest, 0) as interest,
         coalesce(b.outstanding_fb, 0) as outstanding_fb,
         coalesce(p.previous_paid, 0) as previous_paid,
-        coalesce(t.previous_takeback, 0) as previous_takeback
+        coalesce(t.previous_takeback, 0) as previous_takeback,
+        coalesce(t.reversal_count, 0) as reversal_count,
+        coalesce(t.corrected_count, 0) as corrected_count,
+        coalesce(t.correction_original_reference_count, 0) as correction_original_reference_count,
+        coalesce(t.correction_payer_claim_control_count, 0) as correction_payer_claim_control_count,
+        coalesce(t.correction_claim_id_service_dates_count, 0) as correction_claim_id_service_dates_count,
+        coalesce(t.correction_claim_id_charge_count, 0) as correction_claim_id_charge_count,
+        coalesce(t.correction_claim_id_count, 0) as correction_claim_id_count,
+        coalesce(t.plb_recovery_count, 0) as plb_recovery_count,
+        coalesce(t.plb_linked_count, 0) as plb_linked_count,
+        coalesce(t.plb_icn_count, 0) as plb_icn_count,
+        coalesce(t.plb_claim_id_count, 0) as plb_claim_id_count,
+        coalesce(t.plb_composite_icn_count, 0) as plb_composite_icn_count,
+        coalesce(t.plb_composite_claim_id_count, 0) as plb_composite_claim_id_count,
+        coalesce(t.over_recoupment_count, 0) as over_recoupment_count,
+        coalesce(t.over_recoupment_amount, 0) as over_recoupment_amount
     from payers
     cross join params
     left join paid_by_window as p on p.payer_id = payers.payer_id
@@ -150,7 +199,30 @@ final as (
             when recoupment_rate - previous_recoupment_rate > 0.005 then 'up'
             when recoupment_rate - previous_recoupment_rate < -0.005 then 'down'
             else 'flat'
-        end as trend
+        end as trend,
+        cast(reversal_count as bigint) as reversal_count,
+        case when reversal_count > 0 then round(corrected_count / reversal_count, 4) end as corrected_share,
+        case when reversal_count > 0 then round(correction_original_reference_count / reversal_count, 4) end
+            as correction_share_original_reference,
+        case when reversal_count > 0 then round(correction_payer_claim_control_count / reversal_count, 4) end
+            as correction_share_payer_claim_control,
+        case when reversal_count > 0 then round(correction_claim_id_service_dates_count / reversal_count, 4) end
+            as correction_share_claim_id_service_dates,
+        case when reversal_count > 0 then round(correction_claim_id_charge_count / reversal_count, 4) end
+            as correction_share_claim_id_charge,
+        case when reversal_count > 0 then round(correction_claim_id_count / reversal_count, 4) end
+            as correction_share_claim_id,
+        cast(plb_recovery_count as bigint) as plb_recovery_count,
+        case when plb_recovery_count > 0 then round(plb_linked_count / plb_recovery_count, 4) end as plb_linked_share,
+        case when plb_recovery_count > 0 then round(plb_icn_count / plb_recovery_count, 4) end as plb_share_icn,
+        case when plb_recovery_count > 0 then round(plb_claim_id_count / plb_recovery_count, 4) end
+            as plb_share_claim_id,
+        case when plb_recovery_count > 0 then round(plb_composite_icn_count / plb_recovery_count, 4) end
+            as plb_share_composite_icn,
+        case when plb_recovery_count > 0 then round(plb_composite_claim_id_count / plb_recovery_count, 4) end
+            as plb_share_composite_claim_id,
+        cast(over_recoupment_count as bigint) as over_recoupment_count,
+        cast(over_recoupment_amount as decimal(18, 2)) as over_recoupment_amount
     from rated
 )
 

@@ -1,5 +1,10 @@
 -- grain: one takeback event (takeback_id): a reversal claim with its original claim and its
 -- correction, or a PLB recovery pair with the claim its reference names and that claim's reversal.
+-- link_rule names the rule that made the link (a reversal's correction, a PLB's claim; NULL when
+-- unlinked), original_link_rule the rule that found a reversal's original: the share linked by
+-- each rule is a count over link_rule. over_recoupment / over_recoupment_reason flag a takeback
+-- that took more than the original paid ('exceeds_original_paid') or reversed it twice
+-- ('double_reversal'); original_taken_back is what the takebacks of its original add up to by then.
 with
 
 takebacks as (
@@ -41,10 +46,9 @@ final as (
         t.reference_id,
         t.linked,
         t.original_remit_id,
-        coalesce(r.original_claim_seq, case when not p.claim_is_reversal then p.claim_claim_seq end)
-            as original_claim_seq,
+        t.original_claim_seq,
         t.original_payment_date,
-        r.original_paid,
+        t.original_paid,
         t.lag_days,
         t.correction_remit_id,
         r.correction_claim_seq,
@@ -52,7 +56,12 @@ final as (
         t.correction_payment_date,
         cast(date_diff('day', t.payment_date, t.correction_payment_date) as integer) as correction_lag_days,
         p.reversal_remit_id as linked_reversal_remit_id,
-        p.reversal_claim_seq as linked_reversal_claim_seq
+        p.reversal_claim_seq as linked_reversal_claim_seq,
+        t.link_rule,
+        t.original_link_rule,
+        t.original_taken_back,
+        t.over_recoupment,
+        t.over_recoupment_reason
     from takebacks as t
     left join reversals as r
         on r.takeback_id = t.takeback_id

@@ -22,6 +22,8 @@ renamed as (
         cast(payee_npi as varchar) as payee_npi,
         cast(provider_npi as varchar) as provider_npi,
         cast(service_date as date) as service_date,
+        cast(statement_from as date) as statement_from,
+        cast(statement_to as date) as statement_to,
         cast(payment_date as date) as payment_date,
         cast(is_reversal as boolean) as is_reversal,
         cast(remark_codes as varchar) as remark_codes,

@@ -10,6 +10,7 @@ renamed as (
         cast(remit_id as varchar) as remit_id,
         cast(payer_id as varchar) as payer_id,
         cast(payer_name as varchar) as payer_name,
+        cast(payee_id as varchar) as payee_id,
         cast(payee_npi as varchar) as payee_npi,
         cast(payee_name as varchar) as payee_name,
         cast(handling_code as varchar) as handling_code,

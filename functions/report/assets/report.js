@@ -426,6 +426,88 @@
     );
   }
 
+  // How the window's takebacks were linked: the share of reversals whose correction each rule found,
+  // the share of PLB recoveries whose claim each rule found, and the over-recoupments flagged.
+  function renderLinkRules() {
+    if (!scorecardRows.some((r) => r.reversal_count !== null || r.plb_recovery_count !== null)) return;
+    const body = card(
+      'links',
+      'How takebacks were linked',
+      'In the scorecard window: the share of reversals whose correction each rule found, the share of PLB recoveries whose claim each rule found, and the takebacks flagged as over-recoupment.',
+    );
+    const share = (key) => (r) => (r[key] === null || r[key] === undefined ? '—' : pct(r[key], 0));
+    const count = (key) => (r) => (r[key] === null || r[key] === undefined ? '—' : String(r[key]));
+    const columns = [
+      { label: 'Payer', cls: 'payer-cell', render: (r) => payerName(r.payer_id) },
+      { label: 'Reversals', num: true, render: count('reversal_count') },
+      {
+        label: 'Corrected',
+        num: true,
+        help: 'share of reversals linked to a correction',
+        render: share('corrected_share'),
+      },
+      {
+        label: 'by F8',
+        num: true,
+        help: 'REF*F8 names the reversed claim',
+        render: share('correction_share_original_reference'),
+      },
+      {
+        label: 'by ICN',
+        num: true,
+        help: 'same payer claim control number (CLP07)',
+        render: share('correction_share_payer_claim_control'),
+      },
+      {
+        label: 'by CLP01 + dates',
+        num: true,
+        help: 'same payee, account number and service dates',
+        render: share('correction_share_claim_id_service_dates'),
+      },
+      {
+        label: 'by CLP01 + charge',
+        num: true,
+        help: 'same payee, account number and charge; dates unknown',
+        render: share('correction_share_claim_id_charge'),
+      },
+      {
+        label: 'by CLP01 only',
+        num: true,
+        help: 'the one claim of that payee and account number',
+        render: share('correction_share_claim_id'),
+      },
+      { label: 'PLB recoveries', num: true, render: count('plb_recovery_count') },
+      {
+        label: 'Linked',
+        num: true,
+        help: 'share of PLB recoveries linked to a claim',
+        render: share('plb_linked_share'),
+      },
+      { label: 'by ICN', num: true, render: share('plb_share_icn') },
+      { label: 'by CLP01', num: true, render: share('plb_share_claim_id') },
+      {
+        label: 'by ICN in reference',
+        num: true,
+        help: 'a token of a composite reference is the ICN',
+        render: share('plb_share_composite_icn'),
+      },
+      {
+        label: 'by CLP01 in reference',
+        num: true,
+        help: 'a token of a composite reference is the account number',
+        render: share('plb_share_composite_claim_id'),
+      },
+      {
+        label: 'Over-recouped',
+        num: true,
+        help: 'takebacks beyond what the original paid, or a second reversal of it',
+        render: (r) =>
+          r.over_recoupment_count ? `${r.over_recoupment_count} · ${money(r.over_recoupment_amount)}` : '—',
+      },
+    ];
+    body.append(el('div', { class: 'table-wrap' }, table(columns, scorecardRows)));
+  }
+
   // ---------- trends ----------
 
   function renderTrends() {
@@ -1011,6 +1093,7 @@
 
   renderHeader();
   safely('scorecard', renderScorecard);
+  safely('links', renderLinkRules);
   safely('trends', renderTrends);
   safely('breakdowns', renderBreakdowns);
   safely('forecast', renderForecast);

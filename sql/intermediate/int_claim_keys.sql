@@ -1,0 +1,60 @@
+-- grain: one CLP loop = remit_id × claim_seq, paid on or before build_params.as_of (the claims of
+-- int_claims), with what identifies the claim for linking (DESIGN.md "correction repaid"):
+--   original_reference  REF*F8, the payer's reference of the claim a correction replaces;
+--   payer_claim_control CLP07 (ICN);
+--   payee_id            the 835's payee (N1*PE: NPI, else TIN, else other id): a patient
+--                       account number (CLP01) means something only within one payee;
+--   service_date, statement_to  the claim's dates: statement period (DTM*232/233), else the first
+--                       service line date (DTM*472); two claims whose known dates differ are
+--                       different visits even when their CLP01 is the same (a reused account number).
+with
+
+claims as (
+    select * from stg_claims
+),
+
+remittances as (
+    select remit_id, payee_id, production_date from stg_remittances
+),
+
+params as (
+    select as_of from build_params
+),
+
+-- The effective payment date and the as-of cut exactly as int_claims makes them (read from the
+-- lake once here, not joined to int_claims claim by claim).
+dated as (
+    select
+        claims.*,
+        remittances.payee_id,
+        coalesce(claims.payment_date, remittances.production_date) as paid_on
+    from claims
+    left join remittances
+        on remittances.remit_id = claims.remit_id
+),
+
+final as (
+    select
+        dated.payer_id,
+        dated.remit_id,
+        dated.claim_seq,
+        dated.claim_id,
+        dated.payer_claim_control,
+        cast(null as varchar) as original_reference,
+        dated.payee_id,
+        dated.status_code,
+        dated.status_code = '22' as is_reversal,
+        dated.paid_amount,
+        dated.charge_amount,
+        dated.provider_npi,
+        dated.remark_codes,
+        coalesce(dated.statement_from, dated.service_date) as service_date,
+        dated.statement_to,
+        dated.paid_on as payment_date,
+        cast(date_trunc('week', dated.paid_on) as date) as week_start,
+        cast(date_trunc('month', dated.paid_on) as date) as period
+    from dated, params
+    where dated.paid_on <= params.as_of
+)
+
+select * from final
