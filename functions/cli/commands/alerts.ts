@@ -10,6 +10,7 @@ import { SENT_ALERTS_KEY } from '../../alerts/sentAlertKeys.ts';
 import { existingLake, parseCommandArgs } from '../args.ts';
 import { CliError } from '../cliError.ts';
 import { formatRows } from '../formatRows.ts';
+import { warnIfStale } from '../staleMarts.ts';
 
 const USAGE = `Usage: recoup alerts --lake DIR [--sink SINK]... [--all] [--json]
 
@@ -28,6 +29,7 @@ Options:
   --sink SINK    where to deliver new alerts (repeatable): stdout, json:FILE (a JSON array the
                  alerts are appended to), webhook:URL (POST JSON, retried), sns:TOPIC_ARN
   --all          list every alert in the mart, not only the current ones (delivery stays current)
+                 (a warning goes to stderr when remittances were ingested after the last build)
   --json         print the alerts as JSON (money as exact strings)
   -h, --help     show this help
 `;
@@ -57,6 +59,7 @@ export async function alertsCommand(argv: string[]): Promise<number> {
   const db = await openDuckDb();
   try {
     await requireAlertsMart(db, lake);
+    await warnIfStale(db, lake, 'alerts');
     const alerts = await readAlerts(db, { all: values.all === true });
     if (values.json) {
       process.stdout.write(`${JSON.stringify(alerts.map(alertJson), null, 2)}\n`);
