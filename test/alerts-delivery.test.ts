@@ -303,10 +303,12 @@ describe('deliverNewAlerts', () => {
     expect(sink.batches).toHaveLength(1);
     const state = JSON.parse(readFileSync(join(dir, SENT_ALERTS_KEY), 'utf8'));
     expect(state).toEqual({
-      version: 1,
-      sent: {
-        'P1|payer_cause|audit|2026-02-23': '2026-02-24T06:00:00.000Z',
-        'P1|payer|*|2026-02-16': '2026-02-24T06:00:00.000Z',
+      version: 2,
+      sinks: {
+        recording: {
+          'P1|payer_cause|audit|2026-02-23': '2026-02-24T06:00:00.000Z',
+          'P1|payer|*|2026-02-16': '2026-02-24T06:00:00.000Z',
+        },
       },
     });
   });

@@ -1,10 +1,17 @@
-import type { AlertSink } from '../ports/alertSink.ts';
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
+import type { DeliverySink } from './deliverNewAlerts.ts';
 import { JsonFileSink } from './jsonFileSink.ts';
 import { StdoutSink } from './stdoutSink.ts';
 import { WebhookSink } from './webhookSink.ts';
 
-/** Sink specs the CLI takes: `stdout`, `json:FILE`, `webhook:URL`, `sns:TOPIC_ARN`. */
-export async function parseSink(spec: string): Promise<AlertSink> {
+/**
+ * Sink specs the CLI takes: `stdout`, `json:FILE`, `webhook:URL`, `sns:TOPIC_ARN`. Each sink has
+ * its own delivery record (`stateKey`): a JSON file by its absolute path, a webhook by its origin
+ * and a hash of its whole URL (two hooks on one host are two sinks; the secret path is not
+ * written down), an SNS topic by its ARN.
+ */
+export async function parseSink(spec: string): Promise<DeliverySink> {
   if (spec === 'stdout') return new StdoutSink();
   const colon = spec.indexOf(':');
   const kind = colon < 0 ? spec : spec.slice(0, colon);
@@ -14,7 +21,7 @@ export async function parseSink(spec: string): Promise<AlertSink> {
   if (target === '') throw new Error(`--sink ${spec}: missing target after "${kind}:"`);
   switch (kind) {
     case 'json':
-      return new JsonFileSink(target);
+      return withStateKey(new JsonFileSink(target), `json:${resolve(target)}`);
     case 'webhook': {
       let url: URL;
       try {
@@ -24,7 +31,8 @@ export async function parseSink(spec: string): Promise<AlertSink> {
       }
       if (url.protocol !== 'http:' && url.protocol !== 'https:')
         throw new Error(`--sink ${spec}: the webhook URL must be http or https`);
-      return new WebhookSink(target);
+      const hash = createHash('sha256').update(url.href).digest('hex').slice(0, 16);
+      return withStateKey(new WebhookSink(target), `webhook:${url.origin}#${hash}`);
     }
     case 'sns': {
       if (!target.startsWith('arn:')) throw new Error(`--sink ${spec}: expected an SNS topic ARN`);
@@ -35,4 +43,11 @@ export async function parseSink(spec: string): Promise<AlertSink> {
     default:
       throw new Error(`--sink ${spec}: unknown sink`);
   }
+}
+
+/** The sink itself (so `instanceof` still holds), carrying the key of its delivery record. */
+function withStateKey<S extends object>(sink: S, stateKey: string): S & { readonly stateKey: string } {
+  return Object.defineProperty(sink, 'stateKey', { value: stateKey, enumerable: true }) as S & {
+    readonly stateKey: string;
+  };
 }

@@ -1,3 +1,4 @@
+import { closest } from './args.ts';
 import { CliError } from './cliError.ts';
 
 type Command = (argv: string[]) => Promise<number>;
@@ -72,9 +73,14 @@ export function usage(): string {
 /** Runs the CLI; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined) {
+    // No command is bad usage: the usage goes to stderr and the exit code is 2, as for a bad option.
+    process.stderr.write(usage());
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage());
-    return name === undefined ? 1 : 0;
+    return 0;
   }
   if (name === '--version') {
     process.stdout.write('recoup 0.1.0\n');
@@ -82,7 +88,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS[name];
   if (command === undefined) {
-    process.stderr.write(`recoup: unknown command "${name}"\n\n${usage()}`);
+    const guess = closest(name, Object.keys(COMMANDS));
+    process.stderr.write(
+      `recoup: unknown command "${name}"${guess ? `; did you mean "${guess}"?` : ''}\n\n${usage()}`,
+    );
     return 2;
   }
   try {

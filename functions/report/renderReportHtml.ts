@@ -28,6 +28,7 @@ function asset(name: string): string {
 export function renderReportHtml(
   data: ReportData,
   libraries: { echarts: string } = { echarts: readEcharts() },
+  notices: string[] = [],
 ): string {
   const title = escapeHtml(data.title);
   const subtitle = escapeHtml(
@@ -60,6 +61,7 @@ ${asset('report.css')}
   <a href="#scorecard">Scorecard</a><a href="#links">Links</a><a href="#trends">Trends</a><a href="#breakdowns">Causes &amp; providers</a><a href="#forecast">13-week forecast</a><a href="#alerts">Alerts</a><a href="#drilldown">Drill-down</a>
 </nav>
 <main id="report">
+${notices.map((n) => `<p class="notice stale" role="alert">${escapeHtml(n)}</p>`).join('\n')}
 <noscript><p class="notice">This report draws its tables and charts with JavaScript; enable it to read the report.</p></noscript>
 </main>
 <footer class="footer" id="footer"></footer>

@@ -11,6 +11,8 @@ export interface WriteReportOptions extends LoadReportOptions {
   lakeDir: string;
   /** The HTML file to write (its folder is created). */
   out: string;
+  /** Warnings shown at the top of the page (plain text), e.g. that the marts are out of date. */
+  notices?: string[];
 }
 
 export interface WriteReportResult {
@@ -29,7 +31,7 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
   const { db, lakeDir } = options;
   await createLakeViews(db, lakeDir);
   const data = await loadReportData(db, options);
-  const html = renderReportHtml(data);
+  const html = renderReportHtml(data, undefined, options.notices ?? []);
   const out = resolve(options.out);
   await mkdir(dirname(out), { recursive: true });
   const temp = `${out}.${process.pid}.tmp`;

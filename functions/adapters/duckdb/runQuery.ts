@@ -1,4 +1,4 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBResultReader } from '@duckdb/node-api';
 
 const INTEGER_TYPES = new Set(['BIGINT', 'HUGEINT', 'UBIGINT', 'UHUGEINT']);
 
@@ -10,7 +10,14 @@ export async function runQuery(
   db: DuckDBConnection,
   sql: string,
 ): Promise<{ columns: string[]; rows: Record<string, unknown>[] }> {
-  const reader = await db.runAndReadAll(sql);
+  return resultTable(await db.runAndReadAll(sql));
+}
+
+/** A read result as JSON-safe rows, as runQuery returns them. */
+export function resultTable(reader: DuckDBResultReader): {
+  columns: string[];
+  rows: Record<string, unknown>[];
+} {
   const columns = reader.columnNames();
   const types = reader.columnTypes().map(String);
   const rows = reader.getRowObjectsJson() as Record<string, unknown>[];

@@ -3,21 +3,22 @@ import { createLakeViews } from '../../adapters/duckdb/lakeViews.ts';
 import { openDuckDb } from '../../adapters/duckdb/openDuckDb.ts';
 import { LocalFolderStore } from '../../adapters/localFolderStore.ts';
 import { alertJson } from '../../alerts/alertMessage.ts';
-import { deliverNewAlerts } from '../../alerts/deliverNewAlerts.ts';
+import { type DeliverySink, deliverNewAlertsBySink } from '../../alerts/deliverNewAlerts.ts';
 import { parseSink } from '../../alerts/parseSink.ts';
 import { CURRENT_ALERT_WEEKS, readAlerts } from '../../alerts/readAlerts.ts';
 import { SENT_ALERTS_KEY } from '../../alerts/sentAlertKeys.ts';
-import type { AlertSink } from '../../ports/alertSink.ts';
 import { existingLake, parseCommandArgs } from '../args.ts';
 import { CliError } from '../cliError.ts';
 import { formatRows } from '../formatRows.ts';
+import { warnIfStale } from '../staleMarts.ts';
 
 const USAGE = `Usage: recoup alerts --lake DIR [--sink SINK]... [--all] [--json]
 
 Lists the takeback spike alerts of the takeback_alerts mart (written by \`recoup build\`): by default
 the current ones (weeks within ${CURRENT_ALERT_WEEKS} of the latest week in the lake), newest first.
-With --sink, also delivers the current alerts that were not delivered before, and records them in
-<lake>/${SENT_ALERTS_KEY} so that each alert is sent once.
+With --sink, also delivers the current alerts that sink has not received before, and records them
+per sink in <lake>/${SENT_ALERTS_KEY}, so that each alert reaches each sink once: a preview with
+--sink stdout does not stop the webhook from getting the alert later.
 
 Examples:
   recoup alerts --lake lake
@@ -28,6 +29,7 @@ Options:
   --sink SINK    where to deliver new alerts (repeatable): stdout, json:FILE (a JSON array the
                  alerts are appended to), webhook:URL (POST JSON, retried), sns:TOPIC_ARN
   --all          list every alert in the mart, not only the current ones (delivery stays current)
+                 (a warning goes to stderr when remittances were ingested after the last build)
   --json         print the alerts as JSON (money as exact strings)
   -h, --help     show this help
 `;
@@ -45,7 +47,7 @@ export async function alertsCommand(argv: string[]): Promise<number> {
   );
   if (positionals.length > 0) throw new CliError(`unexpected argument "${positionals[0]}"\n\n${USAGE}`);
   const lake = existingLake(values.lake, USAGE);
-  const sinks: AlertSink[] = [];
+  const sinks: DeliverySink[] = [];
   for (const spec of (values.sink as string[] | undefined) ?? []) {
     sinks.push(
       await parseSink(spec).catch((error: unknown) =>
@@ -57,6 +59,7 @@ export async function alertsCommand(argv: string[]): Promise<number> {
   const db = await openDuckDb();
   try {
     await requireAlertsMart(db, lake);
+    await warnIfStale(db, lake, 'alerts');
     const alerts = await readAlerts(db, { all: values.all === true });
     if (values.json) {
       process.stdout.write(`${JSON.stringify(alerts.map(alertJson), null, 2)}\n`);
@@ -89,10 +92,12 @@ export async function alertsCommand(argv: string[]): Promise<number> {
       process.stdout.write(formatRows({ columns, rows }, 'table'));
     }
     if (sinks.length > 0) {
-      const result = await deliverNewAlerts({ db, store: new LocalFolderStore(lake), sinks });
-      process.stderr.write(
-        `delivered ${result.sent} new alert(s) to ${sinks.map((s) => s.name).join(', ')}; ${result.skipped} already sent\n`,
-      );
+      const deliveries = await deliverNewAlertsBySink({ db, store: new LocalFolderStore(lake), sinks });
+      for (const d of deliveries) {
+        process.stderr.write(
+          `delivered ${d.sent} new alert(s) to ${d.sink}; ${d.skipped} already sent there\n`,
+        );
+      }
     }
   } finally {
     db.closeSync();

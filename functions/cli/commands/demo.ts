@@ -1,4 +1,5 @@
-import { rm } from 'node:fs/promises';
+import { readdirSync, statSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { openDuckDb } from '../../adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../../adapters/duckdb/runQuery.ts';
@@ -11,10 +12,11 @@ import { ingestFiles } from '../../ingest/ingestFiles.ts';
 import { buildModels } from '../../models/buildModels.ts';
 import { writeReport } from '../../report/writeReport.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
+import { CliError } from '../cliError.ts';
 import { listInputFiles } from '../inputFiles.ts';
 import { ProgressBar } from '../progress.ts';
 
-const USAGE = `Usage: recoup demo [--out DIR] [--seed N] [--scale K] [--json]
+const USAGE = `Usage: recoup demo [--out DIR] [--seed N] [--scale K] [--force] [--json]
 
 The whole product in one run (what \`npm start\` does):
   1. generates a year of synthetic remittances for 5 payers and 20 providers, with a takeback
@@ -23,12 +25,16 @@ The whole product in one run (what \`npm start\` does):
   3. builds the marts (recoupment rates, scorecards, trends, forecast, alerts)
   4. prints the payer scorecard and the current alerts
   5. writes the HTML report DIR/report.html
-DIR is recreated on each run (default: demo).
+Each run replaces DIR/remits, DIR/lake and DIR/report.html and leaves anything else in DIR alone.
+DIR must be new, empty, or a folder an earlier demo made (it leaves a .recoup-demo file there);
+any other folder is refused, so a folder of your own files is never touched by mistake.
 
 Options:
   --out DIR    output folder (default demo)
   --seed N     generator seed (default 835)
   --scale K    claim volume multiplier (default 1)
+  --force      use DIR even if it is not empty and not a demo folder (its remits/, lake/ and
+               report.html are replaced; other files stay)
   --json       print a JSON summary instead of the scorecard
   -h, --help   show this help
 `;
@@ -43,6 +49,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
       out: { type: 'string' },
       seed: { type: 'string' },
       scale: { type: 'string' },
+      force: { type: 'boolean' },
       json: { type: 'boolean' },
     },
     USAGE,
@@ -57,7 +64,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const started = performance.now();
   const remits = join(out, 'remits');
   const lake = join(out, 'lake');
-  await rm(out, { recursive: true, force: true });
+  await prepareDemoFolder(out, values.force === true);
 
   say('recoup demo: payer takebacks from X12 835 remittances\n');
   const genBar = new ProgressBar('generate');
@@ -156,6 +163,45 @@ export async function demoCommand(argv: string[]): Promise<number> {
     db.closeSync();
   }
   return 0;
+}
+
+/** The file a demo leaves in its folder, so a later run knows the folder is its own. */
+export const DEMO_MARKER = '.recoup-demo';
+
+/** What a demo writes in its folder; a rerun replaces these and nothing else. */
+const DEMO_OUTPUTS = ['remits', 'lake', 'report.html'];
+
+/**
+ * Makes `out` ready for a demo: refuses a non-empty folder that holds no demo marker (unless
+ * `force`), removes the outputs of an earlier demo, and leaves the marker.
+ */
+export async function prepareDemoFolder(out: string, force: boolean): Promise<void> {
+  const info = statSync(out, { throwIfNoEntry: false });
+  if (info !== undefined && !info.isDirectory()) throw new CliError(`--out ${out} is a file, not a folder`);
+  const entries = info === undefined ? [] : readdirSync(out);
+  const ours = entries.includes(DEMO_MARKER) || isEarlierDemo(out, entries);
+  if (entries.length > 0 && !ours && !force) {
+    throw new CliError(
+      `${out} is not empty and was not made by recoup demo (it has no ${DEMO_MARKER} file); ` +
+        'the demo would replace its remits/, lake/ and report.html. Choose a new or empty --out folder, ' +
+        'or add --force to use this one.',
+    );
+  }
+  for (const name of DEMO_OUTPUTS) await rm(join(out, name), { recursive: true, force: true });
+  await mkdir(out, { recursive: true });
+  await writeFile(
+    join(out, DEMO_MARKER),
+    'This folder was made by `recoup demo`; a rerun replaces remits/, lake/ and report.html here.\n',
+  );
+}
+
+/** A folder a demo made before demos left a marker: only remits/ (with truth.json), lake/ and report.html. */
+function isEarlierDemo(out: string, entries: string[]): boolean {
+  return (
+    entries.length > 0 &&
+    entries.every((e) => DEMO_OUTPUTS.includes(e)) &&
+    statSync(join(out, 'remits', 'truth.json'), { throwIfNoEntry: false })?.isFile() === true
+  );
 }
 
 const ARROWS: Record<string, string> = { up: '▲', down: '▼', flat: '▶' };

@@ -1,9 +1,11 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createLakeViews } from '../../adapters/duckdb/lakeViews.ts';
 import { openDuckDb } from '../../adapters/duckdb/openDuckDb.ts';
 import { writeReport } from '../../report/writeReport.ts';
 import { existingLake, parseCommandArgs, required } from '../args.ts';
 import { CliError } from '../cliError.ts';
+import { warnIfStale } from '../staleMarts.ts';
 
 const USAGE = `Usage: recoup report --lake DIR --out FILE.html [--as-of YYYY-MM-DD] [--json]
 
@@ -11,7 +13,8 @@ Writes one self-contained HTML file (no network needed to open it) from the mart
 \`recoup build\` wrote: headline totals, the payer scorecard, weekly and monthly takeback trends,
 cause and provider breakdowns, the 13-week liquidity forecast per payer, current alerts with
 their drivers, and each payer's largest takebacks with their claims. A mart the lake does not
-have leaves its section with a note instead of failing.
+have leaves its section with a note instead of failing. When remittances were ingested after the
+marts were built, a warning goes to stderr and the report carries it at the top.
 
 Options:
   --lake DIR          the lake folder (with marts/ written by \`recoup build\`)
@@ -48,7 +51,15 @@ export async function reportCommand(argv: string[]): Promise<number> {
 
   const db = await openDuckDb();
   try {
-    const result = await writeReport({ db, lakeDir: lake, out, ...(asOf !== undefined ? { asOf } : {}) });
+    await createLakeViews(db, lake);
+    const stale = await warnIfStale(db, lake, 'report');
+    const result = await writeReport({
+      db,
+      lakeDir: lake,
+      out,
+      ...(asOf !== undefined ? { asOf } : {}),
+      ...(stale !== null ? { notices: [`Out of date: ${stale}.`] } : {}),
+    });
     if (values.json) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     } else {
