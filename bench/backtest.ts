@@ -393,15 +393,15 @@ async function main(): Promise<void> {
     '',
   );
   out.push(
-    '| horizon | payer-weeks | WAPE | trailing-mean WAPE | coverage p10–p90 | below p10 | above p90 |',
+    '| horizon | payer-weeks | WAPE | trailing-mean WAPE | seasonal-naive WAPE | coverage p10–p90 | below p10 | above p90 |',
   );
-  out.push('|---|---|---|---|---|---|---|');
+  out.push('|---|---|---|---|---|---|---|---|');
   for (const b of bands)
     out.push(
-      `| ${b.band} weeks | ${b.weeks} | ${pct(b.wape)} | ${pct(b.baseline_wape)} | ${pct(b.coverage)} | ${pct(b.below_p10)} | ${pct(b.above_p90)} |`,
+      `| ${b.band} weeks | ${b.weeks} | ${pct(b.wape)} | ${pct(b.baseline_wape)} | ${pct(seasonal[b.band] ?? null)} | ${pct(b.coverage)} | ${pct(b.below_p10)} | ${pct(b.above_p90)} |`,
     );
   out.push(
-    `| all | ${total.weeks} | ${pct(total.wape)} | ${pct(total.baseline_wape)} | ${pct(total.coverage)} | | |`,
+    `| all | ${total.weeks} | ${pct(total.wape)} | ${pct(total.baseline_wape)} | ${pct(seasonal.all ?? null)} | ${pct(total.coverage)} | | |`,
   );
   out.push('', `Alerts (payer level): ${results.length} seeds, one spike each`, '');
   out.push(

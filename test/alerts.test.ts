@@ -195,7 +195,7 @@ describe('takeback_alerts', () => {
 
   it('judges a week against the payer’s payment volume: the same sweep pages a small payer only', async () => {
     // Both take back $1,000 a week; S pays $10,000 a week, L $1,000,000. A $4,500 sweep is 45% of
-    // S's weekly payments and 0.45% of L's. A $500 sweep is under the $1,000 floor for anyone.
+    // S's weekly payments and 0.45% of L's. Three more takebacks than usual ($500) are no sweep.
     const lake = emptyLake();
     for (const [payerId, paidCents] of [
       ['S', 1_000_000],
@@ -249,8 +249,9 @@ describe('takeback_alerts', () => {
   });
 
   it('does not divide by a flat history', async () => {
-    // Identical takebacks every week: MAD = 0. A $1,200 rise (over the $1,000 floor) must not alert
-    // on a $20,000 baseline; a $10,000 one (20% of $50,000 weekly payments) must.
+    // Identical takebacks every week: MAD = 0. A $1,200 rise (over the $500 floor) must not alert
+    // on a $20,000 baseline (the spread is floored at 10% of it); a $10,000 one (20% of $50,000
+    // weekly payments) must.
     const lake = emptyLake();
     steadyPayer(lake, {
       payerId: 'P1',

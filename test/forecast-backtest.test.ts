@@ -5,7 +5,7 @@ import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
 import { BacktestError, type BacktestResult, runBacktest } from '../functions/forecast/runBacktest.ts';
 import { scoreAlerts } from '../functions/forecast/scoreAlerts.ts';
 import { type BacktestWeek, scoreBacktest, scoreBands } from '../functions/forecast/scoreBacktest.ts';
-import { buildGeneratedLake, type ModelLake } from './fixtures/models/modelLake.ts';
+import { buildGeneratedLake } from './fixtures/models/modelLake.ts';
 
 function week(
   payer: string,

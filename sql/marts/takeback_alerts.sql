@@ -10,10 +10,9 @@
 --   excess_share  the excess over the baseline / payments at risk (the payer's mean weekly paid of
 --                 the 8 weeks to the week): the rate-aware floor.
 -- A week alerts when the series is mature (26 weeks of history: a full window, so takebacks that
--- trail payments by up to half a year are in the baseline), dollar_score ≥ 3.5, count_score ≥ 3,
--- excess_share ≥ 10% (or no payments at risk), excess ≥ $1,000, the takeback above every week of
--- the window, and after a 4-week cooldown: the same key stays quiet unless a later week's excess is
--- larger.
+-- trail payments by up to half a year are in the baseline), dollar_score ≥ 3, count_score ≥ 3,
+-- excess_share ≥ 10% (or no payments at risk), excess ≥ $500, and after a 4-week cooldown: the
+-- same key stays quiet unless a later week's excess is larger.
 with
 
 params as (
@@ -21,10 +20,10 @@ params as (
     select
         26 as window_weeks,
         26 as min_history_weeks,
-        3.5 as min_dollar_score,
+        3.0 as min_dollar_score,
         3.0 as min_count_score,
         0.10 as min_excess_share,
-        1000.00 as min_excess,
+        500.00 as min_excess,
         1.4826 as mad_scale,
         0.10 as scale_floor_share,
         100.00 as scale_floor_dollars,
@@ -111,7 +110,6 @@ trailing_stats as (
         mad(takeback) over trailing_weeks as mad,
         avg(takeback * takeback) over trailing_weeks as mean_square,
         avg(takeback) over trailing_weeks as mean,
-        max(takeback) over trailing_weeks as trailing_max,
         avg(events) over trailing_weeks as baseline_events,
         avg(paid) over (
             partition by payer_id, grain, cause order by week_start rows between 7 preceding and current row
@@ -155,7 +153,6 @@ candidates as (
         and s.count_score >= params.min_count_score
         and s.excess >= params.min_excess
         and (s.payments_at_risk <= 0 or s.excess >= params.min_excess_share * s.payments_at_risk)
-        and s.takeback > s.trailing_max
 ),
 
 -- Cooldown: walk each key's candidates in week order, remembering the last alert sent.
