@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateCommand } from '../functions/cli/commands/generate.ts';
 import {
+  DEFAULTS,
   type GeneratedFile,
   type GenerateOptions,
   generateDataset,
@@ -46,12 +47,28 @@ function luhnNpi(npi: string): boolean {
 interface ParsedClaim {
   clp01: string;
   status: string;
+  charge: number;
   paid: number;
   icn: string;
   frequency: string;
   rendering: string | null;
+  /** REF*F8 */
+  f8: string | null;
+  /** DTM*232 */
+  from: string;
+  /** 1-based place among the transaction's CLPs. */
+  index: number;
   cas: { reason: string; amount: number }[];
   remarks: string[];
+}
+
+interface ParsedPlb {
+  provider: string;
+  code: string;
+  reference: string | null;
+  amount: number;
+  /** 1-based place among the transaction's PLB pairs. */
+  index: number;
 }
 
 interface ParsedRemit {
@@ -61,7 +78,7 @@ interface ParsedRemit {
   amount: number;
   paymentDate: string;
   claims: ParsedClaim[];
-  plb: { provider: string; code: string; reference: string | null; amount: number }[];
+  plb: ParsedPlb[];
 }
 
 /** Splits a file into interchanges, checks envelopes and balancing, returns its transactions. */
@@ -100,7 +117,7 @@ function readInterchange(
   let sets = 0;
   let stIndex = 0;
   let remit: ParsedRemit | null = null;
-  let claim: (ParsedClaim & { charge: number; casSum: number }) | null = null;
+  let claim: (ParsedClaim & { casSum: number }) | null = null;
   let line: { charge: number; paid: number; casSum: number } | null = null;
   const closeLine = () => {
     if (line !== null && line.charge - line.casSum !== line.paid) problems.push(`${name}: SVC unbalanced`);
@@ -142,6 +159,10 @@ function readInterchange(
         break;
       case 'REF':
         if (remit && e(1) === '2U') remit.payerId = e(2);
+        if (claim && line === null && e(1) === 'F8') claim.f8 = e(2);
+        break;
+      case 'DTM':
+        if (claim && line === null && e(1) === '232') claim.from = e(2);
         break;
       case 'N1':
         if (remit && e(1) === 'PE') remit.payeeNpi = e(4);
@@ -156,6 +177,9 @@ function readInterchange(
           icn: e(7),
           frequency: e(9),
           rendering: null,
+          f8: null,
+          from: '',
+          index: (remit?.claims.length ?? 0) + 1,
           cas: [],
           remarks: [],
           casSum: 0,
@@ -191,7 +215,13 @@ function readInterchange(
         if ((el.length - 3) / 2 > 6) problems.push(`${name}: more than 6 PLB pairs`);
         for (let n = 3; n < el.length; n += 2) {
           const [code = '', reference] = e(n).split(component);
-          remit?.plb.push({ provider: e(1), code, reference: reference ?? null, amount: cents(e(n + 1)) });
+          remit?.plb.push({
+            provider: e(1),
+            code,
+            reference: reference ?? null,
+            amount: cents(e(n + 1)),
+            index: (remit?.plb.length ?? 0) + 1,
+          });
         }
         break;
       case 'SE': {
@@ -237,6 +267,8 @@ interface Sums {
   interest: number;
   fb: number;
   claims: number;
+  doubles: number;
+  over: number;
 }
 const zero = (): Sums => ({
   paid: 0,
@@ -247,7 +279,146 @@ const zero = (): Sums => ({
   interest: 0,
   fb: 0,
   claims: 0,
+  doubles: 0,
+  over: 0,
 });
+
+/** A claim where it is in the files. */
+interface Located {
+  r: ParsedRemit;
+  c: ParsedClaim;
+}
+
+/** Where `other` is relative to `at`: the same 835 orders by position, other 835s by BPR16. */
+function relation(at: Located, other: Located): 'before' | 'after' | 'same_day' {
+  if (at.r === other.r) return other.c.index < at.c.index ? 'before' : 'after';
+  if (other.r.paymentDate < at.r.paymentDate) return 'before';
+  if (other.r.paymentDate > at.r.paymentDate) return 'after';
+  return 'same_day';
+}
+
+const place = (l: Located) => ({ trace: l.r.trace, claim: l.c.index, payment_date: isoOf(l.r.paymentDate) });
+const isoOf = (d: string) => `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}`;
+
+/** The cause of a reversal from its correction (DOMAIN.md §7): the CARC whose amount grew most; N432 = audit. */
+function causeOf(reversal: ParsedClaim, correction: ParsedClaim): string {
+  const change = new Map<string, number>();
+  for (const a of [...correction.cas, ...reversal.cas])
+    change.set(a.reason, (change.get(a.reason) ?? 0) + a.amount);
+  let best = 0;
+  let cause = 'other';
+  for (const [reason, amount] of change) {
+    const mapped = CAUSES[reason];
+    if (mapped !== undefined && amount > best) {
+      best = amount;
+      cause = mapped;
+    }
+  }
+  return correction.remarks.includes('N432') ? 'audit' : cause;
+}
+
+const CORRECTION_RULES = ['original_reference', 'payer_claim_control', 'claim_id_service_dates'] as const;
+
+/**
+ * Links reversals and PLB recoveries by DESIGN.md's rules, from the files alone. Reversal →
+ * original: same payer and ICN, earlier (or the same day), the amounts negated. Reversal →
+ * correction: a later (or same-day) paid claim that names it by REF*F8, else the same ICN, else
+ * the same payee, CLP01 and service date; one correction per reversal, reversals in time order.
+ * PLB → claim: the reference's first token (split at space, "-", "/") is an ICN, else a CLP01 of
+ * the payee.
+ */
+function link(remits: ParsedRemit[]) {
+  const ordered = [...remits].sort((a, b) => a.paymentDate.localeCompare(b.paymentDate));
+  const all: Located[] = ordered.flatMap((r) => r.claims.map((c) => ({ r, c })));
+  const paidByPayer = new Map<string, Located[]>();
+  for (const l of all) {
+    if (l.c.status === '22') continue;
+    const list = paidByPayer.get(l.r.payerId) ?? [];
+    list.push(l);
+    paidByPayer.set(l.r.payerId, list);
+  }
+  const used = new Set<ParsedClaim>();
+  const reversals: {
+    at: Located;
+    original: Located | null;
+    correction: Located | null;
+    rule: string | null;
+    cause: string;
+    double: boolean;
+  }[] = [];
+  const reversalsOf = new Map<ParsedClaim, number>();
+  const reversalOfOriginal = new Map<ParsedClaim, (typeof reversals)[number]>();
+  for (const at of all) {
+    if (at.c.status !== '22') continue;
+    const paid = paidByPayer.get(at.r.payerId) ?? [];
+    const originals = paid.filter(
+      (o) =>
+        o.c.icn === at.c.icn &&
+        o.c.paid === -at.c.paid &&
+        o.c.charge === -at.c.charge &&
+        relation(at, o) !== 'after',
+    );
+    const original = originals[originals.length - 1] ?? null;
+    let best: { l: Located; rank: number; gap: number } | null = null;
+    for (const n of paid) {
+      if (n === original || used.has(n.c) || relation(at, n) === 'before') continue;
+      const rank =
+        n.c.f8 !== null && n.c.f8 === at.c.icn
+          ? 0
+          : n.c.icn === at.c.icn
+            ? 1
+            : n.r.payeeNpi === at.r.payeeNpi && n.c.clp01 === at.c.clp01 && n.c.from === at.c.from
+              ? 2
+              : -1;
+      if (rank < 0) continue;
+      const gap = Math.abs(Number(n.r.paymentDate) - Number(at.r.paymentDate)) + (n.r === at.r ? 0 : 0.5);
+      if (best === null || rank < best.rank || (rank === best.rank && gap < best.gap))
+        best = { l: n, rank, gap };
+    }
+    if (best !== null) used.add(best.l.c);
+    const times = original === null ? 0 : (reversalsOf.get(original.c) ?? 0);
+    if (original !== null) reversalsOf.set(original.c, times + 1);
+    const row = {
+      at,
+      original,
+      correction: best?.l ?? null,
+      rule: best === null ? null : (CORRECTION_RULES[best.rank] ?? null),
+      cause: best === null ? 'pending' : causeOf(at.c, best.l.c),
+      double: times > 0,
+    };
+    reversals.push(row);
+    if (original !== null && !reversalOfOriginal.has(original.c)) reversalOfOriginal.set(original.c, row);
+  }
+  const plb: {
+    r: ParsedRemit;
+    p: ParsedPlb;
+    claim: Located | null;
+    rule: string | null;
+    cause: string;
+  }[] = [];
+  for (const r of ordered) {
+    for (const p of r.plb) {
+      if (!['WO', 'WU', 'OB', '72'].includes(p.code)) continue;
+      const tokens = (p.reference ?? '').split(/[ /-]/).filter((t) => t.length > 0);
+      const composite = tokens.length > 1;
+      const first = tokens[0] ?? '';
+      const paid = paidByPayer.get(r.payerId) ?? [];
+      let claim = paid.find((l) => l.c.icn === first) ?? null;
+      let rule: string | null = claim === null ? null : composite ? 'composite_icn' : 'icn';
+      if (claim === null) {
+        const visits = paid.filter((l) => l.c.clp01 === first && l.r.payeeNpi === r.payeeNpi);
+        // A CLP01 reference is only fair when the account number is one visit of this payee.
+        if (new Set(visits.map((l) => l.c.from)).size > 1)
+          throw new Error(`ambiguous PLB reference ${first}`);
+        claim = visits[0] ?? null;
+        if (claim !== null) rule = composite ? 'composite_claim_id' : 'claim_id';
+      }
+      const reversal = claim === null ? undefined : reversalOfOriginal.get(claim.c);
+      plb.push({ r, p, claim, rule, cause: reversal?.cause ?? 'unspecified' });
+    }
+  }
+  return { reversals, plb };
+}
 
 /** Recomputes the DESIGN.md metrics from the files alone, counting each remittance once. */
 function recompute(files: GeneratedFile[], dedupe = true) {
@@ -262,43 +433,7 @@ function recompute(files: GeneratedFile[], dedupe = true) {
       remits.push(r);
     }
   }
-  // Claims by payer + ICN / CLP01, and reversal causes from their corrections.
-  const claimByRef = new Map<string, { provider: string }>();
-  const causeByRef = new Map<string, string>();
-  const ordered = [...remits].sort((a, b) => a.paymentDate.localeCompare(b.paymentDate));
-  const allClaims = ordered.flatMap((r) => r.claims.map((c) => ({ r, c })));
-  for (const { r, c } of allClaims) {
-    const provider = c.rendering ?? r.payeeNpi;
-    if (!claimByRef.has(`${r.payerId}|${c.icn}`)) claimByRef.set(`${r.payerId}|${c.icn}`, { provider });
-    if (!claimByRef.has(`${r.payerId}|${c.clp01}`)) claimByRef.set(`${r.payerId}|${c.clp01}`, { provider });
-  }
-  const causeOfReversal = new Map<ParsedClaim, string>();
-  const correctionOf = new Map<ParsedClaim, string>();
-  for (const [i, { r, c }] of allClaims.entries()) {
-    if (c.status !== '22') continue;
-    const next = allClaims
-      .slice(i + 1)
-      .find((o) => o.r.payerId === r.payerId && o.c.clp01 === c.clp01 && o.c.status !== '22');
-    let cause = 'pending';
-    if (next !== undefined) {
-      const change = new Map<string, number>();
-      for (const a of [...next.c.cas, ...c.cas]) change.set(a.reason, (change.get(a.reason) ?? 0) + a.amount);
-      let best = 0;
-      cause = 'other';
-      for (const [reason, amount] of change) {
-        const mapped = CAUSES[reason];
-        if (mapped !== undefined && amount > best) {
-          best = amount;
-          cause = mapped;
-        }
-      }
-      if (next.c.remarks.includes('N432')) cause = 'audit';
-      correctionOf.set(next.c, cause);
-    }
-    causeOfReversal.set(c, cause);
-    causeByRef.set(`${r.payerId}|${c.icn}`, cause);
-    causeByRef.set(`${r.payerId}|${c.clp01}`, cause);
-  }
+  const links = link(remits);
   const byPayer = new Map<string, Sums>();
   const byProvider = new Map<string, Sums>();
   const byPayerCause = new Map<string, Sums>();
@@ -310,43 +445,143 @@ function recompute(files: GeneratedFile[], dedupe = true) {
     }
     return s;
   };
+  const provider = (l: Located) => l.c.rendering ?? l.r.payeeNpi;
   for (const r of remits) {
     for (const c of r.claims) {
-      const provider = c.rendering ?? r.payeeNpi;
-      const targets = [get(byPayer, r.payerId), get(byProvider, provider)];
-      for (const s of targets) s.claims++;
-      if (c.status === '22') {
-        for (const s of [...targets, get(byPayerCause, `${r.payerId}|${causeOfReversal.get(c)}`)])
-          s.reversal -= c.paid;
-      } else {
-        for (const s of targets) s.paid += c.paid;
-        const cause = correctionOf.get(c);
-        if (cause !== undefined)
-          for (const s of [...targets, get(byPayerCause, `${r.payerId}|${cause}`)]) s.repaid += c.paid;
+      const targets = [get(byPayer, r.payerId), get(byProvider, c.rendering ?? r.payeeNpi)];
+      for (const s of targets) {
+        s.claims++;
+        if (c.status !== '22') s.paid += c.paid;
       }
     }
     for (const p of r.plb) {
-      const ref = p.reference === null ? undefined : `${r.payerId}|${p.reference}`;
-      const provider = (ref && claimByRef.get(ref)?.provider) || p.provider;
-      const targets = [get(byPayer, r.payerId), get(byProvider, provider)];
-      if (['WO', 'WU', 'OB', '72'].includes(p.code)) {
-        const cause = (ref && causeByRef.get(ref)) || 'unspecified';
-        for (const s of [...targets, get(byPayerCause, `${r.payerId}|${cause}`)]) s.plb += p.amount;
-      }
-      for (const s of targets) {
+      if (p.code === '72' || p.code === 'L6' || p.code === 'FB') {
+        const s = get(byPayer, r.payerId);
         if (p.code === '72') s.refunds -= p.amount;
         if (p.code === 'L6') s.interest -= p.amount;
         if (p.code === 'FB') s.fb -= p.amount;
       }
     }
   }
-  return { problems, remits, byPayer, byProvider, byPayerCause };
+  for (const x of links.reversals) {
+    const targets = [
+      get(byPayer, x.at.r.payerId),
+      get(byProvider, provider(x.at)),
+      get(byPayerCause, `${x.at.r.payerId}|${x.cause}`),
+    ];
+    for (const s of targets) {
+      s.reversal -= x.at.c.paid;
+      if (x.correction !== null) s.repaid += x.correction.c.paid;
+      if (x.double) {
+        s.doubles++;
+        s.over -= x.at.c.paid;
+      }
+    }
+  }
+  for (const x of links.plb) {
+    const targets = [
+      get(byPayer, x.r.payerId),
+      get(byProvider, x.claim === null ? x.p.provider : provider(x.claim)),
+      get(byPayerCause, `${x.r.payerId}|${x.cause}`),
+    ];
+    for (const s of targets) s.plb += x.p.amount;
+  }
+  return { problems, remits, links, byPayer, byProvider, byPayerCause };
 }
 
 function generate(options: GenerateOptions): { files: GeneratedFile[]; truth: Truth } {
   const files: GeneratedFile[] = [];
   const truth = generateDataset(options, (f) => files.push(f));
   return { files, truth };
+}
+
+/** The files, read and linked independently, give truth's numbers by payer, provider and cause. */
+function expectTruthReproduced(data: { files: GeneratedFile[]; truth: Truth }): void {
+  const { byPayer, byProvider, byPayerCause } = recompute(data.files);
+  for (const row of data.truth.by_payer) {
+    const s = byPayer.get(row.payer_id) ?? zero();
+    expect({
+      payer_id: row.payer_id,
+      paid: money(s.paid),
+      reversal_takeback: money(s.reversal),
+      plb_recovery: money(s.plb),
+      correction_repaid: money(s.repaid),
+      refunds: money(s.refunds),
+      interest: money(s.interest),
+      outstanding_fb: money(s.fb),
+      claims: s.claims,
+      double_reversals: s.doubles,
+      over_recoupment: money(s.over),
+    }).toEqual({
+      payer_id: row.payer_id,
+      paid: row.paid,
+      reversal_takeback: row.reversal_takeback,
+      plb_recovery: row.plb_recovery,
+      correction_repaid: row.correction_repaid,
+      refunds: row.refunds,
+      interest: row.interest,
+      outstanding_fb: row.outstanding_fb,
+      claims: row.claims,
+      double_reversals: row.double_reversals,
+      over_recoupment: row.over_recoupment,
+    });
+  }
+  for (const row of data.truth.by_provider) {
+    const s = byProvider.get(row.provider_npi) ?? zero();
+    expect([row.provider_npi, money(s.paid), money(s.reversal), money(s.plb), money(s.repaid)]).toEqual([
+      row.provider_npi,
+      row.paid,
+      row.reversal_takeback,
+      row.plb_recovery,
+      row.correction_repaid,
+    ]);
+  }
+  const causes = new Set(data.truth.by_payer_cause.map((r) => `${r.payer_id}|${r.cause}`));
+  for (const key of byPayerCause.keys()) expect(causes, key).toContain(key);
+  for (const row of data.truth.by_payer_cause) {
+    const s = byPayerCause.get(`${row.payer_id}|${row.cause}`) ?? zero();
+    expect([row.payer_id, row.cause, money(s.reversal), money(s.plb), money(s.repaid)]).toEqual([
+      row.payer_id,
+      row.cause,
+      row.reversal_takeback,
+      row.plb_recovery,
+      row.correction_repaid,
+    ]);
+  }
+}
+
+/** The event log of truth.json is what the independent linker finds in the files, link by link. */
+function expectLinksReproduced(data: { files: GeneratedFile[]; truth: Truth }): void {
+  const { links } = recompute(data.files);
+  const reversals = links.reversals.map((x) => ({
+    payer_id: x.at.r.payerId,
+    payee_npi: x.at.r.payeeNpi,
+    reversal: place(x.at),
+    original: x.original === null ? null : place(x.original),
+    correction: x.correction === null ? null : place(x.correction),
+    link_rule: x.rule,
+    cause: x.cause,
+    takeback: money(-x.at.c.paid),
+    correction_repaid: money(x.correction?.c.paid ?? 0),
+    double_reversal: x.double,
+  }));
+  const key = (r: { reversal: { trace: string; claim: number } }) =>
+    `${r.reversal.trace}|${r.reversal.claim}`;
+  const sortBy = <T>(list: T[], k: (t: T) => string) => [...list].sort((a, b) => k(a).localeCompare(k(b)));
+  expect(sortBy(reversals, key)).toEqual(sortBy(data.truth.links.reversals, key));
+  const plb = links.plb.map((x) => ({
+    payer_id: x.r.payerId,
+    payee_npi: x.r.payeeNpi,
+    plb: { trace: x.r.trace, pair: x.p.index, payment_date: isoOf(x.r.paymentDate) },
+    reason_code: x.p.code,
+    amount: money(x.p.amount),
+    claim: x.claim === null ? null : place(x.claim),
+    link_rule: x.rule,
+    cause: x.cause,
+  }));
+  const plbKey = (r: { payer_id: string; plb: { trace: string; pair: number } }) =>
+    `${r.payer_id}|${r.plb.trace}|${r.plb.pair}`;
+  expect(sortBy(plb, plbKey)).toEqual(sortBy(data.truth.links.plb, plbKey));
 }
 
 const base = generate({ seed: 11 });
@@ -408,47 +643,11 @@ describe('synthetic 835 generator', () => {
   });
 
   it('has truth that the files reproduce to the cent, by payer, provider and cause', () => {
-    const { byPayer, byProvider, byPayerCause } = recompute(base.files);
-    for (const row of base.truth.by_payer) {
-      const s = byPayer.get(row.payer_id) ?? zero();
-      expect({
-        paid: money(s.paid),
-        reversal_takeback: money(s.reversal),
-        plb_recovery: money(s.plb),
-        correction_repaid: money(s.repaid),
-        refunds: money(s.refunds),
-        interest: money(s.interest),
-        outstanding_fb: money(s.fb),
-        claims: s.claims,
-      }).toEqual({
-        paid: row.paid,
-        reversal_takeback: row.reversal_takeback,
-        plb_recovery: row.plb_recovery,
-        correction_repaid: row.correction_repaid,
-        refunds: row.refunds,
-        interest: row.interest,
-        outstanding_fb: row.outstanding_fb,
-        claims: row.claims,
-      });
-    }
-    for (const row of base.truth.by_provider) {
-      const s = byProvider.get(row.provider_npi) ?? zero();
-      expect([row.provider_npi, money(s.paid), money(s.reversal), money(s.plb)]).toEqual([
-        row.provider_npi,
-        row.paid,
-        row.reversal_takeback,
-        row.plb_recovery,
-      ]);
-    }
-    for (const row of base.truth.by_payer_cause) {
-      const s = byPayerCause.get(`${row.payer_id}|${row.cause}`) ?? zero();
-      expect([row.cause, money(s.reversal), money(s.plb), money(s.repaid)]).toEqual([
-        row.cause,
-        row.reversal_takeback,
-        row.plb_recovery,
-        row.correction_repaid,
-      ]);
-    }
+    expectTruthReproduced(base);
+  });
+
+  it('has an event log that an independent linker reproduces, link by link', () => {
+    expectLinksReproduced(base);
   });
 
   it('covers every kind of takeback the warehouse tells apart', () => {
@@ -529,7 +728,7 @@ describe('synthetic 835 generator', () => {
       .sort((a, b) => a - b);
     const median = others[Math.floor(others.length / 2)] ?? 0;
     expect(spiked.truth.params.spikes).toEqual([
-      { payer_id: payer, week_start: week[30]?.week_start, factor: 5 },
+      { payer_id: payer, week_start: week[30]?.week_start, factor: DEFAULTS.spikeFactor },
     ]);
     expect(at).toBeGreaterThan(2.5 * before);
     expect(at).toBeGreaterThan(4 * median);
@@ -602,5 +801,231 @@ describe('synthetic 835 generator', () => {
     const { problems, remits } = recompute([{ name: 'big.835', text, bytes }]);
     expect(problems).toEqual([]);
     expect(remits.length).toBeGreaterThan(10);
+  });
+});
+
+// Realism high: the habits of real payers (issue 24). The files are checked by the same
+// independent reader and linker; the linker follows DESIGN.md's rules, the generator knows the truth.
+const real = generate({ seed: 11, weeks: 20, providers: 10, scale: 3, realism: 'high' });
+
+/** Σ (size − 1) over the groups of a key: how many times something repeats. */
+function repeats<T>(items: T[], key: (t: T) => string, member: (t: T) => string): number {
+  const groups = new Map<string, Set<string>>();
+  for (const t of items) {
+    const k = key(t);
+    const set = groups.get(k) ?? new Set<string>();
+    set.add(member(t));
+    groups.set(k, set);
+  }
+  let n = 0;
+  for (const set of groups.values()) n += set.size - 1;
+  return n;
+}
+
+describe('synthetic 835 generator, realism high', () => {
+  const read = recompute(real.files);
+  const claims = read.remits.flatMap((r) => r.claims.map((c) => ({ r, c })));
+
+  it('is deterministic and balances every claim, line and transaction', () => {
+    const again = generate({ seed: 11, weeks: 20, providers: 10, scale: 3, realism: 'high' });
+    expect(again.files.map((f) => f.text)).toEqual(real.files.map((f) => f.text));
+    expect(read.problems).toEqual([]);
+    expect(read.remits).toHaveLength(real.truth.counts.transactions);
+    expect(real.truth.params.realism).toBe('high');
+    expect(base.truth.params.realism).toBe('standard');
+    expect(Object.values(base.truth.realism).every((n) => n === 0)).toBe(true);
+  });
+
+  it('writes each habit of real payers, as often as truth counts it', () => {
+    const t = real.truth.realism;
+    // A later visit reuses the account number with a later service date; another payee reuses it too.
+    const sameAccount = repeats(
+      claims,
+      ({ r, c }) => `${r.payerId}|${r.payeeNpi}|${c.clp01}`,
+      ({ c }) => c.from,
+    );
+    const otherPayee = repeats(
+      claims,
+      ({ r, c }) => `${r.payerId}|${c.clp01}`,
+      ({ r }) => r.payeeNpi,
+    );
+    // One payment date, several 835s (each its own TRN02 and BPR02).
+    const byDate = new Map<string, number>();
+    for (const r of read.remits) {
+      const k = `${r.payerId}|${r.payeeNpi}|${r.paymentDate}`;
+      byDate.set(k, (byDate.get(k) ?? 0) + 1);
+    }
+    const split = [...byDate.values()].filter((n) => n > 1);
+    const corrections = read.links.reversals.filter((x) => x.correction !== null);
+    const sameDayOther = corrections.filter(
+      (x) => x.correction?.r !== x.at.r && x.correction?.r.paymentDate === x.at.r.paymentDate,
+    );
+    const sameIcn = corrections.filter((x) => x.correction?.c.icn === x.at.c.icn);
+    const reversals = claims.filter(({ c }) => c.status === '22');
+    const doubles = repeats(
+      reversals.map((x, i) => ({ ...x, i })),
+      ({ r, c }) => `${r.payerId}|${c.icn}`,
+      ({ i }) => String(i),
+    );
+    const forms = (rule: string) => read.links.plb.filter((x) => x.rule === rule).length;
+    const counted = {
+      reused_claim_ids_same_payee: sameAccount,
+      reused_claim_ids_other_payee: otherPayee,
+      split_payment_dates: split.length,
+      split_transactions: split.reduce((a, b) => a + b, 0),
+      corrections_same_day_other_835: sameDayOther.length,
+      corrections_with_f8: claims.filter(({ c }) => c.f8 !== null).length,
+      corrections_new_icn: corrections.length - sameIcn.length,
+      corrections_same_icn: sameIcn.length,
+      plb_references_icn: forms('icn'),
+      plb_references_claim_id: forms('claim_id'),
+      plb_references_composite_icn: forms('composite_icn'),
+      plb_references_composite_claim_id: forms('composite_claim_id'),
+      double_reversals: doubles,
+    };
+    expect(counted).toEqual(t);
+    for (const [name, n] of Object.entries(counted)) expect(n, name).toBeGreaterThanOrEqual(2);
+    // F8 names the original's ICN; corrections echo CLP09 1 for one payer, 7 for the others.
+    for (const x of corrections)
+      if (x.correction?.c.f8 != null) expect(x.correction.c.f8).toBe(x.original?.c.icn);
+    expect(new Set(corrections.map((x) => x.correction?.c.frequency))).toEqual(new Set(['1', '7']));
+    // Composite references: the claim token, a space, "-" or "/", then an MBI, a HICN or a member number.
+    const composite = read.links.plb.filter((x) => x.rule?.startsWith('composite'));
+    const members = composite.map((x) => (x.p.reference ?? '').split(/[ /-]/)[1] ?? '');
+    const shapes = {
+      mbi: /^[1-9][AC-HJKMNP-RT-Y][0-9AC-HJKMNP-RT-Y]\d[AC-HJKMNP-RT-Y][0-9AC-HJKMNP-RT-Y]\d[AC-HJKMNP-RT-Y]{2}\d\d$/,
+      hic: /^\d{9}[A-Z]\d?$/,
+      member: /^[A-Z]{1,3}\d{9}$/,
+    };
+    for (const m of members)
+      expect(
+        Object.values(shapes).some((re) => re.test(m)),
+        m,
+      ).toBe(true);
+    for (const [kind, re] of Object.entries(shapes))
+      expect(
+        members.some((m) => re.test(m)),
+        kind,
+      ).toBe(true);
+    expect(new Set(composite.map((x) => (x.p.reference ?? '').match(/[ /-]/)?.[0]))).toEqual(
+      new Set([' ', '-', '/']),
+    );
+  });
+
+  it('has truth that the files reproduce to the cent, by payer, provider and cause', () => {
+    expectTruthReproduced(real);
+  });
+
+  it('has an event log that an independent linker reproduces, with every link rule', () => {
+    expectLinksReproduced(real);
+    const rules = new Set(real.truth.by_payer_link_rule.map((r) => `${r.kind}:${r.link_rule}`));
+    for (const rule of [
+      'reversal:original_reference',
+      'reversal:payer_claim_control',
+      'reversal:claim_id_service_dates',
+      'reversal:null',
+      'plb:icn',
+      'plb:claim_id',
+      'plb:composite_icn',
+      'plb:composite_claim_id',
+      'plb:null',
+    ])
+      expect(rules).toContain(rule);
+  });
+
+  it('adds up: payers to totals, link rules to payers, double reversals to over-recoupment', () => {
+    const t = real.truth;
+    const sum = (rows: Record<string, unknown>[], field: string) =>
+      money(rows.reduce((n, r) => n + cents(r[field] as string), 0));
+    const rows = t.by_payer as unknown as Record<string, unknown>[];
+    for (const f of ['paid', 'takeback', 'correction_repaid', 'net_takeback', 'over_recoupment'])
+      expect(sum(rows, f), f).toBe(t.totals[f as keyof typeof t.totals]);
+    expect(t.totals.double_reversals).toBe(t.realism.double_reversals);
+    for (const p of t.by_payer) {
+      const mine = t.by_payer_link_rule.filter((r) => r.payer_id === p.payer_id) as unknown as Record<
+        string,
+        unknown
+      >[];
+      expect(sum(mine, 'takeback')).toBe(p.takeback);
+      expect(sum(mine, 'correction_repaid')).toBe(p.correction_repaid);
+      const doubles = t.links.reversals.filter((r) => r.payer_id === p.payer_id && r.double_reversal);
+      expect(doubles).toHaveLength(p.double_reversals);
+      expect(money(doubles.reduce((n, r) => n + cents(r.takeback), 0))).toBe(p.over_recoupment);
+      // A double reversal takes back what its first reversal already took: the same original.
+      for (const d of doubles) {
+        const first = t.links.reversals.find(
+          (r) => !r.double_reversal && JSON.stringify(r.original) === JSON.stringify(d.original),
+        );
+        expect(first?.takeback).toBe(d.takeback);
+        expect(d.cause).toBe('pending');
+      }
+    }
+  });
+
+  it('defeats linking by payer + CLP01 alone and exact PLB references', () => {
+    // The pre-issue rule: the first paid claim of the same payer and CLP01 in the same 835 after
+    // the reversal or in a later 835, before the next reversal of that CLP01.
+    const truthBy = new Map(
+      real.truth.links.reversals.map((r) => [`${r.reversal.trace}|${r.reversal.claim}`, r]),
+    );
+    const ordered = [...read.remits].sort((a, b) => a.paymentDate.localeCompare(b.paymentDate));
+    const all = ordered.flatMap((r) => r.claims.map((c) => ({ r, c })));
+    let wrong = 0;
+    let missedSameDay = 0;
+    let otherVisitOrPayee = 0;
+    for (const [i, at] of all.entries()) {
+      if (at.c.status !== '22') continue;
+      const later = all.slice(i + 1).filter((o) => o.r.payerId === at.r.payerId && o.c.clp01 === at.c.clp01);
+      const stop = later.findIndex((o) => o.c.status === '22');
+      const naive = (stop < 0 ? later : later.slice(0, stop)).find(
+        (o) => o.r === at.r || o.r.paymentDate > at.r.paymentDate,
+      );
+      const truth = truthBy.get(`${at.r.trace}|${at.c.index}`);
+      const naivePlace = naive === undefined ? null : place(naive);
+      if (JSON.stringify(naivePlace) !== JSON.stringify(truth?.correction ?? null)) wrong++;
+      if (naive === undefined && truth?.correction?.payment_date === truth?.reversal.payment_date)
+        missedSameDay++;
+      if (naive !== undefined && (naive.c.from !== at.c.from || naive.r.payeeNpi !== at.r.payeeNpi))
+        otherVisitOrPayee++;
+    }
+    expect(wrong).toBeGreaterThan(0);
+    expect(missedSameDay).toBeGreaterThan(0);
+    expect(otherVisitOrPayee).toBeGreaterThan(0);
+    // A composite reference equals no ICN and no CLP01: only its first token names the claim.
+    const ids = new Set(claims.flatMap(({ c }) => [c.icn, c.clp01]));
+    const composite = read.links.plb.filter((x) => x.rule?.startsWith('composite'));
+    expect(composite.length).toBeGreaterThan(0);
+    expect(composite.filter((x) => ids.has(x.p.reference ?? ''))).toEqual([]);
+  });
+
+  it('is written by the CLI with --realism high, which --help documents', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'recoup-generate-real-'));
+    try {
+      const out = join(dir, 'data');
+      const write = process.stdout.write;
+      let printed = '';
+      process.stdout.write = ((chunk: string) => {
+        printed += chunk;
+        return true;
+      }) as typeof process.stdout.write;
+      let code: number;
+      try {
+        code = await generateCommand(['--out', out, '--weeks', '8', '--scale', '2', '--realism', 'high']);
+        await expect(generateCommand(['--help'])).rejects.toMatchObject({ exitCode: 0 });
+      } finally {
+        process.stdout.write = write;
+      }
+      expect(code).toBe(0);
+      expect(printed).toMatch(/realism high: \d+ split payment dates/);
+      expect(printed).toMatch(/--realism LEVEL\s+standard \(default\)/);
+      const truth = JSON.parse(readFileSync(join(out, 'truth.json'), 'utf8')) as Truth;
+      expect(truth.params.realism).toBe('high');
+      expect(truth.links.reversals.length).toBeGreaterThan(0);
+      await expect(generateCommand(['--out', join(dir, 'x'), '--realism', 'extreme'])).rejects.toThrow(
+        /--realism must be standard or high/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

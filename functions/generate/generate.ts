@@ -4,6 +4,9 @@ import { DELIMITER_STYLES, type Delimiters, renderInterchange, renderTransaction
 import { isoDate, Simulation } from './simulate.ts';
 import {
   emptyBucket,
+  linkRows,
+  linkRuleRows,
+  type Realism,
   TRUTH_DEFINITIONS,
   type Truth,
   TruthAccumulator,
@@ -32,6 +35,12 @@ export interface GenerateOptions {
   duplicates?: boolean;
   /** Monday (ISO) of the last week; default derived from the seed. */
   lastWeek?: string;
+  /**
+   * `high` writes what real payers do (reused account numbers, a payment date split across
+   * 835s, composite PLB references, double reversals, REF*F8 and changing ICNs on corrections
+   * for some payers); truth still holds the true links. Default `standard`.
+   */
+  realism?: Realism;
 }
 
 /** One file of the data set. `bytes` is its UTF-8 size. */
@@ -41,7 +50,14 @@ export interface GeneratedFile {
   bytes: number;
 }
 
-export const DEFAULTS = { seed: 835, weeks: 52, payers: 5, providers: 20, scale: 1, spikeFactor: 5 } as const;
+export const DEFAULTS = {
+  seed: 835,
+  weeks: 52,
+  payers: 5,
+  providers: 20,
+  scale: 1,
+  spikeFactor: 30,
+} as const;
 
 const DAY_MS = 86_400_000;
 /** 2025-06-30, a Monday: the latest possible default last week. */
@@ -80,6 +96,9 @@ export function generateDataset(options: GenerateOptions, onFile: (file: Generat
   const providers = options.providers ?? DEFAULTS.providers;
   const scale = options.scale ?? DEFAULTS.scale;
   const duplicates = options.duplicates ?? true;
+  const realism = options.realism ?? 'standard';
+  if (realism !== 'standard' && realism !== 'high')
+    throw new RangeError(`realism must be standard or high, got ${String(realism)}`);
   checkInt('seed', seed, 0);
   checkInt('weeks', weeks, 1);
   checkInt('payers', payerCount, 1);
@@ -91,7 +110,7 @@ export function generateDataset(options: GenerateOptions, onFile: (file: Generat
   const spikes = new Map<string, number>();
   const truth = new TruthAccumulator();
   const sim = new Simulation(
-    { seed, weeks, payers: payerCount, providers, scale, firstMonday, spikes },
+    { seed, weeks, payers: payerCount, providers, scale, firstMonday, spikes, realism },
     truth,
   );
   const spikeRows: Truth['params']['spikes'] = [];
@@ -182,8 +201,9 @@ export function generateDataset(options: GenerateOptions, onFile: (file: Generat
         for (const r of remits) {
           const body = renderTransaction(r, d, '0001');
           const text = renderInterchange([[body]], d, envelope(r, r.payee.tin));
+          const part = r.part > 0 ? `_${r.part + 1}` : '';
           deliveries.push({
-            name: `${payer.id}_${r.payee.npi}_${r.paymentDate}.835`,
+            name: `${payer.id}_${r.payee.npi}_${r.paymentDate}${part}.835`,
             text,
             groups: [[body]],
             first: r,
@@ -233,6 +253,7 @@ export function generateDataset(options: GenerateOptions, onFile: (file: Generat
       last_week: isoDate(lastMonday),
       spikes: spikeRows,
       duplicates,
+      realism,
     },
     payers: sim.payers.map((p) => ({
       payer_id: p.id,
@@ -289,6 +310,13 @@ export function generateDataset(options: GenerateOptions, onFile: (file: Generat
         };
       }),
     ),
+    by_payer_link_rule: linkRuleRows(
+      sim.payers.map((p) => p.id),
+      truth.reversalEvents,
+      truth.plbEvents,
+    ),
+    realism: { ...truth.realism },
+    links: linkRows(truth.reversalEvents, truth.plbEvents),
   };
 }
 

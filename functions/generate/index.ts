@@ -12,10 +12,18 @@ export {
 export { isValidNpi, npiCheckDigit } from './npi.ts';
 export type {
   CauseRow,
+  ClaimPlace,
+  CorrectionLinkRule,
+  LinkRuleRow,
   PayerCauseRow,
   PayerRow,
   PayerWeekRow,
+  PlbLinkRow,
+  PlbLinkRule,
   ProviderRow,
+  Realism,
+  RealismCounts,
+  ReversalLinkRow,
   TakebackMetrics,
   Truth,
   TruthCause,

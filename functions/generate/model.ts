@@ -21,6 +21,22 @@ export interface ServiceLine {
   remarks: string[];
 }
 
+/**
+ * Where a claim landed: its transaction's TRN02 and its place (1-based, = the lake's claim_seq)
+ * among the transaction's CLPs. Filled when the transaction is closed; the truth's link log reads it.
+ */
+export interface ClaimRef {
+  trace: string;
+  index: number;
+  /** ISO date (BPR16) */
+  paymentDate: string;
+}
+
+/** A ref not placed yet. */
+export function unplaced(): ClaimRef {
+  return { trace: '', index: 0, paymentDate: '' };
+}
+
 /** One 2100 claim. Balanced by construction: charge − Σ CAS (claim and lines) = paid. */
 export interface ClaimModel {
   clp01: string;
@@ -39,6 +55,9 @@ export interface ClaimModel {
   lines: ServiceLine[];
   /** Remark codes carried in MOA. */
   remarks: string[];
+  /** REF*F8, the original claim's ICN, on corrections of payers that send it (realism high). */
+  originalReference: string | null;
+  ref: ClaimRef;
 }
 
 /** One PLB pair (PLB03/04). Positive amounts reduce the payment. */
@@ -47,6 +66,8 @@ export interface PlbPair {
   code: string;
   reference: string | null;
   amount: Cents;
+  /** Where it landed (index = its place among the transaction's PLB pairs); see ClaimRef. */
+  ref?: ClaimRef;
 }
 
 /** One 835 transaction (ST..SE), before it is written. */
@@ -54,6 +75,8 @@ export interface RemitModel {
   payer: Payer;
   payee: Payee;
   week: number;
+  /** 0, or 1.. for the further 835s of a payment date split across several (realism high). */
+  part: number;
   /** ISO dates */
   paymentDate: string;
   productionDate: string;
@@ -106,6 +129,38 @@ export interface PayerProfile {
   trimAmounts: boolean;
   /** Share of weeks whose transactions for all payees go into one file. */
   batch: number;
+  /** What the payer does under `realism: 'high'` (ignored otherwise). */
+  realism: RealismTraits;
+}
+
+/** The member identifier a payer appends to a claim reference in a composite PLB reference. */
+export type MemberIdKind = 'mbi' | 'hic' | 'member';
+
+/**
+ * The habits of real payers that make linking hard (issue 24, DOMAIN.md §5, §6), switched on by
+ * `realism: 'high'`.
+ */
+export interface RealismTraits {
+  /** Sends REF*F8 (the original claim's ICN) on corrections. */
+  sendsF8: boolean;
+  /** A correction gets a new CLP07; otherwise it keeps the original's ICN (pyx12 sample style). */
+  newIcnOnCorrection: boolean;
+  /** CLP09 of a correction: 7 (replacement) or 1 (the payer echoes the original's). */
+  correctionFrequency: '7' | '1';
+  /** Chance per payer × payee × week that the payment date is split across two or three 835s. */
+  split: number;
+  /** Share of claim-naming PLB references followed by a member id. */
+  composite: number;
+  /** The member ids it uses (HIC and MBI: Medicare; a member number: the others). */
+  memberIds: readonly MemberIdKind[];
+  /** Between the claim token and the member id of a composite reference. */
+  delimiter: string;
+  /** Chance per reversal that the payer reverses the same original again weeks later. */
+  doubleReversal: number;
+  /** Chance a new claim carries an earlier account number (CLP01) of the same payee: a later visit. */
+  reuseSamePayee: number;
+  /** Chance a new claim carries an account number another payee already used with this payer. */
+  reuseOtherPayee: number;
 }
 
 /** A payer of the synthetic data set. */
@@ -141,7 +196,7 @@ export const PROFILES: readonly PayerProfile[] = [
     ],
     allowed: [520, 720],
     volume: 1.1,
-    reversal: 0.06,
+    reversal: 0.045,
     correctionSame: 0.5,
     correctionNext: 0.3,
     causes: [
@@ -151,13 +206,13 @@ export const PROFILES: readonly PayerProfile[] = [
       ['duplicate', 1],
       ['contract_rate', 1],
     ],
-    woOffset: 0.08,
+    woOffset: 0.018,
     woByPatientControl: 0.25,
-    unlinkable: 0.03,
-    clawback: 0.04,
+    unlinkable: 0.005,
+    clawback: 0.01,
     refundPair: 0.015,
     deferral: 0.15,
-    affiliateOffset: 0.01,
+    affiliateOffset: 0.003,
     interest: 0,
     sequestration: false,
     secondary: 0.05,
@@ -166,6 +221,18 @@ export const PROFILES: readonly PayerProfile[] = [
     payWeekday: 1,
     trimAmounts: false,
     batch: 0.5,
+    realism: {
+      sendsF8: true,
+      newIcnOnCorrection: true,
+      correctionFrequency: '7',
+      split: 0.3,
+      composite: 0.6,
+      memberIds: ['member'],
+      delimiter: ' ',
+      doubleReversal: 0.12,
+      reuseSamePayee: 0.08,
+      reuseOtherPayee: 0.03,
+    },
   },
   {
     name: 'reverse_correct',
@@ -176,12 +243,12 @@ export const PROFILES: readonly PayerProfile[] = [
     ],
     allowed: [600, 820],
     volume: 1.2,
-    reversal: 0.1,
+    reversal: 0.065,
     correctionSame: 0.75,
     correctionNext: 0.2,
     causes: COMMERCIAL_CAUSES,
     woOffset: 0.005,
-    woByPatientControl: 0,
+    woByPatientControl: 0.3,
     unlinkable: 0.002,
     clawback: 0,
     refundPair: 0.005,
@@ -195,6 +262,18 @@ export const PROFILES: readonly PayerProfile[] = [
     payWeekday: 3,
     trimAmounts: true,
     batch: 0,
+    realism: {
+      sendsF8: false,
+      newIcnOnCorrection: true,
+      correctionFrequency: '7',
+      split: 0.45,
+      composite: 0.5,
+      memberIds: ['member'],
+      delimiter: '-',
+      doubleReversal: 0.08,
+      reuseSamePayee: 0.1,
+      reuseOtherPayee: 0.05,
+    },
   },
   {
     name: 'clean',
@@ -204,12 +283,12 @@ export const PROFILES: readonly PayerProfile[] = [
     ],
     allowed: [650, 850],
     volume: 0.9,
-    reversal: 0.006,
+    reversal: 0.016,
     correctionSame: 0.9,
     correctionNext: 0.1,
     causes: COMMERCIAL_CAUSES,
-    woOffset: 0.002,
-    woByPatientControl: 0,
+    woOffset: 0.004,
+    woByPatientControl: 0.4,
     unlinkable: 0,
     clawback: 0,
     refundPair: 0.004,
@@ -223,13 +302,25 @@ export const PROFILES: readonly PayerProfile[] = [
     payWeekday: 4,
     trimAmounts: false,
     batch: 0.2,
+    realism: {
+      sendsF8: true,
+      newIcnOnCorrection: false,
+      correctionFrequency: '7',
+      split: 0.1,
+      composite: 0,
+      memberIds: ['member'],
+      delimiter: ' ',
+      doubleReversal: 0,
+      reuseSamePayee: 0.06,
+      reuseOtherPayee: 0.02,
+    },
   },
   {
     name: 'medicare',
     filing: [['MB', 1]],
     allowed: [420, 600],
     volume: 1,
-    reversal: 0.04,
+    reversal: 0.035,
     correctionSame: 0.6,
     correctionNext: 0.25,
     causes: [
@@ -241,10 +332,10 @@ export const PROFILES: readonly PayerProfile[] = [
       ['incorrect_payee', 1],
       ['duplicate', 1],
     ],
-    woOffset: 0.04,
+    woOffset: 0.012,
     woByPatientControl: 0,
-    unlinkable: 0.01,
-    clawback: 0.015,
+    unlinkable: 0.003,
+    clawback: 0.004,
     refundPair: 0.01,
     deferral: 0.3,
     affiliateOffset: 0,
@@ -256,6 +347,18 @@ export const PROFILES: readonly PayerProfile[] = [
     payWeekday: 2,
     trimAmounts: true,
     batch: 0,
+    realism: {
+      sendsF8: false,
+      newIcnOnCorrection: false,
+      correctionFrequency: '1',
+      split: 0.25,
+      composite: 0.8,
+      memberIds: ['mbi', 'hic'],
+      delimiter: ' ',
+      doubleReversal: 0.06,
+      reuseSamePayee: 0.1,
+      reuseOtherPayee: 0.03,
+    },
   },
   {
     name: 'medicaid',
@@ -265,7 +368,7 @@ export const PROFILES: readonly PayerProfile[] = [
     ],
     allowed: [380, 560],
     volume: 0.8,
-    reversal: 0.05,
+    reversal: 0.04,
     correctionSame: 0.4,
     correctionNext: 0.3,
     causes: [
@@ -275,13 +378,13 @@ export const PROFILES: readonly PayerProfile[] = [
       ['non_covered', 1],
       ['coding', 1],
     ],
-    woOffset: 0.02,
+    woOffset: 0.008,
     woByPatientControl: 0.5,
-    unlinkable: 0.02,
-    clawback: 0.01,
+    unlinkable: 0.004,
+    clawback: 0.003,
     refundPair: 0.005,
     deferral: 0.05,
-    affiliateOffset: 0.02,
+    affiliateOffset: 0.004,
     interest: 0,
     sequestration: false,
     secondary: 0.08,
@@ -290,6 +393,18 @@ export const PROFILES: readonly PayerProfile[] = [
     payWeekday: 0,
     trimAmounts: false,
     batch: 0.3,
+    realism: {
+      sendsF8: false,
+      newIcnOnCorrection: true,
+      correctionFrequency: '7',
+      split: 0.3,
+      composite: 0.4,
+      memberIds: ['member'],
+      delimiter: '/',
+      doubleReversal: 0.08,
+      reuseSamePayee: 0.12,
+      reuseOtherPayee: 0.05,
+    },
   },
 ];
 

@@ -70,6 +70,7 @@ function pushClaim(out: string[], d: Delimiters, c: ClaimModel, trim: boolean): 
     out.push(`NM1${e}82${e}1${e}PROVIDER${e}R${e}${e}${e}${e}XX${e}${c.renderingNpi}`);
   }
   if (c.remarks.length > 0) out.push(seg(d, ['MOA', '', '', ...c.remarks]));
+  if (c.originalReference !== null) out.push(`REF${e}F8${e}${c.originalReference}`);
   out.push(`DTM${e}232${e}${c.from}`, `DTM${e}233${e}${c.to}`);
   for (const line of c.lines) {
     out.push(

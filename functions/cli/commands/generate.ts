@@ -1,12 +1,14 @@
 import { resolve } from 'node:path';
 import { DEFAULTS, type SpikeSpec } from '../../generate/generate.ts';
+import type { Realism } from '../../generate/truth.ts';
 import { OutputNotEmptyError, writeDataset } from '../../generate/writeDataset.ts';
 import { parseCommandArgs, positiveInt, required } from '../args.ts';
 import { CliError } from '../cliError.ts';
 import { ProgressBar } from '../progress.ts';
 
 const USAGE = `Usage: recoup generate --out DIR [--seed N] [--weeks N] [--payers N] [--providers N]
-                       [--scale K] [--spike PAYER:WEEK[:FACTOR]]... [--no-duplicates] [--force] [--json]
+                       [--scale K] [--spike PAYER:WEEK[:FACTOR]]... [--realism standard|high]
+                       [--no-duplicates] [--force] [--json]
 
 Writes synthetic, balanced X12 835 5010 remittances into DIR and DIR/truth.json, the expected
 metrics (paid, takebacks by payer, cause, provider and week) computed while generating.
@@ -22,15 +24,25 @@ Options:
                      reverse_correct, clean, medicare, medicaid
   --providers N      rendering providers (default ${DEFAULTS.providers}), about 5 per billing group
   --scale K          claim volume multiplier (default 1 ≈ 3 000 claims, 2 MB; 20 ≈ 35 MB)
-  --spike P:W[:F]    multiply payer P's takebacks in week W by F (default ${DEFAULTS.spikeFactor});
-                     P is a payer index (0-based) or payer id, W a week index (0-based); repeatable
+  --spike P:W[:F]    a recovery sweep: payer P takes back F times its usual amount in week W
+                     (default ${DEFAULTS.spikeFactor}); P is a payer index (0-based) or payer id, W a week
+                     index (0-based); repeatable
+  --realism LEVEL    standard (default): tidy payers. high: what real payers do, so linking is
+                     put to the test: account numbers (CLP01) reused for a later visit and by
+                     another payee; a payment date split across several 835s, corrections in
+                     another 835 of the same day; composite PLB references (ICN or CLP01, then
+                     a member id: MBI, HIC or member number, after a space, "-" or "/");
+                     double reversals (over-recoupment); REF*F8 on corrections for some payers;
+                     corrections that keep or change the ICN (CLP07) by payer. truth.json keeps
+                     the true links (links, by_payer_link_rule, realism counts)
   --no-duplicates    do not re-deliver any file
   --force            remove DIR's old .835 files and truth.json first
   --json             print a JSON summary instead of text
   -h, --help         show this help
 
-Example:
+Examples:
   recoup generate --out data/synthetic --seed 7 --spike 0:40
+  recoup generate --out data/real-shaped --weeks 20 --scale 3 --realism high
 `;
 
 function parseSpike(text: string): SpikeSpec {
@@ -68,6 +80,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
       providers: { type: 'string' },
       scale: { type: 'string' },
       spike: { type: 'string', multiple: true },
+      realism: { type: 'string' },
       'no-duplicates': { type: 'boolean' },
       force: { type: 'boolean' },
       json: { type: 'boolean' },
@@ -80,6 +93,9 @@ export async function generateCommand(argv: string[]): Promise<number> {
   const scale = scaleText === undefined ? DEFAULTS.scale : Number(scaleText);
   if (!Number.isFinite(scale) || scale <= 0)
     throw new CliError(`--scale must be a positive number, got "${scaleText}"`);
+  const realism = (values.realism as string | undefined) ?? 'standard';
+  if (realism !== 'standard' && realism !== 'high')
+    throw new CliError(`--realism must be standard or high, got "${realism}"`);
   const options = {
     seed: nonNegativeInt(values.seed as string | undefined, 'seed', DEFAULTS.seed),
     weeks: positiveInt(values.weeks as string | undefined, 'weeks', DEFAULTS.weeks),
@@ -88,6 +104,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
     scale,
     spikes: ((values.spike as string[] | undefined) ?? []).map(parseSpike),
     duplicates: values['no-duplicates'] !== true,
+    realism: realism as Realism,
   };
   const progress = new ProgressBar('generate');
   const expectedFiles = options.weeks * options.payers * Math.max(1, Math.round(options.providers / 5));
@@ -117,6 +134,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
       ms: summary.ms,
       params: truth.params,
       totals: truth.totals,
+      realism: truth.realism,
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } else {
@@ -126,6 +144,12 @@ export async function generateCommand(argv: string[]): Promise<number> {
         `wrote ${summary.files} files (${summary.duplicateFiles} re-deliveries), ${mb} MB to ${out}`,
         `${summary.transactions} transactions, ${summary.claims} claims, ${summary.reversals} reversals, ${truth.params.first_week} .. ${truth.params.last_week}`,
         `paid ${truth.totals.paid}, takeback ${truth.totals.takeback}, net takeback ${truth.totals.net_takeback}`,
+        ...(truth.params.realism === 'high'
+          ? [
+              `realism high: ${truth.realism.split_payment_dates} split payment dates, ${truth.realism.reused_claim_ids_same_payee + truth.realism.reused_claim_ids_other_payee} reused account numbers, ` +
+                `${truth.realism.plb_references_composite_icn + truth.realism.plb_references_composite_claim_id} composite PLB references, ${truth.realism.double_reversals} double reversals`,
+            ]
+          : []),
         `truth: ${summary.truthPath} (${summary.ms} ms)`,
         '',
       ].join('\n'),
