@@ -24,16 +24,21 @@ interface Series {
   /** Uniform noise: each row is base × (1 ± noise). */
   noise: number;
   seed: number;
-  /** Extra takebacks: week index → cents, in one cause, over three claims (50/30/20). */
-  spikes?: { week: number; cents: number; cause?: string }[];
+  /** Weekly payments, in cents (default 10 × baseCents). */
+  paidCents?: number;
+  /**
+   * Extra takebacks: week index → cents, in one cause, over three claims (50/30/20), plus `sweep`
+   * small $100 takebacks of other claims (default 9: a recovery sweep takes many claims at once).
+   */
+  spikes?: { week: number; cents: number; cause?: string; sweep?: number; claims?: 1 | 3 }[];
 }
 
-/** A payer with a steady weekly takeback made of one row per cause, plus injected spikes. */
+/** A payer with a steady weekly takeback made of one row per cause (4 a week), plus injected spikes. */
 function steadyPayer(lake: SyntheticLake, s: Series): void {
   const rand = prng(s.seed);
   for (let week = 0; week < s.weeks; week++) {
     const date = addDays(START, 7 * week + 1);
-    lake.payments.push(payment(s.payerId, `${s.payerId}-PAY-${week}`, date, s.baseCents * 10));
+    lake.payments.push(payment(s.payerId, `${s.payerId}-PAY-${week}`, date, s.paidCents ?? s.baseCents * 10));
     for (const cause of CAUSES) {
       const cents = Math.round((s.baseCents / CAUSES.length) * (1 + s.noise * (2 * rand() - 1)));
       lake.takebacks.push(
@@ -42,7 +47,8 @@ function steadyPayer(lake: SyntheticLake, s: Series): void {
     }
     for (const spike of s.spikes ?? []) {
       if (spike.week !== week) continue;
-      [0.5, 0.3, 0.2].forEach((share, i) => {
+      const shares = spike.claims === 1 ? [1] : [0.5, 0.3, 0.2];
+      shares.forEach((share, i) => {
         lake.takebacks.push(
           takeback({
             payerId: s.payerId,
@@ -54,6 +60,17 @@ function steadyPayer(lake: SyntheticLake, s: Series): void {
           }),
         );
       });
+      for (let i = 0; i < (spike.sweep ?? 9); i++) {
+        lake.takebacks.push(
+          takeback({
+            payerId: s.payerId,
+            date,
+            cents: 10_000,
+            cause: spike.cause ?? 'audit',
+            claimId: `${s.payerId}-SWEEP-${week}-${i}`,
+          }),
+        );
+      }
     }
   }
 }
@@ -76,8 +93,8 @@ async function alerts(lake: SyntheticLake) {
 }
 
 describe('takeback_alerts', () => {
-  it('alerts a single spike once, at payer and payer × cause grain, and nothing else', async () => {
-    // Prepare: $20,000 a week ±30%, and $60,000 of audit takebacks on top in week 30.
+  it('alerts a recovery sweep once, at payer and payer × cause grain, and nothing else', async () => {
+    // Prepare: $20,000 a week ±30% in 4 takebacks, and a sweep of 12 audit takebacks ($60,900) in week 30.
     const lake = emptyLake();
     steadyPayer(lake, {
       payerId: 'P1',
@@ -103,7 +120,13 @@ describe('takeback_alerts', () => {
     expect(Number(payer.baseline)).toBeGreaterThan(17_000);
     expect(Number(payer.baseline)).toBeLessThan(23_000);
     expect(Number(payer.excess)).toBeCloseTo(Number(payer.takeback) - Number(payer.baseline), 1);
-    expect(Number(payer.score)).toBeGreaterThan(3.5);
+    // 16 takebacks against 4 a week: (16 − 4) / √4 = 6; the score is the weaker of the two.
+    expect(payer).toMatchObject({ takeback_count: 16, baseline_count: 4, count_score: 6 });
+    expect(Number(payer.dollar_score)).toBeGreaterThan(3.5);
+    expect(Number(payer.score)).toBe(Math.min(Number(payer.dollar_score), 6));
+    // Payments at risk $200,000 a week: the excess is about 30% of them.
+    expect(payer.payments_at_risk).toBe('200000.00');
+    expect(Number(payer.excess_share)).toBeCloseTo(Number(payer.excess) / 200_000, 3);
     // Claims are named by their takeback_id (no CLP01 leaves the lake); it resolves to the claims.
     const keys = payer.top_claims as string[];
     const resolved = await runQuery(
@@ -117,6 +140,21 @@ describe('takeback_alerts', () => {
     expect(payer.top_providers).toEqual(['1999999990', '1000000001', '1999999991']);
     expect((payer.top_causes as string[])[0]).toBe('audit');
     expect(rows[1]!.top_causes).toEqual(['audit']);
+  });
+
+  it('does not page for one large recovery: an abnormal week is many takebacks, not one', async () => {
+    // The same $60,000 in one claim: a dollar score well above 3.5, but one more takeback than usual.
+    const lake = emptyLake();
+    steadyPayer(lake, {
+      payerId: 'P1',
+      weeks: 40,
+      baseCents: 2_000_000,
+      noise: 0.3,
+      seed: 1,
+      spikes: [{ week: 30, cents: 6_000_000, claims: 1, sweep: 0 }],
+    });
+
+    expect(await alerts(lake)).toEqual([]);
   });
 
   it('stays quiet on ±30% noise', async () => {
@@ -136,94 +174,106 @@ describe('takeback_alerts', () => {
     expect(rows).toEqual([]);
   });
 
-  it('needs 8 weeks of history before it alerts', async () => {
+  it('waits for a mature series: no alert before 26 weeks of history', async () => {
     const lake = emptyLake();
     steadyPayer(lake, {
       payerId: 'P1',
-      weeks: 20,
+      weeks: 40,
       baseCents: 2_000_000,
       noise: 0.1,
       seed: 2,
       spikes: [
-        { week: 6, cents: 8_000_000 },
         { week: 15, cents: 8_000_000 },
+        { week: 25, cents: 8_000_000 },
+        { week: 34, cents: 12_000_000 },
       ],
     });
 
     const rows = await alerts(lake);
 
     expect(rows.filter((r) => r.grain === 'payer').map((r) => r.week_start)).toEqual([
-      addDays(START, 7 * 15),
+      addDays(START, 7 * 34),
     ]);
+    expect(rows.every((r) => Number(r.history_weeks) === 26)).toBe(true);
   });
 
-  it('ignores an abnormal week below the $5,000 dollar floor', async () => {
-    // $1,000 a week; a $4,500 jump is a huge z-score but not worth a page.
+  it('judges a week against the payer’s payment volume: the same sweep pages a small payer only', async () => {
+    // Both take back $1,000 a week; S pays $10,000 a week, L $1,000,000. A $4,500 sweep is 45% of
+    // S's weekly payments and 0.45% of L's. Three more takebacks than usual ($500) are no sweep.
     const lake = emptyLake();
-    steadyPayer(lake, {
-      payerId: 'P1',
-      weeks: 30,
-      baseCents: 100_000,
-      noise: 0.05,
-      seed: 3,
-      spikes: [
-        { week: 20, cents: 450_000 },
-        { week: 25, cents: 700_000 },
-      ],
-    });
+    for (const [payerId, paidCents] of [
+      ['S', 1_000_000],
+      ['L', 100_000_000],
+    ] as const) {
+      steadyPayer(lake, {
+        payerId,
+        weeks: 40,
+        baseCents: 100_000,
+        paidCents,
+        noise: 0.05,
+        seed: 3,
+        spikes: [
+          { week: 28, cents: 50_000, sweep: 0 },
+          { week: 34, cents: 450_000 },
+        ],
+      });
+    }
 
     const rows = await alerts(lake);
 
-    expect(rows.filter((r) => r.grain === 'payer').map((r) => r.week_start)).toEqual([
-      addDays(START, 7 * 25),
-    ]);
+    const payer = rows.filter((r) => r.grain === 'payer');
+    expect(payer.map((r) => [r.payer_id, r.week_start])).toEqual([['S', addDays(START, 7 * 34)]]);
+    expect(Number(payer[0]!.excess_share)).toBeGreaterThan(0.4);
   });
 
   it('cools down for 4 weeks unless a later week is larger', async () => {
-    // Spikes: week 20 $60k, week 21 $50k (suppressed), week 23 $90k (larger: alerts),
-    // week 26 $60k (suppressed: within 4 weeks of 23 and smaller), week 30 $60k (cooldown over).
+    // Sweeps: week 30 $60k, week 31 $50k (suppressed), week 33 $90k (larger: alerts),
+    // week 36 $60k (suppressed: within 4 weeks of 33 and smaller), week 40 $140k (cooldown over).
     const lake = emptyLake();
     steadyPayer(lake, {
       payerId: 'P1',
-      weeks: 32,
+      weeks: 42,
       baseCents: 2_000_000,
       noise: 0.1,
       seed: 4,
       spikes: [
-        { week: 20, cents: 6_000_000 },
-        { week: 21, cents: 5_000_000 },
-        { week: 23, cents: 9_000_000 },
-        { week: 26, cents: 6_000_000 },
-        { week: 30, cents: 14_000_000 },
+        { week: 30, cents: 6_000_000 },
+        { week: 31, cents: 5_000_000 },
+        { week: 33, cents: 9_000_000 },
+        { week: 36, cents: 6_000_000 },
+        { week: 40, cents: 14_000_000 },
       ],
     });
 
     const rows = await alerts(lake);
 
     expect(rows.filter((r) => r.grain === 'payer').map((r) => r.week_start)).toEqual(
-      [20, 23, 30].map((w) => addDays(START, 7 * w)),
+      [30, 33, 40].map((w) => addDays(START, 7 * w)),
     );
   });
 
   it('does not divide by a flat history', async () => {
-    // Identical takebacks every week: MAD = 0. A $300 rise must not alert; a $10,000 one must.
+    // Identical takebacks every week: MAD = 0. A $1,200 rise (over the $500 floor) must not alert
+    // on a $20,000 baseline (the spread is floored at 10% of it); a $10,000 one (20% of $50,000
+    // weekly payments) must.
     const lake = emptyLake();
     steadyPayer(lake, {
       payerId: 'P1',
-      weeks: 30,
+      weeks: 34,
       baseCents: 2_000_000,
+      paidCents: 5_000_000,
       noise: 0,
       seed: 5,
       spikes: [
-        { week: 15, cents: 30_000 },
-        { week: 25, cents: 1_000_000 },
+        { week: 27, cents: 30_000 },
+        { week: 31, cents: 910_000 },
       ],
     });
 
     const rows = await alerts(lake);
 
     const payer = rows.filter((r) => r.grain === 'payer');
-    expect(payer.map((r) => r.week_start)).toEqual([addDays(START, 7 * 25)]);
+    expect(payer.map((r) => r.week_start)).toEqual([addDays(START, 7 * 31)]);
     expect(Number.isFinite(Number(payer[0]!.score))).toBe(true);
   });
 });

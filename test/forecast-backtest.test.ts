@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuckDb, sqlString } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
 import { BacktestError, type BacktestResult, runBacktest } from '../functions/forecast/runBacktest.ts';
-import { type BacktestWeek, scoreBacktest } from '../functions/forecast/scoreBacktest.ts';
-import { buildGeneratedLake, type ModelLake } from './fixtures/models/modelLake.ts';
+import { scoreAlerts } from '../functions/forecast/scoreAlerts.ts';
+import { type BacktestWeek, scoreBacktest, scoreBands } from '../functions/forecast/scoreBacktest.ts';
+import { buildGeneratedLake } from './fixtures/models/modelLake.ts';
 
 function week(
   payer: string,
@@ -42,13 +43,75 @@ describe('scoreBacktest', () => {
   });
 });
 
+describe('scoreBands', () => {
+  it('scores the payer-weeks of each horizon band apart, with where the misses fell', () => {
+    const at = (h: number, actual: number, p50: number, p10: number, p90: number): BacktestWeek => ({
+      ...week('P1', actual, p50, 0, p10, p90),
+      horizon_week: h,
+    });
+    const bands = scoreBands([
+      at(1, 100, 100, 50, 150),
+      at(4, 200, 100, 50, 150),
+      at(5, 10, 100, 50, 150),
+      at(13, 100, 50, 0, 200),
+    ]);
+    expect(bands.map((b) => [b.band, b.weeks, b.coverage, b.below_p10, b.above_p90])).toEqual([
+      ['1-4', 2, 0.5, 0, 0.5],
+      ['5-8', 1, 0, 1, 0],
+      ['9-13', 1, 1, 0, 0],
+    ]);
+    expect(bands[0]!.wape).toBeCloseTo(100 / 300, 10);
+  });
+});
+
+describe('scoreAlerts', () => {
+  it('matches payer-level alerts to planted spikes by payer and week', () => {
+    const spikes = [{ payer_id: 'A', week_start: '2024-06-03' }];
+    const alerts = [
+      { payer_id: 'B', week_start: '2024-03-04', score: 4, excess: 9000 },
+      { payer_id: 'A', week_start: '2024-06-03', score: 7, excess: 30000 },
+      { payer_id: 'B', week_start: '2024-09-02', score: 3.6, excess: 6000 },
+    ];
+    const got = scoreAlerts(alerts, spikes, ['A', 'B', 'C'], 1);
+    expect(got).toMatchObject({
+      alerts: 3,
+      true_alerts: 1,
+      detected_spikes: 1,
+      recall: 1,
+      top_is_spike: true,
+      false_by_payer: { A: 0, B: 2, C: 0 },
+      max_false_per_payer_year: 2,
+    });
+    expect(got.precision).toBeCloseTo(1 / 3, 10);
+    // A higher-scoring false alert takes the top; a missed spike lowers recall.
+    const missed = scoreAlerts([{ ...alerts[0]!, score: 9 }], spikes, ['A', 'B'], 0.5);
+    expect(missed).toMatchObject({
+      recall: 0,
+      precision: 0,
+      top_is_spike: false,
+      max_false_per_payer_year: 2,
+    });
+  });
+});
+
 describe('runBacktest on generated remittances', () => {
-  let built: ModelLake;
+  let built: Awaited<ReturnType<typeof buildGeneratedLake>>;
   let result: BacktestResult;
 
   beforeAll(async () => {
-    built = await buildGeneratedLake({ seed: 7, weeks: 52, payers: 5, scale: 3 });
-    result = await runBacktest({ db: built.db, lakeDir: built.lake, weeks: 8 });
+    built = await buildGeneratedLake({
+      seed: 7,
+      weeks: 52,
+      payers: 5,
+      scale: 3,
+      spikes: [{ payer: 0, week: 40 }],
+    });
+    result = await runBacktest({
+      db: built.db,
+      lakeDir: built.lake,
+      weeks: 8,
+      spikes: built.truth.params.spikes,
+    });
   });
   afterAll(() => built?.close());
 
@@ -67,6 +130,19 @@ describe('runBacktest on generated remittances', () => {
     expect(result.total.wape).not.toBeNull();
     expect(result.total.wape!).toBeLessThan(result.total.baseline_wape!);
     expect(result.total.coverage).toBeGreaterThanOrEqual(0.7);
+  });
+
+  it('scores each horizon band of the held-back weeks', () => {
+    expect(result.bands.map((b) => [b.band, b.weeks])).toEqual([
+      ['1-4', 20],
+      ['5-8', 20],
+    ]);
+    expect(result.detail.every((d) => d.horizon_week !== undefined && d.horizon_week <= 8)).toBe(true);
+  });
+
+  it('finds the planted spike as the top payer-level alert of the history', () => {
+    expect(result.alerts).toMatchObject({ spikes: 1, detected_spikes: 1, recall: 1, top_is_spike: true });
+    expect(result.alerts!.max_false_per_payer_year).toBeLessThanOrEqual(1);
   });
 
   it('writes no mart of the cut into the lake', async () => {

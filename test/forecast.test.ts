@@ -9,6 +9,7 @@ import {
   claimLevelPayer,
   emptyLake,
   loadContract,
+  payment,
   plb,
   type SyntheticLake,
   takeback,
@@ -73,7 +74,7 @@ describe('liquidity_forecast', () => {
     for (const r of rows) expect(new Date(`${r.week_start}T00:00:00Z`).getUTCDay()).toBe(1);
   });
 
-  it('centres takebacks on the chain-ladder expectation, with ordered quantiles', async () => {
+  it('centres takebacks on the payer’s takeback rate times its payments, with ordered quantiles', async () => {
     // Prepare: 40 claims × $2,500 × 6% reversed + $250 mean unlinked level = $6,250 a week.
     const lake = emptyLake();
     claimLevelPayer(lake, STEADY);
@@ -95,7 +96,7 @@ describe('liquidity_forecast', () => {
     }
   });
 
-  it('is deterministic: the bootstrap has a fixed seed', async () => {
+  it('is deterministic', async () => {
     const lake = emptyLake();
     claimLevelPayer(lake, STEADY);
 
@@ -107,7 +108,8 @@ describe('liquidity_forecast', () => {
 
   it('follows the payment cohorts: a surge in payments raises the takebacks of the weeks after it', async () => {
     // Prepare: the same payer twice; in P2 the last 3 weeks pay four times as much, and all
-    // reversals come 2 to 4 weeks after payment, so the surge is still to be taken back.
+    // reversals come 2 to 4 weeks after payment, so the surge is still to be taken back: the
+    // payments at risk (8 weeks to the forecast week) more than double.
     const lags = [
       [2, 0.5],
       [4, 0.5],
@@ -131,6 +133,77 @@ describe('liquidity_forecast', () => {
     for (const h of [1, 2, 3]) {
       expect(num(week('P2', h).takeback_mean)).toBeGreaterThan(1.8 * num(week('P1', h).takeback_mean));
     }
+  });
+
+  it('takes the quantiles of the weekly takeback rates times the payments at risk', async () => {
+    // Prepare: $10,000 paid every week for 20 weeks; unlinked takebacks of $100, $200, … $500 in
+    // turn, so the weekly rates are 1% to 5%, four weeks each.
+    const lake = emptyLake();
+    for (let week = 0; week < 20; week++) {
+      const date = addDays('2025-01-06', 7 * week + 2);
+      lake.payments.push(payment('R1', `R1-${week}`, date, 1_000_000));
+      lake.takebacks.push(
+        takeback({ payerId: 'R1', date, cents: 10_000 * (1 + (week % 5)), kind: 'plb', reasonCode: 'WO' }),
+      );
+    }
+
+    // Act
+    const rows = await forecast(lake);
+
+    // Assess: 20 rates; quantile_cont puts p10 at 1%, p50 at 3%, p90 at 5%; × $10,000.
+    expect(rows).toHaveLength(13);
+    for (const r of rows) {
+      expect(r).toMatchObject({
+        expected_payments: '10000.00',
+        takeback_p10: '100.00',
+        takeback_p50: '300.00',
+        takeback_p90: '500.00',
+        takeback_mean: '300.00',
+        history_weeks: 20,
+      });
+    }
+  });
+
+  it('doubles the quantiles when the payments at risk double', async () => {
+    // The same takebacks; payments double in the last 8 weeks, so every forecast week has twice
+    // the payments at risk of the first 12 weeks (rates of those 8 weeks halve).
+    const lake = emptyLake();
+    for (let week = 0; week < 20; week++) {
+      const date = addDays('2025-01-06', 7 * week + 2);
+      lake.payments.push(payment('R2', `R2-${week}`, date, week >= 12 ? 2_000_000 : 1_000_000));
+      lake.takebacks.push(takeback({ payerId: 'R2', date, cents: 30_000, kind: 'plb', reasonCode: 'WO' }));
+    }
+
+    const rows = await forecast(lake);
+
+    // Rates: 3% for 12 weeks, then $300 over $11,250, $12,500, … $20,000 (2.67% down to 1.5%).
+    // p90 is 3% of $20,000; p10 lies 0.9 of the way from $300/$18,750 (1.6%) to $300/$17,500.
+    for (const r of rows) {
+      expect(r.expected_payments).toBe('20000.00');
+      expect(r.takeback_p90).toBe('600.00');
+      expect(r.takeback_p10).toBe('340.57');
+    }
+  });
+
+  it('falls back to the quantiles of weekly dollars when nothing is paid', async () => {
+    const lake = emptyLake();
+    for (let week = 0; week < 10; week++) {
+      const date = addDays('2025-01-06', 7 * week + 2);
+      lake.takebacks.push(
+        takeback({ payerId: 'Z1', date, cents: 10_000 * (week + 1), kind: 'plb', reasonCode: 'WO' }),
+      );
+    }
+
+    const rows = await forecast(lake);
+
+    // $100 … $1,000: p10 $190, p50 $550, p90 $910.
+    expect(rows[0]).toMatchObject({
+      expected_payments: '0.00',
+      takeback_p10: '190.00',
+      takeback_p50: '550.00',
+      takeback_p90: '910.00',
+      history_weeks: 10,
+    });
   });
 
   it('schedules outstanding FB in week 1 and unrepaid deferred WO at the payer deferral lag', async () => {
@@ -221,7 +294,7 @@ describe('liquidity_forecast', () => {
     expect(fromCut[0]!.as_of).toBe('2025-10-29');
   });
 
-  it('keeps the repayment of a deferral out of the chain-ladder', async () => {
+  it('keeps the repayment of a deferral out of the takeback rates: it is a scheduled offset', async () => {
     const lake = emptyLake();
     claimLevelPayer(lake, { ...STEADY, weeks: 10 });
     lake.adjustments.push(

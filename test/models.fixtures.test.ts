@@ -160,39 +160,37 @@ describe('models on hand-written remittances', () => {
     ]);
   });
 
-  it('dates appeals by the per-payer window from the config, largest first', async () => {
+  it('lists disputable takebacks with deadlines by the per-payer window, most recoverable first', async () => {
     const got = await rows(`
-      SELECT payer_id, kind, amount::VARCHAR AS amount, CAST(appeal_deadline AS VARCHAR) AS deadline, days_left, status
-      FROM takeback_appeals`);
+      SELECT payer_id, kind, amount::VARCHAR AS amount, recoverable_amount::VARCHAR AS recoverable,
+             CAST(appeal_deadline AS VARCHAR) AS deadline, days_left, status
+      FROM takeback_appeals ORDER BY rank`);
+    // MODB's deferred WO (−300, then +300) is no payer takeback to appeal; MODA's reversal is
+    // recoverable net of its 350 correction.
     expect(got).toEqual([
+      {
+        payer_id: 'MODB',
+        kind: 'reversal',
+        amount: '300.00',
+        recoverable: '300.00',
+        deadline: '2024-04-30',
+        days_left: 5,
+        status: 'due_7_days',
+      },
       {
         payer_id: 'MODA',
         kind: 'reversal',
         amount: '500.00',
+        recoverable: '150.00',
         deadline: '2024-03-03',
         days_left: -53,
         status: 'expired',
       },
       {
-        payer_id: 'MODB',
-        kind: 'plb',
-        amount: '300.00',
-        deadline: '2024-05-28',
-        days_left: 33,
-        status: 'open',
-      },
-      {
-        payer_id: 'MODB',
-        kind: 'reversal',
-        amount: '300.00',
-        deadline: '2024-04-30',
-        days_left: 5,
-        status: 'due_soon',
-      },
-      {
         payer_id: 'MODA',
         kind: 'plb',
         amount: '100.00',
+        recoverable: '100.00',
         deadline: '2024-03-03',
         days_left: -53,
         status: 'expired',

@@ -37,6 +37,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'judge the liquidity forecast on held-back weeks',
     load: async () => (await import('./commands/backtest.ts')).backtestCommand,
   },
+  appeals: {
+    summary: 'export the appeals worklist: disputable takebacks by money recoverable',
+    load: async () => (await import('./commands/appeals.ts')).appealsCommand,
+  },
+  close: {
+    summary: 'close a month: freeze its marts as reported, so later restatements show',
+    load: async () => (await import('./commands/close.ts')).closeCommand,
+  },
   report: {
     summary: 'write the self-contained HTML report',
     load: async () => (await import('./commands/report.ts')).reportCommand,

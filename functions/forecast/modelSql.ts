@@ -12,6 +12,7 @@ export function modelSql(layer: 'staging' | 'intermediate' | 'marts', name: stri
 
 /** The forecast and alert models of this package, in dependency order. */
 export const FORECAST_MODELS = [
+  ['intermediate', 'int_takeback_events'],
   ['intermediate', 'int_weekly_payments'],
   ['intermediate', 'int_weekly_plb_offsets'],
   ['intermediate', 'int_weekly_takebacks'],

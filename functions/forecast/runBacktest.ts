@@ -7,7 +7,14 @@ import { buildModels } from '../models/buildModels.ts';
 import { SQL_DIR } from '../models/loadModels.ts';
 import { defaultModelsConfig, type ModelsConfig } from '../models/modelsConfig.ts';
 import { modelSql } from './modelSql.ts';
-import { type BacktestScore, type BacktestWeek, scoreBacktest } from './scoreBacktest.ts';
+import { type AlertScore, type InjectedSpike, type ScoredAlert, scoreAlerts } from './scoreAlerts.ts';
+import {
+  type BacktestScore,
+  type BacktestWeek,
+  type BandScore,
+  scoreBacktest,
+  scoreBands,
+} from './scoreBacktest.ts';
 
 /** The forecast horizon: a backtest can hold back at most this many weeks. */
 export const MAX_BACKTEST_WEEKS = 13;
@@ -21,6 +28,11 @@ export interface RunBacktestInput {
   /** Weeks held back (1..13). */
   weeks: number;
   config?: ModelsConfig;
+  /**
+   * Spikes planted in generated data (truth.json `params.spikes`): the payer-level alerts of the
+   * full history are scored against them (precision, recall).
+   */
+  spikes?: readonly InjectedSpike[];
 }
 
 export interface BacktestResult {
@@ -31,7 +43,11 @@ export interface BacktestResult {
   weeks: number;
   payers: BacktestScore[];
   total: BacktestScore;
+  /** The same by horizon band (1–4, 5–8, 9–13 weeks after the cut). */
+  bands: BandScore[];
   detail: BacktestWeek[];
+  /** Payer-level alerts against the planted spikes, when spikes were given. */
+  alerts?: AlertScore & { alert_rows: ScoredAlert[] };
 }
 
 /** A backtest that cannot run (too little history, bad arguments). */
@@ -72,6 +88,8 @@ export async function runBacktest(input: RunBacktestInput): Promise<BacktestResu
         `holding back ${weeks} weeks leaves less than ${BASELINE_WEEKS} weeks of history (lake starts ${first ?? 'never'})`,
       );
     const actuals = await weeklyTakebacks(db);
+    let alerts: RunBacktestResultAlerts | undefined;
+    if (input.spikes !== undefined) alerts = await judgeAlerts(db, input.spikes, first, latest);
 
     // 2. What was known at the cut: rebuild as of then, and forecast.
     await buildModels({ db, lakeDir, config, sqlDir, asOf });
@@ -96,14 +114,52 @@ export async function runBacktest(input: RunBacktestInput): Promise<BacktestResu
         p50: cents(f.p50),
         p90: cents(f.p90),
         baseline: trailingMean(actuals, payer, cutWeek),
+        horizon_week: Number(f.horizon_week),
       };
     });
     detail.sort((a, b) => (a.payer_id + a.week_start < b.payer_id + b.week_start ? -1 : 1));
     const { payers, total } = scoreBacktest(detail);
-    return { latest_week: latest, as_of: asOf, weeks, payers, total, detail };
+    const result: BacktestResult = {
+      latest_week: latest,
+      as_of: asOf,
+      weeks,
+      payers,
+      total,
+      bands: scoreBands(detail),
+      detail,
+    };
+    if (alerts !== undefined) result.alerts = alerts;
+    return result;
   } finally {
     rmSync(sqlDir, { recursive: true, force: true });
   }
+}
+
+type RunBacktestResultAlerts = NonNullable<BacktestResult['alerts']>;
+
+/** Scores the payer-level alerts of the full build (the alert model over its tables) against the spikes. */
+async function judgeAlerts(
+  db: DuckDBConnection,
+  spikes: readonly InjectedSpike[],
+  firstWeek: string,
+  latestWeek: string,
+): Promise<RunBacktestResultAlerts> {
+  const list = await rows(
+    db,
+    `SELECT payer_id, week_start::VARCHAR AS week_start, score, excess::DOUBLE AS excess
+     FROM (${modelSql('marts', 'takeback_alerts')}) WHERE grain = 'payer' ORDER BY score DESC`,
+  );
+  const alertRows: ScoredAlert[] = list.map((r) => ({
+    payer_id: String(r.payer_id),
+    week_start: String(r.week_start),
+    score: Number(r.score),
+    excess: Number(r.excess),
+  }));
+  const payers = (await rows(db, 'SELECT DISTINCT payer_id FROM int_weekly_payments ORDER BY 1')).map((r) =>
+    String(r.payer_id),
+  );
+  const years = (daysBetween(firstWeek, latestWeek) / 7 + 1) / 52;
+  return { ...scoreAlerts(alertRows, spikes, payers, years), alert_rows: alertRows };
 }
 
 /** A copy of sql/ without the marts, so the build runs the model layer and writes nothing. */

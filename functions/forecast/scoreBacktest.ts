@@ -12,6 +12,8 @@ export interface BacktestWeek {
   p90: Cents;
   /** The naive forecast: mean weekly takeback of the 8 weeks before the cut. */
   baseline: Cents;
+  /** Weeks after the cut (1 = the first forecast week). */
+  horizon_week?: number;
 }
 
 /** Scores of one payer, or of all payers (`payer_id` = null). */
@@ -27,6 +29,40 @@ export interface BacktestScore {
   baseline_wape: number | null;
   /** Share of payer-weeks with p10 ≤ actual ≤ p90. */
   coverage: number;
+}
+
+/** Horizon bands the backtest reports separately: near, middle and far weeks of the 13. */
+export const HORIZON_BANDS = [
+  { band: '1-4', from: 1, to: 4 },
+  { band: '5-8', from: 5, to: 8 },
+  { band: '9-13', from: 9, to: 13 },
+] as const;
+
+/** Scores of the payer-weeks of one horizon band, with where the misses fell. */
+export interface BandScore extends Omit<BacktestScore, 'payer_id'> {
+  band: string;
+  /** Share of payer-weeks below p10 and above p90. */
+  below_p10: number;
+  above_p90: number;
+}
+
+/** Scores by horizon band (1–4, 5–8, 9–13 weeks); a band without payer-weeks is left out. */
+export function scoreBands(weeks: BacktestWeek[]): BandScore[] {
+  const out: BandScore[] = [];
+  for (const { band, from, to } of HORIZON_BANDS) {
+    const inBand = weeks.filter(
+      (w) => w.horizon_week !== undefined && w.horizon_week >= from && w.horizon_week <= to,
+    );
+    if (inBand.length === 0) continue;
+    const { payer_id: _payer, ...scores } = score(null, inBand);
+    out.push({
+      band,
+      ...scores,
+      below_p10: inBand.filter((w) => w.actual < w.p10).length / inBand.length,
+      above_p90: inBand.filter((w) => w.actual > w.p90).length / inBand.length,
+    });
+  }
+  return out;
 }
 
 /** WAPE of the forecast and of the baseline, and the p10–p90 coverage, per payer and overall. */

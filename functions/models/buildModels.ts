@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { createLakeViews, MARTS_DIR } from '../adapters/duckdb/lakeViews.ts';
 import { sqlIdent, sqlString } from '../adapters/duckdb/openDuckDb.ts';
+import { registerClosedPeriods } from '../close/closedPeriods.ts';
 import { loadModels, ModelError, type ModelLayer, SQL_DIR } from './loadModels.ts';
 import { defaultModelsConfig, type ModelsConfig } from './modelsConfig.ts';
 import { orderModels } from './orderModels.ts';
@@ -47,6 +48,7 @@ export async function buildModels(options: BuildModelsOptions): Promise<ModelRes
   const models = orderModels(loadModels(options.sqlDir ?? SQL_DIR));
   await createLakeViews(db, lakeDir);
   await registerBuildInputs(db, options.config ?? defaultModelsConfig(), options.asOf);
+  await registerClosedPeriods(db, lakeDir);
 
   const results: ModelResult[] = [];
   for (const model of models) {

@@ -9,11 +9,17 @@ export interface BuildParams {
   asOfSource: 'given' | 'latest_payment' | 'today';
 }
 
+/** The date appeal deadlines count to: the given as-of, else today (UTC). */
+export function appealsAsOf(asOf?: string): string {
+  return asOf ?? new Date().toISOString().slice(0, 10);
+}
+
 /**
  * Registers what the models read besides the lake, as temp tables: `ref_carc_cause(reason_code,
  * cause)` from CARC_CAUSES, `ref_appeal_window(payer_id, appeal_window_days)` from the config, and
  * the one-row `build_params(as_of, as_of_source, scorecard_weeks, appeal_window_days, due_soon_days,
- * built_at)`. The lake views must exist. Values are bound, never spliced into SQL.
+ * built_at, appeals_as_of)`; appeals_as_of is the date appeal days count to (the given as-of, else
+ * today, while as_of defaults to the latest payment date). The lake views must exist. Values are bound, never spliced into SQL.
  */
 export async function registerBuildInputs(
   db: DuckDBConnection,
@@ -60,16 +66,17 @@ export async function registerBuildInputs(
   await db.run(
     `CREATE OR REPLACE TEMP TABLE build_params (
        as_of DATE NOT NULL, as_of_source VARCHAR, scorecard_weeks INTEGER, appeal_window_days INTEGER,
-       due_soon_days INTEGER, built_at TIMESTAMP)`,
+       due_soon_days INTEGER, built_at TIMESTAMP, appeals_as_of DATE NOT NULL)`,
   );
   const insert = await db.prepare(
-    'INSERT INTO build_params VALUES (CAST($1 AS DATE), $2, $3, $4, $5, CAST(now() AS TIMESTAMP))',
+    'INSERT INTO build_params VALUES (CAST($1 AS DATE), $2, $3, $4, $5, CAST(now() AS TIMESTAMP), CAST($6 AS DATE))',
   );
   insert.bindVarchar(1, params.asOf);
   insert.bindVarchar(2, params.asOfSource);
   insert.bindInteger(3, config.scorecardWeeks);
   insert.bindInteger(4, config.appealWindowDays.default);
   insert.bindInteger(5, config.dueSoonDays);
+  insert.bindVarchar(6, appealsAsOf(asOf));
   await insert.run();
   return params;
 }

@@ -2,11 +2,15 @@
 -- as-of: build_params.as_of when given, else the latest payment date; the week holding it is the
 -- last observed week, so a backtest cut is a Sunday. Method (docs/forecast.md):
 --   expected_payments  trailing 8-week mean of weekly paid (zero-filled), held flat;
---   takeback_p10/50/90 additive chain-ladder on weekly payment cohorts: a cohort's payments times
---                      the share of a cohort's payments taken back k weeks later (k = 0..52), plus
---                      the unlinked takebacks as a level. Quantiles of a deterministic bootstrap:
---                      each replicate replays one calendar week of the last 26, taking for every lag
---                      the factor of the cohort that was that old then, and that week's level;
+--   takeback_p10/50/90 rate-scaled empirical quantiles: each of the payer's last 52 weeks gives a
+--                      takeback rate, its takeback (deferral repayments aside: they are scheduled)
+--                      over the payments at risk then (mean weekly paid of the 8 weeks to it); a
+--                      forecast week's quantiles are the 10th, 50th and 90th percentile of those
+--                      rates times its own payments at risk (observed weeks, then expected ones).
+--                      So takebacks follow payment volume, and the spread is the payer's own;
+--   takeback_mean      the mean rate times the payments at risk;
+--   history_weeks      the weeks of rates behind the quantiles (with fewer than 4, or no payments at
+--                      risk, the quantiles are of the weekly takeback dollars instead);
 --   scheduled_offsets  known future offsets: outstanding FB (−Σ FB, due in the next 835) and
 --                      deferred WO not repaid yet (due after the payer's median deferral lag);
 --   net_cash_p50       expected_payments − takeback_p50 − scheduled_offsets;
@@ -16,11 +20,10 @@ with
 params as (
     select
         13 as horizon_weeks,
-        52 as max_lag_weeks,
-        26 as estimation_weeks,
+        52 as rate_window_weeks,
+        8 as exposure_weeks,
         8 as payment_weeks,
-        500 as replicates,
-        'recoup-liquidity-v1' as seed,
+        4 as min_rate_weeks,
         28 as default_deferral_days,
         0.20 as flag_share
 ),
@@ -62,13 +65,18 @@ payers as (
     group by payer_id
 ),
 
--- Every observed week of every payer, zero-filled, with its payments and unlinked takebacks.
+-- Every observed week of every payer, zero-filled: its payments, the payments at risk (mean weekly
+-- paid of the 8 weeks to it, of those observed), and its target: the takebacks the quantiles
+-- describe (development + level; deferral repayments are scheduled offsets, forecast apart).
 payer_weeks as materialized (
     select
         payers.payer_id,
         w.week_start,
         coalesce(p.paid, 0) as paid,
-        coalesce(l.level_takeback, 0) as level_takeback
+        avg(coalesce(p.paid, 0)) over (
+            partition by payers.payer_id order by w.week_start rows between 7 preceding and current row
+        ) as exposure,
+        coalesce(t.target, 0) as target
     from payers
     cross join as_of
     cross join lateral (
@@ -79,74 +87,45 @@ payer_weeks as materialized (
         on p.payer_id = payers.payer_id
         and p.week_start = w.week_start
     left join (
-        select payer_id, week_start, cast(sum(takeback) as double) as level_takeback
+        select
+            payer_id,
+            week_start,
+            cast(sum(takeback) filter (where component in ('development', 'level')) as double) as target
         from development
-        where component = 'level'
         group by payer_id, week_start
-    ) as l
-        on l.payer_id = payers.payer_id
-        and l.week_start = w.week_start
+    ) as t
+        on t.payer_id = payers.payer_id
+        and t.week_start = w.week_start
+),
+
+window_weeks as (
+    select pw.*
+    from payer_weeks as pw, as_of, params
+    where pw.week_start > as_of.as_of_week - 7 * params.rate_window_weeks
+),
+
+rate_quantiles as (
+    select
+        payer_id,
+        count(*) filter (where exposure > 0) as rate_weeks,
+        count(*) as weeks,
+        quantile_cont(target / exposure, 0.1) filter (where exposure > 0) as r10,
+        quantile_cont(target / exposure, 0.5) filter (where exposure > 0) as r50,
+        quantile_cont(target / exposure, 0.9) filter (where exposure > 0) as r90,
+        avg(target / exposure) filter (where exposure > 0) as r_mean,
+        quantile_cont(target, 0.1) as d10,
+        quantile_cont(target, 0.5) as d50,
+        quantile_cont(target, 0.9) as d90,
+        avg(target) as d_mean
+    from window_weeks
+    group by payer_id
 ),
 
 expected_payments as (
-    select
-        pw.payer_id,
-        avg(pw.paid) as expected_paid
+    select pw.payer_id, avg(pw.paid) as expected_paid
     from payer_weeks as pw, as_of, params
     where pw.week_start > as_of.as_of_week - 7 * params.payment_weeks
     group by pw.payer_id
-),
-
--- Development factor of one cohort at one lag: share of its payments taken back k weeks later.
--- Only cohort × lag cells already observed, whose takeback week lies in the estimation window.
-cohort_factors as (
-    select
-        pw.payer_id,
-        lag.k,
-        pw.week_start as cohort_week,
-        coalesce(cast(d.takeback as double), 0) / pw.paid as factor
-    from payer_weeks as pw
-    cross join params
-    cross join as_of
-    cross join (select cast(range as integer) as k from range(0, 53)) as lag
-    left join (
-        select payer_id, cohort_week, lag_weeks, sum(takeback) as takeback
-        from development
-        where component = 'development'
-        group by payer_id, cohort_week, lag_weeks
-    ) as d
-        on d.payer_id = pw.payer_id
-        and d.cohort_week = pw.week_start
-        and d.lag_weeks = lag.k
-    where pw.paid > 0
-        and lag.k <= params.max_lag_weeks
-        and pw.week_start + 7 * lag.k <= as_of.as_of_week
-        and pw.week_start + 7 * lag.k > as_of.as_of_week - 7 * params.estimation_weeks
-),
-
-indexed_factors as materialized (
-    select
-        *,
-        row_number() over (partition by payer_id, k order by cohort_week) - 1 as idx,
-        count(*) over (partition by payer_id, k) as n
-    from cohort_factors
-),
-
-lag_sizes as (
-    select distinct payer_id, k, n from indexed_factors
-),
-
--- Calendar weeks the bootstrap replays: a replayed week lends the factors of every cohort that
--- was developing in it (and its unlinked level), so a batch week moves all lags together.
-calendar_weeks as materialized (
-    select
-        pw.payer_id,
-        pw.week_start,
-        pw.level_takeback,
-        row_number() over (partition by pw.payer_id order by pw.week_start) - 1 as idx,
-        count(*) over (partition by pw.payer_id) as n
-    from payer_weeks as pw, as_of, params
-    where pw.week_start > as_of.as_of_week - 7 * params.estimation_weeks
 ),
 
 horizon as (
@@ -156,116 +135,45 @@ horizon as (
     from as_of, params, range(1, params.horizon_weeks + 1)
 ),
 
--- Payments of the cohort that is k weeks old in forecast week h: observed, or expected if future.
-exposures as materialized (
+-- Payments at risk in a forecast week: the mean weekly paid of the 8 weeks to it, observed weeks
+-- as paid and later weeks at the expected payments; weeks before the payer's first are not counted.
+forecast_exposure as (
     select
-        ls.payer_id,
+        p.payer_id,
         hz.h,
-        ls.k,
-        ls.n,
-        case
-            when hz.week_start - 7 * ls.k <= as_of.as_of_week then coalesce(pw.paid, 0)
-            else coalesce(ep.expected_paid, 0)
-        end as exposure
-    from lag_sizes as ls
+        (
+            coalesce(sum(pw.paid), 0)
+            + coalesce(any_value(ep.expected_paid), 0) * least(hz.h, params.exposure_weeks)
+        ) / (count(pw.week_start) + least(hz.h, params.exposure_weeks)) as exposure
+    from payers as p
     cross join horizon as hz
+    cross join params
     cross join as_of
     left join payer_weeks as pw
-        on pw.payer_id = ls.payer_id
-        and pw.week_start = hz.week_start - 7 * ls.k
+        on pw.payer_id = p.payer_id
+        and pw.week_start > hz.week_start - 7 * params.exposure_weeks
+        and pw.week_start <= as_of.as_of_week
     left join expected_payments as ep
-        on ep.payer_id = ls.payer_id
-),
-
-replicates as (
-    select cast(range as integer) as b from params, range(0, params.replicates)
-),
-
--- Replicate b of forecast week h replays one calendar week of the estimation window.
-replays as materialized (
-    select
-        p.payer_id,
-        hz.h,
-        r.b,
-        cw.week_start as replay_week,
-        cw.level_takeback
-    from payers as p
-    cross join horizon as hz
-    cross join replicates as r
-    cross join params
-    join (select distinct payer_id, n from calendar_weeks) as cn
-        on cn.payer_id = p.payer_id
-    join calendar_weeks as cw
-        on cw.payer_id = p.payer_id
-        and cw.idx = cast(hash(params.seed, p.payer_id, r.b, hz.h) % cast(cn.n as ubigint) as bigint)
-),
-
--- Each lag takes the factor of the cohort that was k weeks old in the replayed week; a cohort
--- with no payments (or before the history) lends none, and a random cohort of that lag stands in.
-draws as materialized (
-    select
-        e.payer_id,
-        e.h,
-        e.k,
-        rp.b,
-        e.exposure,
-        rp.replay_week - 7 * e.k as cohort_week,
-        cast(hash(params.seed, e.payer_id, rp.b, e.h, e.k) % cast(e.n as ubigint) as bigint) as fallback_idx
-    from exposures as e
-    cross join params
-    join replays as rp
-        on rp.payer_id = e.payer_id
-        and rp.h = e.h
-    where e.exposure <> 0
-),
-
-development_draws as (
-    select
-        d.payer_id,
-        d.h,
-        d.b,
-        sum(d.exposure * coalesce(same_week.factor, stand_in.factor)) as takeback
-    from draws as d
-    left join indexed_factors as same_week
-        on same_week.payer_id = d.payer_id
-        and same_week.k = d.k
-        and same_week.cohort_week = d.cohort_week
-    left join indexed_factors as stand_in
-        on stand_in.payer_id = d.payer_id
-        and stand_in.k = d.k
-        and stand_in.idx = d.fallback_idx
-    group by d.payer_id, d.h, d.b
-),
-
-level_draws as (
-    select payer_id, h, b, level_takeback as takeback from replays
-),
-
-simulated as (
-    select
-        p.payer_id,
-        hz.h,
-        r.b,
-        coalesce(d.takeback, 0) + coalesce(l.takeback, 0) as takeback
-    from payers as p
-    cross join horizon as hz
-    cross join replicates as r
-    left join development_draws as d
-        on d.payer_id = p.payer_id and d.h = hz.h and d.b = r.b
-    left join level_draws as l
-        on l.payer_id = p.payer_id and l.h = hz.h and l.b = r.b
+        on ep.payer_id = p.payer_id
+    group by p.payer_id, hz.h, params.exposure_weeks
 ),
 
 takeback_quantiles as (
     select
-        payer_id,
-        h,
-        quantile_cont(takeback, 0.1) as p10,
-        quantile_cont(takeback, 0.5) as p50,
-        quantile_cont(takeback, 0.9) as p90,
-        avg(takeback) as mean
-    from simulated
-    group by payer_id, h
+        e.payer_id,
+        e.h,
+        case when scaled then e.exposure * q.r10 else q.d10 end as p10,
+        case when scaled then e.exposure * q.r50 else q.d50 end as p50,
+        case when scaled then e.exposure * q.r90 else q.d90 end as p90,
+        case when scaled then e.exposure * q.r_mean else q.d_mean end as mean,
+        case when scaled then q.rate_weeks else q.weeks end as history_weeks
+    from forecast_exposure as e
+    join rate_quantiles as q
+        on q.payer_id = e.payer_id
+    cross join params
+    cross join lateral (
+        select q.rate_weeks >= params.min_rate_weeks and e.exposure > 0 as scaled
+    )
 ),
 
 -- Scheduled offsets. FB: −Σ FB is the balance still carried; the payer applies it in the next 835.
@@ -372,7 +280,8 @@ final as (
         cast(round(coalesce(q.mean, 0), 2) as decimal(18, 2)) as takeback_mean,
         cast(s.scheduled_fb as decimal(18, 2)) as scheduled_fb,
         cast(s.scheduled_wo as decimal(18, 2)) as scheduled_wo,
-        cast(s.scheduled_fb + s.scheduled_wo as decimal(18, 2)) as scheduled_offsets
+        cast(s.scheduled_fb + s.scheduled_wo as decimal(18, 2)) as scheduled_offsets,
+        cast(coalesce(q.history_weeks, 0) as integer) as history_weeks
     from payers as p
     cross join horizon as hz
     cross join as_of

@@ -1,18 +1,29 @@
 -- grain: one alert = payer_id × grain × cause × week_start, for the weeks whose takeback is abnormal.
--- grain 'payer' (cause NULL: all causes) or 'payer_cause'. Method (docs/forecast.md): robust
--- z-score of the week's gross takeback against the 26 weeks before it (median; MAD × 1.4826 with a
--- floor), at least 8 weeks of history, at least $5,000 above the baseline, above every week of the
--- window (lumpy, mostly-quiet causes otherwise alert on ordinary bursts), and a 4-week cooldown:
--- after an alert the same key stays quiet unless a later week's excess is larger.
+-- grain 'payer' (cause NULL: all causes) or 'payer_cause'. Method (docs/forecast.md): a week is
+-- judged against the 26 weeks before it on two counts, its dollars and its number of takebacks,
+-- and against the payer's payment volume:
+--   dollar_score  robust z-score of the gross takeback (median; MAD × 1.4826 with a floor);
+--   count_score   (takebacks − their trailing mean) / √mean, the Poisson z of the week's number of
+--                 takeback events (reversals and offsets): a sweep takes many claims at once,
+--                 where one large recovery is an ordinary lumpy week;
+--   score         the smaller of the two;
+--   excess_share  the excess over the baseline / payments at risk (the payer's mean weekly paid of
+--                 the 8 weeks to the week): the rate-aware floor.
+-- A week alerts when the series is mature (26 weeks of history: a full window, so takebacks that
+-- trail payments by up to half a year are in the baseline), dollar_score ≥ 3, count_score ≥ 3,
+-- excess_share ≥ 10% (or no payments at risk), excess ≥ $500, and after a 4-week cooldown: the
+-- same key stays quiet unless a later week's excess is larger.
 with
 
 params as (
     -- The 26-week window is also written into the window frame below (frames take constants).
     select
         26 as window_weeks,
-        8 as min_history_weeks,
-        3.5 as min_score,
-        5000.00 as min_excess,
+        26 as min_history_weeks,
+        3.0 as min_dollar_score,
+        3.0 as min_count_score,
+        0.10 as min_excess_share,
+        500.00 as min_excess,
         1.4826 as mad_scale,
         0.10 as scale_floor_share,
         100.00 as scale_floor_dollars,
@@ -34,9 +45,15 @@ as_of as (
 ),
 
 weekly as (
-    select w.payer_id, w.cause, w.week_start, cast(w.takeback as double) as takeback
+    select w.payer_id, w.cause, w.week_start, w.takeback, w.takeback_event_count
     from int_weekly_takebacks as w, as_of
     where w.week_start <= as_of.as_of_week
+),
+
+payments as (
+    select p.payer_id, p.week_start, p.paid
+    from int_weekly_payments as p, as_of
+    where p.week_start <= as_of.as_of_week
 ),
 
 payer_start as (
@@ -44,8 +61,7 @@ payer_start as (
     from (
         select payer_id, week_start from weekly
         union all
-        select p.payer_id, p.week_start from int_weekly_payments as p, as_of
-        where p.week_start <= as_of.as_of_week
+        select payer_id, week_start from payments
     )
     group by payer_id
 ),
@@ -63,7 +79,11 @@ series as (
         k.grain,
         k.cause,
         wk.week_start,
-        coalesce(sum(w.takeback), 0) as takeback
+        -- Summed as DECIMAL, then made a double: a sum of doubles depends on the order rows
+        -- arrive in, and an alert's excess would change in its last cent from run to run.
+        cast(coalesce(sum(w.takeback), 0) as double) as takeback,
+        coalesce(sum(w.takeback_event_count), 0) as events,
+        cast(coalesce(any_value(p.paid), 0) as double) as paid
     from keys as k
     join payer_start as ps
         on ps.payer_id = k.payer_id
@@ -76,6 +96,9 @@ series as (
         on w.payer_id = k.payer_id
         and w.week_start = wk.week_start
         and (k.grain = 'payer' or w.cause = k.cause)
+    left join payments as p
+        on p.payer_id = k.payer_id
+        and p.week_start = wk.week_start
     group by k.payer_id, k.grain, k.cause, wk.week_start
 ),
 
@@ -87,7 +110,10 @@ trailing_stats as (
         mad(takeback) over trailing_weeks as mad,
         avg(takeback * takeback) over trailing_weeks as mean_square,
         avg(takeback) over trailing_weeks as mean,
-        max(takeback) over trailing_weeks as trailing_max
+        avg(events) over trailing_weeks as baseline_events,
+        avg(paid) over (
+            partition by payer_id, grain, cause order by week_start rows between 7 preceding and current row
+        ) as payments_at_risk
     from series
     window trailing_weeks as (
         partition by payer_id, grain, cause
@@ -98,7 +124,8 @@ trailing_stats as (
 
 -- The MAD of a flat or mostly-zero history is ~0 (a cause taken back one week in five has median
 -- and MAD 0), so the spread is floored by the root-mean-square deviation from the median, then by
--- a share of the baseline and a dollar amount.
+-- a share of the baseline and a dollar amount. A count of events is Poisson: its spread is the
+-- square root of its mean (floored at 1 event).
 scored as (
     select
         t.*,
@@ -108,7 +135,8 @@ scored as (
             params.scale_floor_share * abs(t.baseline),
             params.scale_floor_dollars
         ) as spread,
-        t.takeback - t.baseline as excess
+        t.takeback - t.baseline as excess,
+        (t.events - t.baseline_events) / sqrt(greatest(t.baseline_events, 1)) as count_score
     from trailing_stats as t, params
     where t.history_weeks >= params.min_history_weeks
 ),
@@ -116,12 +144,15 @@ scored as (
 candidates as (
     select
         s.*,
-        s.excess / s.spread as score,
+        s.excess / s.spread as dollar_score,
+        least(s.excess / s.spread, s.count_score) as score,
+        case when s.payments_at_risk > 0 then s.excess / s.payments_at_risk end as excess_share,
         row_number() over (partition by s.payer_id, s.grain, s.cause order by s.week_start) as seq
     from scored as s, params
-    where s.excess / s.spread >= params.min_score
+    where s.excess / s.spread >= params.min_dollar_score
+        and s.count_score >= params.min_count_score
         and s.excess >= params.min_excess
-        and s.takeback > s.trailing_max
+        and (s.payments_at_risk <= 0 or s.excess >= params.min_excess_share * s.payments_at_risk)
 ),
 
 -- Cooldown: walk each key's candidates in week order, remembering the last alert sent.
@@ -234,6 +265,12 @@ final as (
         cast(round(a.excess, 2) as decimal(18, 2)) as excess,
         cast(round(a.spread, 2) as decimal(18, 2)) as spread,
         cast(a.history_weeks as integer) as history_weeks,
+        round(a.dollar_score, 2) as dollar_score,
+        round(a.count_score, 2) as count_score,
+        cast(a.events as bigint) as takeback_count,
+        round(a.baseline_events, 2) as baseline_count,
+        cast(round(a.payments_at_risk, 2) as decimal(18, 2)) as payments_at_risk,
+        round(a.excess_share, 4) as excess_share,
         coalesce(tc.top_claims, []) as top_claims,
         coalesce(tp.top_providers, []) as top_providers,
         coalesce(tcs.top_causes, []) as top_causes,
