@@ -392,11 +392,11 @@ describe('no patient data leaves in an alert', () => {
     generateDataset(
       {
         seed: 21,
-        weeks: 20,
+        weeks: 34,
         payers: 2,
         providers: 6,
         scale: 3,
-        spikes: [{ payer: 0, week: 18, factor: 40 }],
+        spikes: [{ payer: 0, week: 32, factor: 40 }],
       },
       (f) => {
         const path = join(input, f.name);

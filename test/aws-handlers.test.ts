@@ -364,11 +364,11 @@ describe('AWS handlers end to end against s3rver', () => {
     generateDataset(
       {
         seed: 21,
-        weeks: 20,
+        weeks: 34,
         payers: 2,
         providers: 6,
         scale: 3,
-        spikes: [{ payer: 0, week: 18, factor: 40 }],
+        spikes: [{ payer: 0, week: 32, factor: 40 }],
       },
       (f) => files.push({ key: `landing/gen/${f.name}`, body: f.text }),
     );

@@ -130,8 +130,11 @@ export async function demoCommand(argv: string[]): Promise<number> {
       );
       for (const a of alerts.slice(0, 6)) {
         const payer = names.get(a.payer_id) ?? a.payer_id;
+        const tail = `, week of ${a.week_start}: ${dollars(a.takeback)} vs ${dollars(a.baseline)} usual`;
         const what = a.grain === 'payer' ? payer : `${payer} / ${a.cause}`;
-        say(`   ⚠ ${what}, week of ${a.week_start}: ${dollars(a.takeback)} vs ${dollars(a.baseline)} usual`);
+        // The scorecard's 80 columns: a long payer name is shortened, never the figures.
+        const room = 80 - 5 - [...tail].length;
+        say(`   ⚠ ${[...what].length > room ? `${[...what].slice(0, room - 1).join('')}…` : what}${tail}`);
       }
     }
 
