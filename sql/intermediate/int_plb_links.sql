@@ -9,7 +9,8 @@ plbs as (
     select * from int_provider_adjustments where is_recovery
 ),
 
-claims as (
+-- Plan (not logic): read int_claims where used rather than copy it whole.
+claims as not materialized (
     select * from int_claims
 ),
 

@@ -7,7 +7,10 @@
 -- is neither earlier nor later: such claims are not linked.
 with
 
-claims as (
+-- Plan (not logic): read int_claims where used rather than copy it whole, and narrow the
+-- non-reversals to claims of a CLP01 that has a reversal before joining (DuckDB sized both
+-- filtered sides alike and hashed the 3 M-row side).
+claims as not materialized (
     select * from int_claims
 ),
 
@@ -20,7 +23,9 @@ reversals as (
 ),
 
 non_reversals as (
-    select * from claims where not is_reversal
+    select * from claims
+    where not is_reversal
+        and (payer_id, claim_id) in (select payer_id, claim_id from reversals)
 ),
 
 original_candidates as (

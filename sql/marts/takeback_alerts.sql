@@ -34,7 +34,7 @@ as_of as (
 ),
 
 weekly as (
-    select w.payer_id, w.cause, w.week_start, cast(w.takeback as double) as takeback
+    select w.payer_id, w.cause, w.week_start, w.takeback
     from int_weekly_takebacks as w, as_of
     where w.week_start <= as_of.as_of_week
 ),
@@ -63,7 +63,9 @@ series as (
         k.grain,
         k.cause,
         wk.week_start,
-        coalesce(sum(w.takeback), 0) as takeback
+        -- Summed as DECIMAL, then made a double: a sum of doubles depends on the order rows
+        -- arrive in, and an alert's excess would change in its last cent from run to run.
+        cast(coalesce(sum(w.takeback), 0) as double) as takeback
     from keys as k
     join payer_start as ps
         on ps.payer_id = k.payer_id

@@ -1,13 +1,20 @@
 import { existsSync } from 'node:fs';
-import { openDuckDb } from '../../adapters/duckdb/openDuckDb.ts';
+import { cpus } from 'node:os';
 import { buildModels, type ModelResult } from '../../models/buildModels.ts';
+import {
+  type BuildResources,
+  buildResources,
+  DEFAULT_BUILD_MEMORY,
+  openBuildDuckDb,
+} from '../../models/buildResources.ts';
 import { ModelError } from '../../models/loadModels.ts';
 import { loadModelsConfig, type ModelsConfig } from '../../models/modelsConfig.ts';
 import { runSqlTests, type SqlTestResult } from '../../models/runSqlTests.ts';
-import { existingLake, parseCommandArgs } from '../args.ts';
+import { existingLake, parseCommandArgs, positiveInt } from '../args.ts';
 import { CliError } from '../cliError.ts';
 
 const USAGE = `Usage: recoup build --lake DIR [--as-of YYYY-MM-DD] [--config FILE] [--test] [--json]
+                    [--memory-limit SIZE] [--temp-dir DIR] [--threads N] [--profile DIR]
 
 Runs the SQL models (sql/staging → sql/intermediate → sql/marts, in dependency order) over the
 lake and writes each mart to DIR/marts/<name>/data.parquet, where \`recoup query\` sees it as a
@@ -21,6 +28,13 @@ Options:
   --config FILE       recoup.config.json with per-payer appeal windows
                       (default: DIR/recoup.config.json if present, else 60 days for every payer)
   --test              also run the singular tests in sql/tests (offending rows fail the build)
+  --memory-limit SIZE DuckDB's memory budget, such as 1.5GB or 800MB (default
+                      RECOUP_DUCKDB_MEMORY, else ${DEFAULT_BUILD_MEMORY}); beyond it DuckDB spills to disk,
+                      so a larger lake takes longer, not more memory. The process holds this
+                      plus Node's own 150–250 MB.
+  --temp-dir DIR      where DuckDB spills (default: a fresh folder under the system temp folder)
+  --threads N         DuckDB threads (default: one per core)
+  --profile DIR       write each model's DuckDB profile (operators, rows, seconds) to DIR/<model>.json
   --json              print a JSON summary (models, rows, milliseconds) instead of text
   -h, --help          show this help
 
@@ -38,6 +52,10 @@ export async function buildCommand(argv: string[]): Promise<number> {
       config: { type: 'string' },
       test: { type: 'boolean' },
       json: { type: 'boolean' },
+      'memory-limit': { type: 'string' },
+      'temp-dir': { type: 'string' },
+      threads: { type: 'string' },
+      profile: { type: 'string' },
     },
     USAGE,
   );
@@ -55,9 +73,21 @@ export async function buildCommand(argv: string[]): Promise<number> {
     throw new CliError(error instanceof Error ? error.message : String(error));
   }
   const json = values.json === true;
+  let resources: BuildResources;
+  try {
+    resources = buildResources({
+      memoryLimit: values['memory-limit'] as string | undefined,
+      tempDirectory: values['temp-dir'] as string | undefined,
+      threads: positiveInt(values.threads as string | undefined, 'threads', cpus().length),
+    });
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError(`--memory-limit: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const profileDir = values.profile as string | undefined;
 
   const started = performance.now();
-  const db = await openDuckDb();
+  const db = await openBuildDuckDb(resources);
   let models: ModelResult[];
   let tests: SqlTestResult[] = [];
   try {
@@ -67,6 +97,7 @@ export async function buildCommand(argv: string[]): Promise<number> {
       lakeDir: lake,
       asOf,
       config,
+      ...(profileDir === undefined ? {} : { profileDir }),
       onModel: json ? undefined : (m) => process.stdout.write(`${formatModel(m)}\n`),
     }).catch((error: unknown) => {
       if (error instanceof ModelError) throw new CliError(error.message, 1);
@@ -80,7 +111,7 @@ export async function buildCommand(argv: string[]): Promise<number> {
   const failed = tests.filter((t) => !t.passed);
   if (json) {
     process.stdout.write(
-      `${JSON.stringify({ lake, as_of: asOf ?? null, seconds, models, tests }, null, 2)}\n`,
+      `${JSON.stringify({ lake, as_of: asOf ?? null, seconds, memory_limit: resources.memoryLimit, models, tests }, null, 2)}\n`,
     );
   } else {
     for (const t of tests) {
@@ -97,8 +128,8 @@ export async function buildCommand(argv: string[]): Promise<number> {
 function formatModel(m: ModelResult): string {
   const layer = m.layer.padEnd(12);
   const name = m.name.padEnd(34);
-  const rows = String(m.rows).padStart(10);
-  return `  ${layer} ${name} ${rows} rows ${String(m.ms).padStart(7)} ms  ${m.materialized}`;
+  const rows = m.rows === null ? ''.padStart(15) : `${String(m.rows).padStart(10)} rows`;
+  return `  ${layer} ${name} ${rows} ${String(m.ms).padStart(7)} ms  ${m.materialized}`;
 }
 
 function isIsoDate(text: string): boolean {
