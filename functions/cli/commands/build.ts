@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { buildModels, type ModelResult } from '../../models/buildModels.ts';
+import type { PartitionResult } from '../../models/buildPartition.ts';
+import { buildPartitioned } from '../../models/buildPartitioned.ts';
 import {
   type BuildResources,
   buildResources,
@@ -14,7 +16,7 @@ import { existingLake, parseCommandArgs, positiveInt } from '../args.ts';
 import { CliError } from '../cliError.ts';
 
 const USAGE = `Usage: recoup build --lake DIR [--as-of YYYY-MM-DD] [--config FILE] [--test] [--json]
-                    [--memory-limit SIZE] [--temp-dir DIR] [--threads N] [--profile DIR]
+                    [--jobs N] [--memory-limit SIZE] [--temp-dir DIR] [--threads N] [--profile DIR]
 
 Runs the SQL models (sql/staging → sql/intermediate → sql/marts, in dependency order) over the
 lake and writes each mart to DIR/marts/<name>/data.parquet, where \`recoup query\` sees it as a
@@ -28,6 +30,9 @@ Options:
   --config FILE       recoup.config.json with per-payer appeal windows
                       (default: DIR/recoup.config.json if present, else 60 days for every payer)
   --test              also run the singular tests in sql/tests (offending rows fail the build)
+  --jobs N            partition the build by payer group and build N groups at once, each in a
+                      worker thread with its own DuckDB (memory and threads shared out), then
+                      merge them; the marts are the same as without --jobs (not with --test)
   --memory-limit SIZE DuckDB's memory budget, such as 1.5GB or 800MB (default
                       RECOUP_DUCKDB_MEMORY, else ${DEFAULT_BUILD_MEMORY}); beyond it DuckDB spills to disk,
                       so a larger lake takes longer, not more memory. The process holds this
@@ -56,6 +61,7 @@ export async function buildCommand(argv: string[]): Promise<number> {
       'temp-dir': { type: 'string' },
       threads: { type: 'string' },
       profile: { type: 'string' },
+      jobs: { type: 'string' },
     },
     USAGE,
   );
@@ -85,6 +91,14 @@ export async function buildCommand(argv: string[]): Promise<number> {
     throw new CliError(`--memory-limit: ${error instanceof Error ? error.message : String(error)}`);
   }
   const profileDir = values.profile as string | undefined;
+  const jobs = positiveInt(values.jobs as string | undefined, 'jobs', 1);
+  if (jobs > 1 && values.test === true)
+    throw new CliError(
+      '--test reads the intermediate tables of a build in one process: run it without --jobs',
+    );
+  if (jobs > 1 && profileDir !== undefined)
+    throw new CliError('--profile is for a build in one process: run it without --jobs');
+  if (jobs > 1) return partitionedBuild({ lake, jobs, asOf, config, resources, json });
 
   const started = performance.now();
   const db = await openBuildDuckDb(resources);
@@ -123,6 +137,66 @@ export async function buildCommand(argv: string[]): Promise<number> {
     process.stdout.write(`Built ${models.length} models (${marts} marts) in ${seconds.toFixed(1)} s\n`);
   }
   return failed.length > 0 ? 1 : 0;
+}
+
+/** `recoup build --jobs N`: the build partitioned by payer group (buildPartitioned). */
+async function partitionedBuild(options: {
+  lake: string;
+  jobs: number;
+  asOf: string | undefined;
+  config: ModelsConfig;
+  resources: BuildResources;
+  json: boolean;
+}): Promise<number> {
+  const { lake, json } = options;
+  const started = performance.now();
+  if (!json)
+    process.stdout.write(`Building models over ${lake} in up to ${options.jobs} partitions by payer\n`);
+  const result = await buildPartitioned({
+    lakeDir: lake,
+    jobs: options.jobs,
+    config: options.config,
+    resources: options.resources,
+    ...(options.asOf === undefined ? {} : { asOf: options.asOf }),
+    ...(json
+      ? {}
+      : {
+          onPartition: (p: PartitionResult) =>
+            process.stdout.write(
+              `  partition    ${p.payers.length} payer(s) ${p.payers.join(', ').slice(0, 60).padEnd(60)} ${p.seconds.toFixed(1).padStart(6)} s\n`,
+            ),
+          onModel: (m: ModelResult) =>
+            process.stdout.write(`${formatModel({ ...m, layer: 'marts' })}  (merged)\n`),
+        }),
+  }).catch((error: unknown) => {
+    if (error instanceof ModelError) throw new CliError(error.message, 1);
+    throw error;
+  });
+  const seconds = (performance.now() - started) / 1000;
+  if (json) {
+    process.stdout.write(
+      `${JSON.stringify(
+        {
+          lake,
+          as_of: options.asOf ?? null,
+          seconds,
+          memory_limit: options.resources.memoryLimit,
+          jobs: options.jobs,
+          partitions: result.partitions.map((p) => ({ payers: p.payers, seconds: p.seconds })),
+          partition_seconds: result.partitionSeconds,
+          merge_seconds: result.mergeSeconds,
+          models: result.marts,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  } else {
+    process.stdout.write(
+      `Built ${result.marts.length} marts from ${result.partitions.length} partitions in ${seconds.toFixed(1)} s (partitions ${result.partitionSeconds.toFixed(1)} s, merge ${result.mergeSeconds.toFixed(1)} s)\n`,
+    );
+  }
+  return 0;
 }
 
 function formatModel(m: ModelResult): string {
