@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { resolve } from 'node:path';
+import { buildIncremental } from '../../models/buildIncremental.ts';
 import { buildModels, type ModelResult } from '../../models/buildModels.ts';
 import type { PartitionResult } from '../../models/buildPartition.ts';
 import { buildPartitioned } from '../../models/buildPartitioned.ts';
@@ -16,7 +18,8 @@ import { existingLake, parseCommandArgs, positiveInt } from '../args.ts';
 import { CliError } from '../cliError.ts';
 
 const USAGE = `Usage: recoup build --lake DIR [--as-of YYYY-MM-DD] [--config FILE] [--test] [--json]
-                    [--jobs N] [--memory-limit SIZE] [--temp-dir DIR] [--threads N] [--profile DIR]
+                    [--incremental [--warehouse FILE] [--full]] [--jobs N]
+                    [--memory-limit SIZE] [--temp-dir DIR] [--threads N] [--profile DIR]
 
 Runs the SQL models (sql/staging → sql/intermediate → sql/marts, in dependency order) over the
 lake and writes each mart to DIR/marts/<name>/data.parquet, where \`recoup query\` sees it as a
@@ -30,6 +33,12 @@ Options:
   --config FILE       recoup.config.json with per-payer appeal windows
                       (default: DIR/recoup.config.json if present, else 60 days for every payer)
   --test              also run the singular tests in sql/tests (offending rows fail the build)
+  --incremental       keep a warehouse (DIR/.warehouse/models.duckdb) and rebuild only what the
+                      remittances added since the last build change: the marts are the same as a
+                      full build's. The first build, or one after the models change or a
+                      remittance leaves the lake, builds the warehouse in full
+  --warehouse FILE    the warehouse file (with --incremental)
+  --full              rebuild the warehouse from the whole lake (with --incremental)
   --jobs N            partition the build by payer group and build N groups at once, each in a
                       worker thread with its own DuckDB (memory and threads shared out), then
                       merge them; the marts are the same as without --jobs (not with --test)
@@ -62,6 +71,9 @@ export async function buildCommand(argv: string[]): Promise<number> {
       threads: { type: 'string' },
       profile: { type: 'string' },
       jobs: { type: 'string' },
+      incremental: { type: 'boolean' },
+      warehouse: { type: 'string' },
+      full: { type: 'boolean' },
     },
     USAGE,
   );
@@ -98,7 +110,22 @@ export async function buildCommand(argv: string[]): Promise<number> {
     );
   if (jobs > 1 && profileDir !== undefined)
     throw new CliError('--profile is for a build in one process: run it without --jobs');
+  const incremental = values.incremental === true;
+  if (!incremental && (values.warehouse !== undefined || values.full === true))
+    throw new CliError('--warehouse and --full go with --incremental');
+  if (incremental && (jobs > 1 || values.test === true || profileDir !== undefined))
+    throw new CliError('--incremental is a build in one process, without --jobs, --test or --profile');
   if (jobs > 1) return partitionedBuild({ lake, jobs, asOf, config, resources, json });
+  if (incremental)
+    return incrementalBuild({
+      lake,
+      asOf,
+      config,
+      resources,
+      json,
+      full: values.full === true,
+      warehouse: values.warehouse as string | undefined,
+    });
 
   const started = performance.now();
   const db = await openBuildDuckDb(resources);
@@ -137,6 +164,46 @@ export async function buildCommand(argv: string[]): Promise<number> {
     process.stdout.write(`Built ${models.length} models (${marts} marts) in ${seconds.toFixed(1)} s\n`);
   }
   return failed.length > 0 ? 1 : 0;
+}
+
+/** `recoup build --incremental`: the build over a persistent warehouse (buildIncremental). */
+async function incrementalBuild(options: {
+  lake: string;
+  asOf: string | undefined;
+  config: ModelsConfig;
+  resources: BuildResources;
+  json: boolean;
+  full: boolean;
+  warehouse: string | undefined;
+}): Promise<number> {
+  const { lake, json } = options;
+  if (!json) process.stdout.write(`Building models over ${lake} (incremental)\n`);
+  const result = await buildIncremental({
+    lakeDir: lake,
+    config: options.config,
+    resources: options.resources,
+    full: options.full,
+    ...(options.asOf === undefined ? {} : { asOf: options.asOf }),
+    ...(options.warehouse === undefined ? {} : { warehouse: resolve(options.warehouse) }),
+    ...(json ? {} : { onModel: (m: ModelResult) => process.stdout.write(`${formatModel(m)}\n`) }),
+  }).catch((error: unknown) => {
+    if (error instanceof ModelError) throw new CliError(error.message, 1);
+    throw error;
+  });
+  if (json) {
+    process.stdout.write(
+      `${JSON.stringify({ lake, as_of: options.asOf ?? null, memory_limit: options.resources.memoryLimit, ...result }, null, 2)}\n`,
+    );
+  } else {
+    const what =
+      result.mode === 'incremental'
+        ? `${result.newRemittances} new remittance(s); recomputed ${result.closure?.claims ?? 0} claim(s) and ${result.closure?.plbs ?? 0} PLB pair(s) they touch`
+        : `${result.mode} build: ${result.reason}`;
+    process.stdout.write(
+      `Built ${result.models.filter((m) => m.layer === 'marts').length} marts in ${result.seconds.total.toFixed(1)} s (${what})\nWarehouse: ${result.warehouse}\n`,
+    );
+  }
+  return 0;
 }
 
 /** `recoup build --jobs N`: the build partitioned by payer group (buildPartitioned). */
