@@ -23,7 +23,7 @@ export interface ModelsJobDeps {
 
 export interface ModelsJobResult {
   synced: { downloaded: number; deleted: number; unchanged: number };
-  models: { name: string; rows: number; ms: number }[];
+  models: { name: string; rows: number | null; ms: number }[];
   martsUploaded: number;
   alerts: { sent: number; skipped: number };
 }

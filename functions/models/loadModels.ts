@@ -21,6 +21,12 @@ export interface Model {
   grain: string;
   /** Other models this one reads, parsed from its SQL. */
   dependsOn: string[];
+  /**
+   * How the build keeps it: `view` (computed where it is read) or `table` (computed once). From a
+   * `-- materialized: view|table` header line; by default staging models are views, intermediate
+   * models tables. Marts are always written as Parquet.
+   */
+  materialized: 'view' | 'table' | 'parquet';
 }
 
 /** A model file that cannot be used (no grain header, duplicate name, cycle, SQL error). */
@@ -64,12 +70,43 @@ export function loadModels(sqlDir: string = SQL_DIR): Model[] {
     const grain = /^\s*--\s*grain:\s*(.+)$/im.exec(text.split('\n').slice(0, 5).join('\n'))?.[1]?.trim();
     if (grain === undefined || grain.length === 0)
       throw new ModelError(`${file}: a model starts with a "-- grain: ..." header comment`, name, file);
+    const materialized = materialization(name, layer, file, headerComment(text));
     const sql = text.trim().replace(/;\s*$/, '');
     if (codeOnly(sql).includes(';'))
       throw new ModelError(`${file}: one model per file, one statement per model`, name, file);
     const dependsOn = [...referencedNames(sql)].filter((n) => n !== name && names.has(n)).sort();
-    return { name, layer, file, sql, grain, dependsOn };
+    return { name, layer, file, sql, grain, dependsOn, materialized };
   });
+}
+
+/** The comment lines a model file starts with. */
+function headerComment(text: string): string[] {
+  const lines: string[] = [];
+  for (const line of text.split('\n')) {
+    if (!/^\s*--/.test(line)) break;
+    lines.push(line);
+  }
+  return lines;
+}
+
+function materialization(
+  name: string,
+  layer: ModelLayer,
+  file: string,
+  header: string[],
+): Model['materialized'] {
+  const declared = header
+    .map((line) => /^\s*--\s*materialized:\s*(\S+)\s*$/i.exec(line)?.[1]?.toLowerCase())
+    .find((m) => m !== undefined);
+  if (layer === 'marts') {
+    if (declared !== undefined && declared !== 'parquet')
+      throw new ModelError(`${file}: a mart is written as Parquet, not "${declared}"`, name, file);
+    return 'parquet';
+  }
+  if (declared === undefined) return layer === 'staging' ? 'view' : 'table';
+  if (declared !== 'view' && declared !== 'table')
+    throw new ModelError(`${file}: "-- materialized:" is view or table, not "${declared}"`, name, file);
+  return declared;
 }
 
 /** Lower-cased identifiers the SQL mentions outside comments and string literals. */

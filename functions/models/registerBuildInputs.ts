@@ -48,21 +48,7 @@ export async function registerBuildInputs(
   }
   windows.closeSync();
 
-  let params: BuildParams;
-  if (asOf !== undefined) {
-    params = { asOf, asOfSource: 'given' };
-  } else {
-    const reader = await db.runAndReadAll(
-      `SELECT CAST(max(d) AS VARCHAR) AS d FROM (
-         SELECT coalesce(payment_date, production_date) AS d FROM remittances
-       )`,
-    );
-    const latest = reader.getRowObjectsJson()[0]?.d;
-    params =
-      typeof latest === 'string'
-        ? { asOf: latest, asOfSource: 'latest_payment' }
-        : { asOf: new Date().toISOString().slice(0, 10), asOfSource: 'today' };
-  }
+  const params: BuildParams = asOf !== undefined ? { asOf, asOfSource: 'given' } : await defaultAsOf(db);
   await db.run(
     `CREATE OR REPLACE TEMP TABLE build_params (
        as_of DATE NOT NULL, as_of_source VARCHAR, scorecard_weeks INTEGER, appeal_window_days INTEGER,
@@ -79,4 +65,20 @@ export async function registerBuildInputs(
   insert.bindVarchar(6, appealsAsOf(asOf));
   await insert.run();
   return params;
+}
+
+/**
+ * The as-of date of a build that is given none: the latest payment date (BPR16, else the
+ * production date) in the `remittances` view, else today.
+ */
+export async function defaultAsOf(db: DuckDBConnection): Promise<BuildParams> {
+  const reader = await db.runAndReadAll(
+    `SELECT CAST(max(d) AS VARCHAR) AS d FROM (
+       SELECT coalesce(payment_date, production_date) AS d FROM remittances
+     )`,
+  );
+  const latest = reader.getRowObjectsJson()[0]?.d;
+  return typeof latest === 'string'
+    ? { asOf: latest, asOfSource: 'latest_payment' }
+    : { asOf: new Date().toISOString().slice(0, 10), asOfSource: 'today' };
 }

@@ -1,5 +1,6 @@
 -- grain: one non-reversal claim (CLP02 ≠ 22: originals and corrections) = remit_id × claim_seq.
 -- paid is CLP04 (DESIGN.md "paid"). Contract for the forecast models: do not drop columns.
+-- materialized: view
 with
 
 claims as (

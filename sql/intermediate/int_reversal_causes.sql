@@ -17,6 +17,12 @@ cas as (
     select remit_id, claim_seq, adjustment_seq, reason_code, amount
     from stg_adjustments
     where level in ('claim', 'service')
+        -- Plan (not logic): only the CAS of the reversals and corrections below, not every CAS.
+        and (remit_id, claim_seq) in (
+            select remit_id, claim_seq from links
+            union all
+            select correction_remit_id, correction_claim_seq from links
+        )
 ),
 
 carc_causes as (

@@ -7,12 +7,13 @@
 -- period for 'payer_cause'. Rates are takeback / paid on that slice, NULL when paid is 0.
 with
 
+-- Daily and monthly sums of the claims and takebacks: the roll-ups below add them up.
 payments as (
-    select * from int_claim_payments
+    select * from int_daily_payments
 ),
 
 takebacks as (
-    select * from int_takebacks
+    select * from int_period_takebacks
 ),
 
 paid_sets as (
@@ -27,7 +28,7 @@ paid_sets as (
         payer_id,
         provider_npi,
         cast(sum(paid) as decimal(18, 2)) as paid,
-        count(*) as claim_count
+        cast(sum(claim_count) as bigint) as claim_count
     from payments
     group by grouping sets (
         (period, payer_id),
@@ -50,9 +51,9 @@ takeback_sets as (
         payer_id,
         cause,
         provider_npi,
-        cast(sum(amount) as decimal(18, 2)) as takeback,
-        cast(sum(net_amount) as decimal(18, 2)) as net_takeback,
-        count(*) as takeback_count
+        cast(sum(takeback) as decimal(18, 2)) as takeback,
+        cast(sum(net_takeback) as decimal(18, 2)) as net_takeback,
+        cast(sum(takeback_count) as bigint) as takeback_count
     from takebacks
     group by grouping sets (
         (period, payer_id),

@@ -7,8 +7,9 @@ params as (
     select as_of from build_params
 ),
 
+-- Daily sums of the claims (int_daily_payments), not every claim: the sums below are the same.
 payments as (
-    select * from int_claim_payments
+    select * from int_daily_payments
 ),
 
 takebacks as (
@@ -18,7 +19,7 @@ takebacks as (
 facts as (
     select
         payer_id, payment_date, paid, 0 as takeback, 0 as reversal_takeback, 0 as plb_recovery,
-        0 as net_takeback, 1 as claim_count, 0 as takeback_count
+        0 as net_takeback, claim_count, 0 as takeback_count
     from payments
     union all
     select

@@ -1,5 +1,6 @@
+import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 
 /** Options for an embedded DuckDB. */
@@ -8,7 +9,11 @@ export interface DuckDbOptions {
   path?: string;
   threads?: number;
   memoryLimit?: string;
+  /** Where DuckDB spills what does not fit in memoryLimit (default: a folder of this instance's own under the temp folder). */
+  tempDirectory?: string;
 }
+
+let instances = 0;
 
 /**
  * Opens an embedded DuckDB and one connection to it. Extensions are never downloaded (only the
@@ -21,11 +26,15 @@ export async function openDuckDb(options: DuckDbOptions = {}): Promise<DuckDBCon
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'true',
     home_directory: scratch,
-    temp_directory: join(scratch, 'spill'),
+    // One spill folder per instance: DuckDB removes its spill files when it closes, and two
+    // processes (a partitioned build's workers) must not share them.
+    temp_directory: options.tempDirectory ?? join(scratch, `spill-${process.pid}-${++instances}`),
     preserve_insertion_order: 'false',
   };
   if (options.threads !== undefined) config.threads = String(options.threads);
   if (options.memoryLimit !== undefined) config.memory_limit = options.memoryLimit;
+  // DuckDB creates the spill folder itself when it first spills, but not its parent.
+  mkdirSync(dirname(config.temp_directory as string), { recursive: true });
   const instance = await DuckDBInstance.create(options.path ?? ':memory:', config);
   return instance.connect();
 }

@@ -1,13 +1,25 @@
 import { existsSync } from 'node:fs';
-import { openDuckDb } from '../../adapters/duckdb/openDuckDb.ts';
+import { cpus } from 'node:os';
+import { resolve } from 'node:path';
+import { buildIncremental } from '../../models/buildIncremental.ts';
 import { buildModels, type ModelResult } from '../../models/buildModels.ts';
+import type { PartitionResult } from '../../models/buildPartition.ts';
+import { buildPartitioned } from '../../models/buildPartitioned.ts';
+import {
+  type BuildResources,
+  buildResources,
+  DEFAULT_BUILD_MEMORY,
+  openBuildDuckDb,
+} from '../../models/buildResources.ts';
 import { ModelError } from '../../models/loadModels.ts';
 import { loadModelsConfig, type ModelsConfig } from '../../models/modelsConfig.ts';
 import { runSqlTests, type SqlTestResult } from '../../models/runSqlTests.ts';
-import { existingLake, parseCommandArgs } from '../args.ts';
+import { existingLake, parseCommandArgs, positiveInt } from '../args.ts';
 import { CliError } from '../cliError.ts';
 
 const USAGE = `Usage: recoup build --lake DIR [--as-of YYYY-MM-DD] [--config FILE] [--test] [--json]
+                    [--incremental [--warehouse FILE] [--full]] [--jobs N]
+                    [--memory-limit SIZE] [--temp-dir DIR] [--threads N] [--profile DIR]
 
 Runs the SQL models (sql/staging → sql/intermediate → sql/marts, in dependency order) over the
 lake and writes each mart to DIR/marts/<name>/data.parquet, where \`recoup query\` sees it as a
@@ -21,6 +33,22 @@ Options:
   --config FILE       recoup.config.json with per-payer appeal windows
                       (default: DIR/recoup.config.json if present, else 60 days for every payer)
   --test              also run the singular tests in sql/tests (offending rows fail the build)
+  --incremental       keep a warehouse (DIR/.warehouse/models.duckdb) and rebuild only what the
+                      remittances added since the last build change: the marts are the same as a
+                      full build's. The first build, or one after the models change or a
+                      remittance leaves the lake, builds the warehouse in full
+  --warehouse FILE    the warehouse file (with --incremental)
+  --full              rebuild the warehouse from the whole lake (with --incremental)
+  --jobs N            partition the build by payer group and build N groups at once, each in a
+                      worker thread with its own DuckDB (memory and threads shared out), then
+                      merge them; the marts are the same as without --jobs (not with --test)
+  --memory-limit SIZE DuckDB's memory budget, such as 1.5GB or 800MB (default
+                      RECOUP_DUCKDB_MEMORY, else ${DEFAULT_BUILD_MEMORY}); beyond it DuckDB spills to disk,
+                      so a larger lake takes longer, not more memory. The process holds this
+                      plus Node's own 150–250 MB.
+  --temp-dir DIR      where DuckDB spills (default: a fresh folder under the system temp folder)
+  --threads N         DuckDB threads (default: one per core)
+  --profile DIR       write each model's DuckDB profile (operators, rows, seconds) to DIR/<model>.json
   --json              print a JSON summary (models, rows, milliseconds) instead of text
   -h, --help          show this help
 
@@ -38,6 +66,14 @@ export async function buildCommand(argv: string[]): Promise<number> {
       config: { type: 'string' },
       test: { type: 'boolean' },
       json: { type: 'boolean' },
+      'memory-limit': { type: 'string' },
+      'temp-dir': { type: 'string' },
+      threads: { type: 'string' },
+      profile: { type: 'string' },
+      jobs: { type: 'string' },
+      incremental: { type: 'boolean' },
+      warehouse: { type: 'string' },
+      full: { type: 'boolean' },
     },
     USAGE,
   );
@@ -55,9 +91,44 @@ export async function buildCommand(argv: string[]): Promise<number> {
     throw new CliError(error instanceof Error ? error.message : String(error));
   }
   const json = values.json === true;
+  let resources: BuildResources;
+  try {
+    resources = buildResources({
+      memoryLimit: values['memory-limit'] as string | undefined,
+      tempDirectory: values['temp-dir'] as string | undefined,
+      threads: positiveInt(values.threads as string | undefined, 'threads', cpus().length),
+    });
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError(`--memory-limit: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const profileDir = values.profile as string | undefined;
+  const jobs = positiveInt(values.jobs as string | undefined, 'jobs', 1);
+  if (jobs > 1 && values.test === true)
+    throw new CliError(
+      '--test reads the intermediate tables of a build in one process: run it without --jobs',
+    );
+  if (jobs > 1 && profileDir !== undefined)
+    throw new CliError('--profile is for a build in one process: run it without --jobs');
+  const incremental = values.incremental === true;
+  if (!incremental && (values.warehouse !== undefined || values.full === true))
+    throw new CliError('--warehouse and --full go with --incremental');
+  if (incremental && (jobs > 1 || values.test === true || profileDir !== undefined))
+    throw new CliError('--incremental is a build in one process, without --jobs, --test or --profile');
+  if (jobs > 1) return partitionedBuild({ lake, jobs, asOf, config, resources, json });
+  if (incremental)
+    return incrementalBuild({
+      lake,
+      asOf,
+      config,
+      resources,
+      json,
+      full: values.full === true,
+      warehouse: values.warehouse as string | undefined,
+    });
 
   const started = performance.now();
-  const db = await openDuckDb();
+  const db = await openBuildDuckDb(resources);
   let models: ModelResult[];
   let tests: SqlTestResult[] = [];
   try {
@@ -67,6 +138,7 @@ export async function buildCommand(argv: string[]): Promise<number> {
       lakeDir: lake,
       asOf,
       config,
+      ...(profileDir === undefined ? {} : { profileDir }),
       onModel: json ? undefined : (m) => process.stdout.write(`${formatModel(m)}\n`),
     }).catch((error: unknown) => {
       if (error instanceof ModelError) throw new CliError(error.message, 1);
@@ -80,7 +152,7 @@ export async function buildCommand(argv: string[]): Promise<number> {
   const failed = tests.filter((t) => !t.passed);
   if (json) {
     process.stdout.write(
-      `${JSON.stringify({ lake, as_of: asOf ?? null, seconds, models, tests }, null, 2)}\n`,
+      `${JSON.stringify({ lake, as_of: asOf ?? null, seconds, memory_limit: resources.memoryLimit, models, tests }, null, 2)}\n`,
     );
   } else {
     for (const t of tests) {
@@ -94,11 +166,111 @@ export async function buildCommand(argv: string[]): Promise<number> {
   return failed.length > 0 ? 1 : 0;
 }
 
+/** `recoup build --incremental`: the build over a persistent warehouse (buildIncremental). */
+async function incrementalBuild(options: {
+  lake: string;
+  asOf: string | undefined;
+  config: ModelsConfig;
+  resources: BuildResources;
+  json: boolean;
+  full: boolean;
+  warehouse: string | undefined;
+}): Promise<number> {
+  const { lake, json } = options;
+  if (!json) process.stdout.write(`Building models over ${lake} (incremental)\n`);
+  const result = await buildIncremental({
+    lakeDir: lake,
+    config: options.config,
+    resources: options.resources,
+    full: options.full,
+    ...(options.asOf === undefined ? {} : { asOf: options.asOf }),
+    ...(options.warehouse === undefined ? {} : { warehouse: resolve(options.warehouse) }),
+    ...(json ? {} : { onModel: (m: ModelResult) => process.stdout.write(`${formatModel(m)}\n`) }),
+  }).catch((error: unknown) => {
+    if (error instanceof ModelError) throw new CliError(error.message, 1);
+    throw error;
+  });
+  if (json) {
+    process.stdout.write(
+      `${JSON.stringify({ lake, as_of: options.asOf ?? null, memory_limit: options.resources.memoryLimit, ...result }, null, 2)}\n`,
+    );
+  } else {
+    const what =
+      result.mode === 'incremental'
+        ? `${result.newRemittances} new remittance(s); recomputed ${result.closure?.claims ?? 0} claim(s) and ${result.closure?.plbs ?? 0} PLB pair(s) they touch`
+        : `${result.mode} build: ${result.reason}`;
+    process.stdout.write(
+      `Built ${result.models.filter((m) => m.layer === 'marts').length} marts in ${result.seconds.total.toFixed(1)} s (${what})\nWarehouse: ${result.warehouse}\n`,
+    );
+  }
+  return 0;
+}
+
+/** `recoup build --jobs N`: the build partitioned by payer group (buildPartitioned). */
+async function partitionedBuild(options: {
+  lake: string;
+  jobs: number;
+  asOf: string | undefined;
+  config: ModelsConfig;
+  resources: BuildResources;
+  json: boolean;
+}): Promise<number> {
+  const { lake, json } = options;
+  const started = performance.now();
+  if (!json)
+    process.stdout.write(`Building models over ${lake} in up to ${options.jobs} partitions by payer\n`);
+  const result = await buildPartitioned({
+    lakeDir: lake,
+    jobs: options.jobs,
+    config: options.config,
+    resources: options.resources,
+    ...(options.asOf === undefined ? {} : { asOf: options.asOf }),
+    ...(json
+      ? {}
+      : {
+          onPartition: (p: PartitionResult) =>
+            process.stdout.write(
+              `  partition    ${p.payers.length} payer(s) ${p.payers.join(', ').slice(0, 60).padEnd(60)} ${p.seconds.toFixed(1).padStart(6)} s\n`,
+            ),
+          onModel: (m: ModelResult) =>
+            process.stdout.write(`${formatModel({ ...m, layer: 'marts' })}  (merged)\n`),
+        }),
+  }).catch((error: unknown) => {
+    if (error instanceof ModelError) throw new CliError(error.message, 1);
+    throw error;
+  });
+  const seconds = (performance.now() - started) / 1000;
+  if (json) {
+    process.stdout.write(
+      `${JSON.stringify(
+        {
+          lake,
+          as_of: options.asOf ?? null,
+          seconds,
+          memory_limit: options.resources.memoryLimit,
+          jobs: options.jobs,
+          partitions: result.partitions.map((p) => ({ payers: p.payers, seconds: p.seconds })),
+          partition_seconds: result.partitionSeconds,
+          merge_seconds: result.mergeSeconds,
+          models: result.marts,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  } else {
+    process.stdout.write(
+      `Built ${result.marts.length} marts from ${result.partitions.length} partitions in ${seconds.toFixed(1)} s (partitions ${result.partitionSeconds.toFixed(1)} s, merge ${result.mergeSeconds.toFixed(1)} s)\n`,
+    );
+  }
+  return 0;
+}
+
 function formatModel(m: ModelResult): string {
   const layer = m.layer.padEnd(12);
   const name = m.name.padEnd(34);
-  const rows = String(m.rows).padStart(10);
-  return `  ${layer} ${name} ${rows} rows ${String(m.ms).padStart(7)} ms  ${m.materialized}`;
+  const rows = m.rows === null ? ''.padStart(15) : `${String(m.rows).padStart(10)} rows`;
+  return `  ${layer} ${name} ${rows} ${String(m.ms).padStart(7)} ms  ${m.materialized}`;
 }
 
 function isIsoDate(text: string): boolean {

@@ -1,0 +1,47 @@
+/**
+ * How a build partitioned by payer fits back together. Every model joins within one payer (links,
+ * causes, histories), so a partition of payers builds its payers' rows exactly as a whole build
+ * would; only a few marts compare or add up payers, and the merge computes those.
+ *
+ * - A mart listed in MERGED_MARTS is not built in the partitions: each partition exports the
+ *   named inputs (small, additive tables whose every row belongs to one payer), and the merge runs
+ *   the mart's own SQL over their union.
+ * - A mart listed in RERANKED_MARTS is built in the partitions; the merge recomputes the named
+ *   columns, which rank payers against each other, over the union of the partitions' rows.
+ * - Every other mart is per payer (or per takeback): the merge takes the union of the partitions'
+ *   rows, in the mart's own order.
+ */
+
+/** What a partition exports for a merged mart: a model, or a query over models when a mart reads only a little of a large one. */
+export interface MergeInput {
+  name: string;
+  /** The SELECT that exports it (default: every row of the model `name`). */
+  sql?: string;
+}
+
+export const MERGED_MARTS: Readonly<Record<string, readonly MergeInput[]>> = {
+  // Grains 'cause' and 'provider' add up payers; every grain rolls up these two sums.
+  recoupment_rates: [{ name: 'int_daily_payments' }, { name: 'int_period_takebacks' }],
+  // The deferral lag of a payer without repaid deferrals falls back to the median of all payers'.
+  liquidity_forecast: [
+    { name: 'int_weekly_payments' },
+    { name: 'int_weekly_takeback_development' },
+    { name: 'int_weekly_plb_offsets' },
+    // The forecast reads these two only for their latest payment date (a fallback when
+    // build_params has no as-of, which a build always sets): each payer's latest date is enough.
+    {
+      name: 'int_claim_payments',
+      sql: 'select payer_id, max(payment_date) as payment_date from int_claim_payments group by payer_id',
+    },
+    {
+      name: 'int_takebacks',
+      sql: 'select payer_id, max(payment_date) as payment_date from int_takebacks group by payer_id',
+    },
+  ],
+};
+
+/** Columns of a mart that rank payers against each other, with the expression that recomputes each. */
+export const RERANKED_MARTS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  // As payer_scorecard.sql ranks: 1 = highest recoupment rate, payers without paid last.
+  payer_scorecard: { rank: 'cast(rank() over (order by recoupment_rate desc nulls last) as integer)' },
+};
