@@ -30,6 +30,8 @@ export interface BuildModelsOptions {
   lakeDir: string;
   /** ISO date; default the latest payment date in the lake. */
   asOf?: string;
+  /** The date appeal days count to (default: asOf, else today). */
+  appealsAsOf?: string;
   config?: ModelsConfig;
   /** Called after each model, in build order. */
   onModel?: (result: ModelResult) => void;
@@ -59,7 +61,7 @@ export async function buildModels(options: BuildModelsOptions): Promise<ModelRes
     throw new ModelError(`as-of must be a date YYYY-MM-DD, got "${options.asOf}"`);
   const models = orderModels(loadModels(options.sqlDir ?? SQL_DIR));
   await createBuildLakeViews(db, lakeDir, options.payers);
-  await registerBuildInputs(db, options.config ?? defaultModelsConfig(), options.asOf);
+  await registerBuildInputs(db, options.config ?? defaultModelsConfig(), options.asOf, options.appealsAsOf);
   await registerClosedPeriods(db, lakeDir);
   const martsDir = options.martsDir ?? join(lakeDir, MARTS_DIR);
   if (options.profileDir !== undefined) mkdirSync(options.profileDir, { recursive: true });

@@ -15,6 +15,8 @@ export interface BuildPartitionOptions {
   outDir: string;
   /** The as-of date of the whole build (every partition must use the same). */
   asOf: string;
+  /** The date appeal days count to, settled once by the plan. */
+  appealsAsOf: string;
   config?: ModelsConfig;
   resources?: Partial<BuildResources>;
   sqlDir?: string;
@@ -44,6 +46,7 @@ export async function buildPartition(options: BuildPartitionOptions): Promise<Pa
       db,
       lakeDir: options.lakeDir,
       asOf: options.asOf,
+      appealsAsOf: options.appealsAsOf,
       payers: options.payers,
       martsDir: join(options.outDir, 'marts'),
       skipMarts: new Set(Object.keys(MERGED_MARTS)),

@@ -63,6 +63,7 @@ export async function buildPartitioned(options: BuildPartitionedOptions): Promis
           payers,
           outDir: join(work, `partition-${i}`),
           asOf: plan.asOf,
+          appealsAsOf: plan.appealsAsOf,
           resources: {
             ...share,
             ...(whole.tempDirectory === undefined
@@ -88,6 +89,7 @@ export async function buildPartitioned(options: BuildPartitionedOptions): Promis
       partitionDirs: partitions.map((p) => p.outDir),
       martsDir: join(options.lakeDir, MARTS_DIR),
       asOf: plan.asOf,
+      appealsAsOf: plan.appealsAsOf,
       resources: whole,
       ...(options.config === undefined ? {} : { config: options.config }),
       ...(options.sqlDir === undefined ? {} : { sqlDir: options.sqlDir }),

@@ -16,6 +16,8 @@ export interface MergePartitionsOptions {
   martsDir: string;
   /** The as-of date the partitions were built with. */
   asOf: string;
+  /** The date appeal days count to, settled once by the plan. */
+  appealsAsOf: string;
   config?: ModelsConfig;
   resources?: Partial<BuildResources>;
   sqlDir?: string;
@@ -33,7 +35,7 @@ export async function mergePartitions(options: MergePartitionsOptions): Promise<
   const marts = orderModels(loadModels(options.sqlDir ?? SQL_DIR)).filter((m) => m.layer === 'marts');
   const db = await openBuildDuckDb(buildResources(options.resources));
   try {
-    await registerBuildInputs(db, options.config ?? defaultModelsConfig(), options.asOf);
+    await registerBuildInputs(db, options.config ?? defaultModelsConfig(), options.asOf, options.appealsAsOf);
     const files = (path: (dir: string) => string) =>
       `[${options.partitionDirs.map((d) => sqlString(path(d))).join(', ')}]`;
     const results: ModelResult[] = [];

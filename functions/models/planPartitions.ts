@@ -1,6 +1,6 @@
 import { openDuckDb } from '../adapters/duckdb/openDuckDb.ts';
 import { createBuildLakeViews } from './createBuildLakeViews.ts';
-import { type BuildParams, defaultAsOf } from './registerBuildInputs.ts';
+import { appealsAsOf, type BuildParams, defaultAsOf } from './registerBuildInputs.ts';
 
 /** A payer of the lake and how many claims it has (the partitions are balanced by claims). */
 export interface LakePayer {
@@ -13,6 +13,8 @@ export interface PartitionPlan {
   /** The as-of date every partition builds with (given, else the lake's latest payment date). */
   asOf: string;
   asOfSource: BuildParams['asOfSource'];
+  /** The date appeal days count to (the given as-of, else the day of the plan), the same in every partition. */
+  appealsAsOf: string;
   payers: LakePayer[];
   /** Payer groups, one per partition (at most `jobs`, never an empty one). */
   groups: string[][];
@@ -42,6 +44,7 @@ export async function planPartitions(options: {
     return {
       asOf: params.asOf,
       asOfSource: params.asOfSource,
+      appealsAsOf: appealsAsOf(options.asOf),
       payers,
       groups: groupPayers(payers, options.jobs),
     };

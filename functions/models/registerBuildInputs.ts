@@ -25,6 +25,8 @@ export async function registerBuildInputs(
   db: DuckDBConnection,
   config: ModelsConfig,
   asOf?: string,
+  /** The date appeal days count to, when the caller settled it (a partitioned build settles it once). */
+  appealsAsOfDate?: string,
 ): Promise<BuildParams> {
   await db.run(
     'CREATE OR REPLACE TEMP TABLE ref_carc_cause (reason_code VARCHAR PRIMARY KEY, cause VARCHAR)',
@@ -62,7 +64,7 @@ export async function registerBuildInputs(
   insert.bindInteger(3, config.scorecardWeeks);
   insert.bindInteger(4, config.appealWindowDays.default);
   insert.bindInteger(5, config.dueSoonDays);
-  insert.bindVarchar(6, appealsAsOf(asOf));
+  insert.bindVarchar(6, appealsAsOfDate ?? appealsAsOf(asOf));
   await insert.run();
   return params;
 }
