@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { lakeFiles, lakeTableSql, MARTS_DIR } from '../adapters/duckdb/lakeViews.ts';
+import { lakeFiles, lakeTableSql, MARTS_DIR, readLakeReads } from '../adapters/duckdb/lakeViews.ts';
 import { sqlIdent, sqlString } from '../adapters/duckdb/openDuckDb.ts';
+import { registerClosedPeriods } from '../close/closedPeriods.ts';
 import { CARC_CAUSES } from '../core/era/taxonomy.ts';
 import { LAKE_SCHEMA, tableColumns } from '../core/lake/schema.ts';
 import { buildModel, buildModels, type ModelResult } from './buildModels.ts';
@@ -12,7 +13,6 @@ import { CLAIM_IDENTIFIERS, STATEFUL_MODELS, WAREHOUSE_VERSION } from './increme
 import { loadModels, type Model, ModelError, SQL_DIR } from './loadModels.ts';
 import { defaultModelsConfig, type ModelsConfig } from './modelsConfig.ts';
 import { orderModels } from './orderModels.ts';
-import { registerClosedPeriods } from '../close/closedPeriods.ts';
 import { defaultAsOf, registerBuildInputs } from './registerBuildInputs.ts';
 
 /** Where the warehouse lives when none is named: beside the lake's tables. */
@@ -125,7 +125,7 @@ export async function buildIncremental(options: BuildIncrementalOptions): Promis
       t = performance.now();
       await lakeViewsOverWarehouse(db);
       await registerBuildInputs(db, config, options.asOf);
-    await registerClosedPeriods(db, lakeDir);
+      await registerClosedPeriods(db, lakeDir);
       const built: ModelResult[] = [];
       for (const model of models) built.push(await run(db, model, martsDir, options.onModel));
       for (const stateful of STATEFUL_MODELS) {
@@ -238,18 +238,18 @@ async function newRemittances(db: DuckDBConnection): Promise<string[]> {
  * models that read only PLB pairs scan only those.
  */
 async function stageLake(db: DuckDBConnection, lakeDir: string, remits: string[] | null): Promise<void> {
-  const committed = new Set(lakeFiles(lakeDir, 'remittances'));
-  // A remittance's files are named by its remit_id: new ones are read from their files only.
-  let files = committed;
-  if (remits !== null) {
-    const wanted = new Set(remits);
-    files = new Set([...committed].filter((f) => wanted.has(basename(f, '.parquet'))));
-  }
+  const reads = readLakeReads(lakeDir);
+  const wanted = remits === null ? null : new Set(remits);
   const source = (table: 'claims' | 'adjustments') => {
-    const sql = lakeTableSql(lakeDir, table, files);
-    return remits === null || files.size === remits.length
-      ? sql
-      : `SELECT * FROM (${lakeTableSql(lakeDir, table, committed)}) WHERE remit_id IN (SELECT remit_id FROM new_remits)`;
+    if (wanted === null) return lakeTableSql(lakeDir, table, reads);
+    // New remittances are usually staged, each in its own file named by its remit_id: then only
+    // those files are read. One already compacted is found by its id in the table's reads.
+    const r = reads[table];
+    const staged = r.staged.filter((k) => wanted.has(basename(k, '.parquet')));
+    const only = { compacted: [], staged, hiddenStaged: r.staged.length - staged.length + 1 };
+    return staged.length === wanted.size
+      ? lakeTableSql(lakeDir, table, { ...reads, [table]: only })
+      : `SELECT * FROM (${lakeTableSql(lakeDir, table, reads)}) WHERE remit_id IN (SELECT remit_id FROM new_remits)`;
   };
   const remittances =
     remits === null
@@ -473,7 +473,10 @@ function traced(db: DuckDBConnection): DuckDBConnection {
           const t = performance.now();
           const r = await v.call(target, sql);
           const ms = performance.now() - t;
-          if (ms > 20) process.stderr.write(`${ms.toFixed(0).padStart(6)} ms  ${sql.replace(/\s+/g, ' ').slice(0, 140)}\n`);
+          if (ms > 20)
+            process.stderr.write(
+              `${ms.toFixed(0).padStart(6)} ms  ${sql.replace(/\s+/g, ' ').slice(0, 140)}\n`,
+            );
           return r;
         };
       return typeof v === 'function' ? v.bind(target) : v;
