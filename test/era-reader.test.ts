@@ -81,7 +81,7 @@ describe('a known claim: every lake column (cases/full-claim-5010.835)', () => {
     });
   });
 
-  it('claim row (rendering NPI from NM1*82, statement dates from DTM 232/233, DRG from CLP11)', () => {
+  it('claim row (rendering NPI from NM1*82, statement dates from DTM 232/233, DRG from CLP11, REF*F8, REF*EA)', () => {
     expect(remit.claims).toEqual([
       {
         remit_id: remitId,
@@ -107,13 +107,15 @@ describe('a known claim: every lake column (cases/full-claim-5010.835)', () => {
         payment_month: '2024-05',
         is_reversal: false,
         remark_codes: 'MA01,N130',
+        original_reference: 'ICNORIG0001',
+        medical_record_number: 'TESTMRN01',
         service_count: 2,
         balanced: true,
       },
     ]);
   });
 
-  it('adjustment rows: claim CAS, then each service line CAS with all six triplets, in order', () => {
+  it('adjustment rows: claim CAS, then each service line CAS with all six triplets, in order (REF*6R on its line)', () => {
     const common = {
       remit_id: remitId,
       payer_id: 'GAMMA03',
@@ -141,6 +143,8 @@ describe('a known claim: every lake column (cases/full-claim-5010.835)', () => {
       ...common,
       adjustment_seq: seq,
       level,
+      // REF*6R of the first line (99214) is on that line's rows only.
+      line_control_number: procedure === '99214' ? 'LINE0001' : null,
       procedure_code: procedure,
       group_code: group,
       reason_code: reason,
@@ -218,7 +222,7 @@ describe('segments the lexer reads and the layouts that fall back to splitting',
 
   it('a DTM*472 whose date is malformed is ignored with a warning naming its segment and element', () => {
     const remit = only(parseText(text.replace('DTM*472*20240301', 'DTM*472*2024030')));
-    expect(remit.remittance.warnings).toBe('segment 28 DTM02 invalid date ignored');
+    expect(remit.remittance.warnings).toBe('segment 29 DTM02 invalid date ignored');
   });
 });
 
@@ -479,7 +483,13 @@ describe('privacy: patient names and member ids never reach the rows', () => {
     it(`${file}`, () => {
       const text = readFixture(...file.split('/'));
       expect(secrets.some((s) => text.includes(s))).toBe(true); // the fixture does carry them
-      const serialized = JSON.stringify(parseText(text, 'privacy.835'));
+      const remits = parseText(text, 'privacy.835');
+      // The medical record number (REF*EA) is kept in the lake, in its own column only (DESIGN.md).
+      const mrns = remits.flatMap((r) => r.claims.map((c) => c.medical_record_number));
+      if (text.includes('REF*EA*TESTMRN01')) expect(mrns).toContain('TESTMRN01');
+      const serialized = JSON.stringify(
+        remits.map((r) => ({ ...r, claims: r.claims.map((c) => ({ ...c, medical_record_number: null })) })),
+      );
       for (const secret of secrets) expect(serialized).not.toContain(secret);
     });
   }

@@ -266,14 +266,15 @@ describe('segments read by the lexer agree with the split path (fast-check)', ()
     }
   }
 
-  // Damage aimed at the segments the lexer reads: CLP, CAS, SVC, NM1*82 and DTM.
+  // Damage aimed at the segments the lexer reads: CLP, CAS, SVC, NM1*82 and DTM, and those it
+  // hands over as ELEMENTS records (REF, MOA, MIA, LQ: the element map's generic segments).
   const ALPHABET = [...'0123456789.-+*|:>^~ \nACXZ'];
   const damaged = fc
     .tuple(
       fixture,
       fc.array(
         fc.tuple(
-          fc.constantFrom('CLP', 'CAS', 'SVC', 'NM1*82', 'DTM'),
+          fc.constantFrom('CLP', 'CAS', 'SVC', 'NM1*82', 'DTM', 'REF', 'MOA', 'MIA', 'LQ'),
           fc.nat(),
           fc.integer({ min: 3, max: 40 }),
           fc.constantFrom('replace', 'insert', 'delete'),

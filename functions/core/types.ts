@@ -1,3 +1,5 @@
+import type { GenericColumn } from './era/elementMap.ts';
+
 /** Integer number of cents. Money never travels as a float. */
 export type Cents = number;
 
@@ -67,8 +69,17 @@ export interface RemittanceRow {
   ingested_at: string;
 }
 
+/** The claims columns the element map fills generically (CLP06-09/11, REF*F8, REF*EA, remark codes, …): text. */
+export type MappedClaimFields = { [K in GenericColumn<'claims'>]: string | null };
+
+/** The adjustments columns the element map fills generically from a service line (REF*6R, …): null on other rows. */
+export type MappedAdjustmentFields = { [K in GenericColumn<'adjustments'>]: string | null };
+
 /** One CLP loop. */
-export interface ClaimRow {
+export type ClaimRow = ClaimRowCore & MappedClaimFields;
+
+/** A claim row's columns other than the map's generic ones. */
+export interface ClaimRowCore {
   remit_id: string;
   payer_id: string;
   claim_seq: number;
@@ -77,11 +88,6 @@ export interface ClaimRow {
   charge_amount: Cents;
   paid_amount: Cents;
   patient_responsibility: Cents | null;
-  filing_indicator: string | null;
-  payer_claim_control: string | null;
-  facility_code: string | null;
-  frequency_code: string | null;
-  drg_code: string | null;
   rendering_npi: string | null;
   payee_npi: string | null;
   /** Rendering NPI, else the payee NPI (DESIGN.md "Provider"). */
@@ -92,14 +98,15 @@ export interface ClaimRow {
   payment_date: IsoDate | null;
   payment_month: string;
   is_reversal: boolean;
-  /** Remark codes (RARC) from MOA, MIA and LQ, comma separated. */
-  remark_codes: string | null;
   service_count: number;
   balanced: boolean;
 }
 
 /** One CAS triplet (claim or service level) or one PLB pair (provider level). */
-export interface AdjustmentRow {
+export type AdjustmentRow = AdjustmentRowCore & MappedAdjustmentFields;
+
+/** An adjustment row's columns other than the map's generic ones. */
+export interface AdjustmentRowCore {
   remit_id: string;
   payer_id: string;
   adjustment_seq: number;
@@ -136,25 +143,22 @@ export interface NormalizedRemit {
  * payment date and month) are the remittance row's. Arrays may be longer than `length`: what
  * lies past it is left from an earlier transaction.
  */
-export interface ClaimColumns {
+export type ClaimColumns = ClaimCoreColumns & { [K in GenericColumn<'claims'>]: (string | null)[] };
+
+/** The claims columns other than the map's generic ones (see `ClaimColumns`). */
+export interface ClaimCoreColumns {
   length: number;
   claim_id: string[];
   status_code: string[];
   charge_amount: Float64Array;
   paid_amount: Float64Array;
   patient_responsibility: Float64Array;
-  filing_indicator: (string | null)[];
-  payer_claim_control: (string | null)[];
-  facility_code: (string | null)[];
-  frequency_code: (string | null)[];
-  drg_code: (string | null)[];
   rendering_npi: (string | null)[];
   provider_npi: (string | null)[];
   service_date: Float64Array;
   statement_from: Float64Array;
   statement_to: Float64Array;
   is_reversal: Uint8Array;
-  remark_codes: (string | null)[];
   service_count: Int32Array;
   balanced: Uint8Array;
 }
@@ -164,7 +168,12 @@ export interface ClaimColumns {
  * `level`, `category` and `cause` are indices into LEVELS, CATEGORIES and CAUSES (taxonomy.ts);
  * `claim_seq`, `quantity` and `fiscal_period_date` are NaN when absent.
  */
-export interface AdjustmentColumns {
+export type AdjustmentColumns = AdjustmentCoreColumns & {
+  [K in GenericColumn<'adjustments'>]: (string | null)[];
+};
+
+/** The adjustments columns other than the map's generic ones (see `AdjustmentColumns`). */
+export interface AdjustmentCoreColumns {
   length: number;
   level: Uint8Array;
   /** The row's claim (1-based, NaN for none): its claim_id, claim_status, payer_claim_control and provider_npi are that claim's. */

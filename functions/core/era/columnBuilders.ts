@@ -1,4 +1,5 @@
 import type { AdjustmentColumns, Cents, ClaimColumns } from '../types.ts';
+import { CLAIM_SLOT_LISTS, CLAIM_SLOTS, ICN_SLOT, LINE_SLOTS, REMARK_SLOT } from './elementRules.ts';
 
 /**
  * Growable columns for the claims of the transaction being read. Builders are pooled and serve
@@ -14,25 +15,21 @@ export class ClaimBuilder {
   private charge_amount = new Float64Array(64);
   private paid_amount = new Float64Array(64);
   private patient_responsibility = new Float64Array(64);
-  private filing_indicator: (string | null)[] = [];
-  payer_claim_control: (string | null)[] = [];
-  private facility_code: (string | null)[] = [];
-  private frequency_code: (string | null)[] = [];
-  private drg_code: (string | null)[] = [];
   rendering_npi: (string | null)[] = [];
   provider_npi: (string | null)[] = [];
   private service_date = new Float64Array(64);
   private statement_from = new Float64Array(64);
   private statement_to = new Float64Array(64);
   private is_reversal = new Uint8Array(64);
-  private remark_codes: (string | null)[] = [];
   private service_count = new Int32Array(64);
   private balanced = new Uint8Array(64);
   /** First and one-past-last adjustment row of each claim (claim-level CAS, then its lines'). */
   rowStart = new Int32Array(64);
   rowEnd = new Int32Array(64);
-  /** Remark codes of each claim, as read (undefined when none). */
-  remarkLists: (string[] | undefined)[] = [];
+  /** The columns the element map fills generically (CLAIM_SLOTS), one array per slot. */
+  private readonly slots: (string | null)[][] = CLAIM_SLOTS.map(() => []);
+  /** The values of each list slot, as read, claim by claim (undefined when none). */
+  private readonly lists: (string[] | undefined)[][] = CLAIM_SLOTS.map(() => []);
 
   /** Claim ids and statuses so far (read by the end-of-transaction linking). */
   get ids(): readonly string[] {
@@ -43,24 +40,34 @@ export class ClaimBuilder {
     return this.status_code;
   }
 
+  /** Payer claim control numbers (CLP07) so far, by which reversals and PLBs are linked. */
+  get icns(): readonly (string | null)[] {
+    return this.slots[ICN_SLOT] as (string | null)[];
+  }
+
+  /** Claim i's remark codes, as read (with repeats). */
+  remarksOf(i: number): string[] {
+    return (this.lists[REMARK_SLOT] as (string[] | undefined)[])[i] ?? [];
+  }
+
+  /**
+   * Appends a claim. `values` and `lists` are its generic columns' values by slot (a list slot's
+   * array is kept, so each claim gives its own).
+   */
   add(
     id: string,
     status: string,
     charge: Cents,
     paid: Cents,
     patientResponsibility: Cents,
-    filing: string | null,
-    icn: string | null,
-    facility: string | null,
-    frequency: string | null,
-    drg: string | null,
     rendering: string | null,
     provider: string | null,
     serviceDate: number,
     statementFrom: number,
     statementTo: number,
     isReversal: boolean,
-    remarkList: string[] | undefined,
+    values: readonly (string | null)[],
+    lists: readonly (string[] | undefined)[],
     services: number,
     balanced: boolean,
     rowStart: number,
@@ -73,19 +80,20 @@ export class ClaimBuilder {
     this.charge_amount[i] = charge;
     this.paid_amount[i] = paid;
     this.patient_responsibility[i] = patientResponsibility;
-    this.filing_indicator[i] = filing;
-    this.payer_claim_control[i] = icn;
-    this.facility_code[i] = facility;
-    this.frequency_code[i] = frequency;
-    this.drg_code[i] = drg;
     this.rendering_npi[i] = rendering;
     this.provider_npi[i] = provider;
     this.service_date[i] = serviceDate;
     this.statement_from[i] = statementFrom;
     this.statement_to[i] = statementTo;
     this.is_reversal[i] = isReversal ? 1 : 0;
-    this.remark_codes[i] = remarkList !== undefined ? [...new Set(remarkList)].join(',') : null;
-    this.remarkLists[i] = remarkList;
+    const slots = this.slots;
+    for (let s = 0; s < slots.length; s++) {
+      if (CLAIM_SLOT_LISTS[s] === true) {
+        const list = lists[s];
+        (this.lists[s] as (string[] | undefined)[])[i] = list;
+        (slots[s] as (string | null)[])[i] = list !== undefined ? distinct(list) : null;
+      } else (slots[s] as (string | null)[])[i] = values[s] ?? null;
+    }
     this.service_count[i] = services;
     this.balanced[i] = balanced ? 1 : 0;
     this.rowStart[i] = rowStart;
@@ -95,33 +103,29 @@ export class ClaimBuilder {
 
   /** The transaction's claims: the builder's own arrays (longer than `length` once they have grown). */
   columns(): ClaimColumns {
-    return {
+    const columns = {
       length: this.length,
       claim_id: this.claim_id,
       status_code: this.status_code,
       charge_amount: this.charge_amount,
       paid_amount: this.paid_amount,
       patient_responsibility: this.patient_responsibility,
-      filing_indicator: this.filing_indicator,
-      payer_claim_control: this.payer_claim_control,
-      facility_code: this.facility_code,
-      frequency_code: this.frequency_code,
-      drg_code: this.drg_code,
       rendering_npi: this.rendering_npi,
       provider_npi: this.provider_npi,
       service_date: this.service_date,
       statement_from: this.statement_from,
       statement_to: this.statement_to,
       is_reversal: this.is_reversal,
-      remark_codes: this.remark_codes,
       service_count: this.service_count,
       balanced: this.balanced,
-    };
+    } as ClaimColumns;
+    return withSlots(columns, CLAIM_SLOTS, this.slots);
   }
 
   /** Empties the builder for the next transaction. */
   reset(): void {
-    this.remarkLists.fill(undefined, 0, this.length);
+    for (let s = 0; s < this.lists.length; s++)
+      if (CLAIM_SLOT_LISTS[s] === true) this.lists[s]?.fill(undefined, 0, this.length);
     this.length = 0;
   }
 
@@ -158,6 +162,8 @@ export class AdjustmentBuilder {
   cause = new Uint8Array(256);
   provider_npi: (string | null)[] = [];
   private fiscal_period_date = new Float64Array(256);
+  /** The columns the element map fills generically from a service line (LINE_SLOTS), one array per slot. */
+  private readonly slots: (string | null)[][] = LINE_SLOTS.map(() => []);
 
   /** Group, reason and amount of row k (read when comparing a correction with its reversal). */
   groupOf(k: number): string {
@@ -201,6 +207,7 @@ export class AdjustmentBuilder {
     this.cause[i] = cause;
     this.provider_npi[i] = null;
     this.fiscal_period_date[i] = Number.NaN;
+    this.clearSlots(i);
     this.length = i + 1;
   }
 
@@ -232,12 +239,29 @@ export class AdjustmentBuilder {
     this.cause[i] = cause;
     this.provider_npi[i] = provider;
     this.fiscal_period_date[i] = fiscalDate;
+    this.clearSlots(i);
     this.length = i + 1;
+  }
+
+  private clearSlots(i: number): void {
+    const slots = this.slots;
+    for (let s = 0; s < slots.length; s++) (slots[s] as (string | null)[])[i] = null;
+  }
+
+  /** Gives rows [from, to) (a service line's CAS rows) its generic values, by line slot. */
+  setLine(from: number, to: number, values: readonly (string | null)[]): void {
+    const slots = this.slots;
+    for (let s = 0; s < slots.length; s++) {
+      const value = values[s] ?? null;
+      if (value === null) continue;
+      const column = slots[s] as (string | null)[];
+      for (let k = from; k < to; k++) column[k] = value;
+    }
   }
 
   /** The transaction's adjustments: the builder's own arrays (see `ClaimBuilder.columns`). */
   columns(): AdjustmentColumns {
-    return {
+    const columns = {
       length: this.length,
       level: this.level,
       claim_seq: this.claim_seq,
@@ -251,7 +275,8 @@ export class AdjustmentBuilder {
       cause: this.cause,
       provider_npi: this.provider_npi,
       fiscal_period_date: this.fiscal_period_date,
-    };
+    } as AdjustmentColumns;
+    return withSlots(columns, LINE_SLOTS, this.slots);
   }
 
   /** Empties the builder for the next transaction. */
@@ -270,6 +295,18 @@ export class AdjustmentBuilder {
     this.fiscal_period_date = grown(this.fiscal_period_date, capacity);
     this.capacity = capacity;
   }
+}
+
+/** `columns` with each slot's array under its column's name. */
+function withSlots<T extends object>(columns: T, names: readonly string[], slots: (string | null)[][]): T {
+  const out = columns as Record<string, unknown>;
+  for (let s = 0; s < names.length; s++) out[names[s] as string] = slots[s];
+  return columns;
+}
+
+/** The distinct values of a list, comma separated, in order. */
+function distinct(list: readonly string[]): string {
+  return list.length === 1 ? (list[0] as string) : [...new Set(list)].join(',');
 }
 
 /** Index of the provider level in LEVELS (taxonomy.ts). */

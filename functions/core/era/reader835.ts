@@ -18,6 +18,18 @@ import {
   releaseBuilders,
 } from './columnBuilders.ts';
 import {
+  CLAIM_SLOTS,
+  CLP_RULES,
+  type ElementRule,
+  LINE_SLOTS,
+  READ_CLAIMS,
+  READ_HEADER,
+  RULES_BY_KEY,
+  RULES_BY_SEGMENT,
+  SEGMENT_READS,
+  segmentKey,
+} from './elementRules.ts';
+import {
   FIRST_RECORD,
   H_AT,
   H_END,
@@ -132,15 +144,13 @@ export class Era835Reader implements SegmentBatchReader {
   private cCharge: Cents = 0;
   private cPaid: Cents = 0;
   private cPatient: Cents = Number.NaN;
-  private cFiling: string | null = null;
-  private cIcn: string | null = null;
-  private cFacility: string | null = null;
-  private cFrequency: string | null = null;
-  private cDrg: string | null = null;
   private cRendering: string | null = null;
   private cFrom = NO_DATE;
   private cTo = NO_DATE;
-  private cRemarks: string[] | undefined = undefined;
+  /** The claim's values of the element map's generic columns, by claim slot (CLAIM_SLOTS): first values, */
+  private readonly cValues: (string | null)[] = CLAIM_SLOTS.map(() => null);
+  /** and the lists of list slots (a new array per claim: the builder keeps it). */
+  private readonly cLists: (string[] | undefined)[] = CLAIM_SLOTS.map(() => undefined);
   private cCasTotal: Cents = 0;
   private cServices = 0;
   private cFirstServiceDate = NO_DATE;
@@ -156,6 +166,9 @@ export class Era835Reader implements SegmentBatchReader {
   private sCas: Cents = 0;
   private sDate = NO_DATE;
   private sProcedure: string | null = null;
+  /** The line's first adjustment row, and its values of the map's generic line columns (LINE_SLOTS). */
+  private sRowStart = 0;
+  private readonly sValues: (string | null)[] = LINE_SLOTS.map(() => null);
 
   constructor(
     private readonly source: SourceInfo,
@@ -174,8 +187,9 @@ export class Era835Reader implements SegmentBatchReader {
 
   /**
    * Consumes one segment as a range of the scanner's buffer: a last segment with no terminator
-   * (the lexer reads every other one, see `readSegments`). What the lexer passes over is passed
-   * over here too; everything else goes through the split path.
+   * (the lexer reads every other one, see `readSegments`). What the lexer passes over (what the
+   * element map and the reader do not read where the segment is: SEGMENT_READS) is passed over
+   * here too; everything else goes through the split path.
    */
   scan(
     source: ScanBuffer,
@@ -190,9 +204,9 @@ export class Era835Reader implements SegmentBatchReader {
     this.index = index;
     this.lastKey = key;
     if (tx !== null) {
-      if (SKIPPED.has(key)) return false;
+      const claims = this.claimOpen === true || tx.context === 'claims';
+      if (((SEGMENT_READS.get(key) ?? 0) & (claims ? READ_CLAIMS : READ_HEADER)) === 0) return false;
       if (key === KEY_NM1 && !isNm1Rendering(source.bytes, start, end, separator)) return false;
-      if (key === KEY_REF && (this.claimOpen === true || tx.context === 'claims')) return false;
     }
     return this.split(source, start, end, index, delimiters, separator);
   }
@@ -340,19 +354,25 @@ export class Era835Reader implements SegmentBatchReader {
             tx,
             source.slice(words[w + 4] as number, words[w + 5] as number),
             codeIn(source, words, w + 6, interned) as string,
-            numbers[(w + 22) >> 1] as number,
-            numbers[(w + 24) >> 1] as number,
-            numbers[(w + 26) >> 1] as number,
-            codeIn(source, words, w + 9, interned),
-            textIn(source, words, w + 12),
-            codeIn(source, words, w + 14, interned),
-            codeIn(source, words, w + 17, interned),
-            textIn(source, words, w + 20),
-            numbers[(w + 28) >> 1] as number,
-            numbers[(w + 30) >> 1] as number,
+            numbers[(w + 12) >> 1] as number,
+            numbers[(w + 14) >> 1] as number,
+            numbers[(w + 16) >> 1] as number,
+            numbers[(w + 18) >> 1] as number,
+            numbers[(w + 20) >> 1] as number,
           );
-          w += 32;
+          this.applyClpRecord(source, words, w, interned);
+          w += 54;
           break;
+        case 8 /* RECORD_ELEMENTS */:
+          {
+            const count = words[w + 5] as number;
+            if (this.claimOpen === true) {
+              this.lastKey = words[w + 4] as number;
+              this.applyElements(source, words, w, count, delimiters, interned);
+            } else this.split(source, start, stop, index, delimiters, separator);
+            w += (7 + count + 1) & ~1;
+            break;
+          }
         case 3 /* RECORD_RENDERING */:
           if (this.claimOpen === true) {
             this.lastKey = KEY_NM1;
@@ -372,6 +392,92 @@ export class Era835Reader implements SegmentBatchReader {
       }
     }
     return false;
+  }
+
+  /**
+   * The element map's CLP elements (CLP_RULES) from the lexer's CLP record at word w: element k
+   * runs from its separator k − 1 (words from w + 22) to separator k or the segment's end; a
+   * code's interned id is at w + 38 + k − 1.
+   */
+  private applyClpRecord(
+    source: ScanBuffer,
+    words: Int32Array,
+    w: number,
+    interned: (string | undefined)[],
+  ): void {
+    const count = words[w + 9] as number;
+    const values = this.cValues;
+    for (const rule of CLP_RULES) {
+      const k = rule.position;
+      if (k > count) continue;
+      const from = (words[w + 21 + k] as number) + 1;
+      const to = k < count ? (words[w + 22 + k] as number) : (words[w + 2] as number);
+      if (to === from) continue;
+      values[rule.slot] = rule.code
+        ? internedText(source, from, to, words[w + 37 + k] as number, interned)
+        : source.slice(from, to);
+    }
+  }
+
+  /**
+   * The element map's generic elements of a segment of the open claim, from the lexer's ELEMENTS
+   * record at word w (`count` separators from w + 7; element 01's interned id at w + 6).
+   */
+  private applyElements(
+    source: ScanBuffer,
+    words: Int32Array,
+    w: number,
+    count: number,
+    delimiters: Delimiters,
+    interned: (string | undefined)[],
+  ): void {
+    const rules = RULES_BY_KEY.get(words[w + 4] as number);
+    if (rules === undefined) return;
+    const service = this.serviceOpen === true;
+    const end = words[w + 2] as number;
+    let qualifier: string | null | undefined;
+    for (const rule of rules) {
+      if (rule.service !== service || rule.position > count) continue;
+      if (rule.qualifier !== null) {
+        if (qualifier === undefined) {
+          const from = (words[w + 7] as number) + 1;
+          const to = count > 1 ? (words[w + 8] as number) : end;
+          qualifier = to > from ? internedText(source, from, to, words[w + 6] as number, interned) : null;
+        }
+        if (qualifier !== rule.qualifier) continue;
+      }
+      const k = rule.position;
+      const from = (words[w + 6 + k] as number) + 1;
+      const to = k < count ? (words[w + 7 + k] as number) : end;
+      if (to > from) this.take(rule, source.slice(from, to), delimiters);
+    }
+  }
+
+  /** The element map's generic elements of a split segment of the open claim. */
+  private applyRules(rules: readonly ElementRule[], el: string[], delimiters: Delimiters): void {
+    const service = this.serviceOpen === true;
+    for (const rule of rules) {
+      if (rule.service !== service) continue;
+      if (rule.qualifier !== null && el[1] !== rule.qualifier) continue;
+      const value = el[rule.position];
+      if (value !== undefined && value !== '') this.take(rule, value, delimiters);
+    }
+  }
+
+  /** Keeps a generic element's value (not blank) in its slot: the first one, or every one of a list. */
+  private take(rule: ElementRule, element: string, delimiters: Delimiters): void {
+    let value = element;
+    if (rule.component > 0) {
+      value = element.split(delimiters.component)[rule.component - 1] ?? '';
+      if (value === '') return;
+    }
+    if (rule.line) {
+      if (this.sValues[rule.slot] === null) this.sValues[rule.slot] = value;
+    } else if (rule.list) {
+      const list = this.cLists[rule.slot];
+      if (list === undefined) this.cLists[rule.slot] = [value];
+      else list.push(value);
+    } else if (this.cValues[rule.slot] === null) this.cValues[rule.slot] = value;
   }
 
   /** The reader's state as the lexer is told it (STATE_* of segmentLexer.ts). */
@@ -459,6 +565,9 @@ export class Era835Reader implements SegmentBatchReader {
         `${id || 'a garbled segment'} appears outside an ST..SE transaction`,
       );
     }
+    // What is not read where it is (in the header, among the claims) is passed over, as the lexer does.
+    const claims = this.claimOpen === true || tx.context === 'claims';
+    if (((SEGMENT_READS.get(segmentKey(id)) ?? 0) & (claims ? READ_CLAIMS : READ_HEADER)) === 0) return;
     switch (id) {
       case 'BPR':
         tx.handling = el[1] || null;
@@ -466,58 +575,52 @@ export class Era835Reader implements SegmentBatchReader {
         tx.creditDebit = el[3] || null;
         tx.method = el[4] || null;
         tx.paymentDate = this.date(el, 16);
-        return;
+        break;
       case 'TRN':
         if (tx.trace === null) {
           tx.trace = el[2] || null;
           tx.originator = el[3] || null;
         }
-        return;
+        break;
       case 'DTM':
         this.dtm(tx, el);
-        return;
+        break;
       case 'N1':
         this.n1(tx, el);
-        return;
+        break;
       case 'REF':
         if (tx.context === 'payer' && el[1] === '2U' && el[2]) tx.payerId = el[2];
         else if (tx.context === 'payee' && el[1] === 'TJ' && el[2]) tx.payeeTin = el[2];
         else if (tx.context === 'payee' && el[1] === 'PQ' && el[2] && tx.payeeOther === null)
           tx.payeeOther = el[2];
-        return;
+        break;
       case 'LX':
         this.closeClaim(tx);
         tx.context = 'claims';
-        return;
+        break;
       case 'CLP':
         this.clp(tx, el);
-        return;
+        break;
       case 'CAS':
         this.cas(el);
-        return;
+        break;
       case 'NM1':
         if (el[1] === '82' && this.claimOpen && el[8] === 'XX' && el[9]) this.cRendering = el[9];
-        return;
-      case 'MOA':
-        if (this.claimOpen) this.remarks(el, [3, 4, 5, 6, 7]);
-        return;
-      case 'MIA':
-        if (this.claimOpen) this.remarks(el, [5, 20, 21, 22, 23]);
-        return;
-      case 'LQ':
-        if (this.claimOpen && el[1] === 'HE' && el[2]) this.remark(el[2]);
-        return;
+        break;
       case 'SVC':
         this.svc(tx, el);
-        return;
+        break;
       case 'PLB':
         this.plb(tx, el);
-        return;
+        break;
       case 'SE':
         this.endTransaction(tx, el);
         return;
-      default:
-        return;
+    }
+    // The element map's generic elements (REF*F8, MOA remark codes, CLP07, …) of the open claim.
+    if (this.claimOpen === true) {
+      const rules = RULES_BY_SEGMENT.get(id);
+      if (rules !== undefined) this.applyRules(rules, el, delimiters);
     }
   }
 
@@ -527,7 +630,7 @@ export class Era835Reader implements SegmentBatchReader {
       throw new X12Error('MISSING_SE', 'file ends inside a transaction (no SE): truncated?', {
         file: this.source.key,
         segmentIndex: this.index,
-        segmentId: this.lastKey > 0 ? keyToId(this.lastKey) : this.id,
+        segmentId: this.lastKey === 0 ? this.id : idOfKey(this.lastKey),
       });
     }
   }
@@ -629,19 +732,15 @@ export class Era835Reader implements SegmentBatchReader {
       this.money(el, 3, true),
       this.money(el, 4, true),
       this.money(el, 5, false) ?? Number.NaN,
-      el[6] || null,
-      el[7] || null,
-      el[8] || null,
-      el[9] || null,
-      el[11] || null,
       NO_DATE,
       NO_DATE,
     );
   }
 
   /**
-   * Starts a claim (closing the one before) from its CLP fields, and the statement dates the
-   * lexer already read for it (NaN: none yet; its DTMs set them).
+   * Starts a claim (closing the one before) from its CLP amounts, and the statement dates the
+   * lexer already read for it (NaN: none yet; its DTMs set them). The map's CLP elements are
+   * taken after it (`applyRules`, `applyClpRecord`).
    */
   private openClaim(
     tx: Transaction,
@@ -650,11 +749,6 @@ export class Era835Reader implements SegmentBatchReader {
     charge: Cents,
     paid: Cents,
     patientResponsibility: Cents,
-    filing: string | null,
-    icn: string | null,
-    facility: string | null,
-    frequency: string | null,
-    drg: string | null,
     from: number,
     to: number,
   ): void {
@@ -666,15 +760,14 @@ export class Era835Reader implements SegmentBatchReader {
     this.cCharge = charge;
     this.cPaid = paid;
     this.cPatient = patientResponsibility;
-    this.cFiling = filing;
-    this.cIcn = icn;
-    this.cFacility = facility;
-    this.cFrequency = frequency;
-    this.cDrg = drg;
     this.cRendering = null;
     this.cFrom = from;
     this.cTo = to;
-    this.cRemarks = undefined;
+    // Loops, not `fill`: a builtin call per claim costs more than these few stores.
+    const values = this.cValues;
+    for (let s = 0; s < values.length; s++) values[s] = null;
+    const lists = this.cLists;
+    for (let s = 0; s < lists.length; s++) lists[s] = undefined;
     this.cCasTotal = 0;
     this.cServices = 0;
     this.cFirstServiceDate = NO_DATE;
@@ -726,12 +819,17 @@ export class Era835Reader implements SegmentBatchReader {
     this.sPaid = paid;
     this.sCas = 0;
     this.sDate = date;
+    this.sRowStart = this.adjustments.length;
+    const values = this.sValues;
+    for (let s = 0; s < values.length; s++) values[s] = null;
     this.cServices++;
   }
 
   private closeService(tx: Transaction): void {
     if (this.serviceOpen !== true) return;
     this.serviceOpen = false;
+    if (this.sValues.length > 0)
+      this.adjustments.setLine(this.sRowStart, this.adjustments.length, this.sValues);
     if (this.sCharge - this.sCas !== this.sPaid) tx.unbalancedServices++;
     const first = this.cFirstServiceDate;
     if (!Number.isNaN(this.sDate) && (Number.isNaN(first) || this.sDate < first))
@@ -759,18 +857,14 @@ export class Era835Reader implements SegmentBatchReader {
       this.cCharge,
       this.cPaid,
       this.cPatient,
-      this.cFiling,
-      this.cIcn,
-      this.cFacility,
-      this.cFrequency,
-      this.cDrg,
       this.cRendering,
       provider,
       !Number.isNaN(this.cFrom) ? this.cFrom : this.cFirstServiceDate,
       this.cFrom,
       this.cTo,
       this.cReversal,
-      this.cRemarks,
+      this.cValues,
+      this.cLists,
       this.cServices,
       balanced,
       this.cRowStart,
@@ -809,19 +903,6 @@ export class Era835Reader implements SegmentBatchReader {
     const charge = this.lenientMoney(el, 2);
     const paid = this.lenientMoney(el, 3);
     this.openService(tx, procedure, charge, paid, NO_DATE);
-  }
-
-  private remarks(el: string[], positions: number[]): void {
-    for (const p of positions) {
-      const code = el[p];
-      if (code) this.remark(code);
-    }
-  }
-
-  /** Notes a remark code (RARC) of the open claim. */
-  private remark(code: string): void {
-    if (this.cRemarks === undefined) this.cRemarks = [code];
-    else this.cRemarks.push(code);
   }
 
   private plb(tx: Transaction, el: string[]): void {
@@ -1018,12 +1099,6 @@ function codeIn(
   return codeAt(source, words[at] as number, words[at + 1] as number, words[at + 2] as number, interned);
 }
 
-/** The text whose start and end are a record's words at..at + 1; null when the start is −1 (blank or absent). */
-function textIn(source: ScanBuffer, words: Int32Array, at: number): string | null {
-  const start = words[at] as number;
-  return start < 0 ? null : source.slice(start, words[at + 1] as number);
-}
-
 /** The procedure code of an SVC the lexer read: its PROCEDURE_* kind, range and interned id. */
 function procedureAt(
   source: ScanBuffer,
@@ -1124,17 +1199,11 @@ const SEGMENT_ID = /^[A-Z][A-Z0-9]{1,2}$/;
 /** Largest single amount accepted: $100 billion. Sums of many stay exact integers of cents. */
 const MAX_AMOUNT_CENTS = 10_000_000_000_000;
 
-function keyToId(key: number): string {
+/** The id of a segment key, as the split path names it (blank for a garbled id or a key of −1). */
+function idOfKey(key: number): string {
   let id = '';
   for (let k = key; k > 0; k = Math.floor(k / 256)) id += String.fromCharCode(k % 256);
-  return id;
-}
-
-/** The key of a segment id of two or three characters: the first in the low byte, as `segmentKeyAt` reads it. */
-function segmentKey(id: string): number {
-  let key = 0;
-  for (let i = id.length - 1; i >= 0; i--) key = (key << 8) | id.charCodeAt(i);
-  return key;
+  return SEGMENT_ID.test(id) ? id : '';
 }
 
 const KEY_CAS = segmentKey('CAS');
@@ -1142,11 +1211,6 @@ const KEY_DTM = segmentKey('DTM');
 const KEY_SVC = segmentKey('SVC');
 const KEY_CLP = segmentKey('CLP');
 const KEY_NM1 = segmentKey('NM1');
-const KEY_REF = segmentKey('REF');
-
-/** Segments inside a transaction that the lake never needs (the lexer passes over the same). */
-const SKIPPED_KEYS = ['N3', 'N4', 'PER', 'AMT', 'QTY', 'TS3', 'TS2', 'RDM', 'CUR'].map(segmentKey);
-const SKIPPED = new Set(SKIPPED_KEYS);
 
 function elementName(id: string, position: number): string {
   return `${id}${position < 10 ? '0' : ''}${position}`;
@@ -1253,10 +1317,10 @@ function normalize(
       const cause =
         correction === undefined
           ? 'pending'
-          : correctionCause(casOf(c, a, r), casOf(c, a, correction), c.remarkLists[correction] ?? []);
+          : correctionCause(casOf(c, a, r), casOf(c, a, correction), c.remarksOf(correction));
       const index = CAUSE_INDEX[cause];
       for (let k = c.rowStart[r] as number; k < (c.rowEnd[r] as number); k++) a.cause[k] = index;
-      const icn = c.payer_claim_control[r] ?? null;
+      const icn = c.icns[r] ?? null;
       if (icn !== null) causeByRef.set(icn, cause);
       if (!causeByRef.has(id)) causeByRef.set(id, cause);
     }
@@ -1277,7 +1341,7 @@ function normalize(
       filter[referenceHash(p.reference)] = 1;
     }
     for (let i = 0; i < c.length && pending.size > 0; i++) {
-      const icn = c.payer_claim_control[i];
+      const icn = c.icns[i];
       if (icn != null && filter[referenceHash(icn)] === 1 && pending.delete(icn)) claimByRef.set(icn, i);
       const id = ids[i] as string;
       if (filter[referenceHash(id)] === 1 && pending.delete(id)) claimByRef.set(id, i);

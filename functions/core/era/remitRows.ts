@@ -7,6 +7,7 @@ import type {
   NormalizedRemit,
   RemitColumns,
 } from '../types.ts';
+import { CLAIM_SLOTS, LINE_SLOTS } from './elementRules.ts';
 import { CATEGORIES, CAUSES, LEVELS } from './taxonomy.ts';
 
 /** Row objects of one transaction's columns: the shape tests, fixtures and small tools read. */
@@ -16,7 +17,7 @@ export function remitRows(remit: RemitColumns): NormalizedRemit {
   const a = remit.adjustments;
   const claims: ClaimRow[] = [];
   for (let i = 0; i < c.length; i++) {
-    claims.push({
+    const claim = {
       remit_id: r.remit_id,
       payer_id: r.payer_id,
       claim_seq: i + 1,
@@ -25,11 +26,6 @@ export function remitRows(remit: RemitColumns): NormalizedRemit {
       charge_amount: c.charge_amount[i] as number,
       paid_amount: c.paid_amount[i] as number,
       patient_responsibility: numberOrNull(c.patient_responsibility[i]),
-      filing_indicator: c.filing_indicator[i] ?? null,
-      payer_claim_control: c.payer_claim_control[i] ?? null,
-      facility_code: c.facility_code[i] ?? null,
-      frequency_code: c.frequency_code[i] ?? null,
-      drg_code: c.drg_code[i] ?? null,
       rendering_npi: c.rendering_npi[i] ?? null,
       payee_npi: r.payee_npi,
       provider_npi: c.provider_npi[i] ?? null,
@@ -39,10 +35,12 @@ export function remitRows(remit: RemitColumns): NormalizedRemit {
       payment_date: r.payment_date,
       payment_month: r.payment_month,
       is_reversal: c.is_reversal[i] === 1,
-      remark_codes: c.remark_codes[i] ?? null,
       service_count: c.service_count[i] as number,
       balanced: c.balanced[i] === 1,
-    });
+    } as ClaimRow;
+    // The element map's generic columns, by name.
+    for (const name of CLAIM_SLOTS) claim[name] = c[name][i] ?? null;
+    claims.push(claim);
   }
   const adjustments: AdjustmentRow[] = [];
   for (let i = 0; i < a.length; i++) {
@@ -50,7 +48,7 @@ export function remitRows(remit: RemitColumns): NormalizedRemit {
     // claim of this remittance has none, and its own provider).
     const seq = a.claim_seq[i] as number;
     const claim = Number.isNaN(seq) ? -1 : seq - 1;
-    adjustments.push({
+    const row = {
       remit_id: r.remit_id,
       payer_id: r.payer_id,
       adjustment_seq: i + 1,
@@ -71,7 +69,9 @@ export function remitRows(remit: RemitColumns): NormalizedRemit {
       fiscal_period_date: dateOrNull(a.fiscal_period_date[i]),
       payment_date: r.payment_date,
       payment_month: r.payment_month,
-    });
+    } as AdjustmentRow;
+    for (const name of LINE_SLOTS) row[name] = a[name][i] ?? null;
+    adjustments.push(row);
   }
   return { remittance: r, claims, adjustments };
 }

@@ -1,4 +1,11 @@
 import type { ScanBuffer } from '../x12/tokenizer.ts';
+import {
+  CLP_CODE_POSITIONS,
+  READ_CLAIMS,
+  READ_ELEMENTS,
+  READ_HEADER,
+  SEGMENT_READS,
+} from './elementRules.ts';
 import { LEXER_WASM_BASE64 } from './wasm/lexer.wasm.ts';
 
 // The layout of the lexer's memory and records (wasm/lexer.as.ts, which exports the same values:
@@ -47,13 +54,22 @@ export const LEXER_LAYOUT = {
   RECORD_SVC: 5,
   RECORD_CLP: 6,
   RECORD_CAS: 7,
+  RECORD_ELEMENTS: 8,
   WORDS_GENERIC: 4,
   WORDS_RENDERING: 8,
   WORDS_DTM: 8,
   WORDS_SVC: 14,
-  WORDS_CLP: 32,
+  WORDS_CLP: 54,
   WORDS_CAS_HEAD: 8,
   WORDS_CAS_TRIPLET: 8,
+  WORDS_ELEMENTS_HEAD: 7,
+  MAX_CLP_ELEMENTS: 16,
+  CLP_SEPARATORS: 22,
+  CLP_CODES: 38,
+  MAX_ELEMENT_SEPARATORS: 32,
+  READ_HEADER,
+  READ_CLAIMS,
+  READ_ELEMENTS,
   DATE_SERVICE: 1,
   DATE_FROM: 2,
   DATE_TO: 3,
@@ -128,6 +144,10 @@ export class SegmentLexer {
     this.runExport = exports.run as Run;
     this.internedIds = exports.internedIds as () => number;
     this.clearInterned = exports.clearInterned as () => void;
+    // Which segments it reads where, and which CLP elements it interns: from the element map.
+    const setSegmentReads = exports.setSegmentReads as (key: number, reads: number) => void;
+    for (const [key, reads] of SEGMENT_READS) setSegmentReads(key, reads);
+    (exports.setClpCodes as (mask: number) => void)(CLP_CODE_POSITIONS);
     this.words = new Int32Array(this.memory.buffer, 0, TAPE_BYTES >> 2);
     this.numbers = new Float64Array(this.memory.buffer, 0, TAPE_BYTES >> 3);
   }

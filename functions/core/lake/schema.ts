@@ -1,3 +1,4 @@
+import { ELEMENT_MAP } from '../era/elementMap.ts';
 import type { AdjustmentRow, ClaimRow, RemittanceRow } from '../types.ts';
 
 /** SQL type of a lake column; `money` is DECIMAL(18,2) and is carried as integer cents in TypeScript. */
@@ -13,6 +14,20 @@ export interface Column<Row> {
 export type LakeTable = 'remittances' | 'claims' | 'adjustments';
 export const LAKE_TABLES: readonly LakeTable[] = ['remittances', 'claims', 'adjustments'];
 
+/**
+ * A column filled from 835 elements: its type is the element map's (era/elementMap.ts, where
+ * every kept element is declared). Throws at load for a column the map does not fill.
+ */
+function mapped<Row>(table: LakeTable, name: keyof Row & string): Column<Row> {
+  const types = new Set(
+    ELEMENT_MAP.filter((e) => e.table === table && e.column === name).map((e) => e.type as ColumnType),
+  );
+  const [type] = types;
+  if (type === undefined || types.size > 1)
+    throw new Error(`lake schema: ${table}.${name} is not in the element map with one type`);
+  return { name, type };
+}
+
 /** Hive partition keys shared by every lake table, outermost first. */
 export const PARTITION_KEYS = ['payer_id', 'payment_month'] as const;
 
@@ -21,22 +36,22 @@ const remittances: Column<RemittanceRow>[] = [
   { name: 'source_key', type: 'varchar' },
   { name: 'source_sha256', type: 'varchar' },
   { name: 'payer_id', type: 'varchar', partition: true },
-  { name: 'payer_name', type: 'varchar' },
+  mapped<RemittanceRow>('remittances', 'payer_name'),
   { name: 'payee_id', type: 'varchar' },
-  { name: 'payee_npi', type: 'varchar' },
-  { name: 'payee_tin', type: 'varchar' },
-  { name: 'payee_name', type: 'varchar' },
-  { name: 'handling_code', type: 'varchar' },
-  { name: 'payment_amount', type: 'money' },
-  { name: 'credit_debit', type: 'varchar' },
-  { name: 'payment_method', type: 'varchar' },
-  { name: 'payment_date', type: 'date' },
+  mapped<RemittanceRow>('remittances', 'payee_npi'),
+  mapped<RemittanceRow>('remittances', 'payee_tin'),
+  mapped<RemittanceRow>('remittances', 'payee_name'),
+  mapped<RemittanceRow>('remittances', 'handling_code'),
+  mapped<RemittanceRow>('remittances', 'payment_amount'),
+  mapped<RemittanceRow>('remittances', 'credit_debit'),
+  mapped<RemittanceRow>('remittances', 'payment_method'),
+  mapped<RemittanceRow>('remittances', 'payment_date'),
   { name: 'payment_month', type: 'varchar', partition: true },
-  { name: 'trace_number', type: 'varchar' },
-  { name: 'production_date', type: 'date' },
-  { name: 'x12_version', type: 'varchar' },
-  { name: 'interchange_control', type: 'varchar' },
-  { name: 'transaction_control', type: 'varchar' },
+  mapped<RemittanceRow>('remittances', 'trace_number'),
+  mapped<RemittanceRow>('remittances', 'production_date'),
+  mapped<RemittanceRow>('remittances', 'x12_version'),
+  mapped<RemittanceRow>('remittances', 'interchange_control'),
+  mapped<RemittanceRow>('remittances', 'transaction_control'),
   { name: 'claim_count', type: 'integer' },
   { name: 'plb_total', type: 'money' },
   { name: 'balance_difference', type: 'money' },
@@ -51,28 +66,30 @@ const claims: Column<ClaimRow>[] = [
   { name: 'remit_id', type: 'varchar' },
   { name: 'payer_id', type: 'varchar', partition: true },
   { name: 'claim_seq', type: 'integer' },
-  { name: 'claim_id', type: 'varchar' },
-  { name: 'status_code', type: 'varchar' },
-  { name: 'charge_amount', type: 'money' },
-  { name: 'paid_amount', type: 'money' },
-  { name: 'patient_responsibility', type: 'money' },
-  { name: 'filing_indicator', type: 'varchar' },
-  { name: 'payer_claim_control', type: 'varchar' },
-  { name: 'facility_code', type: 'varchar' },
-  { name: 'frequency_code', type: 'varchar' },
-  { name: 'drg_code', type: 'varchar' },
-  { name: 'rendering_npi', type: 'varchar' },
+  mapped<ClaimRow>('claims', 'claim_id'),
+  mapped<ClaimRow>('claims', 'status_code'),
+  mapped<ClaimRow>('claims', 'charge_amount'),
+  mapped<ClaimRow>('claims', 'paid_amount'),
+  mapped<ClaimRow>('claims', 'patient_responsibility'),
+  mapped<ClaimRow>('claims', 'filing_indicator'),
+  mapped<ClaimRow>('claims', 'payer_claim_control'),
+  mapped<ClaimRow>('claims', 'facility_code'),
+  mapped<ClaimRow>('claims', 'frequency_code'),
+  mapped<ClaimRow>('claims', 'drg_code'),
+  mapped<ClaimRow>('claims', 'rendering_npi'),
   { name: 'payee_npi', type: 'varchar' },
   { name: 'provider_npi', type: 'varchar' },
-  { name: 'service_date', type: 'date' },
-  { name: 'statement_from', type: 'date' },
-  { name: 'statement_to', type: 'date' },
+  mapped<ClaimRow>('claims', 'service_date'),
+  mapped<ClaimRow>('claims', 'statement_from'),
+  mapped<ClaimRow>('claims', 'statement_to'),
   { name: 'payment_date', type: 'date' },
   { name: 'payment_month', type: 'varchar', partition: true },
   { name: 'is_reversal', type: 'boolean' },
-  { name: 'remark_codes', type: 'varchar' },
+  mapped<ClaimRow>('claims', 'remark_codes'),
   { name: 'service_count', type: 'integer' },
   { name: 'balanced', type: 'boolean' },
+  mapped<ClaimRow>('claims', 'original_reference'),
+  mapped<ClaimRow>('claims', 'medical_record_number'),
 ];
 
 const adjustments: Column<AdjustmentRow>[] = [
@@ -84,18 +101,19 @@ const adjustments: Column<AdjustmentRow>[] = [
   { name: 'claim_id', type: 'varchar' },
   { name: 'claim_status', type: 'varchar' },
   { name: 'payer_claim_control', type: 'varchar' },
-  { name: 'procedure_code', type: 'varchar' },
-  { name: 'group_code', type: 'varchar' },
-  { name: 'reason_code', type: 'varchar' },
-  { name: 'reference_id', type: 'varchar' },
-  { name: 'amount', type: 'money' },
-  { name: 'quantity', type: 'double' },
+  mapped<AdjustmentRow>('adjustments', 'procedure_code'),
+  mapped<AdjustmentRow>('adjustments', 'group_code'),
+  mapped<AdjustmentRow>('adjustments', 'reason_code'),
+  mapped<AdjustmentRow>('adjustments', 'reference_id'),
+  mapped<AdjustmentRow>('adjustments', 'amount'),
+  mapped<AdjustmentRow>('adjustments', 'quantity'),
   { name: 'category', type: 'varchar' },
   { name: 'cause', type: 'varchar' },
   { name: 'provider_npi', type: 'varchar' },
-  { name: 'fiscal_period_date', type: 'date' },
+  mapped<AdjustmentRow>('adjustments', 'fiscal_period_date'),
   { name: 'payment_date', type: 'date' },
   { name: 'payment_month', type: 'varchar', partition: true },
+  mapped<AdjustmentRow>('adjustments', 'line_control_number'),
 ];
 
 /** Column lists of the lake tables, in file order. One source for the writer, the views and Glue. */

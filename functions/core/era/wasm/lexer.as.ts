@@ -2,6 +2,10 @@
 // the module is embedded in lexer.wasm.ts). It walks an interchange's bytes segment by segment,
 // as the scanner's loop did, and reads the claim segments (CLP, CAS, SVC, DTM, NM1*82) into
 // records of numbers: element positions, code keys, amounts in cents, dates as day numbers.
+// Which other segments it reads, and where, it is told when it loads (`setSegmentReads`, from
+// the element map: elementRules.ts); it passes over the rest. The segments that carry elements
+// the map reads generically (REF, MOA, … among the claims) become ELEMENTS records: their
+// separators' positions, so the reader takes any element the map names without a change here.
 // The JavaScript reader (Era835Reader.applyRecords) applies the records in order; it owns every
 // decision that needs the transaction's state, and every segment that is not read here (or that
 // holds anything unusual) is handed to it whole, as a GENERIC record, for its split path. This
@@ -66,21 +70,42 @@ export const RECORD_RENDERING: i32 = 3;
 export const RECORD_DTM: i32 = 4;
 /** SVC: + procedure kind (PROCEDURE_*), start, end, interned id (−1: none); charge, paid, service date (f64: cents, days or NaN). */
 export const RECORD_SVC: i32 = 5;
-/** CLP: + id, status, filing, ICN, facility, frequency, DRG (code: start, end, interned id; text: start, end); charge, paid, patient responsibility, statement from, to (f64: cents, days or NaN). */
+/** CLP: + id, status, separator count; charge, paid, patient responsibility, statement from, to (f64: cents, days or NaN); separators; interned codes (see CLP_SEPARATORS). */
 export const RECORD_CLP: i32 = 6;
 /** CAS: + group (start, end, interned id), triplet count; each triplet: reason (start, end, interned id), pad, amount, quantity (f64). */
 export const RECORD_CAS: i32 = 7;
+/** A segment the map reads generically: + its key, its separator count n, element 01's interned id (−1: none), then the n separator positions (padded to an even number of words). */
+export const RECORD_ELEMENTS: i32 = 8;
 
 // Words of each record kind.
 export const WORDS_GENERIC: i32 = 4;
 export const WORDS_RENDERING: i32 = 8;
 export const WORDS_DTM: i32 = 8;
 export const WORDS_SVC: i32 = 14;
-export const WORDS_CLP: i32 = 32;
+export const WORDS_CLP: i32 = 54;
 export const WORDS_CAS_HEAD: i32 = 8;
 export const WORDS_CAS_TRIPLET: i32 = 8;
+export const WORDS_ELEMENTS_HEAD: i32 = 7;
 /** The most words one record takes (a CAS of six triplets). */
 const MAX_RECORD_WORDS: i32 = 8 + 6 * 8;
+
+// The CLP record: the id (start, end) at +4, the status (start, end, interned id) at +6, the
+// separator count n at +9; charge, paid, patient responsibility, statement from and to (f64) at
+// +12 .. +20; the positions of its first n separators (n ≤ MAX_CLP_ELEMENTS) from CLP_SEPARATORS;
+// the interned ids of the elements `setClpCodes` names (element k at CLP_CODES + k − 1).
+export const MAX_CLP_ELEMENTS: i32 = 16;
+export const CLP_SEPARATORS: i32 = 22;
+export const CLP_CODES: i32 = 38;
+/** The most separators of an ELEMENTS record (a segment with more goes to the split path). */
+export const MAX_ELEMENT_SEPARATORS: i32 = 32;
+
+// Where a segment is read (the bits `setSegmentReads` gives a key).
+/** In a transaction's header (before its claims). */
+export const READ_HEADER: i32 = 1;
+/** Among its claims. */
+export const READ_CLAIMS: i32 = 2;
+/** Among its claims, as an ELEMENTS record (for CAS, DTM, SVC and NM1: whole, GENERIC). */
+export const READ_ELEMENTS: i32 = 4;
 
 // DTM qualifier classes.
 /** 472 or 150: a service date. */
@@ -111,23 +136,12 @@ const KEY_DTM: i32 = 0x4d5444;
 const KEY_SVC: i32 = 0x435653;
 const KEY_CLP: i32 = 0x504c43;
 const KEY_NM1: i32 = 0x314d4e;
-const KEY_REF: i32 = 0x464552;
 const KEY_ST: i32 = 0x5453;
 const KEY_SE: i32 = 0x4553;
 const KEY_IEA: i32 = 0x414549;
 const KEY_LX: i32 = 0x584c;
 const KEY_PLB: i32 = 0x424c50;
 const KEY_N1: i32 = 0x314e;
-// Segments inside a transaction that the lake never needs.
-const KEY_N3: i32 = 0x334e;
-const KEY_N4: i32 = 0x344e;
-const KEY_PER: i32 = 0x524550;
-const KEY_AMT: i32 = 0x544d41;
-const KEY_QTY: i32 = 0x595451;
-const KEY_TS3: i32 = 0x335354;
-const KEY_TS2: i32 = 0x325354;
-const KEY_RDM: i32 = 0x4d4452;
-const KEY_CUR: i32 = 0x525543;
 
 const INPUT: usize = <usize>TAPE_BYTES;
 
@@ -141,6 +155,52 @@ const MAX_SEPARATORS: i32 = 64;
  * a 64-bit key (0: free) and an id. The reader keeps each id's text, made the first time it is met.
  */
 const INTERNED: usize = <usize>TAPE_BYTES - 65536;
+/** The table of where segments are read, before it: slots of a segment key (0: free) and its READ_* bits. */
+const READS: usize = INTERNED - 1024;
+const READS_SLOTS: i32 = 128;
+
+/** Sets where the segment of key `key` is read (READ_* bits; 0: passed over inside a transaction, the default). */
+export function setSegmentReads(key: i32, reads: i32): void {
+  let slot = readsSlot(key);
+  while (true) {
+    const at = READS + (<usize>slot << 3);
+    const held = load<i32>(at);
+    if (held === key || held === 0) {
+      store<i32>(at, key);
+      store<i32>(at, reads, 4);
+      return;
+    }
+    slot = (slot + 1) & (READS_SLOTS - 1);
+  }
+}
+
+@inline
+function readsSlot(key: i32): i32 {
+  return <i32>((<u32>key * 0x9e3779b1) >> 25);
+}
+
+/** Where the segment of key `key` is read (0 for a key never set, and for −1: an id of another length). */
+@inline
+function readsOf(key: i32): i32 {
+  if (key <= 0) return 0;
+  let slot = readsSlot(key);
+  while (true) {
+    const at = READS + (<usize>slot << 3);
+    const held = load<i32>(at);
+    if (held === key) return load<i32>(at, 4);
+    if (held === 0) return 0;
+    slot = (slot + 1) & (READS_SLOTS - 1);
+  }
+  return 0;
+}
+
+/** Bit k set: CLP element k is a code, interned in the CLP record. */
+let clpCodes: i32 = 0;
+
+/** Sets the CLP elements the CLP record interns (bit k: element k). */
+export function setClpCodes(mask: i32): void {
+  clpCodes = mask;
+}
 const INTERNED_SLOTS: i32 = 4096;
 /** Ids given before the table counts as full (a quarter of it stays free, so probes stay short). */
 export const MAX_INTERNED: i32 = 3072;
@@ -243,7 +303,7 @@ export function run(
   claimRecord = -1;
   serviceRecord = -1;
   const step = terminator2 < 0 ? 1 : 2;
-  const limit = <i32>(INTERNED >> 2) - MAX_RECORD_WORDS;
+  const limit = <i32>(READS >> 2) - MAX_RECORD_WORDS;
   let w = FIRST_RECORD;
   let start = from;
   let key = 0;
@@ -283,16 +343,20 @@ export function run(
       else if (key === KEY_IEA) stop = STOP_IEA;
       continue;
     }
+    // Among the claims, a claim segment with elements the map reads generically goes whole to the reader.
+    const claims = (inClaim | inClaims) !== 0;
+    const reads = readsOf(key);
+    const whole = claims && (reads & READ_ELEMENTS) !== 0;
     switch (key) {
       case KEY_CAS:
-        w = cas(w, f, t, index, separator);
+        w = whole ? generic(w, f, t, index) : cas(w, f, t, index, separator);
         break;
       case KEY_DTM:
-        w = dtm(w, f, t, index, separator, inClaim);
+        w = whole ? generic(w, f, t, index) : dtm(w, f, t, index, separator, inClaim);
         break;
       case KEY_SVC: {
         const record = w;
-        w = svc(w, f, t, index, separator, component);
+        w = whole ? generic(w, f, t, index) : svc(w, f, t, index, separator, component);
         // Outside a claim an SVC fails in the reader.
         inService = STATE_SERVICE;
         serviceRecord = load<i32>(<usize>record << 2) === RECORD_SVC ? record : -1;
@@ -328,21 +392,8 @@ export function run(
         break;
       case KEY_NM1:
         // Patient and insured names are never read; NM1*82 names the rendering provider.
-        if (isRendering(f, t, separator)) w = rendering(w, f, t, index, separator);
-        break;
-      case KEY_REF:
-        // Inside claims a REF carries nothing the lake needs; in the header it names payer and payee.
-        if ((inClaim | inClaims) === 0) w = generic(w, f, t, index);
-        break;
-      case KEY_N3:
-      case KEY_N4:
-      case KEY_PER:
-      case KEY_AMT:
-      case KEY_QTY:
-      case KEY_TS3:
-      case KEY_TS2:
-      case KEY_RDM:
-      case KEY_CUR:
+        if (whole) w = generic(w, f, t, index);
+        else if (isRendering(f, t, separator)) w = rendering(w, f, t, index, separator);
         break;
       case KEY_SE:
       case KEY_ST:
@@ -354,7 +405,9 @@ export function run(
         stop = STOP_IEA;
         break;
       default:
-        w = generic(w, f, t, index);
+        // The segments the reader never reads here are passed over.
+        if ((reads & (claims ? READ_CLAIMS : READ_HEADER)) === 0) break;
+        w = whole ? elements(w, f, t, index, separator, key) : generic(w, f, t, index);
     }
   }
   put(H_STOP, stop);
@@ -535,22 +588,6 @@ function putCode(w: i32, k: i32): bool {
   put(w + 1, 0);
   put(w + 2, -1);
   return false;
-}
-
-/** Writes element k as text at words w..w+1 (start, end; start −1 when blank or absent). */
-@inline
-function putText(w: i32, k: i32): void {
-  if (k <= separatorCount) {
-    const start = elementStart(k);
-    const end = elementEnd(k);
-    if (end > start) {
-      put(w, start);
-      put(w + 1, end);
-      return;
-    }
-  }
-  put(w, -1);
-  put(w + 1, 0);
 }
 
 /**
@@ -794,7 +831,7 @@ function dtm(w: i32, start: i32, end: i32, index: i32, separator: i32, inClaim: 
       if (inService !== 0) return w;
       const folds = kind === DATE_FROM ? fromFolds : toFolds;
       if (claimRecord >= 0 && folds && !isNaN(days)) {
-        putNumber(claimRecord + (kind === DATE_FROM ? 28 : 30), days);
+        putNumber(claimRecord + (kind === DATE_FROM ? 18 : 20), days);
         return w;
       }
       if (kind === DATE_FROM) fromFolds = false;
@@ -897,12 +934,15 @@ function svc(w: i32, start: i32, end: i32, index: i32, separator: i32, component
   return w + WORDS_SVC;
 }
 
-/** CLP: its first 11 elements (CLP10, patient status, and CLP12 on are not read). */
+/**
+ * CLP: the id, status and amounts read, the positions of its separators for the other elements
+ * (the reader takes those the map names), and the codes `setClpCodes` names interned.
+ */
 @inline
 function clp(w: i32, start: i32, end: i32, index: i32, separator: i32): i32 {
   collectSeparators(start, end, separator);
   // The id, status, charge and paid are required, and each but the last is followed by another.
-  if (separatorCount < 4 || separatorCount > MAX_SEPARATORS) return generic(w, start, end, index);
+  if (separatorCount < 4 || separatorCount > MAX_CLP_ELEMENTS) return generic(w, start, end, index);
   const idStart = sep(0) + 1;
   const idEnd = sep(1);
   if (idEnd === idStart) return generic(w, start, end, index);
@@ -918,17 +958,53 @@ function clp(w: i32, start: i32, end: i32, index: i32, separator: i32): i32 {
   head(w, RECORD_CLP, start, end, index);
   put(w + 4, idStart);
   put(w + 5, idEnd);
-  putCode(w + 9, 6); // CLP06 filing indicator
-  putText(w + 12, 7); // CLP07 payer claim control number
-  putCode(w + 14, 8); // CLP08 facility
-  putCode(w + 17, 9); // CLP09 frequency
-  putText(w + 20, 11); // CLP11 DRG
-  putNumber(w + 22, charge);
-  putNumber(w + 24, paid);
-  putNumber(w + 26, patient);
-  putNumber(w + 28, NaN);
-  putNumber(w + 30, NaN);
+  const n = separatorCount;
+  put(w + 9, n);
+  put(w + 10, 0);
+  put(w + 11, 0);
+  putNumber(w + 12, charge);
+  putNumber(w + 14, paid);
+  putNumber(w + 16, patient);
+  putNumber(w + 18, NaN);
+  putNumber(w + 20, NaN);
+  for (let k = 0; k < n; k++) put(w + CLP_SEPARATORS + k, sep(k));
+  let codes = clpCodes;
+  while (codes !== 0) {
+    const k = <i32>ctz(codes);
+    codes &= codes - 1;
+    let id = -1;
+    if (k >= 1 && k <= n) {
+      const from = elementStart(k);
+      const to = elementEnd(k);
+      if (to > from) id = codeId(from, to);
+    }
+    put(w + CLP_CODES + k - 1, id);
+  }
   return w + WORDS_CLP;
+}
+
+/**
+ * A segment whose elements the map reads generically: its separators' positions and its element
+ * 01 (a qualifier, as a rule) interned; one with more than MAX_ELEMENT_SEPARATORS is GENERIC.
+ */
+@inline
+function elements(w: i32, start: i32, end: i32, index: i32, separator: i32, key: i32): i32 {
+  collectSeparators(start, end, separator);
+  const n = separatorCount;
+  if (n > MAX_ELEMENT_SEPARATORS) return generic(w, start, end, index);
+  head(w, RECORD_ELEMENTS, start, end, index);
+  put(w + 4, key);
+  put(w + 5, n);
+  let qualifier = -1;
+  if (n >= 1) {
+    const from = elementStart(1);
+    const to = elementEnd(1);
+    if (to > from) qualifier = codeId(from, to);
+  }
+  put(w + 6, qualifier);
+  for (let k = 0; k < n; k++) put(w + WORDS_ELEMENTS_HEAD + k, sep(k));
+  // Records start at even words (their numbers are 64-bit).
+  return w + ((WORDS_ELEMENTS_HEAD + n + 1) & ~1);
 }
 
 /** True for NM1*82: NM101 (after the id and its separator) is exactly `82`. */
