@@ -40,7 +40,7 @@ final as (
         dated.claim_seq,
         dated.claim_id,
         dated.payer_claim_control,
-        cast(null as varchar) as original_reference,
+        dated.original_reference,
         dated.payee_id,
         dated.status_code,
         dated.status_code = '22' as is_reversal,

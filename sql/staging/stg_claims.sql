@@ -17,6 +17,8 @@ renamed as (
         cast(patient_responsibility as decimal(18, 2)) as patient_responsibility,
         cast(filing_indicator as varchar) as filing_indicator,
         cast(payer_claim_control as varchar) as payer_claim_control,
+        cast(original_reference as varchar) as original_reference,
+        cast(facility_code as varchar) as facility_code,
         cast(frequency_code as varchar) as frequency_code,
         cast(rendering_npi as varchar) as rendering_npi,
         cast(payee_npi as varchar) as payee_npi,
