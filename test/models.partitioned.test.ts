@@ -89,7 +89,13 @@ describe('a build partitioned by payer', () => {
     const partitionDirs: string[] = [];
     for (const [i, payers] of plan.groups.entries()) {
       const outDir = join(dir, 'steps', `partition-${i}`);
-      const result = await buildPartition({ lakeDir: lake, payers, outDir, asOf: plan.asOf, appealsAsOf: plan.appealsAsOf });
+      const result = await buildPartition({
+        lakeDir: lake,
+        payers,
+        outDir,
+        asOf: plan.asOf,
+        appealsAsOf: plan.appealsAsOf,
+      });
       // Merged marts are left to the merge; the others are the group's own rows.
       expect(result.models.map((m) => m.name)).not.toContain('recoupment_rates');
       expect(result.exports).toEqual(expect.arrayContaining(['int_daily_payments', 'int_period_takebacks']));
