@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parse835, parse835Columns } from '../functions/core/era/parse835.ts';
+import { Era835Parser, parse835, parse835Columns } from '../functions/core/era/parse835.ts';
 import { remitRows } from '../functions/core/era/remitRows.ts';
 import type { AdjustmentRow, Category, NormalizedRemit } from '../functions/core/types.ts';
 import { X12Error } from '../functions/core/x12/errors.ts';
@@ -25,6 +25,18 @@ function x12ErrorOf(fn: () => unknown): X12Error {
   throw new Error('expected an X12Error, nothing was thrown');
 }
 
+/**
+ * The content fingerprint computed apart from the reader, for a file with the canonical
+ * delimiters (`*`, `:`, `^`, `~`) and one transaction: `~` + each segment between ST and SE + `~`.
+ */
+function canonicalContentSha256(text: string): string {
+  const segments = text.split('~').map((s) => s.trim());
+  const st = segments.findIndex((s) => s.startsWith('ST*'));
+  const se = segments.findIndex((s) => s.startsWith('SE*'));
+  const body = segments.slice(st + 1, se).map((s) => `${s}~`).join('');
+  return createHash('sha256').update(`~${body}`).digest('hex');
+}
+
 /** The adjustment rows as compact `level reason amount category cause` tuples, in file order. */
 function adjustmentTuples(
   remit: NormalizedRemit,
@@ -42,15 +54,20 @@ function adjustmentTuples(
 describe('a known claim: every lake column (cases/full-claim-5010.835)', () => {
   const text = readFixture('cases', 'full-claim-5010.835');
   const remit = only(parseFixture('cases', 'full-claim-5010.835'));
-  // DESIGN.md: remit_id derives from payer id, payee id, TRN02, BPR02 and BPR16.
-  const remitId = createHash('sha256')
+  // DESIGN.md: remit_key derives from payer id, payee id, TRN02, BPR02 and BPR16; the content
+  // fingerprint from the segments between ST and SE (this fixture already uses `*`, `:`, `^`, `~`).
+  const remitKey = createHash('sha256')
     .update('GAMMA03|1999999984|GAMMA-TRACE-0522|18450|2024-05-22')
     .digest('hex')
     .slice(0, 32);
+  const contentSha256 = canonicalContentSha256(text);
+  const remitId = `${remitKey}-${contentSha256.slice(0, 16)}`;
 
   it('remittance row', () => {
     expect(remit.remittance).toEqual({
       remit_id: remitId,
+      remit_key: remitKey,
+      content_sha256: contentSha256,
       source_key: 'cases/full-claim-5010.835',
       source_sha256: createHash('sha256').update(text).digest('hex'),
       payer_id: 'GAMMA03',
@@ -499,8 +516,42 @@ describe('remit_id', () => {
   const original = readFixture('cases', 'full-claim-5010.835');
   const id = only(parseText(original, 'a.835')).remittance.remit_id;
 
-  it('is a 32-character hex key', () => {
-    expect(id).toMatch(/^[0-9a-f]{32}$/);
+  it('is the 32-hex remit_key, a dash and 16 hex of the content fingerprint', () => {
+    const r = only(parseText(original, 'a.835')).remittance;
+    expect(id).toMatch(/^[0-9a-f]{32}-[0-9a-f]{16}$/);
+    expect(id).toBe(`${r.remit_key}-${r.content_sha256.slice(0, 16)}`);
+    expect(r.content_sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('keeps its key but changes when any content differs: same key, other content is a key conflict', () => {
+    const r = only(parseText(original, 'a.835')).remittance;
+    const variants = [
+      // one line adjustment's amount
+      original.replace('CAS*CO*45*27.5', 'CAS*CO*45*27.49'),
+      // the claim's ICN
+      original.replace('ICNFULL001', 'ICNFULL002'),
+      // BPR02 written with another number of decimals: the text differs, so the content does
+      original.replace('BPR*I*184.5*', 'BPR*I*184.50*'),
+    ];
+    for (const text of variants) {
+      expect(text).not.toBe(original);
+      const other = only(parseText(text)).remittance;
+      expect(other.remit_key).toBe(r.remit_key);
+      expect(other.content_sha256).not.toBe(r.content_sha256);
+      expect(other.remit_id).not.toBe(id);
+    }
+  });
+
+  it('is the same fed whole or streamed in pieces of any size (a transaction across many buffers)', () => {
+    const r = only(parseText(original, 'a.835')).remittance;
+    const bytes = Buffer.from(original, 'utf8');
+    for (const size of [1, 7, 64, 333]) {
+      const out: string[] = [];
+      const parser = new Era835Parser(sourceFor('a.835', original), (remit) => out.push(remit.remittance.remit_id));
+      for (let at = 0; at < bytes.length; at += size) parser.writeBytes(bytes.subarray(at, at + size));
+      parser.end();
+      expect(out, `pieces of ${size} bytes`).toEqual([r.remit_id]);
+    }
   });
 
   it('is equal for a byte copy delivered under another name', () => {
@@ -516,10 +567,10 @@ describe('remit_id', () => {
     expect(businessRows([remit])).toEqual(businessRows([only(parseText(original, 'a.835'))]));
   });
 
-  it('is equal when BPR02 is written with a different number of decimals', () => {
+  it('keeps its key when BPR02 is written with a different number of decimals', () => {
     const reformatted = original.replace('BPR*I*184.5*', 'BPR*I*184.50*');
     expect(reformatted).not.toBe(original);
-    expect(only(parseText(reformatted)).remittance.remit_id).toBe(id);
+    expect(only(parseText(reformatted)).remittance.remit_key).toBe(only(parseText(original)).remittance.remit_key);
   });
 
   it('differs when the trace number, amount or payment date differs', () => {
@@ -544,6 +595,10 @@ describe('envelopes', () => {
       'unpadded-isa.835',
     ]) {
       expect(businessRows(parseFixture('format', file)), file).toEqual(canonical);
+      // Other delimiters, line breaks, a byte order mark: the same content, the same remittance.
+      expect(only(parseFixture('format', file)).remittance.remit_id, file).toBe(
+        only(parseFixture('format', 'canonical.835')).remittance.remit_id,
+      );
     }
     const remit = only(parseFixture('format', 'canonical.835'));
     expect(remit.adjustments.map((a) => a.procedure_code)).toEqual(['99213', '99213']);
@@ -662,5 +717,55 @@ describe('reader errors name the file, segment and element', () => {
   it('tolerates a wrong SE01 count with a warning', () => {
     const remit = only(parseText(canonical.replace('SE*16*', 'SE*99*')));
     expect(remit.remittance.warnings).toBe('SE01 count 99 != 16 segments');
+  });
+});
+
+describe('implausible dates (cases/implausible-dates.835): warnings, stored as unknown, never a period', () => {
+  // Ingested 2024-12-31: plausible is 1990-01-01 .. 2025-12-31.
+  const remit = only(parseFixture('cases', 'implausible-dates.835'));
+
+  it('stores a BPR16 of 7663-02-03 as no payment date, in the unknown month', () => {
+    expect(remit.remittance.payment_date).toBeNull();
+    expect(remit.remittance.payment_month).toBe('unknown');
+    expect(remit.claims[0]?.payment_month).toBe('unknown');
+    expect(remit.remittance.production_date).toBeNull();
+  });
+
+  it('drops a statement start before 1990 and a service date past a year after ingest; the next date is read', () => {
+    const claim = remit.claims[0];
+    expect(claim?.statement_from).toBeNull();
+    expect(claim?.statement_to).toBe('2024-08-15');
+    // DTM*472 of 2124 is dropped, so the line's DTM*150 is its date: the claim's service date.
+    expect(claim?.service_date).toBe('2024-08-14');
+    const plb = remit.adjustments.find((a) => a.level === 'provider');
+    expect(plb?.fiscal_period_date).toBeNull();
+  });
+
+  it('names each dropped date by segment and element, never its value', () => {
+    const warnings = (remit.remittance.warnings ?? '').split('; ');
+    expect(warnings).toEqual([
+      'segment 4 BPR16 implausible date ignored (outside 1990-01-01..2025-12-31)',
+      'segment 6 DTM02 implausible date ignored (outside 1990-01-01..2025-12-31)',
+      'segment 14 DTM02 implausible date ignored (outside 1990-01-01..2025-12-31)',
+      'segment 17 DTM02 implausible date ignored (outside 1990-01-01..2025-12-31)',
+      'segment 21 PLB02 implausible date ignored (outside 1990-01-01..2025-12-31)',
+    ]);
+    expect(remit.remittance.warnings).not.toMatch(/7663|6767|1989|2124|9999/);
+  });
+
+  it('keeps the written BPR16 in the remit_key, so two remittances with other bad dates stay apart', () => {
+    const text = readFixture('cases', 'implausible-dates.835');
+    const other = only(parseText(text.replace('*76630203~', '*76630204~')));
+    expect(other.remittance.payment_date).toBeNull();
+    expect(other.remittance.remit_key).not.toBe(remit.remittance.remit_key);
+  });
+
+  it('takes the edges of the window: 1990-01-01 and one year after ingest are plausible, a day outside is not', () => {
+    const text = readFixture('cases', 'implausible-dates.835');
+    const dateOf = (bpr16: string) => only(parseText(text.replace('*76630203~', `*${bpr16}~`))).remittance.payment_date;
+    expect(dateOf('19900101')).toBe('1990-01-01');
+    expect(dateOf('19891231')).toBeNull();
+    expect(dateOf('20251231')).toBe('2025-12-31');
+    expect(dateOf('20260101')).toBeNull();
   });
 });

@@ -37,7 +37,12 @@ export type AdjustmentLevel = 'claim' | 'service' | 'provider';
 
 /** One 835 transaction (ST..SE). `payer_id` and `payment_month` are the lake's partition keys. */
 export interface RemittanceRow {
+  /** `<remit_key>-<first 16 hex of content_sha256>`: one remittance; the same id is a duplicate. */
   remit_id: string;
+  /** 32 hex: payer, payee, TRN02, BPR02 and BPR16 hashed; shared by a re-sent copy and by a key conflict. */
+  remit_key: string;
+  /** SHA-256 of the transaction's segments between ST and SE in canonical form (era/contentFingerprint.ts). */
+  content_sha256: string;
   source_key: string;
   source_sha256: string;
   payer_id: string;

@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import { partitionSafe } from '../lake/schema.ts';
+import { ContentFingerprint } from './contentFingerprint.ts';
 import { parseCents, parseX12Date, parseX12Days } from '../money.ts';
 import type { Cause, Cents, RemitColumns, RemittanceRow } from '../types.ts';
 import { X12Error, type X12ErrorCode } from '../x12/errors.ts';
@@ -82,7 +83,10 @@ interface Transaction {
   amount: Cents | null;
   creditDebit: string | null;
   method: string | null;
+  /** BPR16 as a date within the plausible window (else null, with a warning). */
   paymentDate: string | null;
+  /** BPR16 as a calendar date, plausible or not (the remit_key hashes it). */
+  paymentDateText: string | null;
   trace: string | null;
   originator: string | null;
   productionDate: string | null;
@@ -108,6 +112,18 @@ interface Transaction {
 }
 
 const NO_DATE = Number.NaN;
+
+/** The first plausible date of a payment or service (DESIGN.md "Dates"). */
+const EARLIEST_DATE = '1990-01-01';
+const EARLIEST_DAY = parseX12Days('19900101');
+
+/** One year after the ingest date (`ingestedAt`, ISO; now when it is not a date): the last plausible date. */
+export function latestPlausibleDate(ingestedAt: string): string {
+  const at = new Date(ingestedAt);
+  const base = Number.isNaN(at.getTime()) ? new Date() : at;
+  const next = new Date(Date.UTC(base.getUTCFullYear() + 1, base.getUTCMonth(), base.getUTCDate()));
+  return next.toISOString().slice(0, 10);
+}
 
 /**
  * Reads 835 transactions from tokenized segments and normalizes each one (ST..SE) into lake
@@ -170,10 +186,28 @@ export class Era835Reader implements SegmentBatchReader {
   private sRowStart = 0;
   private readonly sValues: (string | null)[] = LINE_SLOTS.map(() => null);
 
+  // The content fingerprint of the open transaction (contentFingerprint.ts): fed the raw bytes
+  // from the end of its ST to the start of its SE, buffer by buffer, whatever path read them.
+  private readonly fingerprint = new ContentFingerprint();
+  /** The buffer the fingerprint has read up to `fingerprintFrom` in. */
+  private fingerprintSource: ScanBuffer | null = null;
+  private fingerprintFrom = 0;
+  /** The segment being split, as a range of `splitSource` (null: split from elements, no buffer). */
+  private splitSource: ScanBuffer | null = null;
+  private splitStart = 0;
+  private splitEnd = 0;
+
+  /** The last plausible date: one year after the ingest (ISO, and as days since 1970-01-01). */
+  private readonly latestDate: string;
+  private readonly latestDay: number;
+
   constructor(
     private readonly source: SourceInfo,
     private readonly emit: (remit: RemitColumns) => void,
-  ) {}
+  ) {
+    this.latestDate = latestPlausibleDate(source.ingestedAt);
+    this.latestDay = parseX12Days(this.latestDate.replaceAll('-', ''));
+  }
 
   /** Number of transactions emitted so far. */
   get transactionCount(): number {
@@ -220,8 +254,13 @@ export class Era835Reader implements SegmentBatchReader {
    */
   readSegments(source: ScanBuffer, pos: number, delimiters: Delimiters, index: number): number {
     const lexer = SegmentLexer.acquire();
+    if (this.fingerprint.open) {
+      this.fingerprintSource = source;
+      this.fingerprintFrom = pos;
+    }
     try {
       lexer.load(source);
+      lexer.dateWindow(EARLIEST_DAY, this.latestDay);
       const separator = delimiters.element.charCodeAt(0);
       const terminator = delimiters.segment.charCodeAt(0);
       const terminator2 = delimiters.segment.length > 1 ? delimiters.segment.charCodeAt(1) : -1;
@@ -249,6 +288,11 @@ export class Era835Reader implements SegmentBatchReader {
         at = words[H_AT] as number;
         switch (words[H_STOP]) {
           case STOP_NEED_MORE:
+            // The transaction's bytes read so far go into its fingerprint: the buffer is dropped.
+            if (this.fingerprint.open && this.fingerprintSource === source) {
+              this.fingerprint.bytes(source.bytes, this.fingerprintFrom, at);
+              this.fingerprintFrom = at;
+            }
             return -(at + 1);
           case STOP_IEA:
             if (iea) return at;
@@ -509,7 +553,8 @@ export class Era835Reader implements SegmentBatchReader {
       if (this.serviceOpen === true && Number.isNaN(this.sDate)) target = kind;
     } else if (kind !== 0 && this.serviceOpen !== true) target = kind;
     if (target === 0) return;
-    // An unusual date is read, and warned of, by the split path.
+    // An unusual or implausible date (the lexer hands those over with no date) is read, and
+    // warned of, by the split path.
     if (Number.isNaN(days)) this.split(source, start, end, index, delimiters, separator);
     else if (target === 1) this.sDate = days;
     else if (target === 2 /* DATE_FROM */) this.cFrom = days;
@@ -526,7 +571,14 @@ export class Era835Reader implements SegmentBatchReader {
     separator: number,
   ): boolean {
     const count = separatorsOf(source, start, end, separator);
-    this.segment(elementsOf(source, start, end, SEPARATORS, count), index, delimiters);
+    this.splitSource = source;
+    this.splitStart = start;
+    this.splitEnd = end;
+    try {
+      this.segment(elementsOf(source, start, end, SEPARATORS, count), index, delimiters);
+    } finally {
+      this.splitSource = null;
+    }
     return this.id === 'IEA';
   }
 
@@ -540,6 +592,8 @@ export class Era835Reader implements SegmentBatchReader {
     this.id = id;
     this.delimiters = delimiters;
     const tx = this.tx;
+    // Split from elements (no buffer): the fingerprint is fed the segments themselves.
+    if (this.splitSource === null && tx !== null && id !== 'SE') this.fingerprint.segment(el);
     switch (id) {
       case 'ISA':
         this.requireNoTransaction();
@@ -557,6 +611,12 @@ export class Era835Reader implements SegmentBatchReader {
         return;
       case 'ST':
         this.startTransaction(el);
+        this.fingerprint.begin(delimiters);
+        if (this.splitSource === null) this.fingerprint.afterSt();
+        else {
+          this.fingerprintSource = this.splitSource;
+          this.fingerprintFrom = this.splitEnd;
+        }
         return;
     }
     if (tx === null) {
@@ -574,7 +634,8 @@ export class Era835Reader implements SegmentBatchReader {
         tx.amount = this.money(el, 2, true);
         tx.creditDebit = el[3] || null;
         tx.method = el[4] || null;
-        tx.paymentDate = this.date(el, 16);
+        tx.paymentDateText = this.calendarDate(el, 16);
+        tx.paymentDate = this.plausibleDate(tx.paymentDateText, 16);
         break;
       case 'TRN':
         if (tx.trace === null) {
@@ -662,6 +723,7 @@ export class Era835Reader implements SegmentBatchReader {
       creditDebit: null,
       method: null,
       paymentDate: null,
+      paymentDateText: null,
       trace: null,
       originator: null,
       productionDate: null,
@@ -939,6 +1001,14 @@ export class Era835Reader implements SegmentBatchReader {
       });
     }
     this.tx = null;
+    const split = this.splitSource;
+    if (split !== null) {
+      // The bytes up to the SE: from where the fingerprint stopped, or from the start of a
+      // buffer it has not seen (the last segment of a file, read on its own).
+      const from = this.fingerprintSource === split ? this.fingerprintFrom : 0;
+      this.fingerprint.bytes(split.bytes, from, this.splitStart);
+    }
+    this.fingerprintSource = null;
     const remit = normalize(
       tx,
       tx.amount,
@@ -947,6 +1017,7 @@ export class Era835Reader implements SegmentBatchReader {
       this.source,
       this.version,
       this.interchangeControl,
+      this.fingerprint.finish(),
     );
     const r = remit.remittance;
     if (!Number.isSafeInteger(r.plb_total) || !Number.isSafeInteger(r.balance_difference)) {
@@ -1000,12 +1071,36 @@ export class Era835Reader implements SegmentBatchReader {
   }
 
   /** An optional header date as ISO text; an impossible one is dropped with a warning. */
+  /** An optional header date (ISO), within the plausible window, else null (with a warning). */
   private date(el: string[], position: number): string | null {
+    return this.plausibleDate(this.calendarDate(el, position), position);
+  }
+
+  /** An optional date as written (ISO), null when absent or not a calendar date (with a warning). */
+  private calendarDate(el: string[], position: number): string | null {
     const text = el[position];
     if (text === undefined || text === '') return null;
     const date = parseX12Date(text);
     if (date === null) this.invalidDate(position);
     return date;
+  }
+
+  /** `date` when it is within the plausible window; else null, with a warning. */
+  private plausibleDate(date: string | null, position: number): string | null {
+    if (date === null || (date >= EARLIEST_DATE && date <= this.latestDate)) return date;
+    this.implausibleDate(`${elementName(this.id, position)}`);
+    return null;
+  }
+
+  /**
+   * A date outside 1990-01-01 .. one year after the ingest: real files carry years such as 7663.
+   * It is stored as unknown, never as a period (no mart grows with the span of a bad date).
+   * The warning names the segment and element only, never the date (a date of service is PHI).
+   */
+  private implausibleDate(element: string): void {
+    this.tx?.warnings.push(
+      `segment ${this.index} ${element} implausible date ignored (outside ${EARLIEST_DATE}..${this.latestDate})`,
+    );
   }
 
   /** An optional claim or PLB date as a day number (NaN when absent or impossible, with a warning). */
@@ -1014,6 +1109,10 @@ export class Era835Reader implements SegmentBatchReader {
     if (text === undefined || text === '') return NO_DATE;
     const days = parseX12Days(text);
     if (Number.isNaN(days)) this.invalidDate(position);
+    else if (days < EARLIEST_DAY || days > this.latestDay) {
+      this.implausibleDate(elementName(this.id, position));
+      return NO_DATE;
+    }
     return days;
   }
 
@@ -1269,6 +1368,7 @@ function normalize(
   source: SourceInfo,
   version: string | null,
   interchangeControl: string | null,
+  contentSha256: string,
 ): RemitColumns {
   const payerId = partitionSafe(tx.payerId ?? tx.originator ?? tx.payerName ?? 'unknown');
   const payeeId = tx.payeeNpi ?? tx.payeeTin ?? tx.payeeOther ?? tx.payeeName;
@@ -1276,9 +1376,13 @@ function normalize(
   // The partition comes from the same elements as remit_id (never the production date, which a
   // re-sent file changes), so a re-delivery always lands in the same folder and is found there.
   const paymentMonth = paymentDate?.slice(0, 7) ?? 'unknown';
-  const remitId = sha256Hex(
-    [payerId, payeeId ?? '', tx.trace ?? '', String(amount), paymentDate ?? ''].join('|'),
+  // The remittance's key: who paid whom, the trace number, the amount and BPR16 as written (an
+  // implausible date, stored as unknown, still tells two remittances apart). Two transactions
+  // with one key and other content are both kept: the content fingerprint tells them apart.
+  const remitKey = sha256Hex(
+    [payerId, payeeId ?? '', tx.trace ?? '', String(amount), tx.paymentDateText ?? ''].join('|'),
   ).slice(0, 32);
+  const remitId = `${remitKey}-${contentSha256.slice(0, 16)}`;
   const ids = c.ids;
 
   // Claims without a rendering NPI belong to the payee; an N1*PE read after claims (rare and
@@ -1371,6 +1475,8 @@ function normalize(
   const balanceDifference = tx.paidTotal - plbTotal - expected;
   const remittance: RemittanceRow = {
     remit_id: remitId,
+    remit_key: remitKey,
+    content_sha256: contentSha256,
     source_key: source.key,
     source_sha256: source.sha256,
     payer_id: payerId,

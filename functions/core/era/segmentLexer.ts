@@ -135,6 +135,9 @@ export class SegmentLexer {
   private readonly runExport: Run;
   private readonly internedIds: () => number;
   private readonly clearInterned: () => void;
+  private readonly setDateWindowExport: (earliest: number, latest: number) => void;
+  private earliestDay = Number.NaN;
+  private latestDay = Number.NaN;
   /** The buffer whose bytes are in memory now. */
   private loaded: ScanBuffer | null = null;
 
@@ -144,6 +147,7 @@ export class SegmentLexer {
     this.runExport = exports.run as Run;
     this.internedIds = exports.internedIds as () => number;
     this.clearInterned = exports.clearInterned as () => void;
+    this.setDateWindowExport = exports.setDateWindow as (earliest: number, latest: number) => void;
     // Which segments it reads where, and which CLP elements it interns: from the element map.
     const setSegmentReads = exports.setSegmentReads as (key: number, reads: number) => void;
     for (const [key, reads] of SEGMENT_READS) setSegmentReads(key, reads);
@@ -169,6 +173,17 @@ export class SegmentLexer {
 
   release(): void {
     if (this.memory.buffer.byteLength <= KEEP_MEMORY_BYTES) idle.push(this);
+  }
+
+  /**
+   * The plausible dates (days since 1970-01-01): the lexer folds no date outside them into a
+   * record; it hands the DTM over for the reader to warn of.
+   */
+  dateWindow(earliest: number, latest: number): void {
+    if (earliest === this.earliestDay && latest === this.latestDay) return;
+    this.setDateWindowExport(earliest, latest);
+    this.earliestDay = earliest;
+    this.latestDay = latest;
   }
 
   /** Copies the buffer's bytes into memory, unless they are there already. */

@@ -33,6 +33,8 @@ export const PARTITION_KEYS = ['payer_id', 'payment_month'] as const;
 
 const remittances: Column<RemittanceRow>[] = [
   { name: 'remit_id', type: 'varchar' },
+  { name: 'remit_key', type: 'varchar' },
+  { name: 'content_sha256', type: 'varchar' },
   { name: 'source_key', type: 'varchar' },
   { name: 'source_sha256', type: 'varchar' },
   { name: 'payer_id', type: 'varchar', partition: true },

@@ -812,6 +812,7 @@ function dtm(w: i32, start: i32, end: i32, index: i32, separator: i32, inClaim: 
   let days: f64 = NaN;
   if (kind !== 0 && to <= end && (to === end || byteAt(to) === separator)) {
     days = daysOfWords(load<i32>(INPUT + <usize>from), load<i32>(INPUT + <usize>from, 4));
+    if (days < earliestDay || days > latestDay) days = NaN;
   }
   if (inClaim !== 0) {
     if (kind === DATE_SERVICE) {
@@ -846,6 +847,17 @@ function dtm(w: i32, start: i32, end: i32, index: i32, separator: i32, inClaim: 
 }
 
 // The last date read, and its day number: a claim's dates are mostly one date, read three times.
+// The plausible dates (days since 1970-01-01): a date outside them is not folded into a claim or
+// line record but handed over as a DTM record with no date, for the reader to warn of.
+let earliestDay: f64 = -1e9;
+let latestDay: f64 = 1e9;
+
+/** Sets the window of plausible dates (the reader's, from its file's ingest date). */
+export function setDateWindow(earliest: f64, latest: f64): void {
+  earliestDay = earliest;
+  latestDay = latest;
+}
+
 let lastLow: i32 = 0;
 let lastHigh: i32 = 0;
 let lastDays: f64 = NaN;
