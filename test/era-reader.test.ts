@@ -33,7 +33,10 @@ function canonicalContentSha256(text: string): string {
   const segments = text.split('~').map((s) => s.trim());
   const st = segments.findIndex((s) => s.startsWith('ST*'));
   const se = segments.findIndex((s) => s.startsWith('SE*'));
-  const body = segments.slice(st + 1, se).map((s) => `${s}~`).join('');
+  const body = segments
+    .slice(st + 1, se)
+    .map((s) => `${s}~`)
+    .join('');
   return createHash('sha256').update(`~${body}`).digest('hex');
 }
 
@@ -547,7 +550,9 @@ describe('remit_id', () => {
     const bytes = Buffer.from(original, 'utf8');
     for (const size of [1, 7, 64, 333]) {
       const out: string[] = [];
-      const parser = new Era835Parser(sourceFor('a.835', original), (remit) => out.push(remit.remittance.remit_id));
+      const parser = new Era835Parser(sourceFor('a.835', original), (remit) =>
+        out.push(remit.remittance.remit_id),
+      );
       for (let at = 0; at < bytes.length; at += size) parser.writeBytes(bytes.subarray(at, at + size));
       parser.end();
       expect(out, `pieces of ${size} bytes`).toEqual([r.remit_id]);
@@ -570,7 +575,9 @@ describe('remit_id', () => {
   it('keeps its key when BPR02 is written with a different number of decimals', () => {
     const reformatted = original.replace('BPR*I*184.5*', 'BPR*I*184.50*');
     expect(reformatted).not.toBe(original);
-    expect(only(parseText(reformatted)).remittance.remit_key).toBe(only(parseText(original)).remittance.remit_key);
+    expect(only(parseText(reformatted)).remittance.remit_key).toBe(
+      only(parseText(original)).remittance.remit_key,
+    );
   });
 
   it('differs when the trace number, amount or payment date differs', () => {
@@ -762,7 +769,8 @@ describe('implausible dates (cases/implausible-dates.835): warnings, stored as u
 
   it('takes the edges of the window: 1990-01-01 and one year after ingest are plausible, a day outside is not', () => {
     const text = readFixture('cases', 'implausible-dates.835');
-    const dateOf = (bpr16: string) => only(parseText(text.replace('*76630203~', `*${bpr16}~`))).remittance.payment_date;
+    const dateOf = (bpr16: string) =>
+      only(parseText(text.replace('*76630203~', `*${bpr16}~`))).remittance.payment_date;
     expect(dateOf('19900101')).toBe('1990-01-01');
     expect(dateOf('19891231')).toBeNull();
     expect(dateOf('20251231')).toBe('2025-12-31');

@@ -124,8 +124,10 @@ export const ELEMENT_MAP = [
 export const COMPUTED_COLUMNS: Readonly<Record<LakeTable, Readonly<Record<string, string>>>> = {
   remittances: {
     remit_id: '`<remit_key>-<first 16 hex of content_sha256>`',
-    remit_key: 'SHA-256 of payer id, payee id, TRN02, BPR02 and BPR16 (32 hex): a re-sent copy and a key conflict share it',
-    content_sha256: 'SHA-256 of the segments between ST and SE, canonical delimiters, no envelope control numbers',
+    remit_key:
+      'SHA-256 of payer id, payee id, TRN02, BPR02 and BPR16 (32 hex): a re-sent copy and a key conflict share it',
+    content_sha256:
+      'SHA-256 of the segments between ST and SE, canonical delimiters, no envelope control numbers',
     source_key: 'where the file came from',
     source_sha256: 'SHA-256 of the whole file',
     payee_id: 'payee NPI, else TIN, else N1*PE N104 of another qualifier or REF*PQ, else payee name',

@@ -1,6 +1,5 @@
 import { hash } from 'node:crypto';
 import { partitionSafe } from '../lake/schema.ts';
-import { ContentFingerprint } from './contentFingerprint.ts';
 import { parseCents, parseX12Date, parseX12Days } from '../money.ts';
 import type { Cause, Cents, RemitColumns, RemittanceRow } from '../types.ts';
 import { X12Error, type X12ErrorCode } from '../x12/errors.ts';
@@ -18,6 +17,7 @@ import {
   type ClaimBuilder,
   releaseBuilders,
 } from './columnBuilders.ts';
+import { ContentFingerprint } from './contentFingerprint.ts';
 import {
   CLAIM_SLOTS,
   CLP_RULES,
