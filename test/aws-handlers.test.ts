@@ -88,7 +88,9 @@ describe('AWS handlers end to end against s3rver', () => {
     const remittances = await lakeKeys('remittances/');
     expect(remittances.length).toBeGreaterThanOrEqual(2);
     for (const key of remittances)
-      expect(key).toMatch(/^remittances\/payer_id=[^/]+\/payment_month=\d{4}-\d{2}\/[0-9a-f]{32}\.parquet$/);
+      expect(key).toMatch(
+        /^remittances\/payer_id=[^/]+\/payment_month=\d{4}-\d{2}\/[0-9a-f]{32}-[0-9a-f]{16}\.parquet$/,
+      );
     const quarantine = await lakeKeys('quarantine/');
     expect(quarantine.some((k) => k.endsWith('broken.835'))).toBe(true);
     const sidecar = quarantine.find((k) => k.endsWith('broken.835.error.json')) as string;

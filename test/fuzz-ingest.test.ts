@@ -173,7 +173,7 @@ describe('fuzz: the 835 reader on mutated files', () => {
 /** Rows the lake can store exactly: integer cents, partition-safe keys, rows tied to their remittance. */
 function assertLakeSafe(remit: NormalizedRemit): void {
   const r = remit.remittance;
-  expect(r.remit_id).toMatch(/^[0-9a-f]{32}$/);
+  expect(r.remit_id).toMatch(/^[0-9a-f]{32}-[0-9a-f]{16}$/);
   expect(r.payer_id).toMatch(/^[A-Za-z0-9._-]{1,80}$/);
   expect(r.payer_id.startsWith('.')).toBe(false);
   expect(r.payment_month).toMatch(/^(\d{4}-\d{2}|unknown)$/);

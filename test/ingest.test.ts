@@ -156,7 +156,7 @@ describe('ingest of the recoupment fixtures into a real Parquet lake', () => {
     const beta = join('remittances', 'payer_id=BETA02', 'payment_month=2024-04');
     expect(parquet.filter((f) => f.startsWith(beta))).toHaveLength(3);
     const layout =
-      /^(remittances|claims|adjustments)\/payer_id=(ACME01|BETA02)\/payment_month=2024-0[34]\/[0-9a-f]{32}\.parquet$/;
+      /^(remittances|claims|adjustments)\/payer_id=(ACME01|BETA02)\/payment_month=2024-0[34]\/[0-9a-f]{32}-[0-9a-f]{16}\.parquet$/;
     expect(parquet.every((f) => layout.test(f))).toBe(true);
     expect(
       parquet.some((f) => f.startsWith(join('claims', 'payer_id=ACME01', 'payment_month=2024-03'))),

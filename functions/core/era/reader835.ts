@@ -30,6 +30,7 @@ import {
   SEGMENT_READS,
   segmentKey,
 } from './elementRules.ts';
+import { plbReferenceTokens } from './plbReference.ts';
 import {
   FIRST_RECORD,
   H_AT,
@@ -975,7 +976,9 @@ export class Era835Reader implements SegmentBatchReader {
     for (let i = 3; i <= 13; i += 2) {
       const composite = el[i];
       if (!composite) continue;
-      const [code, reference] = splitReason(composite, component);
+      const [code, written] = splitReason(composite, component);
+      // Only the tokens that name a claim: member ids (HIC, MBI, member numbers) never enter the lake.
+      const reference = written === null ? null : plbReferenceTokens(written);
       if (code.length === 0)
         this.fail('MISSING_ELEMENT', 'adjustment reason code is blank', `${elementName('PLB', i)}-1`);
       const amount = this.money(el, i + 1, true);
@@ -1337,6 +1340,11 @@ function procedureCode(composite: string, component: string): string | null {
   return code.length > 0 ? code : null;
 }
 
+/** The names a kept PLB reference can link by: itself, then each of its tokens. */
+function namesOf(reference: string): string[] {
+  return reference.includes(' ') ? [reference, ...reference.split(' ')] : [reference];
+}
+
 /** Splits PLB03 `code:reference`; tolerates a different component separator after a 2-character code. */
 function splitReason(composite: string, component: string): [string, string | null] {
   let at = composite.indexOf(component);
@@ -1441,8 +1449,10 @@ function normalize(
     const filter = REFERENCE_FILTER;
     for (const p of tx.plbs) {
       if (p.reference === null) continue;
-      pending.add(p.reference);
-      filter[referenceHash(p.reference)] = 1;
+      for (const name of namesOf(p.reference)) {
+        pending.add(name);
+        filter[referenceHash(name)] = 1;
+      }
     }
     for (let i = 0; i < c.length && pending.size > 0; i++) {
       const icn = c.icns[i];
@@ -1450,14 +1460,29 @@ function normalize(
       const id = ids[i] as string;
       if (filter[referenceHash(id)] === 1 && pending.delete(id)) claimByRef.set(id, i);
     }
-    for (const p of tx.plbs) if (p.reference !== null) filter[referenceHash(p.reference)] = 0;
+    for (const p of tx.plbs)
+      if (p.reference !== null) for (const name of namesOf(p.reference)) filter[referenceHash(name)] = 0;
     for (const p of tx.plbs) {
       plbTotal += p.amount;
-      const linked = p.reference !== null ? claimByRef.get(p.reference) : undefined;
-      const cause: Cause =
-        RECOVERY_PLB_CODES.has(p.code) && p.reference !== null
-          ? (causeByRef.get(p.reference) ?? 'unspecified')
-          : 'unspecified';
+      // The first of its names (the whole reference, then each token) that a claim here answers to.
+      let linked: number | undefined;
+      let cause: Cause = 'unspecified';
+      if (p.reference !== null) {
+        const names = namesOf(p.reference);
+        for (const name of names) {
+          linked = claimByRef.get(name);
+          if (linked !== undefined) break;
+        }
+        if (RECOVERY_PLB_CODES.has(p.code)) {
+          for (const name of names) {
+            const c = causeByRef.get(name);
+            if (c !== undefined) {
+              cause = c;
+              break;
+            }
+          }
+        }
+      }
       a.addProvider(
         linked !== undefined ? linked + 1 : Number.NaN,
         p.code,
