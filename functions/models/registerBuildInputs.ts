@@ -70,14 +70,17 @@ export async function registerBuildInputs(
 }
 
 /**
- * The as-of date of a build that is given none: the latest payment date (BPR16, else the
- * production date) in the `remittances` view, else today.
+ * The as-of date of a build that is given none: the latest plausible payment date (BPR16, else
+ * the production date) in the `remittances` view, else today. Plausible is 1990-01-01 to one year
+ * after the remittance's ingest (the reader stores other dates as NULL; this guards lakes written
+ * before it did), so one bad date never moves the as-of date, and the marts' size, to year 7663.
  */
 export async function defaultAsOf(db: DuckDBConnection): Promise<BuildParams> {
   const reader = await db.runAndReadAll(
     `SELECT CAST(max(d) AS VARCHAR) AS d FROM (
-       SELECT coalesce(payment_date, production_date) AS d FROM remittances
-     )`,
+       SELECT coalesce(payment_date, production_date) AS d, ingested_at FROM remittances
+     )
+     WHERE d >= DATE '1990-01-01' AND d <= CAST(ingested_at AS DATE) + INTERVAL 1 YEAR`,
   );
   const latest = reader.getRowObjectsJson()[0]?.d;
   return typeof latest === 'string'

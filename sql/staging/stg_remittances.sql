@@ -8,6 +8,8 @@ source as (
 renamed as (
     select
         cast(remit_id as varchar) as remit_id,
+        cast(remit_key as varchar) as remit_key,
+        cast(content_sha256 as varchar) as content_sha256,
         cast(payer_id as varchar) as payer_id,
         cast(payer_name as varchar) as payer_name,
         cast(payee_id as varchar) as payee_id,
@@ -24,9 +26,10 @@ renamed as (
         cast(balanced as boolean) as is_balanced,
         cast(source_key as varchar) as source_key,
         cast(ingested_at as timestamp) as ingested_at,
-        -- Same remit_key (the part of remit_id before '-'), other content: order-independent.
-        count(distinct remit_id) over (partition by split_part(cast(remit_id as varchar), '-', 1)) > 1
-            as key_conflict
+        -- Same remit_key (payer, payee, trace, amount, date), other content: order-independent.
+        count(distinct remit_id) over (
+            partition by coalesce(cast(remit_key as varchar), split_part(cast(remit_id as varchar), '-', 1))
+        ) > 1 as key_conflict
     from source
 )
 
