@@ -19,6 +19,10 @@ describe('PLB03-2 references: the tokens that name a claim, member ids removed (
     expect(plbReferenceTokens('02199912345678:123456789A')).toBe('02199912345678');
     expect(plbReferenceTokens('02199912345678|W987654321')).toBe('02199912345678');
     expect(plbReferenceTokens('ICN123-123456789A')).toBe('ICN123');
+    expect(plbReferenceTokens('ICN123-XJH123456789')).toBe('ICN123');
+    // A dash inside an account or claim number stays.
+    expect(plbReferenceTokens('PCN-55')).toBe('PCN-55');
+    expect(plbReferenceTokens('2023-123456')).toBe('2023-123456');
     // A member number of no known shape is dropped too: it follows the claim's name.
     expect(plbReferenceTokens('ICN77 MEMBER0042')).toBe('ICN77');
   });

@@ -91,7 +91,12 @@ interface DueDouble {
 }
 
 /** The claim a PLB pair names, and how (null: it names none). */
-type PlbLink = { claim: ClaimRef; rule: PlbLinkRule } | null;
+/**
+ * The claim a PLB reference names, and the rule the models link it by. `composite`: the
+ * reference was written with a member id after the claim's token (the reader drops the member
+ * id, so the models link by the token alone: rule icn or claim_id).
+ */
+type PlbLink = { claim: ClaimRef; rule: PlbLinkRule; composite?: boolean } | null;
 
 /** ISO date of UTC milliseconds. */
 export function isoDate(ms: number): string {
@@ -361,10 +366,12 @@ export class Simulation {
           cause: cause ?? 'unspecified',
         });
         if (counts && realism && link !== null) {
-          if (link.rule === 'icn') counts.plb_references_icn++;
-          else if (link.rule === 'claim_id') counts.plb_references_claim_id++;
-          else if (link.rule === 'composite_icn') counts.plb_references_composite_icn++;
-          else counts.plb_references_composite_claim_id++;
+          const byIcn = link.rule === 'icn' || link.rule === 'composite_icn';
+          if (link.composite === true) {
+            if (byIcn) counts.plb_references_composite_icn++;
+            else counts.plb_references_composite_claim_id++;
+          } else if (byIcn) counts.plb_references_icn++;
+          else counts.plb_references_claim_id++;
         }
       }
     };
@@ -416,7 +423,7 @@ export class Simulation {
         const member = memberId(rr, rr.pick(traits.memberIds));
         return {
           reference: `${token}${traits.delimiter}${member}`,
-          link: { claim: c.ref, rule: claimId ? 'composite_claim_id' : 'composite_icn' },
+          link: { claim: c.ref, rule: claimId ? 'claim_id' : 'icn', composite: true },
         };
       }
       return { reference: token, link: { claim: c.ref, rule: claimId ? 'claim_id' : 'icn' } };

@@ -228,7 +228,7 @@ export const TRUTH_DEFINITIONS: Record<string, string> = {
   over_recoupment:
     'A reversal of an original claim that an earlier reversal already took back (double_reversals), and Σ −CLP04 of those reversals (over_recoupment).',
   link_rule:
-    'Reversal → correction: original_reference (REF*F8 names the reversed ICN), payer_claim_control (same CLP07), claim_id_service_dates (same payer, payee, CLP01 and service dates), first that holds; null when pending. PLB → claim: icn, claim_id (same payee), composite_icn, composite_claim_id (the reference is the claim token, a delimiter and a member id); null when it names no claim.',
+    'Reversal → correction: original_reference (REF*F8 names the reversed ICN), payer_claim_control (same CLP07), claim_id_service_dates (same payer, payee, CLP01 and service dates), first that holds; null when pending. PLB → claim: icn, claim_id (same payee), by the reference as the lake keeps it (a member id written after the claim token is dropped when the file is read, so such a reference links by icn or claim_id too; composite_icn and composite_claim_id are left for references that keep several claim tokens); null when it names no claim. counts.plb_references_composite_* count the references written with a member id.',
 };
 
 /** Mutable integer-cent sums of one slice. */

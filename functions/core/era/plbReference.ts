@@ -54,9 +54,16 @@ function isDate(token: string): boolean {
   return true;
 }
 
-/** `ICN-HIC`: the part after the last `-` dropped when it has a member id's shape. */
+/** A commercial member number after a `-`: a letter prefix and 6 to 12 digits (`XJH123456789`). */
+const MEMBER_NUMBER = /^[A-Z]{1,4}[0-9]{6,12}$/;
+
+/**
+ * `ICN-HIC`, `ICN-XJH123456789`: the part after the last `-` dropped when it has a member id's
+ * shape. A `-` is otherwise part of the name (`PCN-55`, `2023-123456`).
+ */
 function withoutMemberSuffix(token: string): string {
   const dash = token.lastIndexOf('-');
   if (dash <= 0 || dash === token.length - 1) return token;
-  return isMemberId(token.slice(dash + 1)) ? token.slice(0, dash) : token;
+  const suffix = token.slice(dash + 1).toUpperCase();
+  return isMemberId(suffix) || MEMBER_NUMBER.test(suffix) ? token.slice(0, dash) : token;
 }
