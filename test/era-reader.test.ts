@@ -27,14 +27,17 @@ function x12ErrorOf(fn: () => unknown): X12Error {
 
 /**
  * The content fingerprint computed apart from the reader, for a file with the canonical
- * delimiters (`*`, `:`, `^`, `~`) and one transaction: `~` + each segment between ST and SE + `~`.
+ * delimiters (`*`, `:`, `^`, `~`) and one transaction: `~` + each segment between ST and SE + `~`,
+ * but DTM*405.
  */
 function canonicalContentSha256(text: string): string {
   const segments = text.split('~').map((s) => s.trim());
   const st = segments.findIndex((s) => s.startsWith('ST*'));
   const se = segments.findIndex((s) => s.startsWith('SE*'));
+  // The header's production date (DTM*405) is left out: a re-sent 835 changes it.
   const body = segments
     .slice(st + 1, se)
+    .filter((s) => !s.startsWith('DTM*405*'))
     .map((s) => `${s}~`)
     .join('');
   return createHash('sha256').update(`~${body}`).digest('hex');
@@ -775,5 +778,18 @@ describe('implausible dates (cases/implausible-dates.835): warnings, stored as u
     expect(dateOf('19891231')).toBeNull();
     expect(dateOf('20251231')).toBe('2025-12-31');
     expect(dateOf('20260101')).toBeNull();
+  });
+});
+
+describe('the content fingerprint leaves out what a re-sent 835 changes', () => {
+  it('a new production date (DTM*405) keeps the remit_id; a new claim date does not', () => {
+    const original = readFixture('cases', 'full-claim-5010.835');
+    const id = only(parseText(original)).remittance.remit_id;
+    const resent = original.replace('DTM*405*20240520~', 'DTM*405*20240601~');
+    expect(resent).not.toBe(original);
+    expect(only(parseText(resent)).remittance.remit_id).toBe(id);
+    const redated = original.replace('DTM*232*20240301~', 'DTM*232*20240302~');
+    expect(redated).not.toBe(original);
+    expect(only(parseText(redated)).remittance.remit_id).not.toBe(id);
   });
 });

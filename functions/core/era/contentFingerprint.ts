@@ -6,7 +6,8 @@ import type { Delimiters } from '../x12/tokenizer.ts';
  * canonical form that leaves out what a re-sent copy changes and keeps everything else.
  *
  * - The envelope is left out: ISA, GS, ST and SE (with their control numbers ISA13, GS06, ST02,
- *   SE02) are not hashed, only the segments between ST and SE.
+ *   SE02) are not hashed, only the segments between ST and SE; so is the header's production date
+ *   (DTM*405), which a re-sent 835 changes (the reader leaves it out).
  * - Delimiters are canonical: each segment is hashed as `~` + its text with the element separator
  *   written `*`, the component separator `:` and the repetition separator `^`, so a copy re-wrapped
  *   with other delimiters hashes alike.

@@ -593,8 +593,12 @@ export class Era835Reader implements SegmentBatchReader {
     this.id = id;
     this.delimiters = delimiters;
     const tx = this.tx;
+    // The production date (DTM*405) is the file's, not the payment's: a re-sent 835 gets a new one.
+    // It stays out of the content fingerprint, like the envelope's control numbers.
+    const produced = id === 'DTM' && el[1] === '405' && tx !== null && tx.context === 'header';
+    if (produced) this.leaveOutOfFingerprint();
     // Split from elements (no buffer): the fingerprint is fed the segments themselves.
-    if (this.splitSource === null && tx !== null && id !== 'SE') this.fingerprint.segment(el);
+    else if (this.splitSource === null && tx !== null && id !== 'SE') this.fingerprint.segment(el);
     switch (id) {
       case 'ISA':
         this.requireNoTransaction();
@@ -684,6 +688,14 @@ export class Era835Reader implements SegmentBatchReader {
       const rules = RULES_BY_SEGMENT.get(id);
       if (rules !== undefined) this.applyRules(rules, el, delimiters);
     }
+  }
+
+  /** Leaves the segment being split out of the fingerprint: the bytes before it go in, it is passed over. */
+  private leaveOutOfFingerprint(): void {
+    const split = this.splitSource;
+    if (split === null || this.fingerprintSource !== split) return;
+    this.fingerprint.bytes(split.bytes, this.fingerprintFrom, this.splitStart);
+    this.fingerprintFrom = this.splitEnd;
   }
 
   /** Call after the last segment: a transaction still open means the file was cut short. */
