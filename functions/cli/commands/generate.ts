@@ -23,7 +23,7 @@ Options:
   --payers N         payers (default ${DEFAULTS.payers}); behaviours cycle through aggressive,
                      reverse_correct, clean, medicare, medicaid
   --providers N      rendering providers (default ${DEFAULTS.providers}), about 5 per billing group
-  --scale K          claim volume multiplier (default 1 ≈ 3 000 claims, 2 MB; 20 ≈ 35 MB)
+  --scale K          claim volume multiplier (default 1 ≈ 3 300 claims, 1.7 MB; 20 ≈ 22 MB)
   --spike P:W[:F]    a recovery sweep: payer P takes back F times its usual amount in week W
                      (default ${DEFAULTS.spikeFactor}); P is a payer index (0-based) or payer id, W a week
                      index (0-based); repeatable
