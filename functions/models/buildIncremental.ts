@@ -300,12 +300,15 @@ async function computeClosure(db: DuckDBConnection): Promise<NonNullable<Increme
      SELECT remit_id FROM new_remits
      ${keyed ? `UNION SELECT w.remit_id FROM wh.lake_remittances AS w WHERE w.remit_key IN (SELECT remit_key FROM wh.lake_remittances WHERE remit_id IN (SELECT remit_id FROM new_remits))` : ''}`,
   );
-  // Every PLB pair's identifiers: its reference and the reference's space-separated tokens.
+  // Every PLB pair's identifiers: its reference and its tokens as int_plb_links cuts them (at
+  // spaces, and at any other delimiter, as references of older lakes hold them): a superset only
+  // widens the closure.
   await db.run(
     `CREATE OR REPLACE TEMP TABLE plb_ids AS
      SELECT DISTINCT payer_id, remit_id, adjustment_seq, id FROM (
        SELECT payer_id, remit_id, adjustment_seq,
-              unnest(list_append(string_split(reference_id, ' '), reference_id)) AS id
+              unnest(list_concat(string_split_regex(reference_id, '\\s+'),
+                string_split_regex(reference_id, '[^A-Za-z0-9]+'), [reference_id])) AS id
        FROM wh.lake_plbs WHERE reference_id IS NOT NULL
      ) WHERE id <> ''`,
   );
