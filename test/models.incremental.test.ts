@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lakeFiles } from '../functions/adapters/duckdb/lakeViews.ts';
 import { openDuckDb, sqlString } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
+import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
+import { compactLake } from '../functions/compact/compactLake.ts';
 import { writeDataset } from '../functions/generate/index.ts';
 import { buildIncremental } from '../functions/models/buildIncremental.ts';
 import { buildModels } from '../functions/models/buildModels.ts';
@@ -159,5 +161,41 @@ describe('recoup build --incremental', () => {
     );
     expect(scorecard).toEqual([{ d: '2024-05-31' }]);
     expect((await buildIncremental({ lakeDir: lake })).mode).toBe('incremental');
+  });
+});
+
+describe('recoup build --incremental on real-shaped data over a compacted lake', () => {
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'recoup-incremental-real-'));
+    data = join(dir, 'data');
+    lake = join(dir, 'lake');
+    // Reused account numbers, split same-day 835s, composite PLB references, double reversals.
+    await writeDataset(data, {
+      seed: 43,
+      weeks: 20,
+      payers: 3,
+      providers: 6,
+      scale: 3,
+      lastWeek: LAST_WEEK,
+      realism: 'high',
+    });
+    await ingestFolder(data, lake, (name) => !inWeek(name, LATE_WEEK) && !inWeek(name, LAST_WEEK));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('stays incremental after compaction moves every staged file, and its marts are a full build’s', async () => {
+    expect((await buildIncremental({ lakeDir: lake })).mode).toBe('full');
+    // Compaction rewrites every remittance into a few files: no remittance left the lake.
+    const compacted = await compactLake({ lake: new LocalFolderStore(lake) });
+    expect(compacted.remittances_compacted).toBeGreaterThan(0);
+    expect(lakeFiles(lake, 'remittances')).toEqual([]);
+    const unchanged = await buildIncremental({ lakeDir: lake });
+    expect(unchanged.mode).toBe('incremental');
+    expect(unchanged.newRemittances).toBe(0);
+    await ingestFolder(data, lake, (name) => inWeek(name, LATE_WEEK) || inWeek(name, LAST_WEEK));
+    const result = await buildIncremental({ lakeDir: lake });
+    expect(result.mode).toBe('incremental');
+    expect(result.newRemittances).toBeGreaterThan(0);
+    await expectMartsOfFullBuild('real-compacted');
   });
 });
