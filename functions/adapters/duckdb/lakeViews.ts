@@ -93,7 +93,11 @@ export async function createLakeViews(db: DuckDBConnection, lakeDir: string): Pr
   const names: string[] = [];
   const reads = readLakeReads(lakeDir);
   for (const table of LAKE_TABLES) {
-    await db.run(`CREATE OR REPLACE VIEW ${sqlIdent(table)} AS ${lakeTableSql(lakeDir, table, reads)}`);
+    try {
+      await db.run(`CREATE OR REPLACE VIEW ${sqlIdent(table)} AS ${lakeTableSql(lakeDir, table, reads)}`);
+    } catch (error) {
+      throw olderLakeError(lakeDir, table, error) ?? error;
+    }
     names.push(table);
   }
   for (const mart of listMarts(lakeDir)) {
@@ -127,4 +131,21 @@ function hasParquet(dir: string, depth = 2): boolean {
     }
   }
   return false;
+}
+
+/**
+ * A lake whose files all lack a column this version writes (remit_key, content_sha256,
+ * original_reference, …) was written by an older recoup: say so, and how to move on, rather
+ * than DuckDB's binder error.
+ */
+function olderLakeError(lakeDir: string, table: LakeTable, error: unknown): Error | null {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!message.includes('Binder Error')) return null;
+  const column = /column "([^"]+)"/i.exec(message)?.[1];
+  if (column === undefined || !tableColumns(table).some((c) => c.name === column)) return null;
+  return new Error(
+    `the lake at ${lakeDir} was written by an older recoup: its ${table} files have no "${column}" column, ` +
+      'which this version writes. Ingest the 835 files again into a new lake folder ' +
+      '(on AWS: a new lake prefix, then `recoup backfill`); see README "Upgrading".',
+  );
 }
