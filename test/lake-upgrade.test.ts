@@ -57,3 +57,30 @@ describe('a lake written by an older recoup', () => {
     expect(built.stderr).toMatch(/older recoup/);
   });
 });
+
+describe('ingesting into a lake an older recoup wrote', () => {
+  const mixed = tempDir('upgrade-mixed-');
+  afterAll(() => cleanup(mixed));
+
+  it('counts a remittance it holds under its key alone (the older name) as a duplicate, not a second copy', async () => {
+    const recoup = (...args: string[]) =>
+      run(process.execPath, [join(ROOT, 'bin', 'recoup.js'), ...args], { cwd: ROOT });
+    const file = join(
+      fixturePath('recoup'),
+      readdirSync(fixturePath('recoup')).filter((f) => f.endsWith('.835'))[0] as string,
+    );
+    await recoup('ingest', file, '--lake', mixed);
+    // Rename its files as the older release named them: <remit_key>.parquet.
+    const { rename } = await import('node:fs/promises');
+    for (const table of ['remittances', 'claims', 'adjustments'] as const) {
+      for (const f of lakeFiles(mixed, table)) {
+        const path = join(mixed, table, ...f.split('/'));
+        await rename(path, path.replace(/-[0-9a-f]{16}\.parquet$/, '.parquet'));
+      }
+    }
+    expect(lakeFiles(mixed, 'remittances').every((f) => /\/[0-9a-f]{32}\.parquet$/.test(f))).toBe(true);
+    const again = JSON.parse((await recoup('ingest', file, '--lake', mixed, '--json')).stdout);
+    expect(again).toMatchObject({ remittances_written: 0, key_conflicts: [] });
+    expect(again.duplicates).toBeGreaterThan(0);
+  });
+});

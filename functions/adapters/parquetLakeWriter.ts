@@ -176,7 +176,9 @@ export class ParquetLakeWriter {
     const fresh: StagedRemit[] = [];
     for (const r of batch.remits) {
       const sameKey = held.get(partitionId(r))?.get(r.remitKey) ?? [];
-      if (sameKey.includes(r.remitId)) {
+      // A remittance staged by an older recoup is named by its key alone: the same key is the same
+      // remittance to it (it dropped other content under that key), so nothing is doubled.
+      if (sameKey.includes(r.remitId) || sameKey.includes(r.remitKey)) {
         result.duplicates++;
         continue;
       }
