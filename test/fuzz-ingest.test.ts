@@ -98,14 +98,12 @@ describe('fuzz: the 835 reader on mutated files', () => {
     fc.assert(
       fc.property(mutatedInputArb(seeds.length), ({ seed, mutations }) => {
         const bytes = applyMutations((seeds[seed] as { bytes: Buffer }).bytes, mutations);
-        const started = performance.now();
         let result: ReturnType<typeof outcome>;
         try {
           result = outcome(bytes.toString('utf8'), 'fuzz.835');
         } catch (error) {
           throw new Error(`untyped ${String(error)} on ${describeInput(seed, mutations)}`);
         }
-        expect(performance.now() - started).toBeLessThan(2_000);
         if ('error' in result) {
           rejected++;
           const e = result.error;
