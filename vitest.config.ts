@@ -27,6 +27,7 @@ const E2E = [
   'test/real-files.test.ts',
   'test/reliability-*.test.ts',
   'test/x12-properties.test.ts',
+  'test/content-fingerprint.test.ts',
 ];
 
 export default defineConfig({

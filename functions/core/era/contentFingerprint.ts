@@ -29,6 +29,19 @@ export class ContentFingerprint {
   /** True right after a terminator: blanks are the gap between segments, not content. */
   private atSegmentStart = false;
   private delimiters: Delimiters | null = null;
+  /** The terminator's byte; true when it is not a line break (the copy drops line breaks). */
+  private terminator = TILDE;
+  private copies = false;
+  /** Each byte as the copy writes it: delimiters as `*` `:` `^` `~`, the rest as is. */
+  private readonly map = new Uint8Array(256);
+  /** 1 for a byte the copy keeps, 0 for a line break that is no delimiter. */
+  private readonly keep = new Uint8Array(256);
+  /** A gap for these delimiters: a blank or an empty segment after a terminator (and line breaks). */
+  private gap = /$^/g;
+  /** The buffer last searched for a gap, where from, and the gap found (Infinity: none). */
+  private gapSource: object | null = null;
+  private gapSearchedFrom = 0;
+  private gapAt = Number.POSITIVE_INFINITY;
   private readonly scratch = new Uint8Array(SCRATCH_BYTES);
 
   /** True between `begin` and `finish`. */
@@ -52,56 +65,133 @@ export class ContentFingerprint {
       classes[delimiters.element.charCodeAt(0)] = CLASS_ELEMENT;
       classes[delimiters.component.charCodeAt(0)] = CLASS_COMPONENT;
       if (delimiters.repetition !== null) classes[delimiters.repetition.charCodeAt(0)] = CLASS_REPETITION;
+      // The copy's tables: each delimiter written as its canonical byte, line breaks left out.
+      const terminator = segment.charCodeAt(segment.length - 1);
+      this.terminator = terminator;
+      this.copies = terminator !== 10 && terminator !== 13;
+      const map = this.map;
+      // In the order of `classes` (a garbled ISA may give two delimiters one character).
+      for (let i = 0; i < 256; i++) map[i] = i;
+      map[terminator] = TILDE;
+      map[delimiters.element.charCodeAt(0)] = STAR;
+      map[delimiters.component.charCodeAt(0)] = COLON;
+      if (delimiters.repetition !== null) map[delimiters.repetition.charCodeAt(0)] = CARET;
+      // Line breaks are dropped, unless one is a delimiter (as in `classes`).
+      const keep = this.keep;
+      keep.fill(1);
+      keep[10] = 0;
+      keep[13] = 0;
+      keep[delimiters.element.charCodeAt(0)] = 1;
+      keep[delimiters.component.charCodeAt(0)] = 1;
+      if (delimiters.repetition !== null) keep[delimiters.repetition.charCodeAt(0)] = 1;
+      const t = `\\x${terminator.toString(16).padStart(2, '0')}`;
+      this.gap = new RegExp(`${t}[\\r\\n]*[\\x00-\\x09\\x0b\\x0c\\x0e-\\x20${t}]`, 'g');
+      this.gapSource = null;
     }
     // The ST's terminator comes first (the byte path starts at the end of the ST segment).
     this.atSegmentStart = false;
   }
 
-  /** Adds the raw bytes [from, to) of the transaction: terminators, gaps and segments. */
-  bytes(source: Uint8Array, from: number, to: number): void {
+  /**
+   * Adds the raw bytes [from, to) of the transaction: terminators, gaps and segments. `text` is
+   * the same bytes as a latin1 string (the scanner's buffer keeps one). Without blanks between
+   * segments (the usual case), the canonical form is a branch-free copy through a table:
+   * delimiters mapped, line breaks dropped. Otherwise (or with a line break as the terminator)
+   * the mapping loop reads byte by byte.
+   */
+  bytes(source: { readonly bytes: Uint8Array; readonly text: string }, from: number, to: number): void {
     const hash = this.hash;
     if (hash === null || to <= from) return;
+    const bytes = source.bytes;
+    if (
+      !this.copies ||
+      this.gapBefore(source, from, to) ||
+      (this.atSegmentStart && startsWithGap(bytes, from, to, this.terminator))
+    ) {
+      this.mapBytes(hash, bytes, from, to);
+      return;
+    }
+    const keep = this.keep;
+    const map = this.map;
+    const out = this.scratch;
+    let last = -1;
+    for (let start = from; start < to; start += SCRATCH_BYTES) {
+      const end = Math.min(to, start + SCRATCH_BYTES);
+      let j = 0;
+      for (let i = start; i < end; i++) {
+        const b = bytes[i] as number;
+        out[j] = map[b] as number;
+        j += keep[b] as number;
+      }
+      if (j > 0) {
+        hash.update(out.subarray(0, j));
+        last = out[j - 1] as number;
+      }
+    }
+    if (last !== -1) this.atSegmentStart = last === TILDE;
+  }
+
+  /**
+   * True when [from, to) holds a gap the copy would keep: a blank or an empty segment after a
+   * terminator (line breaks between them aside). The next gap of a buffer is found once and kept,
+   * so a buffer fed in many ranges is searched once.
+   */
+  private gapBefore(source: { readonly text: string }, from: number, to: number): boolean {
+    if (this.gapSource !== source || from < this.gapSearchedFrom) {
+      this.gapSource = source;
+      this.gapSearchedFrom = from;
+      this.gap.lastIndex = from;
+      this.gapAt = this.gap.exec(source.text)?.index ?? Number.POSITIVE_INFINITY;
+    } else if (this.gapAt < from) {
+      this.gapSearchedFrom = from;
+      this.gap.lastIndex = from;
+      this.gapAt = this.gap.exec(source.text)?.index ?? Number.POSITIVE_INFINITY;
+    }
+    return this.gapAt < to;
+  }
+
+  /** `bytes` for other delimiters: each byte mapped to the canonical ones, in a loop. */
+  private mapBytes(hash: Hash, source: Uint8Array, from: number, to: number): void {
     const classes = this.classes;
     const out = this.scratch;
     let atStart = this.atSegmentStart;
-    let j = 0;
-    for (let i = from; i < to; i++) {
-      const b = source[i] as number;
-      switch (classes[b]) {
-        case CLASS_COPY:
-          if (b > 32 || !atStart) {
-            out[j++] = b;
+    for (let start = from; start < to; start += SCRATCH_BYTES) {
+      const end = Math.min(to, start + SCRATCH_BYTES);
+      let j = 0;
+      for (let i = start; i < end; i++) {
+        const b = source[i] as number;
+        switch (classes[b]) {
+          case CLASS_COPY:
+            if (b > 32 || !atStart) {
+              out[j++] = b;
+              atStart = false;
+            }
+            break;
+          case CLASS_TERMINATOR:
+            // An empty segment (two terminators in a row) is no segment, as the scanner reads it.
+            if (!atStart) {
+              out[j++] = TILDE;
+              atStart = true;
+            }
+            break;
+          case CLASS_ELEMENT:
+            out[j++] = STAR;
             atStart = false;
-          }
-          break;
-        case CLASS_TERMINATOR:
-          // An empty segment (two terminators in a row) is no segment, as the scanner reads it.
-          if (!atStart) {
-            out[j++] = TILDE;
-            atStart = true;
-          }
-          break;
-        case CLASS_ELEMENT:
-          out[j++] = STAR;
-          atStart = false;
-          break;
-        case CLASS_COMPONENT:
-          out[j++] = COLON;
-          atStart = false;
-          break;
-        case CLASS_REPETITION:
-          out[j++] = CARET;
-          atStart = false;
-          break;
-        default:
-          break;
+            break;
+          case CLASS_COMPONENT:
+            out[j++] = COLON;
+            atStart = false;
+            break;
+          case CLASS_REPETITION:
+            out[j++] = CARET;
+            atStart = false;
+            break;
+          default:
+            break;
+        }
       }
-      if (j === SCRATCH_BYTES) {
-        hash.update(out);
-        j = 0;
-      }
+      if (j > 0) hash.update(out.subarray(0, j));
     }
-    if (j > 0) hash.update(out.subarray(0, j));
     this.atSegmentStart = atStart;
   }
 
@@ -153,6 +243,12 @@ export class ContentFingerprint {
 }
 
 const SCRATCH_BYTES = 64 * 1024;
+/** True when the range starts (after line breaks) with a blank or a terminator: a gap after the last range's terminator. */
+function startsWithGap(bytes: Uint8Array, from: number, to: number, terminator: number): boolean {
+  let i = from;
+  while (i < to && (bytes[i] === 10 || bytes[i] === 13)) i++;
+  return i < to && ((bytes[i] as number) <= 32 || bytes[i] === terminator);
+}
 const CLASS_COPY = 0;
 const CLASS_SKIP = 1;
 const CLASS_TERMINATOR = 2;

@@ -291,7 +291,7 @@ export class Era835Reader implements SegmentBatchReader {
           case STOP_NEED_MORE:
             // The transaction's bytes read so far go into its fingerprint: the buffer is dropped.
             if (this.fingerprint.open && this.fingerprintSource === source) {
-              this.fingerprint.bytes(source.bytes, this.fingerprintFrom, at);
+              this.fingerprint.bytes(source, this.fingerprintFrom, at);
               this.fingerprintFrom = at;
             }
             return -(at + 1);
@@ -694,7 +694,7 @@ export class Era835Reader implements SegmentBatchReader {
   private leaveOutOfFingerprint(): void {
     const split = this.splitSource;
     if (split === null || this.fingerprintSource !== split) return;
-    this.fingerprint.bytes(split.bytes, this.fingerprintFrom, this.splitStart);
+    this.fingerprint.bytes(split, this.fingerprintFrom, this.splitStart);
     this.fingerprintFrom = this.splitEnd;
   }
 
@@ -1021,7 +1021,7 @@ export class Era835Reader implements SegmentBatchReader {
       // The bytes up to the SE: from where the fingerprint stopped, or from the start of a
       // buffer it has not seen (the last segment of a file, read on its own).
       const from = this.fingerprintSource === split ? this.fingerprintFrom : 0;
-      this.fingerprint.bytes(split.bytes, from, this.splitStart);
+      this.fingerprint.bytes(split, from, this.splitStart);
     }
     this.fingerprintSource = null;
     const remit = normalize(
