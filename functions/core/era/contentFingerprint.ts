@@ -54,36 +54,38 @@ export class ContentFingerprint {
     this.hash = createHash('sha256');
     if (this.delimiters !== delimiters) {
       this.delimiters = delimiters;
-      const classes = this.classes;
-      classes.fill(CLASS_COPY);
-      // Line breaks are the gap between segments, unless one is the terminator itself.
-      classes[10] = CLASS_SKIP;
-      classes[13] = CLASS_SKIP;
+      // The scanner's view wins: the terminator ends a segment whatever else the ISA says of its
+      // character, and line breaks are never content (the scanner trims them around segments),
+      // even when a garbled ISA makes one a separator.
       const segment = delimiters.segment;
       // A two-character terminator is `\r\n`: its last character ends the segment.
-      classes[segment.charCodeAt(segment.length - 1)] = CLASS_TERMINATOR;
-      classes[delimiters.element.charCodeAt(0)] = CLASS_ELEMENT;
-      classes[delimiters.component.charCodeAt(0)] = CLASS_COMPONENT;
-      if (delimiters.repetition !== null) classes[delimiters.repetition.charCodeAt(0)] = CLASS_REPETITION;
-      // The copy's tables: each delimiter written as its canonical byte, line breaks left out.
       const terminator = segment.charCodeAt(segment.length - 1);
       this.terminator = terminator;
       this.copies = terminator !== 10 && terminator !== 13;
+      const element = delimiters.element.charCodeAt(0);
+      const component = delimiters.component.charCodeAt(0);
+      const repetition = delimiters.repetition === null ? -1 : delimiters.repetition.charCodeAt(0);
+      const classes = this.classes;
       const map = this.map;
-      // In the order of `classes` (a garbled ISA may give two delimiters one character).
-      for (let i = 0; i < 256; i++) map[i] = i;
-      map[terminator] = TILDE;
-      map[delimiters.element.charCodeAt(0)] = STAR;
-      map[delimiters.component.charCodeAt(0)] = COLON;
-      if (delimiters.repetition !== null) map[delimiters.repetition.charCodeAt(0)] = CARET;
-      // Line breaks are dropped, unless one is a delimiter (as in `classes`).
       const keep = this.keep;
+      classes.fill(CLASS_COPY);
       keep.fill(1);
-      keep[10] = 0;
-      keep[13] = 0;
-      keep[delimiters.element.charCodeAt(0)] = 1;
-      keep[delimiters.component.charCodeAt(0)] = 1;
-      if (delimiters.repetition !== null) keep[delimiters.repetition.charCodeAt(0)] = 1;
+      for (let i = 0; i < 256; i++) map[i] = i;
+      classes[element] = CLASS_ELEMENT;
+      map[element] = STAR;
+      classes[component] = CLASS_COMPONENT;
+      map[component] = COLON;
+      if (repetition !== -1) {
+        classes[repetition] = CLASS_REPETITION;
+        map[repetition] = CARET;
+      }
+      for (const lineBreak of [10, 13]) {
+        classes[lineBreak] = CLASS_SKIP;
+        keep[lineBreak] = 0;
+      }
+      classes[terminator] = CLASS_TERMINATOR;
+      map[terminator] = TILDE;
+      keep[terminator] = 1;
       const t = `\\x${terminator.toString(16).padStart(2, '0')}`;
       this.gap = new RegExp(`${t}[\\r\\n]*[\\x00-\\x09\\x0b\\x0c\\x0e-\\x20${t}]`, 'g');
       this.gapSource = null;
@@ -225,6 +227,15 @@ export class ContentFingerprint {
   afterSt(): void {
     if (this.hash === null) return;
     this.hash.update('~');
+    this.atSegmentStart = true;
+  }
+
+  /** A segment's terminator where its bytes are not at hand (the end of a scanner's buffer). */
+  endSegment(): void {
+    const hash = this.hash;
+    if (hash === null) return;
+    if (this.atSegmentStart) return;
+    hash.update('~');
     this.atSegmentStart = true;
   }
 

@@ -20,7 +20,7 @@ export class Era835Parser {
       source.key,
       (buffer, start, end, index, delimiters, separator) =>
         reader.scan(buffer, start, end, index, delimiters, separator),
-      reader,
+      process.env.RECOUP_LEXER === 'off' ? undefined : reader,
     );
   }
 

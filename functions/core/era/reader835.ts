@@ -197,6 +197,8 @@ export class Era835Reader implements SegmentBatchReader {
   private splitSource: ScanBuffer | null = null;
   private splitStart = 0;
   private splitEnd = 0;
+  /** The end of the last segment `scan` was given, in `fingerprintSource`. */
+  private scanEnd = 0;
 
   /** The last plausible date: one year after the ingest (ISO, and as days since 1970-01-01). */
   private readonly latestDate: string;
@@ -238,6 +240,22 @@ export class Era835Reader implements SegmentBatchReader {
     const tx = this.tx;
     this.index = index;
     this.lastKey = key;
+    if (this.fingerprint.open) {
+      const previous = this.fingerprintSource;
+      if (previous !== source) {
+        // A new buffer (the scanner moved on): the last one's bytes up to its last segment go in,
+        // with that segment's terminator; the new one is read from this segment on.
+        if (previous !== null) {
+          // From the buffer's text: its bytes may be a reader's chunk, refilled by now.
+          const text = previous.text.slice(this.fingerprintFrom, this.scanEnd);
+          this.fingerprint.bytes({ bytes: Buffer.from(text, 'latin1'), text }, 0, text.length);
+          this.fingerprint.endSegment();
+        }
+        this.fingerprintSource = source;
+        this.fingerprintFrom = start;
+      }
+      this.scanEnd = end;
+    }
     if (tx !== null) {
       const claims = this.claimOpen === true || tx.context === 'claims';
       if (((SEGMENT_READS.get(key) ?? 0) & (claims ? READ_CLAIMS : READ_HEADER)) === 0) return false;
@@ -621,6 +639,7 @@ export class Era835Reader implements SegmentBatchReader {
         else {
           this.fingerprintSource = this.splitSource;
           this.fingerprintFrom = this.splitEnd;
+          this.scanEnd = this.splitEnd;
         }
         return;
     }
