@@ -29,6 +29,7 @@ export class ContentFingerprint {
   /** True right after a terminator: blanks are the gap between segments, not content. */
   private atSegmentStart = false;
   private delimiters: Delimiters | null = null;
+  private delimitersKey = '';
   /** The terminator's byte; true when it is not a line break (the copy drops line breaks). */
   private terminator = TILDE;
   private copies = false;
@@ -37,11 +38,8 @@ export class ContentFingerprint {
   /** 1 for a byte the copy keeps, 0 for a line break that is no delimiter. */
   private readonly keep = new Uint8Array(256);
   /** A gap for these delimiters: a blank or an empty segment after a terminator (and line breaks). */
-  private gap = /$^/g;
-  /** The buffer last searched for a gap, where from, and the gap found (Infinity: none). */
-  private gapSource: object | null = null;
-  private gapSearchedFrom = 0;
-  private gapAt = Number.POSITIVE_INFINITY;
+  private gap = /$^/;
+  private gapTerminator = -1;
   private readonly scratch = new Uint8Array(SCRATCH_BYTES);
 
   /** True between `begin` and `finish`. */
@@ -52,8 +50,12 @@ export class ContentFingerprint {
   /** Starts a transaction's fingerprint (at its ST), for its interchange's delimiters. */
   begin(delimiters: Delimiters): void {
     this.hash = createHash('sha256');
-    if (this.delimiters !== delimiters) {
-      this.delimiters = delimiters;
+    // Each interchange brings its own Delimiters object: the tables are rebuilt only when the
+    // characters differ.
+    const key = `${delimiters.element}${delimiters.component}${delimiters.repetition ?? ''}${delimiters.segment}`;
+    this.delimiters = delimiters;
+    if (this.delimitersKey !== key) {
+      this.delimitersKey = key;
       // The scanner's view wins: the terminator ends a segment whatever else the ISA says of its
       // character, and line breaks are never content (the scanner trims them around segments),
       // even when a garbled ISA makes one a separator.
@@ -86,9 +88,11 @@ export class ContentFingerprint {
       classes[terminator] = CLASS_TERMINATOR;
       map[terminator] = TILDE;
       keep[terminator] = 1;
-      const t = `\\x${terminator.toString(16).padStart(2, '0')}`;
-      this.gap = new RegExp(`${t}[\\r\\n]*[\\x00-\\x09\\x0b\\x0c\\x0e-\\x20${t}]`, 'g');
-      this.gapSource = null;
+      if (terminator !== this.gapTerminator) {
+        this.gapTerminator = terminator;
+        const t = `\\x${terminator.toString(16).padStart(2, '0')}`;
+        this.gap = new RegExp(`${t}[\\r\\n]*[\\x00-\\x09\\x0b\\x0c\\x0e-\\x20${t}]`);
+      }
     }
     // The ST's terminator comes first (the byte path starts at the end of the ST segment).
     this.atSegmentStart = false;
@@ -135,21 +139,13 @@ export class ContentFingerprint {
 
   /**
    * True when [from, to) holds a gap the copy would keep: a blank or an empty segment after a
-   * terminator (line breaks between them aside). The next gap of a buffer is found once and kept,
-   * so a buffer fed in many ranges is searched once.
+   * terminator (line breaks between them aside). Searched in that range only (a slice of the
+   * buffer's text is a view, not a copy), so every byte is searched once whatever the calls.
    */
   private gapBefore(source: { readonly text: string }, from: number, to: number): boolean {
-    if (this.gapSource !== source || from < this.gapSearchedFrom) {
-      this.gapSource = source;
-      this.gapSearchedFrom = from;
-      this.gap.lastIndex = from;
-      this.gapAt = this.gap.exec(source.text)?.index ?? Number.POSITIVE_INFINITY;
-    } else if (this.gapAt < from) {
-      this.gapSearchedFrom = from;
-      this.gap.lastIndex = from;
-      this.gapAt = this.gap.exec(source.text)?.index ?? Number.POSITIVE_INFINITY;
-    }
-    return this.gapAt < to;
+    const gap = this.gap;
+    gap.lastIndex = 0;
+    return gap.test(source.text.slice(from, to));
   }
 
   /** `bytes` for other delimiters: each byte mapped to the canonical ones, in a loop. */
