@@ -24,23 +24,11 @@ import type { Delimiters } from '../x12/tokenizer.ts';
  */
 export class ContentFingerprint {
   private hash: Hash | null = null;
-  /** Byte class by value (CLASS_*), for the delimiters of the open transaction. */
-  private readonly classes = new Uint8Array(256);
   /** True right after a terminator: blanks are the gap between segments, not content. */
   private atSegmentStart = false;
   private delimiters: Delimiters | null = null;
-  private delimitersKey = '';
-  /** The terminator's byte; true when it is not a line break (the copy drops line breaks). */
-  private terminator = TILDE;
-  private copies = false;
-  /** Each byte as the copy writes it: delimiters as `*` `:` `^` `~`, the rest as is. */
-  private readonly map = new Uint8Array(256);
-  /** 1 for a byte the copy keeps, 0 for a line break that is no delimiter. */
-  private readonly keep = new Uint8Array(256);
-  /** A gap for these delimiters: a blank or an empty segment after a terminator (and line breaks). */
-  private gap = /$^/;
-  private gapTerminator = -1;
-  private readonly scratch = new Uint8Array(SCRATCH_BYTES);
+  /** The tables of the open transaction's delimiters (shared by every reader: see `tablesOf`). */
+  private tables: Tables = tablesOf({ element: '*', component: ':', repetition: '^', segment: '~' });
 
   /** True between `begin` and `finish`. */
   get open(): boolean {
@@ -50,49 +38,9 @@ export class ContentFingerprint {
   /** Starts a transaction's fingerprint (at its ST), for its interchange's delimiters. */
   begin(delimiters: Delimiters): void {
     this.hash = createHash('sha256');
-    // Each interchange brings its own Delimiters object: the tables are rebuilt only when the
-    // characters differ.
-    const key = `${delimiters.element}${delimiters.component}${delimiters.repetition ?? ''}${delimiters.segment}`;
-    this.delimiters = delimiters;
-    if (this.delimitersKey !== key) {
-      this.delimitersKey = key;
-      // The scanner's view wins: the terminator ends a segment whatever else the ISA says of its
-      // character, and line breaks are never content (the scanner trims them around segments),
-      // even when a garbled ISA makes one a separator.
-      const segment = delimiters.segment;
-      // A two-character terminator is `\r\n`: its last character ends the segment.
-      const terminator = segment.charCodeAt(segment.length - 1);
-      this.terminator = terminator;
-      this.copies = terminator !== 10 && terminator !== 13;
-      const element = delimiters.element.charCodeAt(0);
-      const component = delimiters.component.charCodeAt(0);
-      const repetition = delimiters.repetition === null ? -1 : delimiters.repetition.charCodeAt(0);
-      const classes = this.classes;
-      const map = this.map;
-      const keep = this.keep;
-      classes.fill(CLASS_COPY);
-      keep.fill(1);
-      for (let i = 0; i < 256; i++) map[i] = i;
-      classes[element] = CLASS_ELEMENT;
-      map[element] = STAR;
-      classes[component] = CLASS_COMPONENT;
-      map[component] = COLON;
-      if (repetition !== -1) {
-        classes[repetition] = CLASS_REPETITION;
-        map[repetition] = CARET;
-      }
-      for (const lineBreak of [10, 13]) {
-        classes[lineBreak] = CLASS_SKIP;
-        keep[lineBreak] = 0;
-      }
-      classes[terminator] = CLASS_TERMINATOR;
-      map[terminator] = TILDE;
-      keep[terminator] = 1;
-      if (terminator !== this.gapTerminator) {
-        this.gapTerminator = terminator;
-        const t = `\\x${terminator.toString(16).padStart(2, '0')}`;
-        this.gap = new RegExp(`${t}[\\r\\n]*[\\x00-\\x09\\x0b\\x0c\\x0e-\\x20${t}]`);
-      }
+    if (this.delimiters !== delimiters) {
+      this.delimiters = delimiters;
+      this.tables = tablesOf(delimiters);
     }
     // The ST's terminator comes first (the byte path starts at the end of the ST segment).
     this.atSegmentStart = false;
@@ -109,25 +57,26 @@ export class ContentFingerprint {
     const hash = this.hash;
     if (hash === null || to <= from) return;
     const bytes = source.bytes;
+    const tables = this.tables;
     if (
-      !this.copies ||
-      this.gapBefore(source, from, to) ||
-      (this.atSegmentStart && startsWithGap(bytes, from, to, this.terminator))
+      !tables.copies ||
+      gapIn(tables.gap, source.text, from, to) ||
+      (this.atSegmentStart && startsWithGap(bytes, from, to, tables.terminator))
     ) {
       this.mapBytes(hash, bytes, from, to);
       return;
     }
-    const keep = this.keep;
-    const map = this.map;
-    const out = this.scratch;
+    // One load per byte: the canonical byte in the low 8 bits, 1 above them when it is kept.
+    const copy = tables.copy;
+    const out = SCRATCH;
     let last = -1;
     for (let start = from; start < to; start += SCRATCH_BYTES) {
       const end = Math.min(to, start + SCRATCH_BYTES);
       let j = 0;
       for (let i = start; i < end; i++) {
-        const b = bytes[i] as number;
-        out[j] = map[b] as number;
-        j += keep[b] as number;
+        const v = copy[bytes[i] as number] as number;
+        out[j] = v;
+        j += v >> 8;
       }
       if (j > 0) {
         hash.update(out.subarray(0, j));
@@ -137,21 +86,10 @@ export class ContentFingerprint {
     if (last !== -1) this.atSegmentStart = last === TILDE;
   }
 
-  /**
-   * True when [from, to) holds a gap the copy would keep: a blank or an empty segment after a
-   * terminator (line breaks between them aside). Searched in that range only (a slice of the
-   * buffer's text is a view, not a copy), so every byte is searched once whatever the calls.
-   */
-  private gapBefore(source: { readonly text: string }, from: number, to: number): boolean {
-    const gap = this.gap;
-    gap.lastIndex = 0;
-    return gap.test(source.text.slice(from, to));
-  }
-
   /** `bytes` for other delimiters: each byte mapped to the canonical ones, in a loop. */
   private mapBytes(hash: Hash, source: Uint8Array, from: number, to: number): void {
-    const classes = this.classes;
-    const out = this.scratch;
+    const classes = this.tables.classes;
+    const out = SCRATCH;
     let atStart = this.atSegmentStart;
     for (let start = from; start < to; start += SCRATCH_BYTES) {
       const end = Math.min(to, start + SCRATCH_BYTES);
@@ -250,6 +188,86 @@ export class ContentFingerprint {
 }
 
 const SCRATCH_BYTES = 64 * 1024;
+/** The canonical bytes before they are hashed: one buffer for every fingerprint (each call fills and hashes it). */
+const SCRATCH = new Uint8Array(SCRATCH_BYTES);
+
+/** What `bytes` needs for one set of delimiters. */
+interface Tables {
+  /** Byte class by value (CLASS_*), for the mapping loop. */
+  classes: Uint8Array;
+  /** Each byte as the copy writes it: delimiters as `*` `:` `^` `~`, the rest as is. */
+  map: Uint8Array;
+  /** `map` in the low 8 bits, with 256 added when the copy keeps the byte (not a line break). */
+  copy: Uint16Array;
+  /** The terminator's byte; `copies`: it is not a line break (the copy drops line breaks). */
+  terminator: number;
+  copies: boolean;
+  /** A gap: a blank or an empty segment after a terminator (and line breaks). */
+  gap: RegExp;
+}
+
+/** Tables by delimiters (as characters): files of one sender share them, and no reader builds its own. */
+const TABLES = new Map<string, Tables>();
+
+/**
+ * The tables for these delimiters. The scanner's view wins: the terminator ends a segment
+ * whatever else the ISA says of its character, and line breaks are never content (the scanner
+ * trims them around segments), even when a garbled ISA makes one a separator.
+ */
+function tablesOf(delimiters: Delimiters): Tables {
+  const key = `${delimiters.element}${delimiters.component}${delimiters.repetition ?? ''}\u0000${delimiters.segment}`;
+  const known = TABLES.get(key);
+  if (known !== undefined) return known;
+  const segment = delimiters.segment;
+  // A two-character terminator is `\r\n`: its last character ends the segment.
+  const terminator = segment.charCodeAt(segment.length - 1);
+  const element = delimiters.element.charCodeAt(0);
+  const component = delimiters.component.charCodeAt(0);
+  const repetition = delimiters.repetition === null ? -1 : delimiters.repetition.charCodeAt(0);
+  const classes = new Uint8Array(256).fill(CLASS_COPY);
+  const keep = new Uint8Array(256).fill(1);
+  const map = new Uint8Array(256);
+  for (let i = 0; i < 256; i++) map[i] = i;
+  classes[element] = CLASS_ELEMENT;
+  map[element] = STAR;
+  classes[component] = CLASS_COMPONENT;
+  map[component] = COLON;
+  if (repetition !== -1) {
+    classes[repetition] = CLASS_REPETITION;
+    map[repetition] = CARET;
+  }
+  for (const lineBreak of [10, 13]) {
+    classes[lineBreak] = CLASS_SKIP;
+    keep[lineBreak] = 0;
+  }
+  classes[terminator] = CLASS_TERMINATOR;
+  map[terminator] = TILDE;
+  keep[terminator] = 1;
+  const t = `\\x${terminator.toString(16).padStart(2, '0')}`;
+  const gap = new RegExp(`${t}[\\r\\n]*[\\x00-\\x09\\x0b\\x0c\\x0e-\\x20${t}]`);
+  const copy = new Uint16Array(256);
+  for (let i = 0; i < 256; i++) copy[i] = (map[i] as number) | ((keep[i] as number) << 8);
+  const tables: Tables = {
+    classes,
+    map,
+    copy,
+    terminator,
+    copies: terminator !== 10 && terminator !== 13,
+    gap,
+  };
+  // Bounded: a sender uses a few sets of delimiters, but a stream of garbled ISAs must not grow it.
+  if (TABLES.size >= 64) TABLES.clear();
+  TABLES.set(key, tables);
+  return tables;
+}
+
+/**
+ * True when [from, to) of the text holds a gap the copy would keep. Searched in that range only
+ * (a slice of the buffer's text is a view, not a copy), so every byte is searched once.
+ */
+function gapIn(gap: RegExp, text: string, from: number, to: number): boolean {
+  return gap.test(text.slice(from, to));
+}
 /** True when the range starts (after line breaks) with a blank or a terminator: a gap after the last range's terminator. */
 function startsWithGap(bytes: Uint8Array, from: number, to: number, terminator: number): boolean {
   let i = from;
