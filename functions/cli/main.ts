@@ -37,6 +37,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'judge the liquidity forecast on held-back weeks',
     load: async () => (await import('./commands/backtest.ts')).backtestCommand,
   },
+  digest: {
+    summary: 'print the weekly digest: scorecard lines, appeals due, alerts, flagged weeks',
+    load: async () => (await import('./commands/digest.ts')).digestCommand,
+  },
   appeals: {
     summary: 'export the appeals worklist: disputable takebacks by money recoverable',
     load: async () => (await import('./commands/appeals.ts')).appealsCommand,
