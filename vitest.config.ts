@@ -17,6 +17,7 @@ const E2E = [
   'test/report-browser*.test.ts',
   'test/cli*.test.ts',
   'test/demo.test.ts',
+  'test/digest.test.ts',
   'test/compaction.test.ts',
   'test/faults-*.test.ts',
   'test/fuzz-*.test.ts',
