@@ -26,7 +26,10 @@ files, peak memory on one large file, and recoup build at two lake sizes (BENCHM
   --corpus-mb N    size of the generated corpus (default 32)
   --big-mb N       size of the single large file (default 500)
   --no-big         skip the large file
-  --no-build       skip the recoup build timings
+  --no-build       skip the models bench
+  --models-rounds N  interleaved rounds of the models bench (default 3)
+  --models-100m    the models bench also builds 100 M adjustment rows within 4 GB (generated
+                   the first time: about 35 minutes and 17 GB of disk)
   --no-lake        skip the lake writers and compaction (bench/lakeWriters.ts, bench/lakeCompaction.ts)
   --json           print one JSON object with every figure
   --help           this text
@@ -46,6 +49,8 @@ function options() {
         'no-big': { type: 'boolean' },
         'no-build': { type: 'boolean' },
         'no-lake': { type: 'boolean' },
+        'models-rounds': { type: 'string' },
+        'models-100m': { type: 'boolean' },
         help: { type: 'boolean' },
       },
     }).values;
@@ -303,34 +308,16 @@ if (!values['no-big']) {
   };
 }
 
-if (!values['no-build'] && existsSync(join(root, 'functions/models/buildModels.ts'))) {
-  const builds: Record<string, unknown>[] = [];
-  for (const target of quick ? [200_000] : [1_000_000, 10_000_000]) {
-    builds.push(await timeBuild(target));
-  }
-  results.build = builds;
-}
-
-/** Builds a lake of about `adjustments` adjustment rows from generated files and times `recoup build`. */
-async function timeBuild(adjustments: number): Promise<Record<string, unknown>> {
-  const lake = join(work, `lake-${adjustments}`);
-  if (!existsSync(join(lake, 'remittances'))) {
-    // About 11,000 adjustment rows per generator scale unit (1.2 MB).
-    const dir = corpus(Math.max(1, Math.round((adjustments / 11_000) * 1.2)));
-    log(`ingesting for a ${adjustments.toLocaleString()}-row lake …`);
-    recoup(['ingest', dir, '--lake', lake, '--json']);
-  }
-  const rows = JSON.parse(
-    recoup(['query', '--lake', lake, 'SELECT count(*) AS n FROM adjustments', '--format', 'json']),
-  )[0].n;
-  const times: number[] = [];
-  for (let r = 0; r < (quick ? 1 : 3); r++) {
-    const start = performance.now();
-    recoup(['build', '--lake', lake, '--json']);
-    times.push((performance.now() - start) / 1000);
-  }
-  log(`  build over ${rows.toLocaleString()} adjustments: ${median(times).toFixed(1)} s`);
-  return { adjustmentRows: rows, seconds: +median(times).toFixed(2) };
+if (!values['no-build']) {
+  const { runModelsBench } = await import('./models.ts');
+  results.models = await runModelsBench({
+    root,
+    work,
+    quick,
+    rounds: count('models-rounds', values['models-rounds'], quick ? 1 : 3, 1),
+    with100m: values['models-100m'] === true,
+    log,
+  });
 }
 
 if (!values['no-lake']) {
@@ -383,7 +370,8 @@ if (values.json) {
     );
   }
   if (results.largeFile) lines.push('', `Large file: ${JSON.stringify(results.largeFile)}`);
-  if (results.build) lines.push('', `Build: ${JSON.stringify(results.build)}`);
+  if (results.models)
+    lines.push(...(await import('./models.ts')).formatModelsBench(results.models as Record<string, unknown>));
   if (results.lakeWriters) lines.push('', `Lake writers: ${JSON.stringify(results.lakeWriters)}`);
   if (results.compaction) lines.push('', `Compaction: ${JSON.stringify(results.compaction)}`);
   process.stdout.write(`${lines.join('\n')}\n`);
