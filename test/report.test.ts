@@ -78,6 +78,21 @@ async function handMadeLake(db: DuckDBConnection, lake: string, marts: string[])
       (i * 10 + 0.01)::DECIMAL(18,2) AS amount, 0.00::DECIMAL(18,2) AS correction_repaid, 'coding' AS cause,
       'CLM' || i AS claim_id, 'ICN' || i AS payer_claim_control, 30 AS lag_days, DATE '2025-02-03' AS original_payment_date,
       NULL::DATE AS correction_payment_date, '1234567893' AS provider_npi FROM range(0, 8) AS r(i)`,
+    // Three appeals as of 2025-03-12: due in 5 days, open (39 days left), expired.
+    takeback_appeals: `SELECT * FROM (VALUES
+      ('tb1', 'reversal', 'P1', DATE '2025-02-15', DATE '2025-03-17', 120.00::DECIMAL(18,2), 100.00::DECIMAL(18,2), 20.00::DECIMAL(18,2), 'open'),
+      ('tb2', 'plb', 'P2', DATE '2025-02-19', DATE '2025-04-20', 300.50::DECIMAL(18,2), 300.50::DECIMAL(18,2), 0.00::DECIMAL(18,2), 'open'),
+      ('tb3', 'reversal', 'P1', DATE '2024-12-01', DATE '2025-01-30', 75.25::DECIMAL(18,2), 75.25::DECIMAL(18,2), 0.00::DECIMAL(18,2), 'expired'))
+      AS t(takeback_id, kind, payer_id, payment_date, appeal_deadline, amount, recoverable_amount, correction_repaid, status)
+      CROSS JOIN (SELECT 'CO' AS reason_code, 'ICN-A' AS payer_claim_control, 'CLM-A' AS claim_id, NULL::VARCHAR AS original_claim_key,
+        NULL::DATE AS original_payment_date, 'coding' AS cause, '16' AS cause_reason_code, '1234567893' AS provider_npi,
+        NULL::VARCHAR AS reference_id, NULL::DATE AS correction_payment_date)`,
+    // P1's January 2025 cohort: 1% taken back in week 0, 2.5% by week 1 (complete), 3% by week 2 (not yet).
+    recoupment_cohorts: `SELECT * FROM (VALUES
+      ('P1', DATE '2025-01-01', 0, 0.01::DOUBLE, true), ('P1', DATE '2025-01-01', 1, 0.025, true), ('P1', DATE '2025-01-01', 2, 0.03, false))
+      AS t(payer_id, cohort_month, dev_week, cumulative_share, complete)
+      CROSS JOIN (SELECT 10000.00::DECIMAL(18,2) AS cohort_paid, NULL::DOUBLE AS cohort_rate, NULL::DOUBLE AS net_cohort_rate,
+        26 AS maturity_weeks)`,
   };
   for (const name of marts) {
     const dir = join(lake, 'marts', name);
@@ -100,6 +115,8 @@ const ALL_MARTS = [
   'liquidity_forecast',
   'takeback_alerts',
   'takeback_links',
+  'takeback_appeals',
+  'recoupment_cohorts',
 ];
 
 let db: DuckDBConnection;
@@ -123,7 +140,7 @@ describe('report data', () => {
     const out = join(dir, 'report.html');
 
     // Act
-    const result = await writeReport({ db, lakeDir: lake, out, drillCap: 3 });
+    const result = await writeReport({ db, lakeDir: lake, out, drillCap: 3, appealsAsOf: '2025-03-12' });
     const data = embedded(readFileSync(out, 'utf8'));
 
     // Assess: totals equal the mart's sums, computed independently in DuckDB.
@@ -187,6 +204,37 @@ describe('report data', () => {
       { payer_id: 'P1', takeback_count: 5, takeback: '100.05' },
       { payer_id: 'P2', takeback_count: 3, takeback: '180.03' },
     ]);
+    // Appeals as of the report's date: counts and money by status, the open ones most recoverable first.
+    expect(data.appeals.data.as_of).toBe('2025-03-12');
+    expect(data.appeals.data.by_status).toEqual([
+      { status: 'due_7_days', appeals: 1, recoverable: '100.00' },
+      { status: 'open', appeals: 1, recoverable: '300.50' },
+      { status: 'expired', appeals: 1, recoverable: '75.25' },
+    ]);
+    expect(
+      data.appeals.data.rows.map((r) => [r.rank, r.payer_id, r.days_left, r.recoverable_amount]),
+    ).toEqual([
+      [1, 'P2', 39, '300.50'],
+      [2, 'P1', 5, '100.00'],
+    ]);
+    // Cohorts: one row per payer × month, the shares by development week, complete weeks counted.
+    expect(data.cohorts.data).toEqual({
+      maturity_weeks: 26,
+      rows: [
+        {
+          payer_id: 'P1',
+          cohort_month: '2025-01-01',
+          cohort_paid: '10000.00',
+          shares: [0.01, 0.025, 0.03],
+          complete_weeks: 1,
+          cohort_rate: null,
+          net_cohort_rate: null,
+        },
+      ],
+    });
+    // No month is closed in this lake: the section says how to close one.
+    expect(data.closes.available).toBe(false);
+    expect(data.closes.reason).toMatch(/recoup close/);
     expect(result).toMatchObject({
       payers: 2,
       current_alerts: 1,
@@ -233,9 +281,20 @@ describe('report data', () => {
       'liquidity_forecast',
       'takeback_alerts',
       'takeback_links',
+      'takeback_appeals',
+      'recoupment_cohorts',
     ]);
     expect(data.scorecard.available).toBe(true);
-    for (const section of [data.trend, data.causes, data.providers, data.forecast, data.alerts, data.drill]) {
+    for (const section of [
+      data.trend,
+      data.causes,
+      data.providers,
+      data.forecast,
+      data.alerts,
+      data.drill,
+      data.appeals,
+      data.cohorts,
+    ]) {
       expect(section.available).toBe(false);
       expect(section.reason).toMatch(/mart is not in this lake; run `recoup build/);
     }

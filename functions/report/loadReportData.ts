@@ -1,6 +1,9 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlIdent, sqlString } from '../adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../adapters/duckdb/runQuery.ts';
+import { readAppeals } from '../appeals/readAppeals.ts';
+import type { CloseManifest } from '../close/closedPeriods.ts';
+import { formatCents, parseCents } from '../core/money.ts';
 
 /** A row as runQuery returns it: DECIMAL money is an exact string, dates are ISO strings. */
 export type Row = Record<string, unknown>;
@@ -41,6 +44,12 @@ export interface ReportData {
   forecast: Section<{ as_of: string | null; rows: Row[] }>;
   alerts: Section<{ current_since: string | null; current: Row[]; earlier_count: number }>;
   drill: Section<{ cap: number; totals: Row[]; rows: Row[] }>;
+  /** The appeals worklist: counts and money by status, and the open appeals most recoverable first. */
+  appeals: Section<{ as_of: string | null; cap: number; by_status: Row[]; rows: Row[] }>;
+  /** Development triangles: per payer × payment month, the cumulative share taken back by week. */
+  cohorts: Section<{ maturity_weeks: number | null; rows: Row[] }>;
+  /** Closed months and how each was restated since (period_restatements). */
+  closes: Section<{ periods: Row[]; restatements: Row[] }>;
 }
 
 export interface LoadReportOptions {
@@ -51,6 +60,12 @@ export interface LoadReportOptions {
   /** Weeks before the as-of week whose alerts count as current (default 4, the as-of week included). */
   currentAlertWeeks?: number;
   title?: string;
+  /** Days left of appeals count to this date (default: `asOf`, else today). */
+  appealsAsOf?: string;
+  /** Open appeals embedded (default 100; the counts and totals cover all). */
+  appealsCap?: number;
+  /** The lake's closed months (listCloses), for the restated-period marks. */
+  closes?: CloseManifest[];
 }
 
 export const REQUIRED_MARTS = [
@@ -60,6 +75,8 @@ export const REQUIRED_MARTS = [
   'liquidity_forecast',
   'takeback_alerts',
   'takeback_links',
+  'takeback_appeals',
+  'recoupment_cohorts',
 ] as const;
 
 const BUILD_HINT = 'run `recoup build --lake DIR` to create it';
@@ -133,6 +150,14 @@ export async function loadReportData(
       await columns('takeback_links'),
     ),
     drill: await loadDrill(db, await columns('takeback_links'), drillCap),
+    appeals: await loadAppeals(
+      db,
+      await columns('takeback_appeals'),
+      options.appealsAsOf ?? options.asOf ?? new Date().toISOString().slice(0, 10),
+      options.appealsCap ?? 100,
+    ),
+    cohorts: await loadCohorts(db, await columns('recoupment_cohorts')),
+    closes: await loadCloses(db, await columns('period_restatements'), options.closes ?? []),
   };
   const rates = await columns('recoupment_rates');
   if (rates !== null) {
@@ -515,6 +540,120 @@ async function loadDrill(
      FROM takeback_links ${where} GROUP BY payer_id ORDER BY payer_id`,
   );
   return { available: true, data: { cap, totals: totals.rows, rows: rows.rows } };
+}
+
+async function loadAppeals(
+  db: DuckDBConnection,
+  cols: Set<string> | null,
+  asOf: string,
+  cap: number,
+): Promise<Section<{ as_of: string | null; cap: number; by_status: Row[]; rows: Row[] }>> {
+  const empty = { as_of: asOf, cap, by_status: [], rows: [] };
+  if (cols === null) return unavailable('takeback_appeals', empty);
+  if (!cols.has('recoverable_amount') || !cols.has('appeal_deadline'))
+    return unavailable(
+      'takeback_appeals',
+      empty,
+      'takeback_appeals is from an older build (no recoverable_amount); run `recoup build --lake DIR` again',
+    );
+  const all = await readAppeals(db, { asOf, all: true });
+  const open = all.rows.filter((r) => r.status === 'open' || r.status === 'due_7_days');
+  // Counted and summed in integer cents, so the totals stay exact.
+  const totals = new Map<string, { appeals: number; cents: number }>();
+  for (const r of all.rows) {
+    const t = totals.get(String(r.status)) ?? { appeals: 0, cents: 0 };
+    t.appeals++;
+    t.cents += parseCents(String(r.recoverable_amount)) ?? 0;
+    totals.set(String(r.status), t);
+  }
+  const byStatus = ['due_7_days', 'open', 'expired', 'repaid_by_correction']
+    .filter((status) => totals.has(status))
+    .map((status) => {
+      const t = totals.get(status) as { appeals: number; cents: number };
+      return { status, appeals: t.appeals, recoverable: formatCents(t.cents) };
+    });
+  const rows = open.slice(0, Math.max(0, Math.floor(cap))).map((r) => ({
+    rank: r.rank,
+    status: r.status,
+    days_left: r.days_left,
+    appeal_deadline: r.appeal_deadline,
+    recoverable_amount: r.recoverable_amount,
+    amount: r.amount,
+    payer_id: r.payer_id,
+    kind: r.kind,
+    reason_code: r.reason_code,
+    payer_claim_control: r.payer_claim_control,
+    claim_id: r.claim_id,
+    cause: r.cause,
+    provider_npi: r.provider_npi,
+    payment_date: r.payment_date,
+  }));
+  rows.forEach((r, i) => {
+    r.rank = i + 1;
+  });
+  return { available: true, data: { as_of: asOf, cap, by_status: byStatus, rows } };
+}
+
+async function loadCohorts(
+  db: DuckDBConnection,
+  cols: Set<string> | null,
+): Promise<Section<{ maturity_weeks: number | null; rows: Row[] }>> {
+  const empty = { maturity_weeks: null, rows: [] };
+  if (cols === null) return unavailable('recoupment_cohorts', empty);
+  // One row per payer × cohort month: the cumulative shares by development week, as a list.
+  const { rows } = await runQuery(
+    db,
+    `SELECT payer_id, strftime(cohort_month, '%Y-%m-%d') AS cohort_month, any_value(cohort_paid) AS cohort_paid,
+       list(cumulative_share ORDER BY dev_week) AS shares,
+       coalesce(max(dev_week) FILTER (WHERE complete), -1)::INTEGER AS complete_weeks,
+       any_value(cohort_rate) AS cohort_rate, any_value(net_cohort_rate) AS net_cohort_rate,
+       any_value(maturity_weeks)::INTEGER AS maturity_weeks
+     FROM recoupment_cohorts GROUP BY payer_id, cohort_month ORDER BY payer_id, cohort_month`,
+  );
+  const maturity = rows.find((r) => typeof r.maturity_weeks === 'number')?.maturity_weeks;
+  for (const r of rows) delete r.maturity_weeks;
+  return { available: true, data: { maturity_weeks: typeof maturity === 'number' ? maturity : null, rows } };
+}
+
+async function loadCloses(
+  db: DuckDBConnection,
+  cols: Set<string> | null,
+  closes: CloseManifest[],
+): Promise<Section<{ periods: Row[]; restatements: Row[] }>> {
+  const empty = { periods: [], restatements: [] };
+  if (closes.length === 0)
+    return {
+      available: false,
+      reason: 'no month is closed in this lake; `recoup close --lake DIR --period YYYY-MM` closes one',
+      data: empty,
+    };
+  const restatements =
+    cols === null
+      ? []
+      : (
+          await runQuery(
+            db,
+            `SELECT strftime(period, '%Y-%m') AS period, payer_id, metric, cause, reason, source_key, delta, items,
+               reported_value, current_value
+             FROM period_restatements ORDER BY period, payer_id, metric, reason, cause, source_key`,
+          )
+        ).rows;
+  const periods = closes.map((c) => {
+    const mine = restatements.filter((r) => r.period === c.period);
+    return {
+      period: c.period,
+      closed_at: c.closed_at,
+      restated: mine.length > 0,
+      late_files: [...new Set(mine.map((r) => r.source_key).filter((k) => k !== null))].length,
+    };
+  });
+  if (cols === null)
+    return {
+      available: false,
+      reason: 'the period_restatements mart is not in this lake; run `recoup build --lake DIR` to create it',
+      data: { periods, restatements: [] },
+    };
+  return { available: true, data: { periods, restatements } };
 }
 
 async function loadTotals(

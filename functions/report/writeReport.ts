@@ -2,6 +2,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { createLakeViews } from '../adapters/duckdb/lakeViews.ts';
+import { listCloses } from '../close/closedPeriods.ts';
 import { type LoadReportOptions, loadReportData, type ReportData } from './loadReportData.ts';
 import { renderReportHtml } from './renderReportHtml.ts';
 
@@ -30,7 +31,7 @@ export interface WriteReportResult {
 export async function writeReport(options: WriteReportOptions): Promise<WriteReportResult> {
   const { db, lakeDir } = options;
   await createLakeViews(db, lakeDir);
-  const data = await loadReportData(db, options);
+  const data = await loadReportData(db, { closes: listCloses(lakeDir), ...options });
   const html = renderReportHtml(data, undefined, options.notices ?? []);
   const out = resolve(options.out);
   await mkdir(dirname(out), { recursive: true });

@@ -542,7 +542,7 @@
     );
     const weekly = makeChart(weeklyBox);
     const monthly = makeChart(monthlyBox);
-    function option(rows, label) {
+    function option(rows, label, marks) {
       const periods = [...new Set(rows.map((r) => r.period))].sort();
       const byPayer = new Map();
       for (const r of rows) {
@@ -559,6 +559,16 @@
           lineStyle: { width: 2 },
           itemStyle: { color: colorOf.get(p) },
           emphasis: { focus: 'series' },
+          markLine:
+            marks && p === payerOrder.find((q) => byPayer.has(q))
+              ? {
+                  symbol: 'none',
+                  silent: true,
+                  lineStyle: { color: BAD, type: 'dashed' },
+                  label: { formatter: 'restated', color: BAD, fontSize: 11 },
+                  data: periods.filter((d) => marks.has(d)).map((d) => ({ xAxis: d })),
+                }
+              : undefined,
           data: periods.map((d) => {
             const r = byPayer.get(p).get(d);
             return { value: r ? num(r[measure]) : 0, exact: r ? r[measure] : null };
@@ -604,7 +614,7 @@
     }
     function draw() {
       weekly.setOption(option(data.trend.data.weekly, dateShort), true);
-      monthly.setOption(option(data.trend.data.monthly, monthLabel), true);
+      monthly.setOption(option(data.trend.data.monthly, monthLabel, restatedMonths), true);
     }
     draw();
   }
@@ -954,6 +964,272 @@
       );
   }
 
+  // ---------- appeals due ----------
+
+  const STATUS_LABEL = {
+    due_7_days: 'Due within 7 days',
+    open: 'Open',
+    expired: 'Expired',
+    repaid_by_correction: 'Repaid by a correction',
+  };
+  function renderAppeals() {
+    const a = data.appeals?.available ? data.appeals.data : null;
+    const body = card(
+      'appeals',
+      'Appeals due',
+      a
+        ? `Takebacks the provider can dispute (reversals and offsets; not deferrals, their repayments or refunds), most money recoverable first, net of corrections repaid. Days left as of ${dateLong(a.as_of)}.`
+        : 'Takebacks the provider can dispute, most money recoverable first.',
+    );
+    if (!a) return notice(body, `Appeals not available: ${data.appeals?.reason || 'no data'}.`);
+    const tiles = el('div', { class: 'appeal-status' });
+    for (const s of a.by_status) {
+      tiles.append(
+        el('div', { class: `appeal-tile status-${s.status}`, 'data-status': s.status }, [
+          el('strong', { text: money(s.recoverable) }),
+          el('span', { text: `${STATUS_LABEL[s.status] || titleCase(s.status)} · ${s.appeals}` }),
+        ]),
+      );
+    }
+    body.append(tiles);
+    if (a.rows.length === 0) {
+      body.append(el('p', { class: 'empty', text: 'No appeal is open.' }));
+      return;
+    }
+    const columns = [
+      { label: '#', num: true, render: (r) => String(r.rank) },
+      {
+        label: 'Status',
+        render: (r) =>
+          el('span', { class: `status-chip status-${r.status}`, text: STATUS_LABEL[r.status] || r.status }),
+      },
+      { label: 'Days left', num: true, render: (r) => String(r.days_left) },
+      { label: 'Deadline', render: (r) => dateLong(r.appeal_deadline) },
+      { label: 'Recoverable', num: true, render: (r) => money(r.recoverable_amount, true) },
+      { label: 'Taken', num: true, render: (r) => money(r.amount, true) },
+      { label: 'Payer', render: (r) => payerName(r.payer_id) },
+      { label: 'Kind', render: (r) => (r.kind === 'plb' ? `PLB ${r.reason_code || ''}` : 'Reversal') },
+      { label: 'ICN', render: (r) => r.payer_claim_control || '—' },
+      {
+        label: 'Claim',
+        render: (r) => r.claim_id || '—',
+        help: 'CLP01, the provider’s patient control number',
+      },
+      { label: 'Cause', render: (r) => titleCase(r.cause) },
+      { label: 'Taken on', render: (r) => dateLong(r.payment_date) },
+    ];
+    body.append(
+      el(
+        'div',
+        { class: 'table-wrap' },
+        table(columns, a.rows, { rowAttrs: () => ({ class: 'appeal-row' }) }),
+      ),
+    );
+    body.append(
+      el('p', {
+        class: 'small muted',
+        text: `The ${a.rows.length} open appeals most recoverable${a.rows.length >= a.cap ? ` (of more; \`recoup appeals\` exports them all)` : ''}.`,
+      }),
+    );
+  }
+
+  // ---------- cohort heat map ----------
+
+  function renderCohorts() {
+    const c = data.cohorts?.available ? data.cohorts.data : null;
+    let payer = payerOrder.find((p) => c?.rows.some((r) => r.payer_id === p)) || selectedPayer;
+    const body = card(
+      'cohorts',
+      'Recoupment by payment month',
+      `Each row is a month of payments; each cell the share of that month's paid taken back within so many weeks of payment (a development triangle). Cells still developing are paler.${c?.maturity_weeks ? ` A month's cohort rate is its share after ${c.maturity_weeks} weeks.` : ''}`,
+      c
+        ? payerSelect('cohort-payer', 'Payer', false, payer, (v) => {
+            payer = v;
+            draw();
+          })
+        : null,
+    );
+    if (!c) return notice(body, `Cohorts not available: ${data.cohorts?.reason || 'no data'}.`);
+    const box = chartBox(
+      'tall heatmap',
+      'Development triangle: cumulative share of each payment month taken back by week',
+    );
+    const rates = el('div', { class: 'table-wrap' });
+    body.append(box, el('h3', { class: 'chart-title spaced', text: 'Cohort rates' }), rates);
+    const chart = makeChart(box);
+    function draw() {
+      const rows = c.rows.filter((r) => r.payer_id === payer);
+      const months = rows.map((r) => r.cohort_month);
+      const weeks = Math.max(0, ...rows.map((r) => (r.shares || []).length));
+      const cells = [];
+      let max = 0;
+      rows.forEach((r, y) => {
+        (r.shares || []).forEach((v, x) => {
+          if (v === null || v === undefined) return;
+          max = Math.max(max, Number(v));
+          cells.push({
+            value: [x, y, Number(v)],
+            itemStyle: x > r.complete_weeks ? { opacity: 0.45 } : undefined,
+          });
+        });
+      });
+      chart.setOption(
+        {
+          ...baseOption,
+          tooltip: {
+            ...baseOption.tooltip,
+            trigger: 'item',
+            formatter: (i) =>
+              `<b>${esc(monthLabel(months[i.value[1]]))}</b><br>after ${i.value[0]} week${i.value[0] === 1 ? '' : 's'}: <b>${esc(pct(i.value[2], 2))}</b> of paid`,
+          },
+          grid: { left: 8, right: 16, top: 16, bottom: 56, containLabel: true },
+          xAxis: {
+            type: 'category',
+            name: 'weeks after payment',
+            nameLocation: 'middle',
+            nameGap: 28,
+            data: Array.from({ length: weeks }, (_, i) => String(i)),
+            ...axisCommon,
+          },
+          yAxis: {
+            type: 'category',
+            data: months,
+            inverse: true,
+            ...axisCommon,
+            axisLabel: { ...axisCommon.axisLabel, formatter: monthLabel },
+          },
+          visualMap: {
+            min: 0,
+            max: max > 0 ? max : 0.01,
+            calculable: false,
+            orient: 'horizontal',
+            left: 'center',
+            bottom: 0,
+            itemHeight: 120,
+            text: [pct(max > 0 ? max : 0.01, 1), '0%'],
+            inRange: { color: ['#f7fbff', '#6baed6', '#08306b'] },
+          },
+          series: [{ type: 'heatmap', data: cells, progressive: 0 }],
+        },
+        true,
+      );
+      rates.replaceChildren(
+        table(
+          [
+            { label: 'Month', render: (r) => monthLabel(r.cohort_month) },
+            { label: 'Paid', num: true, render: (r) => money(r.cohort_paid) },
+            { label: 'Taken back so far', num: true, render: (r) => pct((r.shares || []).at(-1), 2) },
+            {
+              label: 'Cohort rate',
+              num: true,
+              render: (r) => (r.cohort_rate === null ? 'maturing' : pct(r.cohort_rate, 2)),
+            },
+            {
+              label: 'Net cohort rate',
+              num: true,
+              render: (r) => (r.net_cohort_rate === null ? '—' : pct(r.net_cohort_rate, 2)),
+            },
+          ],
+          rows,
+        ),
+      );
+    }
+    draw();
+  }
+
+  // ---------- closed months ----------
+
+  const REASON_LABEL = {
+    late_payment: 'late payment',
+    late_takeback: 'late takeback',
+    late_correction: 'late correction',
+    cause_changed: 'cause changed',
+    amount_changed: 'amount changed',
+    no_longer_found: 'no longer in the lake',
+    unexplained: 'unexplained',
+  };
+  function renderCloses() {
+    const c = data.closes;
+    const body = card(
+      'closes',
+      'Closed months',
+      'Months frozen by `recoup close` as they were reported, and what changed in them since: each change with its reason and the late file that caused it.',
+    );
+    if (!c || (!c.available && c.data.periods.length === 0))
+      return notice(body, `No restatements to show: ${c?.reason || 'no data'}.`);
+    if (!c.available) notice(body, `Restatements not available: ${c.reason}.`);
+    body.append(
+      el(
+        'div',
+        { class: 'table-wrap' },
+        table(
+          [
+            { label: 'Month', render: (r) => monthLabel(`${r.period}-01`) },
+            { label: 'Closed', render: (r) => String(r.closed_at).replace('T', ' ').slice(0, 16) },
+            {
+              label: 'Status',
+              render: (r) =>
+                el('span', {
+                  class: r.restated ? 'status-chip restated' : 'status-chip',
+                  'data-restated': r.restated ? 'true' : 'false',
+                  text: r.restated ? 'Restated' : 'As reported',
+                }),
+            },
+            { label: 'Late files', num: true, render: (r) => String(r.late_files) },
+          ],
+          c.data.periods,
+          { rowAttrs: (r) => ({ class: r.restated ? 'restated-period' : null }) },
+        ),
+      ),
+    );
+    const totals = c.data.restatements.reduce((m, r) => {
+      const k = `${r.period}|${r.payer_id}|${r.metric}`;
+      if (!m.has(k)) m.set(k, r);
+      return m;
+    }, new Map());
+    if (totals.size > 0) {
+      body.append(
+        el('h3', { class: 'chart-title spaced', text: 'Restated figures' }),
+        el(
+          'div',
+          { class: 'table-wrap' },
+          table(
+            [
+              { label: 'Month', render: (r) => monthLabel(`${r.period}-01`) },
+              { label: 'Payer', render: (r) => payerName(r.payer_id) },
+              { label: 'Figure', render: (r) => titleCase(r.metric) },
+              { label: 'Reported', num: true, render: (r) => money(r.reported_value, true) },
+              { label: 'Now', num: true, render: (r) => money(r.current_value, true) },
+            ],
+            [...totals.values()].filter((r) => r.reported_value !== r.current_value),
+          ),
+        ),
+        el('h3', { class: 'chart-title spaced', text: 'Why' }),
+        el(
+          'div',
+          { class: 'table-wrap' },
+          table(
+            [
+              { label: 'Month', render: (r) => monthLabel(`${r.period}-01`) },
+              { label: 'Payer', render: (r) => payerName(r.payer_id) },
+              { label: 'Figure', render: (r) => titleCase(r.metric) },
+              { label: 'Cause', render: (r) => (r.cause ? titleCase(r.cause) : '—') },
+              { label: 'Reason', render: (r) => REASON_LABEL[r.reason] || r.reason },
+              { label: 'Change', num: true, render: (r) => money(r.delta, true) },
+              { label: 'Late file', render: (r) => r.source_key || '—' },
+            ],
+            c.data.restatements,
+          ),
+        ),
+      );
+    }
+  }
+
+  /** Months closed and restated since, as their first day (the monthly trend marks them). */
+  const restatedMonths = new Set(
+    (data.closes?.data?.periods || []).filter((p) => p.restated).map((p) => `${p.period}-01`),
+  );
+
   // ---------- drill-down ----------
 
   let drawDrill = () => {};
@@ -1098,6 +1374,9 @@
   safely('breakdowns', renderBreakdowns);
   safely('forecast', renderForecast);
   safely('alerts', renderAlerts);
+  safely('appeals', renderAppeals);
+  safely('cohorts', renderCohorts);
+  safely('closes', renderCloses);
   safely('drilldown', renderDrill);
   renderFooter();
   selectPayer(selectedPayer, false);
