@@ -1,7 +1,8 @@
 -- grain: payer_id × week_start, for the 13 weeks (Mondays) after the as-of week.
 -- as-of: build_params.as_of when given, else the latest payment date; the week holding it is the
 -- last observed week, so a backtest cut is a Sunday. Method (docs/forecast.md):
---   expected_payments  trailing 8-week mean of weekly paid (zero-filled), held flat;
+--   expected_payments  trailing 8-week mean of weekly paid (zero-filled, weeks before the payer's
+--                      first payment too: Σ paid of the 8 weeks / 8), held flat;
 --   takeback_p10/50/90 rate-scaled empirical quantiles: each of the payer's last 52 weeks gives a
 --                      takeback rate, its takeback (deferral repayments aside: they are scheduled)
 --                      over the payments at risk then (mean weekly paid of the 8 weeks to it); a
@@ -121,8 +122,11 @@ rate_quantiles as (
     group by payer_id
 ),
 
+-- The mean weekly paid of the last 8 weeks, quiet weeks counted as 0: also the weeks before the
+-- payer's first payment, so a one-off payment in the as-of week is spread over 8 weeks, not repeated
+-- every week of the horizon.
 expected_payments as (
-    select pw.payer_id, avg(pw.paid) as expected_paid
+    select pw.payer_id, sum(pw.paid) / any_value(params.payment_weeks) as expected_paid
     from payer_weeks as pw, as_of, params
     where pw.week_start > as_of.as_of_week - 7 * params.payment_weeks
     group by pw.payer_id
