@@ -1,105 +1,15 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLakeViews } from '../functions/adapters/duckdb/lakeViews.ts';
-import { openDuckDb, sqlIdent, sqlString } from '../functions/adapters/duckdb/openDuckDb.ts';
+import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
-import { duckdbType, tableColumns } from '../functions/core/lake/schema.ts';
 import { escapeHtml, jsonForScript } from '../functions/report/escape.ts';
 import type { ReportData } from '../functions/report/loadReportData.ts';
 import { writeReport } from '../functions/report/writeReport.ts';
-
-const HOSTILE = `</script><script>window.pwned=1</script><img src=x onerror="alert('x')"> & "Payer" <!--`;
-
-/**
- * A hand-made lake: two remittances (one from a payer with a hostile name) and the marts with the
- * column names of sql/marts, written as Parquet where createLakeViews finds them.
- */
-async function handMadeLake(db: DuckDBConnection, lake: string, marts: string[]): Promise<void> {
-  const remits = [
-    { payer_id: 'P1', payer_name: 'Acme Health', payment_date: '2025-03-05', remit_id: 'r1' },
-    { payer_id: 'P2', payer_name: HOSTILE, payment_date: '2025-03-12', remit_id: 'r2' },
-  ];
-  for (const r of remits) {
-    const dir = join(
-      lake,
-      'remittances',
-      `payer_id=${r.payer_id}`,
-      `payment_month=${r.payment_date.slice(0, 7)}`,
-    );
-    mkdirSync(dir, { recursive: true });
-    const cols = tableColumns('remittances').filter((c) => !c.partition);
-    const values: Record<string, string> = {
-      remit_id: sqlString(r.remit_id),
-      payer_name: sqlString(r.payer_name),
-      payment_date: `DATE ${sqlString(r.payment_date)}`,
-      payment_amount: '100.00',
-      balanced: 'true',
-    };
-    const select = cols.map(
-      (c) => `CAST(${values[c.name] ?? 'NULL'} AS ${duckdbType(c.type)}) AS ${sqlIdent(c.name)}`,
-    );
-    await db.run(
-      `COPY (SELECT ${select.join(', ')}) TO ${sqlString(join(dir, `${r.remit_id}.parquet`))} (FORMAT parquet)`,
-    );
-  }
-  const tables: Record<string, string> = {
-    payer_scorecard: `SELECT * FROM (VALUES
-      ('P1', DATE '2025-01-01', DATE '2025-03-31', 120000.10::DECIMAL(18,2), 6000.05::DECIMAL(18,2), 5000.00::DECIMAL(18,2),
-        0.05, 0.0417, 2, 30.0, 0.9, 10.00::DECIMAL(18,2), 1.25::DECIMAL(18,2), 0.00::DECIMAL(18,2), 0.04, 'up'),
-      ('P2', DATE '2025-01-01', DATE '2025-03-31', 80000.33::DECIMAL(18,2), 8000.01::DECIMAL(18,2), 7999.99::DECIMAL(18,2),
-        0.1, 0.1, 1, 45.5, 0.5, 0.00::DECIMAL(18,2), 0.00::DECIMAL(18,2), 250.50::DECIMAL(18,2), 0.1, 'flat'))
-      AS t(payer_id, window_start, window_end, paid, takeback, net_takeback, recoupment_rate, net_recoupment_rate,
-        rank, median_lag_days, linked_share, refunds, interest, outstanding_fb, previous_recoupment_rate, trend)`,
-    takeback_trend: `SELECT * FROM (VALUES
-      ('week', 'P1', DATE '2025-03-03', 1000.00::DECIMAL(18,2), 100.00::DECIMAL(18,2), 90.00::DECIMAL(18,2)),
-      ('week', 'P1', DATE '2025-03-10', 1000.00::DECIMAL(18,2), 200.00::DECIMAL(18,2), 150.00::DECIMAL(18,2)),
-      ('month', 'P1', DATE '2025-03-01', 2000.00::DECIMAL(18,2), 300.00::DECIMAL(18,2), 240.00::DECIMAL(18,2)),
-      ('week', 'P1', DATE '2025-04-07', 1.00::DECIMAL(18,2), 1.00::DECIMAL(18,2), 1.00::DECIMAL(18,2)))
-      AS t(grain, payer_id, period_start, paid, takeback, net_takeback)`,
-    recoupment_rates: `SELECT * FROM (VALUES
-      ('cause', DATE '2025-03-01', NULL, 'coding', NULL, 500.00::DECIMAL(18,2), 40.00::DECIMAL(18,2), 30.00::DECIMAL(18,2), 2),
-      ('cause', DATE '2025-02-01', NULL, 'coding', NULL, 500.00::DECIMAL(18,2), 2.50::DECIMAL(18,2), 2.50::DECIMAL(18,2), 1),
-      ('provider', DATE '2025-03-01', NULL, NULL, '1234567893', 500.00::DECIMAL(18,2), 42.50::DECIMAL(18,2), 32.50::DECIMAL(18,2), 3),
-      ('payer_cause', DATE '2025-03-01', 'P1', 'coding', NULL, 500.00::DECIMAL(18,2), 40.00::DECIMAL(18,2), 30.00::DECIMAL(18,2), 2))
-      AS t(grain, period, payer_id, cause, provider_npi, paid, takeback, net_takeback, takeback_count)`,
-    liquidity_forecast: `SELECT 'P1' AS payer_id, DATE '2025-03-17' + CAST(7 * i AS INTEGER) AS week_start, DATE '2025-03-12' AS as_of,
-      1000.00::DECIMAL(18,2) AS expected_payments, 50.00::DECIMAL(18,2) AS takeback_p10,
-      (100 + 20 * i)::DECIMAL(18,2) AS takeback_p50, 400.00::DECIMAL(18,2) AS takeback_p90,
-      0.00::DECIMAL(18,2) AS scheduled_offsets, (900 - 20 * i)::DECIMAL(18,2) AS net_cash_p50,
-      (100 + 20 * i) / 1000 AS takeback_share, (100 + 20 * i) > 200 AS flag FROM range(0, 13) AS r(i)`,
-    takeback_alerts: `SELECT 'payer' AS grain, 'P2' AS payer_id, NULL::VARCHAR AS cause, DATE '2025-03-10' AS week_start,
-      9000.00::DECIMAL(18,2) AS takeback, 1000.00::DECIMAL(18,2) AS baseline, 8.5 AS score, 8000.00::DECIMAL(18,2) AS excess,
-      ['C1 (ICN 9)', 'C2'] AS top_claims, ['1234567893'] AS top_providers, ['audit'] AS top_causes`,
-    takeback_links: `SELECT 'tb' || i AS takeback_id, CASE WHEN i % 2 = 0 THEN 'reversal' ELSE 'plb' END AS kind,
-      CASE WHEN i < 5 THEN 'P1' ELSE 'P2' END AS payer_id, DATE '2025-03-05' AS payment_date,
-      (i * 10 + 0.01)::DECIMAL(18,2) AS amount, 0.00::DECIMAL(18,2) AS correction_repaid, 'coding' AS cause,
-      'CLM' || i AS claim_id, 'ICN' || i AS payer_claim_control, 30 AS lag_days, DATE '2025-02-03' AS original_payment_date,
-      NULL::DATE AS correction_payment_date, '1234567893' AS provider_npi FROM range(0, 8) AS r(i)`,
-    // Three appeals as of 2025-03-12: due in 5 days, open (39 days left), expired.
-    takeback_appeals: `SELECT * FROM (VALUES
-      ('tb1', 'reversal', 'P1', DATE '2025-02-15', DATE '2025-03-17', 120.00::DECIMAL(18,2), 100.00::DECIMAL(18,2), 20.00::DECIMAL(18,2), 'open'),
-      ('tb2', 'plb', 'P2', DATE '2025-02-19', DATE '2025-04-20', 300.50::DECIMAL(18,2), 300.50::DECIMAL(18,2), 0.00::DECIMAL(18,2), 'open'),
-      ('tb3', 'reversal', 'P1', DATE '2024-12-01', DATE '2025-01-30', 75.25::DECIMAL(18,2), 75.25::DECIMAL(18,2), 0.00::DECIMAL(18,2), 'expired'))
-      AS t(takeback_id, kind, payer_id, payment_date, appeal_deadline, amount, recoverable_amount, correction_repaid, status)
-      CROSS JOIN (SELECT 'CO' AS reason_code, 'ICN-A' AS payer_claim_control, 'CLM-A' AS claim_id, NULL::VARCHAR AS original_claim_key,
-        NULL::DATE AS original_payment_date, 'coding' AS cause, '16' AS cause_reason_code, '1234567893' AS provider_npi,
-        NULL::VARCHAR AS reference_id, NULL::DATE AS correction_payment_date)`,
-    // P1's January 2025 cohort: 1% taken back in week 0, 2.5% by week 1 (complete), 3% by week 2 (not yet).
-    recoupment_cohorts: `SELECT * FROM (VALUES
-      ('P1', DATE '2025-01-01', 0, 0.01::DOUBLE, true), ('P1', DATE '2025-01-01', 1, 0.025, true), ('P1', DATE '2025-01-01', 2, 0.03, false))
-      AS t(payer_id, cohort_month, dev_week, cumulative_share, complete)
-      CROSS JOIN (SELECT 10000.00::DECIMAL(18,2) AS cohort_paid, NULL::DOUBLE AS cohort_rate, NULL::DOUBLE AS net_cohort_rate,
-        26 AS maturity_weeks)`,
-  };
-  for (const name of marts) {
-    const dir = join(lake, 'marts', name);
-    mkdirSync(dir, { recursive: true });
-    await db.run(`COPY (${tables[name]}) TO ${sqlString(join(dir, 'data.parquet'))} (FORMAT parquet)`);
-  }
-}
+import { ALL_MARTS, HOSTILE, handMadeLake } from './helpers/reportLake.ts';
 
 /** The JSON embedded in a report, parsed back. */
 function embedded(html: string): ReportData {
@@ -107,17 +17,6 @@ function embedded(html: string): ReportData {
   if (!m?.[1]) throw new Error('no embedded report data');
   return JSON.parse(m[1]) as ReportData;
 }
-
-const ALL_MARTS = [
-  'payer_scorecard',
-  'takeback_trend',
-  'recoupment_rates',
-  'liquidity_forecast',
-  'takeback_alerts',
-  'takeback_links',
-  'takeback_appeals',
-  'recoupment_cohorts',
-];
 
 let db: DuckDBConnection;
 let dir: string;

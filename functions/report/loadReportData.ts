@@ -523,6 +523,9 @@ async function loadDrill(
     pick(cols, 'cause', ['cause']),
     pick(cols, 'cause_reason_code', ['cause_reason_code']),
     pick(cols, 'reason_code', ['reason_code']),
+    // A PLB offset's reference (member identifiers already removed at ingest): what names it when
+    // it names no claim, and what the alert cards list as its top claim.
+    pick(cols, 'reference_id', ['reference_id']),
     pick(cols, 'provider_npi', ['provider_npi']),
     pick(cols, 'original_paid', ['original_paid']),
     pick(cols, 'correction_payer_claim_control', ['correction_payer_claim_control']),

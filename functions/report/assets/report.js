@@ -108,6 +108,21 @@
     const s = String(word).replace(/_/g, ' ');
     return s.charAt(0).toUpperCase() + s.slice(1);
   }
+  /** What the catch-all causes mean (DESIGN.md "Cause of a reversal"), shown wherever they appear. */
+  const CAUSE_HELP = {
+    unspecified:
+      'a PLB offset (WO, WU, OB, 72) whose reference names no claim reversed in the lake, so no adjustment reason explains it',
+    pending:
+      'a reversal whose corrected claim has not arrived yet; its cause is known once the correction is paid',
+    other: 'a reversal whose correction carries no adjustment reason (CARC) recoup maps to a cause',
+  };
+  /** A cause's name, with its meaning as a tooltip when it is a catch-all. */
+  function causeText(cause) {
+    const help = CAUSE_HELP[cause];
+    return help
+      ? el('abbr', { class: 'cause-help', title: `${titleCase(cause)}: ${help}`, text: titleCase(cause) })
+      : titleCase(cause);
+  }
 
   // ---------- DOM helpers ----------
 
@@ -642,9 +657,17 @@
         el('div', {}, [el('h3', { class: 'chart-title', text: 'By provider (top 10)' }), providerBox]),
       ]),
     );
+    body.append(
+      el('dl', { class: 'legend', id: 'cause-legend', 'aria-label': 'What the catch-all causes mean' }, [
+        ...Object.entries(CAUSE_HELP).flatMap(([cause, help]) => [
+          el('dt', { text: titleCase(cause) }),
+          el('dd', { text: help }),
+        ]),
+      ]),
+    );
     const causeChart = makeChart(causeBox);
     const providerChart = makeChart(providerBox);
-    function bars(rows, labelOf, color, labelWidth) {
+    function bars(rows, labelOf, color, labelWidth, helpOf) {
       const sorted = rows.slice().sort((a, b) => num(a.takeback) - num(b.takeback));
       return {
         ...baseOption,
@@ -654,6 +677,7 @@
           trigger: 'item',
           formatter: (i) =>
             `<b>${esc(i.name)}</b><br>Gross ${esc(money(i.data.row.takeback, true))}` +
+            (helpOf?.(i.data.row) ? `<br><i>${esc(helpOf(i.data.row))}</i>` : '') +
             (i.data.row.net_takeback !== null ? `<br>Net ${esc(money(i.data.row.net_takeback, true))}` : '') +
             (i.data.row.takeback_count !== null ? `<br>${esc(i.data.row.takeback_count)} takebacks` : ''),
         },
@@ -692,7 +716,13 @@
         payer ? data.providers.data.by_payer.filter((r) => r.payer_id === payer) : data.providers.data.all
       ).slice(0, 10);
       causeChart.setOption(
-        bars(causes, (r) => titleCase(r.cause), '#0072B2', 165),
+        bars(
+          causes,
+          (r) => titleCase(r.cause),
+          '#0072B2',
+          165,
+          (r) => CAUSE_HELP[r.cause],
+        ),
         true,
       );
       providerChart.setOption(bars(providers, providerLabel, '#009E73', 250), true);
@@ -930,7 +960,7 @@
             ? el(
                 'ol',
                 {},
-                items.map((i) => el('li', { text: String(i) })),
+                items.map((i) => el('li', {}, i instanceof Node ? i : String(i))),
               )
             : el('span', { class: 'muted', text: '—' }),
         ]);
@@ -949,7 +979,7 @@
           el('div', { class: 'drivers' }, [
             drivers('Top claims', r.top_claims),
             drivers('Top providers', r.top_providers),
-            drivers('Top causes', (r.top_causes || []).map(titleCase)),
+            drivers('Top causes', (r.top_causes || []).map(causeText)),
           ]),
         ]),
       );
@@ -1273,7 +1303,16 @@
                 }),
             },
             { label: 'Amount', num: true, render: (r) => money(r.amount, true) },
-            { label: 'Original claim', render: (r) => claimText(r.claim_id, r.payer_claim_control) },
+            {
+              label: 'Original claim',
+              render: (r) =>
+                r.claim_id || r.payer_claim_control || !r.reference_id
+                  ? claimText(r.claim_id, r.payer_claim_control)
+                  : [
+                      el('span', { class: 'plb-ref', text: r.reference_id }),
+                      el('span', { class: 'payer-id', text: 'PLB reference' }),
+                    ],
+            },
             {
               label: 'Originally paid',
               render: (r) => [
@@ -1312,7 +1351,7 @@
             {
               label: 'Cause',
               render: (r) => [
-                titleCase(r.cause),
+                causeText(r.cause),
                 r.cause_reason_code
                   ? el('span', { class: 'payer-id', text: `CARC ${r.cause_reason_code}` })
                   : null,
