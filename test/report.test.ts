@@ -6,9 +6,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLakeViews } from '../functions/adapters/duckdb/lakeViews.ts';
 import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
+import { buildModels } from '../functions/models/buildModels.ts';
 import { escapeHtml, jsonForScript } from '../functions/report/escape.ts';
 import type { ReportData } from '../functions/report/loadReportData.ts';
-import { writeReport } from '../functions/report/writeReport.ts';
+import { martsAsOf, writeReport } from '../functions/report/writeReport.ts';
+import { ingestGeneratedLake } from './helpers/generatedLake.ts';
 import { ALL_MARTS, HOSTILE, handMadeLake } from './helpers/reportLake.ts';
 
 /** The JSON embedded in a report, parsed back. */
@@ -216,3 +218,68 @@ describe('report data', () => {
     expect(html).toContain("connect-src 'none'");
   });
 });
+
+describe('report as of a date', () => {
+  it('shows one date range on the page: the models are built again as of --as-of, the lake’s marts left alone', async () => {
+    // Prepare: a generated lake, its marts built as of its latest payment.
+    const lake = join(dir, 'lake');
+    await ingestGeneratedLake(lake, { seed: 5, weeks: 30, payers: 2, scale: 0.3, duplicates: false });
+    await buildModels({ db, lakeDir: lake });
+    const built = await martsAsOf(db);
+    expect(built).not.toBeNull();
+    const asOf = addDays(built as string, -60);
+    const out = join(dir, 'report.html');
+
+    // Act
+    const result = await writeReport({ db, lakeDir: lake, out, asOf });
+    const data = embedded(readFileSync(out, 'utf8'));
+
+    // Assess: every section ends at the as-of date.
+    expect(result).toMatchObject({ as_of: asOf, rebuilt_as_of: true });
+    expect(data.as_of).toBe(asOf);
+    expect(data.period.to! <= asOf).toBe(true);
+    expect(data.totals.window_end).toBe(asOf);
+    for (const r of data.scorecard.data) expect(r.window_end! <= asOf).toBe(true);
+    expect(data.forecast.data.as_of).toBe(asOf);
+    expect(data.forecast.data.rows[0]?.week_start).toBe(addDays(mondayOf(asOf), 7));
+    for (const r of [...data.trend.data.weekly, ...data.trend.data.monthly])
+      expect(r.period! <= asOf).toBe(true);
+    for (const r of data.cohorts.data.rows) expect(r.cohort_month! <= asOf).toBe(true);
+    expect(data.appeals.data.as_of).toBe(asOf);
+    // The lake's own marts are still as they were built.
+    const fresh = await openDuckDb();
+    try {
+      await createLakeViews(fresh, lake);
+      expect(await martsAsOf(fresh)).toBe(built);
+    } finally {
+      fresh.closeSync();
+    }
+  });
+
+  it('takes the marts’ as-of date when none is asked for, and builds nothing', async () => {
+    const lake = join(dir, 'lake');
+    await ingestGeneratedLake(lake, { seed: 5, weeks: 20, payers: 2, scale: 0.3, duplicates: false });
+    await buildModels({ db, lakeDir: lake });
+    const built = await martsAsOf(db);
+    const out = join(dir, 'report.html');
+
+    const result = await writeReport({ db, lakeDir: lake, out });
+    const data = embedded(readFileSync(out, 'utf8'));
+
+    expect(result.rebuilt_as_of).toBe(false);
+    expect(data.as_of).toBe(built);
+    expect(data.totals.window_end).toBe(built);
+    expect(data.forecast.data.as_of).toBe(built);
+  });
+});
+
+function addDays(iso: string, n: number): string {
+  const d = new Date(`${iso}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}
+
+function mondayOf(iso: string): string {
+  const d = new Date(`${iso}T00:00:00Z`);
+  return addDays(iso, -((d.getUTCDay() + 6) % 7));
+}
