@@ -72,3 +72,68 @@ describe('payer names', () => {
     ]);
   });
 });
+
+describe('recoupment_rates', () => {
+  it('keeps rendering and billing NPIs apart: an unlinked PLB offset ranks as the billing NPI, never as a rendering provider', async () => {
+    expect(
+      await q(`SELECT provider_npi, provider_role, paid::VARCHAR AS paid, takeback::VARCHAR AS takeback
+               FROM recoupment_rates WHERE grain = 'provider' AND period = DATE '2024-06-01'
+               ORDER BY provider_role`),
+    ).toEqual([
+      // I3 (no rendering NPI) paid 2000 to the payee NPI; the WO +50 naming no claim is charged to it.
+      { provider_npi: '1999999984', provider_role: 'billing', paid: '2000.00', takeback: '50.00' },
+      // The reversal of I1 (1000) and the deferral pair on I2 (−300 + 300), whose claims name the rendering NPI.
+      { provider_npi: '1111111112', provider_role: 'rendering', paid: '0.00', takeback: '1000.00' },
+    ]);
+    expect(
+      await q(`SELECT count(*) AS n FROM recoupment_rates WHERE grain IN ('payer', 'cause', 'payer_cause')
+               AND provider_role IS NOT NULL`),
+    ).toEqual([{ n: 0 }]);
+  });
+
+  it('names the payer and flags the months not wholly covered', async () => {
+    expect(
+      await q(`SELECT payer_id, payer_name, CAST(period AS VARCHAR) AS period, partial_period
+               FROM recoupment_rates WHERE grain = 'payer' ORDER BY payer_id, period`),
+    ).toEqual([
+      // June 2024 ends after the as-of date (2024-06-28).
+      { payer_id: 'ACT1', payer_name: 'ACTIVE PLAN', period: '2024-03-01', partial_period: false },
+      { payer_id: 'ACT1', payer_name: 'ACTIVE PLAN', period: '2024-04-01', partial_period: false },
+      { payer_id: 'ACT1', payer_name: 'ACTIVE PLAN', period: '2024-06-01', partial_period: true },
+      // OLD9's first payment is on 2023-10-06: its October is part of a month.
+      { payer_id: 'OLD9', payer_name: 'DORMANT PLAN', period: '2023-10-01', partial_period: true },
+      { payer_id: 'OLD9', payer_name: 'DORMANT PLAN', period: '2023-12-01', partial_period: false },
+    ]);
+  });
+});
+
+describe('takeback_trend', () => {
+  it('flags the first and last periods that are only partly covered', async () => {
+    const months = await q(`SELECT payer_id, CAST(period_start AS VARCHAR) AS period, partial_period
+      FROM takeback_trend WHERE grain = 'month' AND partial_period ORDER BY payer_id, period_start`);
+    expect(months).toEqual([
+      { payer_id: 'ACT1', period: '2024-06-01', partial_period: true },
+      { payer_id: 'OLD9', period: '2023-10-01', partial_period: true },
+      { payer_id: 'OLD9', period: '2024-06-01', partial_period: true },
+    ]);
+    const weeks = await q(`SELECT CAST(period_start AS VARCHAR) AS period FROM takeback_trend
+      WHERE grain = 'week' AND payer_id = 'ACT1' AND partial_period ORDER BY period_start`);
+    // ACT1's first payment is on a Friday (2024-03-01), its last week ends after the as-of date.
+    expect(weeks).toEqual([{ period: '2024-02-26' }, { period: '2024-06-24' }]);
+  });
+});
+
+describe('forecast and alerts', () => {
+  it('name the payer like every other mart', async () => {
+    expect(await q('SELECT DISTINCT payer_id, payer_name FROM liquidity_forecast ORDER BY payer_id')).toEqual(
+      [
+        { payer_id: 'ACT1', payer_name: 'ACTIVE PLAN' },
+        { payer_id: 'OLD9', payer_name: 'DORMANT PLAN' },
+      ],
+    );
+    expect(
+      await q(`SELECT column_name FROM information_schema.columns
+               WHERE table_name = 'takeback_alerts' AND column_name = 'payer_name'`),
+    ).toEqual([{ column_name: 'payer_name' }]);
+  });
+});

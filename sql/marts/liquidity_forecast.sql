@@ -15,7 +15,8 @@
 --   scheduled_offsets  known future offsets: outstanding FB (−Σ FB, due in the next 835) and
 --                      deferred WO not repaid yet (due after the payer's median deferral lag);
 --   net_cash_p50       expected_payments − takeback_p50 − scheduled_offsets;
---   takeback_share     (takeback_p50 + scheduled_offsets) / expected_payments; flag above 20%.
+--   takeback_share     (takeback_p50 + scheduled_offsets) / expected_payments; flag above 20%;
+--   payer_name         int_payers.
 with
 
 params as (
@@ -274,6 +275,7 @@ scheduled as (
 final as (
     select
         p.payer_id,
+        n.payer_name,
         hz.week_start,
         hz.h as horizon_week,
         as_of.as_of,
@@ -289,6 +291,8 @@ final as (
     from payers as p
     cross join horizon as hz
     cross join as_of
+    left join int_payers as n
+        on n.payer_id = p.payer_id
     left join expected_payments as ep
         on ep.payer_id = p.payer_id
     left join takeback_quantiles as q
