@@ -22,7 +22,11 @@ export interface MergeInput {
 export const MERGED_MARTS: Readonly<Record<string, readonly MergeInput[]>> = {
   // Grains 'cause' and 'provider' add up payers; every grain rolls up these two sums.
   // int_payers: the payer names and first payment dates (partial_period), one row per payer.
-  recoupment_rates: [{ name: 'int_daily_payments' }, { name: 'int_period_takebacks' }, { name: 'int_payers' }],
+  recoupment_rates: [
+    { name: 'int_daily_payments' },
+    { name: 'int_period_takebacks' },
+    { name: 'int_payers' },
+  ],
   // The deferral lag of a payer without repaid deferrals falls back to the median of all payers'.
   liquidity_forecast: [
     { name: 'int_payers' },
