@@ -129,6 +129,37 @@ describe('report sections in Chromium', () => {
     expect(meanings[2]).toMatch(/no adjustment reason/);
   });
 
+  it('marks an inactive payer in the scorecard with its own window', async () => {
+    const row = page.locator('#scorecard tr.payer-row[data-payer="P3"]');
+    expect(await row.getAttribute('class')).toContain('inactive');
+    const chip = row.locator('.status-chip.inactive');
+    expect(await chip.textContent()).toBe('inactive · last paid Nov 29, 2024');
+    expect(await chip.getAttribute('title')).toBe(
+      'No remittance in the trailing window; scored on Aug 31, 2024 – Nov 29, 2024',
+    );
+    expect(await page.locator('#scorecard tr.payer-row.inactive').count()).toBe(1);
+  });
+
+  it('ranks rendering providers and names the billing NPI’s share apart', async () => {
+    expect(await page.locator('#provider-chart-title').textContent()).toBe('By rendering provider (top 10)');
+    expect(await page.locator('#billing-note').textContent()).toBe(
+      'Not ranked here: $12.00 charged to 1 billing (payee) NPI (1999999984): PLB offsets that name no claim and claims without a rendering NPI.',
+    );
+    const bars = await page.evaluate(`echarts
+      .getInstanceByDom(document.querySelectorAll('#breakdowns .chart')[1])
+      .getOption()
+      .yAxis[0].data`);
+    expect(bars).toEqual(['NPI 1234567893']);
+  });
+
+  it('shades the partly covered week and month of the trend charts', async () => {
+    const areas = await page.evaluate(`[...document.querySelectorAll('#trends .chart')].map((box) =>
+      echarts.getInstanceByDom(box).getOption().series
+        .flatMap((s) => (s.markArea?.data ?? []).map((pair) => pair[0].xAxis)))`);
+    expect(areas).toEqual([['2025-03-10'], ['2025-03-01']]);
+    expect(await page.locator('#partial-note').textContent()).toMatch(/covers only in part/);
+  });
+
   it('shows a PLB offset’s reference in the drill-down and in the alert card that names it', async () => {
     // Act: drill into P2, whose largest takeback is a PLB WO naming no claim.
     await page.selectOption('#drill-payer', 'P2');

@@ -49,7 +49,8 @@ describe('report data', () => {
     const { rows } = await runQuery(
       db,
       `SELECT sum(paid) AS paid, sum(takeback) AS takeback, sum(net_takeback) AS net_takeback,
-         sum(refunds) AS refunds, sum(interest) AS interest, sum(outstanding_fb) AS outstanding_fb FROM payer_scorecard`,
+         sum(refunds) AS refunds, sum(interest) AS interest, sum(outstanding_fb) AS outstanding_fb FROM payer_scorecard
+       WHERE active`,
     );
     const sums = rows[0]!;
     expect(data.totals).toMatchObject({
@@ -69,7 +70,16 @@ describe('report data', () => {
     expect(data.scorecard.data.map((r) => [r.payer_id, r.rank, r.paid, r.takeback, r.trend])).toEqual([
       ['P2', 1, '80000.33', '8000.01', 'flat'],
       ['P1', 2, '120000.10', '6000.05', 'up'],
+      ['P3', 3, '5000.00', '2500.00', 'up'],
     ]);
+    // The headline covers the active payers' window; P3 is inactive, on its own window, named by the mart.
+    expect(data.scorecard.data[2]).toMatchObject({
+      active: false,
+      window_start: '2024-08-31',
+      window_end: '2024-11-29',
+      last_payment_date: '2024-11-29',
+      payer_name: 'Dormant Mutual',
+    });
     expect(data.scorecard.data[1]).toMatchObject({
       payer_name: 'Acme Health',
       median_lag_days: 30,
@@ -80,13 +90,24 @@ describe('report data', () => {
     expect(data.period).toEqual({ from: '2025-03-05', to: '2025-03-12' });
     expect(data.trend.data.weekly.map((r) => r.period)).toEqual(['2025-03-03', '2025-03-10']);
     expect(data.trend.data.monthly).toEqual([
-      { payer_id: 'P1', period: '2025-03-01', takeback: '300.00', net_takeback: '240.00', paid: '2000.00' },
+      {
+        payer_id: 'P1',
+        period: '2025-03-01',
+        takeback: '300.00',
+        net_takeback: '240.00',
+        paid: '2000.00',
+        partial: true,
+      },
     ]);
     // Causes summed over periods, exactly.
     expect(data.causes.data.all).toEqual([
       { cause: 'coding', takeback: '42.50', net_takeback: '32.50', takeback_count: 3 },
     ]);
-    expect(data.providers.data.all[0]).toMatchObject({ provider_npi: '1234567893', takeback: '42.50' });
+    // Providers keep their role: the billing NPI's unlinked offsets are not a rendering provider's.
+    expect(data.providers.data.all.map((r) => [r.provider_npi, r.provider_role, r.takeback])).toEqual([
+      ['1234567893', 'rendering', '42.50'],
+      ['1999999984', 'billing', '12.00'],
+    ]);
     // Forecast, alerts, drill-down (capped per payer, largest first, with the true totals).
     expect(data.forecast.data.rows).toHaveLength(13);
     expect(data.forecast.data.rows.filter((r) => r.flag === true)).toHaveLength(7);

@@ -165,6 +165,14 @@ export async function loadReportData(
     data.providers = await loadBreakdown(db, rates, 'provider');
   }
   data.totals = await loadTotals(db, data.scorecard, rates);
+  // One name per payer, the marts' (int_payers: the name on its latest 835); the lake's own
+  // remittances only for a payer the scorecard does not name (an older build).
+  const named = new Map(
+    data.scorecard.data
+      .filter((r) => typeof r.payer_name === 'string')
+      .map((r) => [String(r.payer_id), String(r.payer_name)]),
+  );
+  for (const p of data.payers) p.payer_name = named.get(p.payer_id) ?? p.payer_name;
   return data;
 }
 
@@ -308,6 +316,9 @@ async function loadScorecard(db: DuckDBConnection, cols: Set<string> | null): Pr
     ),
     DATE(cols, 'window_start', ['window_start', 'period_start', 'start_date']),
     DATE(cols, 'window_end', ['window_end', 'period_end', 'end_date']),
+    // A payer with no 835 in the trailing window is scored on its own last weeks (active = false).
+    pick(cols, 'active', ['active'], 'BOOLEAN'),
+    DATE(cols, 'last_payment_date', ['last_payment_date']),
     // How the window's takebacks were linked, by rule (docs/models.md "Linking rules").
     ...LINK_SHARE_COLUMNS.map((c) => pick(cols, c, [c], c.endsWith('_count') ? 'INTEGER' : 'DOUBLE')),
     pick(cols, 'over_recoupment_amount', ['over_recoupment_amount']),
@@ -358,6 +369,8 @@ async function loadTrend(
     pick(cols, 'takeback', ['takeback', 'gross_takeback', 'takeback_amount']),
     pick(cols, 'net_takeback', ['net_takeback', 'net']),
     pick(cols, 'paid', ['paid', 'paid_amount']),
+    // The period is only partly covered (it ends after the as-of date or starts before the data).
+    cols.has('partial_period') ? 'partial_period AS partial' : 'NULL AS partial',
   ];
   const base = `SELECT payer_id, strftime(CAST(${sqlIdent(date)} AS DATE), '%Y-%m-%d') AS period,
       ${grain ? `lower(CAST(${sqlIdent(grain)} AS VARCHAR))` : "'week'"} AS grain, ${values.join(', ')}
@@ -398,27 +411,32 @@ async function loadBreakdown(
     ${net ? `CAST(sum(${sqlIdent(net)}) AS DECIMAL(18,2))` : 'NULL'} AS net_takeback,
     ${count ? `CAST(sum(${sqlIdent(count)}) AS BIGINT)` : 'NULL'} AS takeback_count`;
   const where = period ? `AND CAST(${sqlIdent(period)} AS DATE) <= (SELECT as_of FROM report_as_of)` : '';
-  const label = `coalesce(CAST(${sqlIdent(key)} AS VARCHAR), 'unknown')`;
+  // Provider grains keep rendering and billing (payee) NPIs apart when the mart says which is
+  // which (provider_role); an older mart has one list of NPIs.
+  const role = dimension === 'provider' && cols.has('provider_role');
+  const keys = [`coalesce(CAST(t.${sqlIdent(key)} AS VARCHAR), 'unknown') AS ${key}`];
+  if (role) keys.push('t.provider_role');
   const names =
     dimension === 'provider'
       ? `LEFT JOIN (SELECT payee_npi, arg_max(payee_name, payment_date) AS provider_name FROM remittances GROUP BY 1) AS p
            ON p.payee_npi = t.${key}`
       : '';
   const nameCol = dimension === 'provider' ? ', any_value(p.provider_name) AS provider_name' : '';
+  const cap = role ? 30 : 15;
   const all = await runQuery(
     db,
-    `SELECT ${label} AS ${key}${nameCol}, ${measures}
+    `SELECT ${keys.join(', ')}${nameCol}, ${measures}
      FROM recoupment_rates AS t ${names}
-     WHERE grain = '${dimension}' ${where} GROUP BY 1 HAVING sum(${sqlIdent(takeback)}) <> 0 ORDER BY takeback DESC
-     ${dimension === 'provider' ? 'LIMIT 15' : ''}`,
+     WHERE grain = '${dimension}' ${where} GROUP BY ALL HAVING sum(${sqlIdent(takeback)}) <> 0 ORDER BY takeback DESC
+     ${dimension === 'provider' ? `LIMIT ${cap}` : ''}`,
   );
   const byPayer = await runQuery(
     db,
     `SELECT * FROM (
-       SELECT payer_id, ${label} AS ${key}${nameCol}, ${measures}
+       SELECT t.payer_id, ${keys.join(', ')}${nameCol}, ${measures}
        FROM recoupment_rates AS t ${names}
-       WHERE grain = 'payer_${dimension}' ${where} GROUP BY 1, 2 HAVING sum(${sqlIdent(takeback)}) <> 0
-     ) QUALIFY row_number() OVER (PARTITION BY payer_id ORDER BY takeback DESC) <= 15
+       WHERE grain = 'payer_${dimension}' ${where} GROUP BY ALL HAVING sum(${sqlIdent(takeback)}) <> 0
+     ) QUALIFY row_number() OVER (PARTITION BY payer_id ORDER BY takeback DESC) <= ${cap}
      ORDER BY payer_id, takeback DESC`,
   );
   return { available: true, data: { all: all.rows, by_payer: byPayer.rows } };
@@ -665,15 +683,18 @@ async function loadTotals(
   rates: Set<string> | null,
 ): Promise<ReportData['totals']> {
   if (scorecard.available && scorecard.data.length > 0) {
-    // Sum in DuckDB so the totals stay exact decimals.
+    // Sum in DuckDB so the totals stay exact decimals. The headline covers one window: the active
+    // payers' (an inactive payer's row is of its own last weeks).
+    const cols = await columnsOf(db, 'payer_scorecard');
+    const activeOnly = cols.has('active') && scorecard.data.some((r) => r.active === true);
     const t = await one(
       db,
       `SELECT CAST(sum(paid) AS DECIMAL(18,2)) AS paid, CAST(sum(takeback) AS DECIMAL(18,2)) AS takeback,
          CAST(sum(net_takeback) AS DECIMAL(18,2)) AS net_takeback, CAST(sum(refunds) AS DECIMAL(18,2)) AS refunds,
          CAST(sum(interest) AS DECIMAL(18,2)) AS interest, CAST(sum(outstanding_fb) AS DECIMAL(18,2)) AS outstanding_fb
-       FROM (SELECT ${scorecardMoneySelect(await columnsOf(db, 'payer_scorecard'))} FROM payer_scorecard)`,
+       FROM (SELECT ${scorecardMoneySelect(cols)} FROM payer_scorecard ${activeOnly ? 'WHERE active' : ''})`,
     );
-    const first = scorecard.data[0];
+    const first = activeOnly ? scorecard.data.find((r) => r.active === true) : scorecard.data[0];
     return {
       source: 'payer_scorecard',
       window_start: str(first?.window_start),

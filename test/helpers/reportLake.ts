@@ -10,7 +10,9 @@ export const HOSTILE = `</script><script>window.pwned=1</script><img src=x onerr
 /**
  * A hand-made lake: two remittances (one from a payer with a hostile name) and the marts with the
  * column names of sql/marts, written as Parquet where createLakeViews finds them. P2's largest
- * takeback (tb7, $70.01) is a PLB offset whose reference names no claim: the alert lists it.
+ * takeback (tb7, $70.01) is a PLB offset whose reference names no claim: the alert lists it. P3
+ * (Dormant Mutual) sent no 835 in the window: the scorecard scores it on its own last weeks,
+ * inactive. March 2025 is partly covered (as of 2025-03-12). NPI 1999999984 is a billing NPI.
  */
 export async function handMadeLake(db: DuckDBConnection, lake: string, marts: string[]): Promise<void> {
   const remits = [
@@ -41,25 +43,30 @@ export async function handMadeLake(db: DuckDBConnection, lake: string, marts: st
     );
   }
   const tables: Record<string, string> = {
-    payer_scorecard: `SELECT * FROM (VALUES
+    payer_scorecard: `SELECT *, payer_id <> 'P3' AS active,
+      CASE payer_id WHEN 'P3' THEN DATE '2024-11-29' ELSE DATE '2025-03-12' END AS last_payment_date,
+      CASE payer_id WHEN 'P3' THEN 'Dormant Mutual' END AS payer_name FROM (VALUES
       ('P1', DATE '2025-01-01', DATE '2025-03-31', 120000.10::DECIMAL(18,2), 6000.05::DECIMAL(18,2), 5000.00::DECIMAL(18,2),
         0.05, 0.0417, 2, 30.0, 0.9, 10.00::DECIMAL(18,2), 1.25::DECIMAL(18,2), 0.00::DECIMAL(18,2), 0.04, 'up'),
       ('P2', DATE '2025-01-01', DATE '2025-03-31', 80000.33::DECIMAL(18,2), 8000.01::DECIMAL(18,2), 7999.99::DECIMAL(18,2),
-        0.1, 0.1, 1, 45.5, 0.5, 0.00::DECIMAL(18,2), 0.00::DECIMAL(18,2), 250.50::DECIMAL(18,2), 0.1, 'flat'))
+        0.1, 0.1, 1, 45.5, 0.5, 0.00::DECIMAL(18,2), 0.00::DECIMAL(18,2), 250.50::DECIMAL(18,2), 0.1, 'flat'),
+      ('P3', DATE '2024-08-31', DATE '2024-11-29', 5000.00::DECIMAL(18,2), 2500.00::DECIMAL(18,2), 2500.00::DECIMAL(18,2),
+        0.5, 0.5, 3, 20.0, 1.0, 0.00::DECIMAL(18,2), 0.00::DECIMAL(18,2), 0.00::DECIMAL(18,2), 0.4, 'up'))
       AS t(payer_id, window_start, window_end, paid, takeback, net_takeback, recoupment_rate, net_recoupment_rate,
         rank, median_lag_days, linked_share, refunds, interest, outstanding_fb, previous_recoupment_rate, trend)`,
     takeback_trend: `SELECT * FROM (VALUES
-      ('week', 'P1', DATE '2025-03-03', 1000.00::DECIMAL(18,2), 100.00::DECIMAL(18,2), 90.00::DECIMAL(18,2)),
-      ('week', 'P1', DATE '2025-03-10', 1000.00::DECIMAL(18,2), 200.00::DECIMAL(18,2), 150.00::DECIMAL(18,2)),
-      ('month', 'P1', DATE '2025-03-01', 2000.00::DECIMAL(18,2), 300.00::DECIMAL(18,2), 240.00::DECIMAL(18,2)),
-      ('week', 'P1', DATE '2025-04-07', 1.00::DECIMAL(18,2), 1.00::DECIMAL(18,2), 1.00::DECIMAL(18,2)))
-      AS t(grain, payer_id, period_start, paid, takeback, net_takeback)`,
+      ('week', 'P1', DATE '2025-03-03', 1000.00::DECIMAL(18,2), 100.00::DECIMAL(18,2), 90.00::DECIMAL(18,2), false),
+      ('week', 'P1', DATE '2025-03-10', 1000.00::DECIMAL(18,2), 200.00::DECIMAL(18,2), 150.00::DECIMAL(18,2), true),
+      ('month', 'P1', DATE '2025-03-01', 2000.00::DECIMAL(18,2), 300.00::DECIMAL(18,2), 240.00::DECIMAL(18,2), true),
+      ('week', 'P1', DATE '2025-04-07', 1.00::DECIMAL(18,2), 1.00::DECIMAL(18,2), 1.00::DECIMAL(18,2), true))
+      AS t(grain, payer_id, period_start, paid, takeback, net_takeback, partial_period)`,
     recoupment_rates: `SELECT * FROM (VALUES
-      ('cause', DATE '2025-03-01', NULL, 'coding', NULL, 500.00::DECIMAL(18,2), 40.00::DECIMAL(18,2), 30.00::DECIMAL(18,2), 2),
-      ('cause', DATE '2025-02-01', NULL, 'coding', NULL, 500.00::DECIMAL(18,2), 2.50::DECIMAL(18,2), 2.50::DECIMAL(18,2), 1),
-      ('provider', DATE '2025-03-01', NULL, NULL, '1234567893', 500.00::DECIMAL(18,2), 42.50::DECIMAL(18,2), 32.50::DECIMAL(18,2), 3),
-      ('payer_cause', DATE '2025-03-01', 'P1', 'coding', NULL, 500.00::DECIMAL(18,2), 40.00::DECIMAL(18,2), 30.00::DECIMAL(18,2), 2))
-      AS t(grain, period, payer_id, cause, provider_npi, paid, takeback, net_takeback, takeback_count)`,
+      ('cause', DATE '2025-03-01', NULL, 'coding', NULL, NULL, 500.00::DECIMAL(18,2), 40.00::DECIMAL(18,2), 30.00::DECIMAL(18,2), 2),
+      ('cause', DATE '2025-02-01', NULL, 'coding', NULL, NULL, 500.00::DECIMAL(18,2), 2.50::DECIMAL(18,2), 2.50::DECIMAL(18,2), 1),
+      ('provider', DATE '2025-03-01', NULL, NULL, '1234567893', 'rendering', 500.00::DECIMAL(18,2), 42.50::DECIMAL(18,2), 32.50::DECIMAL(18,2), 3),
+      ('provider', DATE '2025-03-01', NULL, NULL, '1999999984', 'billing', 900.00::DECIMAL(18,2), 12.00::DECIMAL(18,2), 12.00::DECIMAL(18,2), 1),
+      ('payer_cause', DATE '2025-03-01', 'P1', 'coding', NULL, NULL, 500.00::DECIMAL(18,2), 40.00::DECIMAL(18,2), 30.00::DECIMAL(18,2), 2))
+      AS t(grain, period, payer_id, cause, provider_npi, provider_role, paid, takeback, net_takeback, takeback_count)`,
     liquidity_forecast: `SELECT 'P1' AS payer_id, DATE '2025-03-17' + CAST(7 * i AS INTEGER) AS week_start, DATE '2025-03-12' AS as_of,
       1000.00::DECIMAL(18,2) AS expected_payments, 50.00::DECIMAL(18,2) AS takeback_p10,
       (100 + 20 * i)::DECIMAL(18,2) AS takeback_p50, 400.00::DECIMAL(18,2) AS takeback_p90,

@@ -40,6 +40,11 @@
     const c = whole + extra;
     return m[1] === '-' ? -c : c;
   }
+  /** Cents (BigInt) → the exact decimal string money() reads. */
+  function decimalOf(c) {
+    const abs = c < 0n ? -c : c;
+    return `${c < 0n ? '-' : ''}${abs / 100n}.${(abs % 100n).toString().padStart(2, '0')}`;
+  }
   function groups(digits) {
     return digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   }
@@ -320,7 +325,7 @@
       'scorecard',
       'Payer scorecard',
       data.totals?.window_start
-        ? `Trailing window ${dateLong(data.totals.window_start)} – ${dateLong(data.totals.window_end)}, ranked by recoupment rate (1 = highest). The arrow compares the rate with the window before. Select a payer to see its takebacks.`
+        ? `Trailing window ${dateLong(data.totals.window_start)} – ${dateLong(data.totals.window_end)}, ranked by recoupment rate (1 = highest). The arrow compares the rate with the window before. A payer with no remittance in the window is marked inactive and scored on its own last weeks, ranked after the active payers. Select a payer to see its takebacks.`
         : 'Ranked by recoupment rate (1 = highest). Select a payer to see its takebacks.',
     );
     if (!data.scorecard.available) return notice(body, `Scorecard not available: ${data.scorecard.reason}.`);
@@ -354,6 +359,13 @@
             },
           }),
           el('span', { class: 'payer-id', text: r.payer_id }),
+          r.active === false
+            ? el('span', {
+                class: 'status-chip inactive',
+                title: `No remittance in the trailing window; scored on ${dateLong(r.window_start)} – ${dateLong(r.window_end)}`,
+                text: `inactive · last paid ${dateLong(r.last_payment_date)}`,
+              })
+            : null,
         ],
       },
       { label: 'Paid', num: true, render: (r) => money(r.paid) },
@@ -426,7 +438,7 @@
     };
     const tableNode = table(columns, scorecardRows, {
       rowAttrs: (r) => ({
-        class: 'payer-row',
+        class: r.active === false ? 'payer-row inactive' : 'payer-row',
         'data-payer': r.payer_id,
         onclick: () => selectPayer(r.payer_id, true),
       }),
@@ -554,6 +566,11 @@
       weeklyBox,
       el('h3', { class: 'chart-title spaced', text: 'Monthly' }),
       monthlyBox,
+      el('p', {
+        class: 'small muted',
+        id: 'partial-note',
+        text: 'Shaded “partial”: a week or month the data covers only in part (the as-of date falls inside it); a hollow point: a payer’s partly covered first or last period. Their totals are of part of a period.',
+      }),
     );
     const weekly = makeChart(weeklyBox);
     const monthly = makeChart(monthlyBox);
@@ -564,6 +581,12 @@
         if (!byPayer.has(r.payer_id)) byPayer.set(r.payer_id, new Map());
         byPayer.get(r.payer_id).set(r.period, r);
       }
+      // Periods the data covers only in part for every payer (the as-of date falls inside them):
+      // shaded, so a rate on a few days of a month is not read as a month's.
+      const partial = periods.filter((d) =>
+        rows.filter((r) => r.period === d).every((r) => r.partial === true),
+      );
+      const first = payerOrder.find((q) => byPayer.has(q));
       const series = payerOrder
         .filter((p) => byPayer.has(p))
         .map((p) => ({
@@ -574,8 +597,17 @@
           lineStyle: { width: 2 },
           itemStyle: { color: colorOf.get(p) },
           emphasis: { focus: 'series' },
+          markArea:
+            partial.length > 0 && p === first
+              ? {
+                  silent: true,
+                  itemStyle: { color: 'rgba(107, 117, 133, 0.12)' },
+                  label: { formatter: 'partial', color: INK_3, fontSize: 11, position: 'insideTop' },
+                  data: partial.map((d) => [{ xAxis: d }, { xAxis: d }]),
+                }
+              : undefined,
           markLine:
-            marks && p === payerOrder.find((q) => byPayer.has(q))
+            marks && p === first
               ? {
                   symbol: 'none',
                   silent: true,
@@ -586,7 +618,13 @@
               : undefined,
           data: periods.map((d) => {
             const r = byPayer.get(p).get(d);
-            return { value: r ? num(r[measure]) : 0, exact: r ? r[measure] : null };
+            // A payer's partly covered period (its first, or the as-of one) is a hollow point.
+            return {
+              value: r ? num(r[measure]) : 0,
+              exact: r ? r[measure] : null,
+              partial: r?.partial === true,
+              symbol: r?.partial === true ? 'emptyCircle' : undefined,
+            };
           }),
         }));
       return {
@@ -611,7 +649,8 @@
               .concat(
                 list.map(
                   (i) =>
-                    `${i.marker}${esc(i.seriesName)}&nbsp;&nbsp;<b>${esc(money(i.data.exact, true))}</b>`,
+                    `${i.marker}${esc(i.seriesName)}&nbsp;&nbsp;<b>${esc(money(i.data.exact, true))}</b>` +
+                    (i.data.partial ? ' <i>(part of the period)</i>' : ''),
                 ),
               )
               .join('<br>');
@@ -654,7 +693,11 @@
     body.append(
       el('div', { class: 'grid-2' }, [
         el('div', {}, [el('h3', { class: 'chart-title', text: 'By cause' }), causeBox]),
-        el('div', {}, [el('h3', { class: 'chart-title', text: 'By provider (top 10)' }), providerBox]),
+        el('div', {}, [
+          el('h3', { class: 'chart-title', id: 'provider-chart-title', text: 'By provider (top 10)' }),
+          providerBox,
+          el('p', { class: 'small muted', id: 'billing-note' }),
+        ]),
       ]),
     );
     body.append(
@@ -712,9 +755,23 @@
       const causes = payer
         ? data.causes.data.by_payer.filter((r) => r.payer_id === payer)
         : data.causes.data.all;
-      const providers = (
-        payer ? data.providers.data.by_payer.filter((r) => r.payer_id === payer) : data.providers.data.all
-      ).slice(0, 10);
+      const rows = payer
+        ? data.providers.data.by_payer.filter((r) => r.payer_id === payer)
+        : data.providers.data.all;
+      // With roles, the chart ranks rendering providers; billing (payee) NPIs carry the PLB offsets
+      // that name no claim and the claims without a rendering NPI, and are summed apart.
+      const roles = rows.some((r) => r.provider_role);
+      const providers = rows.filter((r) => !roles || r.provider_role === 'rendering').slice(0, 10);
+      const billing = rows.filter((r) => roles && r.provider_role === 'billing');
+      document.getElementById('provider-chart-title').textContent = roles
+        ? 'By rendering provider (top 10)'
+        : 'By provider (top 10)';
+      const billed = billing.reduce((sum, r) => sum + (cents(r.takeback) ?? 0n), 0n);
+      document.getElementById('billing-note').textContent = roles
+        ? billing.length > 0
+          ? `Not ranked here: ${money(decimalOf(billed), true)} charged to ${billing.length} billing (payee) NPI${billing.length === 1 ? '' : 's'} (${billing.map((r) => r.provider_npi).join(', ')}): PLB offsets that name no claim and claims without a rendering NPI.`
+          : 'No takeback is charged to a billing (payee) NPI.'
+        : '';
       causeChart.setOption(
         bars(
           causes,
@@ -1185,8 +1242,11 @@
       'Closed months',
       'Months frozen by `recoup close` as they were reported, and what changed in them since: each change with its reason and the late file that caused it.',
     );
-    if (!c || (!c.available && c.data.periods.length === 0))
-      return notice(body, `No restatements to show: ${c?.reason || 'no data'}.`);
+    // No month closed yet is not a fault: say so plainly, not as a warning.
+    if (!c || (!c.available && c.data.periods.length === 0)) {
+      body.append(el('p', { class: 'empty', text: `No restatements to show: ${c?.reason || 'no data'}.` }));
+      return;
+    }
     if (!c.available) notice(body, `Restatements not available: ${c.reason}.`);
     body.append(
       el(
