@@ -140,6 +140,11 @@ describe('report sections in Chromium', () => {
     expect(await page.locator('#scorecard tr.payer-row.inactive').count()).toBe(1);
   });
 
+  it('flags a recoupment rate over 100%', async () => {
+    expect(await page.locator('#scorecard .over-100').count()).toBe(1);
+    expect(await page.locator('#scorecard tr[data-payer="P3"] .over-100').textContent()).toBe('over 100%');
+  });
+
   it('ranks rendering providers and names the billing NPI’s share apart', async () => {
     expect(await page.locator('#provider-chart-title').textContent()).toBe('By rendering provider (top 10)');
     expect(await page.locator('#billing-note').textContent()).toBe(

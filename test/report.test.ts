@@ -70,7 +70,7 @@ describe('report data', () => {
     expect(data.scorecard.data.map((r) => [r.payer_id, r.rank, r.paid, r.takeback, r.trend])).toEqual([
       ['P2', 1, '80000.33', '8000.01', 'flat'],
       ['P1', 2, '120000.10', '6000.05', 'up'],
-      ['P3', 3, '5000.00', '2500.00', 'up'],
+      ['P3', 3, '5000.00', '6250.00', 'up'],
     ]);
     // The headline covers the active payers' window; P3 is inactive, on its own window, named by the mart.
     expect(data.scorecard.data[2]).toMatchObject({

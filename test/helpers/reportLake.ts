@@ -12,7 +12,7 @@ export const HOSTILE = `</script><script>window.pwned=1</script><img src=x onerr
  * column names of sql/marts, written as Parquet where createLakeViews finds them. P2's largest
  * takeback (tb7, $70.01) is a PLB offset whose reference names no claim: the alert lists it. P3
  * (Dormant Mutual) sent no 835 in the window: the scorecard scores it on its own last weeks,
- * inactive. March 2025 is partly covered (as of 2025-03-12). NPI 1999999984 is a billing NPI.
+ * inactive, and took back more than it paid there (125%). March 2025 is partly covered (as of 2025-03-12). NPI 1999999984 is a billing NPI.
  */
 export async function handMadeLake(db: DuckDBConnection, lake: string, marts: string[]): Promise<void> {
   const remits = [
@@ -50,8 +50,8 @@ export async function handMadeLake(db: DuckDBConnection, lake: string, marts: st
         0.05, 0.0417, 2, 30.0, 0.9, 10.00::DECIMAL(18,2), 1.25::DECIMAL(18,2), 0.00::DECIMAL(18,2), 0.04, 'up'),
       ('P2', DATE '2025-01-01', DATE '2025-03-31', 80000.33::DECIMAL(18,2), 8000.01::DECIMAL(18,2), 7999.99::DECIMAL(18,2),
         0.1, 0.1, 1, 45.5, 0.5, 0.00::DECIMAL(18,2), 0.00::DECIMAL(18,2), 250.50::DECIMAL(18,2), 0.1, 'flat'),
-      ('P3', DATE '2024-08-31', DATE '2024-11-29', 5000.00::DECIMAL(18,2), 2500.00::DECIMAL(18,2), 2500.00::DECIMAL(18,2),
-        0.5, 0.5, 3, 20.0, 1.0, 0.00::DECIMAL(18,2), 0.00::DECIMAL(18,2), 0.00::DECIMAL(18,2), 0.4, 'up'))
+      ('P3', DATE '2024-08-31', DATE '2024-11-29', 5000.00::DECIMAL(18,2), 6250.00::DECIMAL(18,2), 6250.00::DECIMAL(18,2),
+        1.25, 1.25, 3, 20.0, 1.0, 0.00::DECIMAL(18,2), 0.00::DECIMAL(18,2), 0.00::DECIMAL(18,2), 0.4, 'up'))
       AS t(payer_id, window_start, window_end, paid, takeback, net_takeback, recoupment_rate, net_recoupment_rate,
         rank, median_lag_days, linked_share, refunds, interest, outstanding_fb, previous_recoupment_rate, trend)`,
     takeback_trend: `SELECT * FROM (VALUES

@@ -382,6 +382,14 @@
         help: 'takeback ÷ paid',
         render: (r) => [
           pct(r.recoupment_rate),
+          // More taken back than paid in the window: takebacks of earlier payments, worth a look.
+          Number(r.recoupment_rate) > 1
+            ? el('span', {
+                class: 'status-chip over-100',
+                title: 'More was taken back than paid in the window: takebacks of payments made before it',
+                text: 'over 100%',
+              })
+            : null,
           el('span', {
             class: 'rate-bar',
             'aria-hidden': 'true',
