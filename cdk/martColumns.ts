@@ -78,6 +78,7 @@ export const MART_COLUMNS: Readonly<Record<string, readonly MartColumn[]>> = {
   period_restatements: [
     { name: 'period', type: 'date' },
     { name: 'payer_id', type: 'string' },
+    { name: 'payer_name', type: 'string' },
     { name: 'metric', type: 'string' },
     { name: 'cause', type: 'string' },
     { name: 'reason', type: 'string' },
@@ -91,6 +92,7 @@ export const MART_COLUMNS: Readonly<Record<string, readonly MartColumn[]>> = {
   ],
   plb_summary: [
     { name: 'payer_id', type: 'string' },
+    { name: 'payer_name', type: 'string' },
     { name: 'reason_code', type: 'string' },
     { name: 'fiscal_period_date', type: 'date' },
     { name: 'category', type: 'string' },
@@ -105,6 +107,7 @@ export const MART_COLUMNS: Readonly<Record<string, readonly MartColumn[]>> = {
   ],
   recoupment_cohorts: [
     { name: 'payer_id', type: 'string' },
+    { name: 'payer_name', type: 'string' },
     { name: 'cohort_month', type: 'date' },
     { name: 'dev_week', type: 'int' },
     { name: 'cohort_paid', type: 'decimal(18,2)' },
@@ -168,6 +171,7 @@ export const MART_COLUMNS: Readonly<Record<string, readonly MartColumn[]>> = {
     { name: 'kind', type: 'string' },
     { name: 'event_class', type: 'string' },
     { name: 'payer_id', type: 'string' },
+    { name: 'payer_name', type: 'string' },
     { name: 'remit_id', type: 'string' },
     { name: 'payment_date', type: 'date' },
     { name: 'amount', type: 'decimal(18,2)' },
@@ -196,6 +200,7 @@ export const MART_COLUMNS: Readonly<Record<string, readonly MartColumn[]>> = {
     { name: 'takeback_id', type: 'string' },
     { name: 'kind', type: 'string' },
     { name: 'payer_id', type: 'string' },
+    { name: 'payer_name', type: 'string' },
     { name: 'remit_id', type: 'string' },
     { name: 'payment_date', type: 'date' },
     { name: 'period', type: 'date' },

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listMarts } from '../functions/adapters/duckdb/lakeViews.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
 import { FINANCE_AS_OF, FINANCE_LAKE } from './fixtures/models/financeLake.ts';
 import { buildLakeFromRows, type ModelLake } from './fixtures/models/modelLake.ts';
@@ -65,6 +66,21 @@ describe('payer_scorecard', () => {
 });
 
 describe('payer names', () => {
+  it('are in every mart that has a payer_id, as int_payers gives them', async () => {
+    const marts = listMarts(lake.lake);
+    const withPayer = [];
+    for (const mart of marts) {
+      const cols = (await q(`DESCRIBE ${mart}`)).map((r) => String(r.column_name));
+      if (!cols.includes('payer_id')) continue;
+      withPayer.push(mart);
+      expect(cols, mart).toContain('payer_name');
+      const wrong = await q(`SELECT count(*) AS n FROM ${mart} AS m JOIN int_payers AS p USING (payer_id)
+        WHERE m.payer_name IS DISTINCT FROM p.payer_name`);
+      expect(wrong, mart).toEqual([{ n: 0 }]);
+    }
+    expect(withPayer.length).toBeGreaterThanOrEqual(9);
+  });
+
   it('come from one model, int_payers: the name on the payer’s latest 835', async () => {
     expect(await q('SELECT payer_id, payer_name FROM int_payers ORDER BY payer_id')).toEqual([
       { payer_id: 'ACT1', payer_name: 'ACTIVE PLAN' },
