@@ -4,6 +4,7 @@ import { S3ObjectStore } from '../adapters/s3ObjectStore.ts';
 import { SnsSink } from '../alerts/snsSink.ts';
 import { type ModelsJobResult, runModelsJob } from '../aws/modelsJob.ts';
 import { createObservability, observed, SERVICES } from '../aws/observability.ts';
+import { lambdaSyncOptions } from '../aws/lambdaSyncOptions.ts';
 
 // Created once per container: Powertools, the traced SDK clients, the store and the sink are reused.
 const observability = createObservability(SERVICES.models);
@@ -28,6 +29,7 @@ export async function handler(event: { asOf?: string } = {}, context?: Context):
       sinks,
       log: observability.log,
       metric: observability.metric,
+      sync: lambdaSyncOptions(context),
       ...(typeof event?.asOf === 'string' ? { asOf: event.asOf } : {}),
     }),
   );
