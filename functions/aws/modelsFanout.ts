@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createLakeViews, MARTS_DIR } from '../adapters/duckdb/lakeViews.ts';
+import { createLakeViews, lakeTableSql, MARTS_DIR } from '../adapters/duckdb/lakeViews.ts';
 import { openDuckDb } from '../adapters/duckdb/openDuckDb.ts';
 import { deliverNewAlerts } from '../alerts/deliverNewAlerts.ts';
 import { buildPartition } from '../models/buildPartition.ts';
 import { mergePartitions } from '../models/mergePartitions.ts';
-import { planPartitions } from '../models/planPartitions.ts';
+import { groupPayers } from '../models/planPartitions.ts';
+import { appealsAsOf, defaultAsOf } from '../models/registerBuildInputs.ts';
 import type { AlertSink } from '../ports/alertSink.ts';
 import type { ObjectStore } from '../ports/objectStore.ts';
 import { uploadMarts } from './modelsJob.ts';
@@ -82,12 +83,9 @@ export async function planFanout(
     stateKey: 'state/models-sync/plan.json',
     tables: ['remittances'],
   });
-  if (!synced.complete) throw new SyncIncompleteError(`plan: copied ${synced.downloaded} of ${synced.objects}`);
-  const plan = await planPartitions({
-    lakeDir,
-    jobs: input.jobs,
-    ...(input.asOf === undefined ? {} : { asOf: input.asOf }),
-  });
+  if (!synced.complete)
+    throw new SyncIncompleteError(`plan: copied ${synced.downloaded} of ${synced.objects}`);
+  const plan = await planFromRemittances(lakeDir, input.jobs, input.asOf);
   const run = input.run ?? new Date().toISOString().replace(/[:.]/g, '-');
   deps.log?.({ level: 'info', message: 'fan-out planned', run, groups: plan.groups.length });
   return {
@@ -105,7 +103,10 @@ export async function planFanout(
 }
 
 /** A partition step: copy the group's payers' lake files, build their marts and merge inputs, put them in the bucket. */
-export async function runFanoutPartition(deps: FanoutDeps, group: FanoutGroup): Promise<FanoutPartitionResult> {
+export async function runFanoutPartition(
+  deps: FanoutDeps,
+  group: FanoutGroup,
+): Promise<FanoutPartitionResult> {
   const groupId = createHash('sha256').update(group.payers.join('\n')).digest('hex').slice(0, 16);
   const lakeDir = join(deps.scratch, 'group-lake');
   const synced = await syncLake(deps.lake, lakeDir, {
@@ -154,7 +155,9 @@ export async function runFanoutMerge(
       const dir = join(work, `partition-${i}`);
       const keys: string[] = [];
       for await (const o of deps.lake.list(p.prefix)) keys.push(o.key);
-      await mapLimit(keys, 16, (k) => deps.lake.download(k, join(dir, ...k.slice(p.prefix.length).split('/'))));
+      await mapLimit(keys, 16, (k) =>
+        deps.lake.download(k, join(dir, ...k.slice(p.prefix.length).split('/'))),
+      );
       partitionDirs.push(dir);
     }
     const lakeDir = join(work, 'lake');
@@ -182,6 +185,34 @@ export async function runFanoutMerge(
     }
   } finally {
     await rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * planPartitions over a copy of the remittances alone (the other tables are not copied for the
+ * plan): the same as-of rule (given, else the latest payment date), the same groups (groupPayers).
+ */
+async function planFromRemittances(
+  lakeDir: string,
+  jobs: number,
+  asOf: string | undefined,
+): Promise<{ asOf: string; appealsAsOf: string; groups: string[][] }> {
+  const db = await openDuckDb({ threads: 1 });
+  try {
+    await db.run(`CREATE VIEW remittances AS ${lakeTableSql(lakeDir, 'remittances')}`);
+    const settled = asOf ?? (await defaultAsOf(db)).asOf;
+    const payers = (
+      await db.runAndReadAll(
+        `SELECT payer_id, CAST(coalesce(sum(claim_count), 0) AS BIGINT) AS claims
+         FROM remittances GROUP BY payer_id ORDER BY payer_id`,
+      )
+    )
+      .getRowObjectsJson()
+      .map((r) => ({ payer_id: String(r.payer_id), claims: Number(r.claims) }));
+    if (payers.length === 0) throw new Error('the lake has no remittances to build');
+    return { asOf: settled, appealsAsOf: appealsAsOf(asOf), groups: groupPayers(payers, jobs) };
+  } finally {
+    db.closeSync();
   }
 }
 

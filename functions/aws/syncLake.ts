@@ -86,7 +86,8 @@ export async function planLakeReads(
   const stagedTables = new Set<LakeTable>([...tables, 'remittances']);
   const lists = [...stagedTables].map(async (table) => {
     for await (const o of lake.list(`${table}/`))
-      if (parseStagedKey(o.key) !== null && wanted(o.key, o.key.slice(table.length + 1))) listed.set(o.key, o);
+      if (parseStagedKey(o.key) !== null && wanted(o.key, o.key.slice(table.length + 1)))
+        listed.set(o.key, o);
   });
   lists.push(
     (async () => {
@@ -105,12 +106,14 @@ export async function planLakeReads(
   const staged = [...listed.keys()].filter((k) => !k.startsWith(`${COMPACTED_DIR}/`));
   const reads = resolveLakeReads(staged, manifests);
   const keys = new Set<string>(current.map(([, m]) => m.key));
-  for (const table of tables) for (const k of [...reads[table].compacted, ...reads[table].staged]) keys.add(k);
+  for (const table of tables)
+    for (const k of [...reads[table].compacted, ...reads[table].staged]) keys.add(k);
   const objects: StoredObject[] = [];
   for (const key of [...keys].sort()) {
     const o = listed.get(key);
     // A manifest naming a file the listing lacks is a broken lake: say which, do not build on it.
-    if (o === undefined) throw new Error(`${lake.location}${key} is named by a compaction manifest but missing`);
+    if (o === undefined)
+      throw new Error(`${lake.location}${key} is named by a compaction manifest but missing`);
     objects.push(o);
   }
   return { objects, bytes: objects.reduce((s, o) => s + o.size, 0) };
@@ -154,8 +157,9 @@ export async function syncLake(
   let sinceSave = 0;
   let saving: Promise<void> = Promise.resolve();
   const save = () => {
-    // Saves never overlap; each writes everything copied so far.
-    saving = saving.then(() => saveState(lake, stateKey, held));
+    // Saves never overlap; each writes everything copied so far. A failed save does not stop
+    // the next one (the last one's failure is the caller's).
+    saving = saving.catch(() => {}).then(() => saveState(lake, stateKey, held));
     return saving;
   };
   const saveEvery = options.saveEvery ?? 500;
@@ -168,7 +172,7 @@ export async function syncLake(
     options.onDownloaded?.(downloaded, toDo.length);
     if (++sinceSave >= saveEvery) {
       sinceSave = 0;
-      void save();
+      save().catch(() => {});
     }
   }).catch(async (error: unknown) => {
     // A failed download (the store, the disk): keep what was copied for the next run.

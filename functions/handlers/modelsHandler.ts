@@ -2,9 +2,9 @@ import type { Context } from 'aws-lambda';
 import { s3, sns } from '../adapters/awsClients.ts';
 import { S3ObjectStore } from '../adapters/s3ObjectStore.ts';
 import { SnsSink } from '../alerts/snsSink.ts';
+import { lambdaSyncOptions } from '../aws/lambdaSyncOptions.ts';
 import { type ModelsJobResult, runModelsJob } from '../aws/modelsJob.ts';
 import { createObservability, observed, SERVICES } from '../aws/observability.ts';
-import { lambdaSyncOptions } from '../aws/lambdaSyncOptions.ts';
 
 // Created once per container: Powertools, the traced SDK clients, the store and the sink are reused.
 const observability = createObservability(SERVICES.models);
