@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -129,7 +130,7 @@ export async function startS3rver(buckets: string[]): Promise<RunningS3rver> {
 
 /**
  * Puts objects straight into s3rver's folder, the way its file-system store keeps them (the data
- * file `<key>._S3rver_object`; s3rver computes the ETag on first read): thousands of objects in
+ * file `<key>._S3rver_object` and its MD5, the ETag): thousands of objects in
  * a moment, without thousands of PUT requests. No events are emitted for them.
  */
 export async function seedS3rverObjects(
@@ -143,7 +144,10 @@ export async function seedS3rverObjects(
     const name = parts.pop() as string;
     const dir = join(server.directory, bucket, ...parts);
     await mkdir(dir, { recursive: true });
-    await copyFile(localPath, join(dir, `${name}._S3rver_object`));
+    const target = join(dir, `${name}._S3rver_object`);
+    await copyFile(localPath, target);
+    // The ETag file s3rver would otherwise compute on the first listing.
+    await writeFile(`${target}.md5`, createHash('md5').update(await readFile(target)).digest('hex'));
     n++;
   }
   return n;
