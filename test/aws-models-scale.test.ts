@@ -67,7 +67,9 @@ beforeAll(async () => {
   const files: string[] = [];
   const walk = (d: string) => {
     for (const e of readdirSync(d, { withFileTypes: true }))
-      e.isDirectory() ? walk(join(d, e.name)) : files.push(relative(localLake, join(d, e.name)).split('\\').join('/'));
+      e.isDirectory()
+        ? walk(join(d, e.name))
+        : files.push(relative(localLake, join(d, e.name)).split('\\').join('/'));
   };
   walk(localLake);
   s3 = await startS3rver(['lake']);

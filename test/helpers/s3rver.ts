@@ -147,7 +147,12 @@ export async function seedS3rverObjects(
     const target = join(dir, `${name}._S3rver_object`);
     await copyFile(localPath, target);
     // The ETag file s3rver would otherwise compute on the first listing.
-    await writeFile(`${target}.md5`, createHash('md5').update(await readFile(target)).digest('hex'));
+    await writeFile(
+      `${target}.md5`,
+      createHash('md5')
+        .update(await readFile(target))
+        .digest('hex'),
+    );
     n++;
   }
   return n;
