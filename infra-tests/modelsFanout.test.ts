@@ -28,8 +28,9 @@ function definition(resources: Resources): {
   StartAt: string;
   States: Record<string, Record<string, unknown>>;
 } {
-  const [machine] = Object.values(resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
-  const parts = (machine?.Properties?.DefinitionString as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+  const machine = Object.values(resources).find((r) => r.Type === 'AWS::StepFunctions::StateMachine');
+  if (machine?.Properties === undefined) throw new Error('no state machine');
+  const parts = (machine.Properties.DefinitionString as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
   const text = parts
     .map((p) => (typeof p === 'string' ? p : `REF:${JSON.stringify(p).replace(/"/g, "'")}`))
     .join('');

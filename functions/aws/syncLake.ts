@@ -76,7 +76,7 @@ export async function planLakeReads(
 ): Promise<LakeReadPlan> {
   const listed = new Map<string, StoredObject>();
   const tables = options.tables ?? LAKE_TABLES;
-  const wanted = (key: string, rest: string) => {
+  const wanted = (rest: string) => {
     if (options.payers === undefined) return true;
     const p = splitPartitionKey(rest);
     return p !== null && options.payers.has(p.payerId);
@@ -86,8 +86,7 @@ export async function planLakeReads(
   const stagedTables = new Set<LakeTable>([...tables, 'remittances']);
   const lists = [...stagedTables].map(async (table) => {
     for await (const o of lake.list(`${table}/`))
-      if (parseStagedKey(o.key) !== null && wanted(o.key, o.key.slice(table.length + 1)))
-        listed.set(o.key, o);
+      if (parseStagedKey(o.key) !== null && wanted(o.key.slice(table.length + 1))) listed.set(o.key, o);
   });
   lists.push(
     (async () => {
@@ -97,7 +96,7 @@ export async function planLakeReads(
   await Promise.all(lists);
   const manifestKeys = [...listed.keys()].filter((k) => k.startsWith(`${MANIFESTS_DIR}/`));
   const current = [...currentManifestKeys(manifestKeys)].filter(([, m]) =>
-    wanted(m.key, m.key.slice(MANIFESTS_DIR.length + 1)),
+    wanted(m.key.slice(MANIFESTS_DIR.length + 1)),
   );
   const manifests = new Map<string, CompactionManifest>();
   await mapLimit(current, 16, async ([id, { key }]) => {
