@@ -36,6 +36,8 @@ let lake: S3ObjectStore;
 const ORPHAN =
   'claims/payer_id=P/payment_month=2025-01/ffffffffffffffffffffffffffffffff-0000000000000000.parquet';
 let staleCompacted: string;
+/** Alerts the single job sent (the fan-out's merge finds the same ones already sent). */
+let singleAlerts = 0;
 
 function filesUnder(root: string): string[] {
   const out: string[] = [];
@@ -116,6 +118,8 @@ describe('AWS models job over a compacted and staged lake', () => {
     const localDir = join(dir, 'single');
     const result = await runModelsJob({ lake, localDir, sinks: [new RecordingSink()], log: () => {} });
     expect(result.complete).toBe(true);
+    expect(result.alerts.sent).toBeGreaterThan(0);
+    singleAlerts = result.alerts.sent;
     const copied = filesUnder(localDir).filter((f) => !f.startsWith('marts/'));
     expect(copied.some((f) => f.startsWith('compacted/claims/'))).toBe(true);
     expect(copied.some((f) => f.startsWith('claims/payer_id='))).toBe(true);
@@ -154,6 +158,9 @@ describe('AWS models job over a compacted and staged lake', () => {
       { run: plan.run, asOf: plan.asOf, appealsAsOf: plan.appealsAsOf, partitions },
     );
     expect(merged.martsUploaded).toBe(listMarts(localLake).length);
+    // The merged takeback_alerts hold the single job's alerts: all already sent, none new.
+    expect(merged.alerts).toEqual({ sent: 0, skipped: singleAlerts });
+    expect(sink.sent).toEqual([]);
     await expectMartsInBucket('fan');
   });
 });
