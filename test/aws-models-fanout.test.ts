@@ -1,7 +1,8 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Context } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { listMarts } from '../functions/adapters/duckdb/lakeViews.ts';
 import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { S3ObjectStore } from '../functions/adapters/s3ObjectStore.ts';
@@ -15,6 +16,7 @@ import type { Alert, AlertSink } from '../functions/ports/alertSink.ts';
 import { ingestGeneratedLake } from './helpers/generatedLake.ts';
 import { martRows, sortedRows } from './helpers/martRows.ts';
 import { type RunningS3rver, seedS3rverObjects, startS3rver } from './helpers/s3rver.ts';
+import { startSnsEndpoint } from './helpers/snsEndpoint.ts';
 
 // The AWS models job over a two-layer lake in S3 (s3rver): the single job and the fan-out by payer
 // (plan → one partition step per group → merge, the handlers the state machine invokes) read only
@@ -162,5 +164,68 @@ describe('AWS models job over a compacted and staged lake', () => {
     expect(merged.alerts).toEqual({ sent: 0, skipped: singleAlerts });
     expect(sink.sent).toEqual([]);
     await expectMartsInBucket('fan');
+  });
+
+  it('the Lambda handler runs the state machine steps; a group out of time fails with SyncIncompleteError', async () => {
+    const sns = await startSnsEndpoint();
+    const env = {
+      ...s3.env,
+      AWS_ENDPOINT_URL_SNS: sns.endpoint,
+      LAKE_BUCKET: 'lake',
+      LAKE_PREFIX: 'fan',
+      ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:recoup-alerts',
+      RECOUP_SCRATCH: join(dir, 'handler'),
+      RECOUP_BUILD_RESERVE_SECONDS: '300',
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+    };
+    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, env);
+    const quiet = [
+      vi.spyOn(process.stdout, 'write').mockImplementation(() => true),
+      vi.spyOn(process.stderr, 'write').mockImplementation(() => true),
+    ];
+    const context = (remainingMs: number) =>
+      ({
+        functionName: 'recoup-models',
+        awsRequestId: 'request-0001',
+        getRemainingTimeInMillis: () => remainingMs,
+      }) as unknown as Context;
+    try {
+      vi.resetModules();
+      const { handler } = await import('../functions/handlers/modelsHandler.ts');
+      const plan = (await handler({ step: 'plan', jobs: 2 }, context(900_000))) as Awaited<
+        ReturnType<typeof planFanout>
+      >;
+      expect(plan.groups).toHaveLength(2);
+      const first = plan.groups[0] as (typeof plan.groups)[number];
+      // 300 s reserve out of 300.001 s left: the copy stops at once; Step Functions retries on the name.
+      const outOfTime = await handler({ step: 'partition', ...first }, context(300_001)).catch(
+        (e: Error) => e,
+      );
+      expect(outOfTime).toBeInstanceOf(Error);
+      expect((outOfTime as Error).name).toBe('SyncIncompleteError');
+      const partitions = [];
+      for (const group of plan.groups)
+        partitions.push(
+          (await handler({ step: 'partition', ...group }, context(900_000))) as { prefix: string },
+        );
+      for await (const o of lake.list('marts/')) await lake.delete(o.key);
+      const merged = (await handler(
+        { step: 'merge', run: plan.run, asOf: plan.asOf, appealsAsOf: plan.appealsAsOf, partitions },
+        context(900_000),
+      )) as { martsUploaded: number; alerts: { sent: number } };
+      expect(merged.martsUploaded).toBe(listMarts(localLake).length);
+      await expectMartsInBucket('fan');
+      // The SNS sink had sent nothing yet: the merged marts' alerts went to the topic, once each.
+      expect(merged.alerts.sent).toBe(singleAlerts);
+      expect(sns.published.length).toBeGreaterThan(0);
+    } finally {
+      await sns.stop();
+      for (const spy of quiet) spy.mockRestore();
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
   });
 });
