@@ -67,6 +67,18 @@ export interface FanoutMergeResult {
   alerts: { sent: number; skipped: number };
 }
 
+/** The lake copies the steps keep under the scratch folder (the single job's is `lake`). */
+const LOCAL_COPIES = ['lake', 'plan-lake', 'group-lake'] as const;
+
+/**
+ * Removes the lake copies of the other steps from a container's scratch, so that /tmp holds one
+ * copy (the budget is per copy) when one container runs several kinds of step.
+ */
+export async function dropOtherCopies(scratch: string, keep: (typeof LOCAL_COPIES)[number]): Promise<void> {
+  for (const copy of LOCAL_COPIES)
+    if (copy !== keep) await rm(join(scratch, copy), { recursive: true, force: true });
+}
+
 /** Raised when a step's copy stopped before the end: the state machine retries the step, which resumes. */
 export class SyncIncompleteError extends Error {
   override name = 'SyncIncompleteError';
@@ -78,6 +90,7 @@ export async function planFanout(
   input: { jobs: number; asOf?: string; run?: string },
 ): Promise<FanoutPlan> {
   const lakeDir = join(deps.scratch, 'plan-lake');
+  await dropOtherCopies(deps.scratch, 'plan-lake');
   const synced = await syncLake(deps.lake, lakeDir, {
     ...deps.sync,
     stateKey: 'state/models-sync/plan.json',
@@ -109,6 +122,7 @@ export async function runFanoutPartition(
 ): Promise<FanoutPartitionResult> {
   const groupId = createHash('sha256').update(group.payers.join('\n')).digest('hex').slice(0, 16);
   const lakeDir = join(deps.scratch, 'group-lake');
+  await dropOtherCopies(deps.scratch, 'group-lake');
   const synced = await syncLake(deps.lake, lakeDir, {
     ...deps.sync,
     stateKey: `state/models-sync/group-${groupId}.json`,

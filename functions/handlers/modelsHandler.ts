@@ -4,6 +4,7 @@ import { S3ObjectStore } from '../adapters/s3ObjectStore.ts';
 import { SnsSink } from '../alerts/snsSink.ts';
 import { lambdaSyncOptions } from '../aws/lambdaSyncOptions.ts';
 import {
+  dropOtherCopies,
   type FanoutGroup,
   type FanoutMergeResult,
   type FanoutPartitionResult,
@@ -50,6 +51,7 @@ export async function handler(event: ModelsEvent = {}, context?: Context): Promi
     const asOf = typeof event?.asOf === 'string' ? { asOf: event.asOf } : {};
     switch (event?.step) {
       case undefined:
+        await dropOtherCopies(scratch, 'lake');
         return runModelsJob({
           lake,
           localDir: `${scratch}/lake`,
