@@ -21,6 +21,7 @@ const E2E = [
   'test/compaction.test.ts',
   'test/faults-*.test.ts',
   'test/fuzz-*.test.ts',
+  'test/ingest-archives.test.ts',
   'test/lake-upgrade.test.ts',
   'test/objectStore.contract.test.ts',
   'test/ops.test.ts',
