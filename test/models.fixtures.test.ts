@@ -676,7 +676,9 @@ describe('linking on a lake an older reader wrote (hand-made rows)', () => {
     // Every singular test holds but the one this older lake breaks by design: its PLB references
     // still carry member ids (sqlTests.test.ts checks that test fails here).
     expect(
-      (await runSqlTests(older.db)).filter((t) => !t.passed && t.name !== 'plb_references_hold_no_member_ids'),
+      (await runSqlTests(older.db)).filter(
+        (t) => !t.passed && t.name !== 'plb_references_hold_no_member_ids',
+      ),
     ).toEqual([]);
   });
 });
