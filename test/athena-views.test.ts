@@ -1,14 +1,6 @@
-import {
-  copyFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lakeViewSql, MANIFESTS_TABLE } from '../cdk/athenaViews.ts';
 import { lakeTableSql } from '../functions/adapters/duckdb/lakeViews.ts';
@@ -17,6 +9,7 @@ import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { compactLake } from '../functions/compact/compactLake.ts';
 import { parseStagedKey } from '../functions/core/lake/compactedLayout.ts';
 import { duckdbType, LAKE_TABLES, tableColumns } from '../functions/core/lake/schema.ts';
+import { filesUnder } from './helpers/filesUnder.ts';
 import { ingestGeneratedLake } from './helpers/generatedLake.ts';
 
 // The Athena views (cdk/athenaViews.ts) must show what DuckDB's lake views show. Athena is not
@@ -26,18 +19,6 @@ import { ingestGeneratedLake } from './helpers/generatedLake.ts';
 
 let dir: string;
 let lake: string;
-
-function filesUnder(root: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true }))
-      e.isDirectory()
-        ? walk(join(d, e.name))
-        : out.push(relative(root, join(d, e.name)).split('\\').join('/'));
-  };
-  walk(root);
-  return out.sort();
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'recoup-athena-views-'));

@@ -1,6 +1,6 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { listMarts } from '../functions/adapters/duckdb/lakeViews.ts';
@@ -13,6 +13,7 @@ import { compactLake } from '../functions/compact/compactLake.ts';
 import { parseStagedKey } from '../functions/core/lake/compactedLayout.ts';
 import { buildModels } from '../functions/models/buildModels.ts';
 import type { Alert, AlertSink } from '../functions/ports/alertSink.ts';
+import { filesUnder } from './helpers/filesUnder.ts';
 import { ingestGeneratedLake } from './helpers/generatedLake.ts';
 import { martRows, sortedRows } from './helpers/martRows.ts';
 import { type RunningS3rver, seedS3rverObjects, startS3rver } from './helpers/s3rver.ts';
@@ -40,18 +41,6 @@ const ORPHAN =
 let staleCompacted: string;
 /** Alerts the single job sent (the fan-out's merge finds the same ones already sent). */
 let singleAlerts = 0;
-
-function filesUnder(root: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true }))
-      e.isDirectory()
-        ? walk(join(d, e.name))
-        : out.push(relative(root, join(d, e.name)).split('\\').join('/'));
-  };
-  walk(root);
-  return out.sort();
-}
 
 async function expectMartsInBucket(prefix: string): Promise<void> {
   const got = join(dir, `got-${prefix}`);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { lakeFiles, lakeTableSql, MARTS_DIR, readLakeReads } from '../adapters/duckdb/lakeViews.ts';
+import { lakeTableSql, MARTS_DIR, readLakeReads } from '../adapters/duckdb/lakeViews.ts';
 import { sqlIdent, sqlString } from '../adapters/duckdb/openDuckDb.ts';
 import { registerClosedPeriods } from '../close/closedPeriods.ts';
 import { CARC_CAUSES } from '../core/era/taxonomy.ts';
