@@ -8,12 +8,19 @@ import type { SourceInfo } from '../core/era/reader835.ts';
 import { formatCents } from '../core/money.ts';
 import { X12Error } from '../core/x12/errors.ts';
 import type { ObjectStore } from '../ports/objectStore.ts';
+import { ArchiveError, withArchivesExpanded } from './archiveInputs.ts';
+import { describeNonText } from './describeContent.ts';
 
-/** A local file to ingest, and the name it is known by (a path, or the S3 key it came from). */
+/**
+ * A local file to ingest, and the name it is known by (a path, or the S3 key it came from). A file
+ * named `.gz` or `.zip` is an archive: its entries are ingested (see archiveInputs.ts).
+ */
 export interface IngestInput {
   path: string;
   key: string;
   size: number;
+  /** Set for an archive entry that could not be extracted: quarantined with this error. */
+  unreadable?: ArchiveError;
 }
 
 export interface IngestProgress {
@@ -137,7 +144,8 @@ export async function ingestFiles(inputs: IngestInput[], options: IngestOptions)
     quarantined_files: [],
     unbalanced_transactions: [],
   };
-  const bytesTotal = inputs.reduce((n, f) => n + f.size, 0);
+  // Archives count as what they hold once opened.
+  let bytesTotal = inputs.reduce((n, f) => n + f.size, 0);
   let staged = new Map<string, Staged>();
   let stagedBytes = 0;
   // Commits to a store that writes beside the caller (a local folder's writer thread) run while
@@ -187,7 +195,9 @@ export async function ingestFiles(inputs: IngestInput[], options: IngestOptions)
   };
 
   try {
-    for (const input of inputs) {
+    for await (const input of withArchivesExpanded(inputs, options.scratch, (d) => {
+      bytesTotal += d;
+    })) {
       options.onProgress?.({
         filesDone: summary.files,
         filesTotal: inputs.length,
@@ -270,6 +280,7 @@ async function parseFile(
   ingestedAt: string,
   onRemit: ConstructorParameters<typeof Era835Parser>[1],
 ): Promise<void> {
+  if (input.unreadable !== undefined) throw input.unreadable;
   if (input.size <= WHOLE_FILE_LIMIT) {
     // Synchronous on purpose: for local files it avoids a thread-pool round trip per file.
     // Small files (nearly all) share one buffer; a larger one gets its own, not kept after.
@@ -367,7 +378,7 @@ async function quarantine(lake: ObjectStore, input: IngestInput, error: unknown)
   const digest = bytes !== null ? sha256(bytes).slice(0, 12) : 'unreadable';
   const key = `quarantine/${digest}-${basename(input.key).replace(/[^A-Za-z0-9._-]/g, '_')}`;
   const detail: QuarantinedFile =
-    error instanceof X12Error
+    error instanceof X12Error || error instanceof ArchiveError
       ? {
           file: input.key,
           code: error.code,
@@ -386,6 +397,13 @@ async function quarantine(lake: ObjectStore, input: IngestInput, error: unknown)
           element: null,
           quarantine_key: key,
         };
+  // The parser says only that the bytes are not X12 text; name what they are (a JPEG, UTF-16, …).
+  if (
+    bytes !== null &&
+    error instanceof X12Error &&
+    (error.code === 'UNSUPPORTED_ENCODING' || error.code === 'NO_ISA')
+  )
+    detail.reason = describeNonText(bytes, error.code === 'UNSUPPORTED_ENCODING') ?? detail.reason;
   if (bytes !== null) {
     if (input.size > WHOLE_FILE_LIMIT) await lake.putFile(key, input.path);
     else await lake.put(key, bytes);

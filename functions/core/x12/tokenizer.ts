@@ -226,14 +226,18 @@ export class X12Scanner {
   private checkEncoding(bytes: Uint8Array): void {
     const at = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
     const b0 = bytes[at];
+    const b1 = bytes[at + 1];
     const utf16 =
       b0 === 0xff ||
       b0 === 0xfe ||
-      (b0 === 0xef && bytes[at + 1] === 0xbf && (bytes[at + 2] === 0xbd || bytes[at + 2] === 0xbe));
+      (b0 === 0xef && b1 === 0xbf && (bytes[at + 2] === 0xbd || bytes[at + 2] === 0xbe));
     if (utf16) {
-      throw new X12Error('UNSUPPORTED_ENCODING', 'file is not ASCII/UTF-8 (UTF-16 byte order mark)', {
-        file: this.file,
-      });
+      // Only FF FE / FE FF is a byte order mark; other such starts (a JPEG's FF D8) are binary.
+      const bom = (b0 === 0xff && b1 === 0xfe) || (b0 === 0xfe && b1 === 0xff);
+      const reason = bom
+        ? 'file is not ASCII/UTF-8 (UTF-16 byte order mark)'
+        : 'file is not ASCII/UTF-8 text (binary content, or UTF-16)';
+      throw new X12Error('UNSUPPORTED_ENCODING', reason, { file: this.file });
     }
   }
 
