@@ -25,7 +25,7 @@ function compare(a: Version, b: Version): number {
 }
 
 /** Whether `version` satisfies a range of the forms packages use: `>=x`, `^x`, `~x`, `x`, `x.y.z`, `||`. */
-export function satisfies(version: string, range: string): boolean {
+function satisfies(version: string, range: string): boolean {
   const v = parse(version);
   return range.split('||').some((alternative) => {
     const parts = alternative
