@@ -29,6 +29,8 @@ const E2E = [
   'test/quarantine.test.ts',
   'test/real-files.test.ts',
   'test/reliability-*.test.ts',
+  'test/report-narrow.test.ts',
+  'test/docs-examples.test.ts',
   'test/x12-properties.test.ts',
   'test/content-fingerprint.test.ts',
 ];

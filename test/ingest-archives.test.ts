@@ -14,7 +14,12 @@ import { S3ObjectStore } from '../functions/adapters/s3ObjectStore.ts';
 import { processIngestEvent } from '../functions/aws/ingestEvent.ts';
 import { Era835Parser, parse835 } from '../functions/core/era/parse835.ts';
 import type { X12Error } from '../functions/core/x12/errors.ts';
-import { type IngestInput, type IngestSummary, ingestFiles } from '../functions/ingest/ingestFiles.ts';
+import {
+  type IngestInput,
+  type IngestProgress,
+  type IngestSummary,
+  ingestFiles,
+} from '../functions/ingest/ingestFiles.ts';
 import { fixturePath, readFixture } from './helpers/fixtures.ts';
 import { type RunningS3rver, startS3rver, toSqsS3Event } from './helpers/s3rver.ts';
 import { writeZip } from './helpers/zipWriter.ts';
@@ -54,8 +59,18 @@ function inputs(files: Record<string, Uint8Array | string>): IngestInput[] {
   });
 }
 
+/** The last progress report of each ingest, to hold the counts to what was read. */
+let lastProgress: IngestProgress | undefined;
+
 async function ingest(list: IngestInput[], scratch = join(dir, 'scratch')): Promise<IngestSummary> {
-  return ingestFiles(list, { lake: new LocalFolderStore(lake), scratch });
+  lastProgress = undefined;
+  return ingestFiles(list, {
+    lake: new LocalFolderStore(lake),
+    scratch,
+    onProgress: (p) => {
+      lastProgress = p;
+    },
+  });
 }
 
 /** source_key → source_sha256 of the remittances in the lake. */
@@ -129,6 +144,9 @@ describe('zip deliveries', () => {
 
     expect(summary.quarantined_files).toEqual([]);
     expect(summary.files).toBe(4);
+    // Progress counts the entries read, not the one archive given, and ends at its total.
+    expect(lastProgress).toMatchObject({ filesDone: 4, filesTotal: 4 });
+    expect(lastProgress?.bytesDone).toBe(lastProgress?.bytesTotal);
     const sources = await lakeSources();
     expect(Object.keys(sources).sort()).toEqual([
       'week.zip!/beta.835',
@@ -152,6 +170,7 @@ describe('zip deliveries', () => {
     const summary = await ingest(inputs({ 'mixed.zip': zip }));
 
     expect(summary).toMatchObject({ files: 2, quarantined: 1, remittances_written: 1 });
+    expect(lastProgress).toMatchObject({ filesDone: 2, filesTotal: 2 });
     const [q] = summary.quarantined_files;
     expect(q?.file).toBe('mixed.zip');
     expect(q?.code).toBe('BAD_ARCHIVE');

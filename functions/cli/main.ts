@@ -29,6 +29,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'run SQL over the lake tables and marts',
     load: async () => (await import('./commands/query.ts')).queryCommand,
   },
+  views: {
+    summary: 'print CREATE VIEW statements (with column meanings) to open the lake in your own DuckDB',
+    load: async () => (await import('./commands/views.ts')).viewsCommand,
+  },
   alerts: {
     summary: 'list takeback spike alerts and deliver new ones',
     load: async () => (await import('./commands/alerts.ts')).alertsCommand,

@@ -63,13 +63,14 @@ export function archiveKind(name: string): 'gzip' | 'zip' | null {
  * Every input, with each archive replaced by its entries (extracted under `scratch`). A plain file
  * is yielded as it is. An entry's scratch file lives until the next item is asked for; stopping
  * early removes it too. An archive that cannot be opened is yielded itself, marked unreadable.
- * `onSizeChange` hears how the bytes to read change (+ an entry's size, − its archive's size once
- * all of it is read), so progress can be counted in the bytes actually read.
+ * `onChange` hears how the bytes and the files to read change (+ an entry's size, − its archive's
+ * size once all of it is read; + the entries an archive holds, − the archive), so progress can
+ * be counted in the bytes and files actually read.
  */
 export async function* withArchivesExpanded<T extends ArchiveInput>(
   inputs: Iterable<T>,
   scratch: string = tmpdir(),
-  onSizeChange: (delta: number) => void = () => {},
+  onChange: (bytes: number, files: number) => void = () => {},
 ): AsyncGenerator<T | ArchiveInput> {
   let dir: string | null = null;
   const folder = () => {
@@ -82,7 +83,7 @@ export async function* withArchivesExpanded<T extends ArchiveInput>(
   try {
     for (const input of inputs) {
       if (archiveKind(input.key) === null) yield input;
-      else yield* expand(input, folder, 1, onSizeChange);
+      else yield* expand(input, folder, 1, onChange);
     }
   } finally {
     if (dir !== null) rmSync(dir, { recursive: true, force: true });
@@ -93,7 +94,7 @@ async function* expand(
   archive: ArchiveInput,
   folder: () => string,
   depth: number,
-  onSizeChange: (delta: number) => void,
+  onChange: (bytes: number, files: number) => void,
 ): AsyncGenerator<ArchiveInput> {
   const kind = archiveKind(archive.key);
   if (kind === null || depth > MAX_DEPTH) {
@@ -112,6 +113,8 @@ async function* expand(
       return;
     }
   }
+  // The archive is read as its entries.
+  onChange(0, entries.length - 1);
   // Entries that cannot be extracted are reported together, once the others are read: the
   // quarantine then keeps the archive itself, under its own name, beside one reason naming them.
   const failed: string[] = [];
@@ -124,20 +127,21 @@ async function* expand(
       size = await entry.extract(to);
     } catch (error) {
       rmSync(to, { force: true });
+      onChange(0, -1);
       failed.push(
         kind === 'gzip' ? `not readable gzip data: ${reasonOf(error)}` : `${entry.name}: ${reasonOf(error)}`,
       );
       continue;
     }
-    onSizeChange(size);
+    onChange(size, 0);
     try {
-      yield* expand({ path: to, key, size }, folder, depth + 1, onSizeChange);
+      yield* expand({ path: to, key, size }, folder, depth + 1, onChange);
     } finally {
       rmSync(to, { force: true });
     }
   }
   if (failed.length > 0) {
-    onSizeChange(archive.size);
+    onChange(archive.size, 1);
     const reason =
       kind === 'gzip'
         ? (failed[0] as string)
@@ -145,7 +149,7 @@ async function* expand(
           `${failed.length < entries.length ? ' (the others were)' : ''}: ${failed.join('; ')}`;
     yield { ...archive, unreadable: new ArchiveError(archive.key, reason.slice(0, 1000)) };
   }
-  onSizeChange(-archive.size);
+  onChange(-archive.size, 0);
 }
 
 function reasonOf(error: unknown): string {

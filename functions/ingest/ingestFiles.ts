@@ -146,6 +146,7 @@ export async function ingestFiles(inputs: IngestInput[], options: IngestOptions)
   };
   // Archives count as what they hold once opened.
   let bytesTotal = inputs.reduce((n, f) => n + f.size, 0);
+  let filesTotal = inputs.length;
   let staged = new Map<string, Staged>();
   let stagedBytes = 0;
   // Commits to a store that writes beside the caller (a local folder's writer thread) run while
@@ -195,12 +196,13 @@ export async function ingestFiles(inputs: IngestInput[], options: IngestOptions)
   };
 
   try {
-    for await (const input of withArchivesExpanded(inputs, options.scratch, (d) => {
-      bytesTotal += d;
+    for await (const input of withArchivesExpanded(inputs, options.scratch, (bytes, files) => {
+      bytesTotal += bytes;
+      filesTotal += files;
     })) {
       options.onProgress?.({
         filesDone: summary.files,
-        filesTotal: inputs.length,
+        filesTotal,
         bytesDone: summary.bytes,
         bytesTotal,
         file: input.key,
@@ -265,7 +267,7 @@ export async function ingestFiles(inputs: IngestInput[], options: IngestOptions)
   }
   options.onProgress?.({
     filesDone: summary.files,
-    filesTotal: inputs.length,
+    filesTotal,
     bytesDone: summary.bytes,
     bytesTotal,
     file: '',
