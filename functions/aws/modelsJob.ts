@@ -9,6 +9,7 @@ import { buildModels } from '../models/buildModels.ts';
 import type { AlertSink } from '../ports/alertSink.ts';
 import type { ObjectStore } from '../ports/objectStore.ts';
 import type { LogFn, MetricFn } from './observability.ts';
+import { publishReports } from './publishReports.ts';
 
 export interface ModelsJobDeps {
   lake: ObjectStore;
@@ -88,6 +89,7 @@ export async function runModelsJob(deps: ModelsJobDeps): Promise<ModelsJobResult
       }
     }
     const alerts = await deliverNewAlerts({ db, store: deps.lake, sinks: deps.sinks });
+    await publishReports({ db, lake: deps.lake, lakeDir: deps.localDir, asOf: deps.asOf, log }); // reports/, exports/ (issue 25)
     const result: ModelsJobResult = {
       synced,
       models: models.map((m) => ({ name: m.name, rows: m.rows, ms: m.ms })),
