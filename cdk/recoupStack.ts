@@ -38,7 +38,9 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICES } from '../functions/aws/metricNames.ts';
+import { EXPORTS_PREFIX, REPORTS_PREFIX } from '../functions/aws/reportKeys.ts';
 import { glueType, LAKE_SCHEMA, LAKE_TABLES, PARTITION_KEYS } from '../functions/core/lake/schema.ts';
+import { LeadershipReports, type LeadershipReportsProps } from './leadershipReports.ts';
 import { MART_COLUMNS } from './martColumns.ts';
 
 /** Object-key prefixes shared by the stack and the handlers (passed to them as environment). */
@@ -49,6 +51,10 @@ export const PREFIXES = {
   /** In the lake bucket: the models job's state, e.g. which alerts were already sent. */
   state: 'state/',
   marts: 'marts/',
+  /** In the lake bucket: the report after each models run, and the digest (cdk/leadershipReports.ts). */
+  reports: REPORTS_PREFIX,
+  /** In the lake bucket: the finance marts as CSV, exports/<as-of>/<mart>.csv. */
+  exports: EXPORTS_PREFIX,
   athenaResults: 'athena-results/',
 } as const;
 
@@ -64,7 +70,7 @@ const PARQUET_STORAGE = {
 /** HIPAA asks covered entities to keep records six years; the default retention of raw 835s. */
 export const SIX_YEARS = Duration.days(2192);
 
-export interface RecoupStackProps extends StackProps {
+export interface RecoupStackProps extends StackProps, LeadershipReportsProps {
   /** Reserved concurrency of the ingest function (caps parallel writes to the lake). */
   ingestConcurrency?: number;
   /** EventBridge schedule of the models run; default daily at 06:00 UTC. */
@@ -112,6 +118,7 @@ export class RecoupStack extends Stack {
   readonly modelsDlq: Queue;
   readonly backupVault: BackupVault;
   readonly backupPlan: BackupPlan;
+  readonly reports: LeadershipReports;
 
   constructor(scope: Construct, id: string, props: RecoupStackProps = {}) {
     super(scope, id, props);
@@ -411,6 +418,12 @@ export class RecoupStack extends Stack {
           actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
           resources: [lakeObjects(PREFIXES.marts)],
         }),
+        // The report, the finance exports and the digest after each run (functions/aws/publishReports.ts).
+        new PolicyStatement({
+          sid: 'WriteReports',
+          actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+          resources: [lakeObjects(PREFIXES.reports), lakeObjects(PREFIXES.exports)],
+        }),
         new PolicyStatement({
           sid: 'KeepAlertState',
           actions: ['s3:GetObject', 's3:PutObject'],
@@ -431,6 +444,19 @@ export class RecoupStack extends Stack {
       description: 'recoup: nightly models build',
       schedule: props.modelsSchedule ?? Schedule.cron({ minute: '0', hour: '6' }),
       targets: [new LambdaFunction(this.modelsFunction, { deadLetterQueue: modelsDlq, retryAttempts: 2 })],
+    });
+
+    // Reports for leadership: the weekly digest and the read-only policy (cdk/leadershipReports.ts).
+    this.reports = new LeadershipReports(this, 'Reports', {
+      ...props,
+      lakeBucket: this.lakeBucket,
+      dataKey: key,
+      messagingKey,
+      alertTopic: this.alertTopic,
+      deadLetterQueue: modelsDlq,
+      architecture,
+      environment,
+      nodeFunction: (fnId, options) => this.nodeFunction(fnId, options),
     });
 
     // Alarms page on-call through the alert topic.
@@ -773,6 +799,8 @@ export class RecoupStack extends Stack {
       ack(modelsPolicy, objectsFinding(this.lakeBucket, `${table}/`), objectReason);
     }
     ack(modelsPolicy, objectsFinding(this.lakeBucket, PREFIXES.marts), objectReason);
+    ack(modelsPolicy, objectsFinding(this.lakeBucket, PREFIXES.reports), objectReason);
+    ack(modelsPolicy, objectsFinding(this.lakeBucket, PREFIXES.exports), objectReason);
     const tracesReason =
       'X-Ray xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions (AWS documents Resource "*"); only these two write actions are granted, for active tracing.';
     ack(ingestPolicy, 'AwsSolutions-IAM5[Resource::*]', tracesReason);

@@ -7,14 +7,10 @@ import { type Digest, loadDigest } from '../digest/digest.ts';
 import type { ObjectStore } from '../ports/objectStore.ts';
 import { writeReport } from '../report/writeReport.ts';
 import type { LogFn } from './observability.ts';
+import { EXPORTS_PREFIX, LATEST_DIGEST_KEY, LATEST_REPORT_KEY, REPORTS_PREFIX } from './reportKeys.ts';
 
-/** Object-key prefixes in the lake bucket (the stack grants the models job writes there and leadership reads). */
-export const REPORTS_PREFIX = 'reports/';
-export const EXPORTS_PREFIX = 'exports/';
-/** The newest report, overwritten by each models run. */
-export const LATEST_REPORT_KEY = `${REPORTS_PREFIX}latest.html`;
-/** The newest digest (JSON of `Digest`, money in integer cents), read by the weekly digest job. */
-export const LATEST_DIGEST_KEY = `${REPORTS_PREFIX}digest-latest.json`;
+export { EXPORTS_PREFIX, LATEST_DIGEST_KEY, LATEST_REPORT_KEY, REPORTS_PREFIX } from './reportKeys.ts';
+
 /** The finance marts written as CSV under exports/<as-of>/ (one file each). */
 export const EXPORT_MARTS = [
   'recoupment_rates',

@@ -4,7 +4,8 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { renderDigestJson, renderDigestText } from '../digest/digest.ts';
 import type { ObjectStore } from '../ports/objectStore.ts';
 import type { LogFn } from './observability.ts';
-import { LATEST_REPORT_KEY, readLatestDigest } from './publishReports.ts';
+import { readLatestDigest } from './publishReports.ts';
+import { LATEST_REPORT_KEY } from './reportKeys.ts';
 
 /** The SNS surface the digest needs (an SNSClient, or a recorder in a test). */
 export interface SnsPublish {
