@@ -595,7 +595,8 @@ describe('arm64', () => {
     const architectures = Object.values(functions).map(
       (fn) => (fn as { Properties: { Architectures: string[] } }).Properties.Architectures,
     );
-    expect(architectures).toEqual([['arm64'], ['arm64']]);
+    // ingest, models and the weekly digest (cdk/leadershipReports.ts)
+    expect(architectures).toEqual([['arm64'], ['arm64'], ['arm64']]);
     const code = (
       armTemplate.toJSON().Resources[
         armStack.getLogicalId(armStack.modelsFunction.node.defaultChild as never)

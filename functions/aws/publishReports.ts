@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { listMarts } from '../adapters/duckdb/lakeViews.ts';
 import { sqlIdent, sqlString } from '../adapters/duckdb/openDuckDb.ts';
-import { type Digest, loadDigest } from '../digest/digest.ts';
+import { loadDigest } from '../digest/digest.ts';
 import type { ObjectStore } from '../ports/objectStore.ts';
 import { writeReport } from '../report/writeReport.ts';
 import type { LogFn } from './observability.ts';
@@ -98,10 +98,4 @@ export async function publishReports(options: PublishReportsOptions): Promise<Pu
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
-}
-
-/** Reads the digest the last models run kept (null when no run has published one yet). */
-export async function readLatestDigest(lake: ObjectStore): Promise<Digest | null> {
-  if (!(await lake.exists(LATEST_DIGEST_KEY))) return null;
-  return JSON.parse(Buffer.from(await lake.get(LATEST_DIGEST_KEY)).toString('utf8')) as Digest;
 }

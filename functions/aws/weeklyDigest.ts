@@ -1,11 +1,11 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { renderDigestJson, renderDigestText } from '../digest/digest.ts';
+import type { Digest } from '../digest/digest.ts';
+import { renderDigestJson, renderDigestText } from '../digest/render.ts';
 import type { ObjectStore } from '../ports/objectStore.ts';
 import type { LogFn } from './observability.ts';
-import { readLatestDigest } from './publishReports.ts';
-import { LATEST_REPORT_KEY } from './reportKeys.ts';
+import { LATEST_DIGEST_KEY, LATEST_REPORT_KEY } from './reportKeys.ts';
 
 /** The SNS surface the digest needs (an SNSClient, or a recorder in a test). */
 export interface SnsPublish {
@@ -93,4 +93,10 @@ export async function runWeeklyDigest(deps: WeeklyDigestDeps): Promise<WeeklyDig
   );
   log({ level: 'info', message: 'digest published', as_of: digest.asOf, link_kind: deps.link.kind });
   return { published: true, asOf: digest.asOf, link };
+}
+
+/** Reads the digest the last models run kept (null when no run has published one yet). */
+export async function readLatestDigest(lake: ObjectStore): Promise<Digest | null> {
+  if (!(await lake.exists(LATEST_DIGEST_KEY))) return null;
+  return JSON.parse(Buffer.from(await lake.get(LATEST_DIGEST_KEY)).toString('utf8')) as Digest;
 }
