@@ -630,6 +630,18 @@ export class RecoupStack extends Stack {
                 npm_config_cpu: npmCpu(options.architecture),
                 npm_config_libc: 'glibc',
               },
+              // The models function also renders the report (functions/aws/publishReports.ts), which
+              // reads its page assets beside the module and ECharts' one-file build at run time.
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (inputDir: string, outputDir: string) => [
+                  `cp -r "${inputDir}/functions/report/assets" "${outputDir}/assets"`,
+                  `mkdir -p "${outputDir}/node_modules/echarts/dist"`,
+                  `cp "${inputDir}/node_modules/echarts/package.json" "${outputDir}/node_modules/echarts/package.json"`,
+                  `cp "${inputDir}/node_modules/echarts/dist/echarts.min.js" "${outputDir}/node_modules/echarts/dist/echarts.min.js"`,
+                ],
+              },
             }
           : {}),
       },

@@ -1,6 +1,7 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { Architecture } from 'aws-cdk-lib/aws-lambda';
@@ -356,6 +357,25 @@ describe('functions', () => {
     expect(existsSync(join(ingest, 'node_modules'))).toBe(false);
     // The addon is the x86-64 build the function runs on (ELF e_machine 62), whatever machine synthesized.
     expect(elfMachine(join(models, 'node_modules/@duckdb/node-bindings-linux-x64/duckdb.node'))).toBe(62);
+  });
+
+  it('ships the report assets and ECharts beside the models bundle, where the renderer looks for them at run time', () => {
+    const assetOf = (fn: typeof stack.modelsFunction) => {
+      const code = resources[logicalId(fn)]!.Properties!.Code as { S3Key: string };
+      return join(assemblyDir, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
+    };
+    const models = assetOf(stack.modelsFunction);
+    const bundleUrl = pathToFileURL(join(models, 'index.mjs'));
+    // functions/report/renderReportHtml.ts: require.resolve('echarts/dist/echarts.min.js') and ./assets/<name>.
+    expect(createRequire(bundleUrl).resolve('echarts/dist/echarts.min.js')).toBe(
+      join(models, 'node_modules/echarts/dist/echarts.min.js'),
+    );
+    for (const name of ['report.css', 'report.js'])
+      expect(existsSync(fileURLToPath(new URL(`./assets/${name}`, bundleUrl))), name).toBe(true);
+    // The weekly digest needs no DuckDB: its bundle carries no node_modules.
+    const digest = assetOf(stack.reports.digestFunction);
+    expect(existsSync(join(digest, 'index.mjs')), digest).toBe(true);
+    expect(existsSync(join(digest, 'node_modules'))).toBe(false);
   });
 
   it('derives the bundled addon CPU from the function architecture', () => {
