@@ -13,6 +13,7 @@ const E2E = [
   'infra-tests/**/*.test.ts',
   'test/aws-*.test.ts',
   'test/browser*.test.ts',
+  'test/*.browser.test.ts',
   'test/*chromium*.test.ts',
   'test/report-browser*.test.ts',
   'test/cli*.test.ts',

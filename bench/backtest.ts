@@ -25,7 +25,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { openDuckDb, sqlIdent, sqlString } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { parseCents } from '../functions/core/money.ts';
-import { FORECAST_MODELS, modelSql } from '../functions/forecast/modelSql.ts';
+import { FORECAST_MODELS, modelSql, UNNAMED_PAYERS_SQL } from '../functions/forecast/modelSql.ts';
 import { type AlertScore, scoreAlerts } from '../functions/forecast/scoreAlerts.ts';
 import {
   type BacktestWeek,
@@ -192,6 +192,7 @@ async function evaluate(
       await db.run(
         `CREATE TABLE ${sqlIdent(table)} AS SELECT * FROM read_parquet(${sqlString(join(dir, `${table}.parquet`))})`,
       );
+    await db.run(`CREATE OR REPLACE TABLE int_payers AS ${UNNAMED_PAYERS_SQL}`);
     for (const [layer, name] of FORECAST_MODELS) {
       if (layer === 'marts') continue;
       await db.run(`CREATE OR REPLACE TABLE ${sqlIdent(name)} AS ${modelSql(layer, name)}`);

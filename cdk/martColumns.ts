@@ -11,6 +11,7 @@ export interface MartColumn {
 export const MART_COLUMNS: Readonly<Record<string, readonly MartColumn[]>> = {
   liquidity_forecast: [
     { name: 'payer_id', type: 'string' },
+    { name: 'payer_name', type: 'string' },
     { name: 'week_start', type: 'date' },
     { name: 'horizon_week', type: 'int' },
     { name: 'as_of', type: 'date' },
@@ -29,9 +30,13 @@ export const MART_COLUMNS: Readonly<Record<string, readonly MartColumn[]>> = {
   ],
   payer_scorecard: [
     { name: 'payer_id', type: 'string' },
+    { name: 'payer_name', type: 'string' },
     { name: 'window_start', type: 'date' },
     { name: 'window_end', type: 'date' },
     { name: 'window_weeks', type: 'int' },
+    { name: 'as_of', type: 'date' },
+    { name: 'last_payment_date', type: 'date' },
+    { name: 'active', type: 'boolean' },
     { name: 'paid', type: 'decimal(18,2)' },
     { name: 'takeback', type: 'decimal(18,2)' },
     { name: 'reversal_takeback', type: 'decimal(18,2)' },
@@ -73,6 +78,7 @@ export const MART_COLUMNS: Readonly<Record<string, readonly MartColumn[]>> = {
   period_restatements: [
     { name: 'period', type: 'date' },
     { name: 'payer_id', type: 'string' },
+    { name: 'payer_name', type: 'string' },
     { name: 'metric', type: 'string' },
     { name: 'cause', type: 'string' },
     { name: 'reason', type: 'string' },
@@ -86,6 +92,7 @@ export const MART_COLUMNS: Readonly<Record<string, readonly MartColumn[]>> = {
   ],
   plb_summary: [
     { name: 'payer_id', type: 'string' },
+    { name: 'payer_name', type: 'string' },
     { name: 'reason_code', type: 'string' },
     { name: 'fiscal_period_date', type: 'date' },
     { name: 'category', type: 'string' },
@@ -100,6 +107,7 @@ export const MART_COLUMNS: Readonly<Record<string, readonly MartColumn[]>> = {
   ],
   recoupment_cohorts: [
     { name: 'payer_id', type: 'string' },
+    { name: 'payer_name', type: 'string' },
     { name: 'cohort_month', type: 'date' },
     { name: 'dev_week', type: 'int' },
     { name: 'cohort_paid', type: 'decimal(18,2)' },
@@ -120,8 +128,10 @@ export const MART_COLUMNS: Readonly<Record<string, readonly MartColumn[]>> = {
     { name: 'grain', type: 'string' },
     { name: 'period', type: 'date' },
     { name: 'payer_id', type: 'string' },
+    { name: 'payer_name', type: 'string' },
     { name: 'cause', type: 'string' },
     { name: 'provider_npi', type: 'string' },
+    { name: 'provider_role', type: 'string' },
     { name: 'paid', type: 'decimal(18,2)' },
     { name: 'takeback', type: 'decimal(18,2)' },
     { name: 'net_takeback', type: 'decimal(18,2)' },
@@ -129,11 +139,13 @@ export const MART_COLUMNS: Readonly<Record<string, readonly MartColumn[]>> = {
     { name: 'net_recoupment_rate', type: 'double' },
     { name: 'claim_count', type: 'bigint' },
     { name: 'takeback_count', type: 'bigint' },
+    { name: 'partial_period', type: 'boolean' },
   ],
   takeback_alerts: [
     { name: 'alert_id', type: 'string' },
     { name: 'grain', type: 'string' },
     { name: 'payer_id', type: 'string' },
+    { name: 'payer_name', type: 'string' },
     { name: 'cause', type: 'string' },
     { name: 'week_start', type: 'date' },
     { name: 'takeback', type: 'decimal(18,2)' },
@@ -159,6 +171,7 @@ export const MART_COLUMNS: Readonly<Record<string, readonly MartColumn[]>> = {
     { name: 'kind', type: 'string' },
     { name: 'event_class', type: 'string' },
     { name: 'payer_id', type: 'string' },
+    { name: 'payer_name', type: 'string' },
     { name: 'remit_id', type: 'string' },
     { name: 'payment_date', type: 'date' },
     { name: 'amount', type: 'decimal(18,2)' },
@@ -187,6 +200,7 @@ export const MART_COLUMNS: Readonly<Record<string, readonly MartColumn[]>> = {
     { name: 'takeback_id', type: 'string' },
     { name: 'kind', type: 'string' },
     { name: 'payer_id', type: 'string' },
+    { name: 'payer_name', type: 'string' },
     { name: 'remit_id', type: 'string' },
     { name: 'payment_date', type: 'date' },
     { name: 'period', type: 'date' },
@@ -222,6 +236,7 @@ export const MART_COLUMNS: Readonly<Record<string, readonly MartColumn[]>> = {
   takeback_trend: [
     { name: 'grain', type: 'string' },
     { name: 'payer_id', type: 'string' },
+    { name: 'payer_name', type: 'string' },
     { name: 'period_start', type: 'date' },
     { name: 'paid', type: 'decimal(18,2)' },
     { name: 'takeback', type: 'decimal(18,2)' },
@@ -232,6 +247,7 @@ export const MART_COLUMNS: Readonly<Record<string, readonly MartColumn[]>> = {
     { name: 'net_recoupment_rate', type: 'double' },
     { name: 'claim_count', type: 'bigint' },
     { name: 'takeback_count', type: 'bigint' },
+    { name: 'partial_period', type: 'boolean' },
   ],
 };
 

@@ -13,10 +13,10 @@ import { CfnWorkGroup } from 'aws-cdk-lib/aws-athena';
 import { BackupPlan, BackupPlanRule, BackupResource, BackupVault } from 'aws-cdk-lib/aws-backup';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction, SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
 import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-glue';
-import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { type IRole, ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -36,12 +36,15 @@ import {
 import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICES } from '../functions/aws/metricNames.ts';
 import { EXPORTS_PREFIX, REPORTS_PREFIX } from '../functions/aws/reportKeys.ts';
-import { glueType, LAKE_SCHEMA, LAKE_TABLES, PARTITION_KEYS } from '../functions/core/lake/schema.ts';
+import { LAKE_TABLES } from '../functions/core/lake/schema.ts';
+import { addLakeViews } from './athenaViews.ts';
 import { LeadershipReports, type LeadershipReportsProps } from './leadershipReports.ts';
 import { MART_COLUMNS } from './martColumns.ts';
+import { ModelsFanout } from './modelsFanout.ts';
 
 /** Object-key prefixes shared by the stack and the handlers (passed to them as environment). */
 export const PREFIXES = {
@@ -56,10 +59,14 @@ export const PREFIXES = {
   /** In the lake bucket: the finance marts as CSV, exports/<as-of>/<mart>.csv. */
   exports: EXPORTS_PREFIX,
   athenaResults: 'athena-results/',
+  /** In the lake bucket: the fan-out groups' marts and merge inputs, per run (expired after a week). */
+  fanout: 'models-fanout/',
+  /** In the lake bucket: the compacted layer (compactedLayout.ts), read by the models function. */
+  compacted: 'compacted/',
 } as const;
 
-/** First month the payment_month partition projection enumerates. */
-export const PROJECTION_START_MONTH = '2015-01';
+/** Of the models function's 4 GiB /tmp, what the copied lake files may take (the rest: DuckDB spill, marts). */
+export const MODELS_SCRATCH_MAX_MB = 3072;
 
 const PARQUET_STORAGE = {
   inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
@@ -75,6 +82,14 @@ export interface RecoupStackProps extends StackProps, LeadershipReportsProps {
   ingestConcurrency?: number;
   /** EventBridge schedule of the models run; default daily at 06:00 UTC. */
   modelsSchedule?: Schedule;
+  /**
+   * What the schedule runs: `single` (default) one models function builds every payer; `fanout`
+   * starts the state machine that builds one payer group per function and merges them. The state
+   * machine exists either way (start it by hand to try it).
+   */
+  modelsRun?: 'single' | 'fanout';
+  /** Payer groups of the fan-out (functions at once); default 8, at most 40. */
+  fanoutGroups?: number;
   /** CPU of both functions; default x86_64. arm64 bundles DuckDB's linux-arm64 addon. */
   architecture?: Architecture;
   /**
@@ -116,6 +131,7 @@ export class RecoupStack extends Stack {
   readonly dataKey: Key;
   readonly messagingKey: Key;
   readonly modelsDlq: Queue;
+  readonly modelsStateMachine: StateMachine;
   readonly backupVault: BackupVault;
   readonly backupPlan: BackupPlan;
   readonly reports: LeadershipReports;
@@ -248,6 +264,8 @@ export class RecoupStack extends Stack {
       // Rewrites of a partition file leave a noncurrent version; keep a month for recovery.
       { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(30) },
       { id: 'expire-athena-results', prefix: PREFIXES.athenaResults, expiration: Duration.days(30) },
+      // The merge reads a run's group outputs within the hour; a week leaves time to inspect one.
+      { id: 'expire-fanout-outputs', prefix: PREFIXES.fanout, expiration: Duration.days(7) },
     ]);
 
     // Landing events: S3 → SQS, with a dead-letter queue after five failed receives.
@@ -388,19 +406,27 @@ export class RecoupStack extends Stack {
       retentionPeriod: Duration.days(14),
     });
     this.modelsDlq = modelsDlq;
+    const fanoutGroups = props.fanoutGroups ?? 8;
+    const modelsRun = props.modelsRun ?? 'single';
     this.modelsFunction = this.nodeFunction('Models', {
       entry: 'functions/handlers/modelsHandler.ts',
       description: 'recoup: build the marts with DuckDB and publish takeback alerts',
       memorySize: 3008,
       ephemeralStorageSize: 4096,
       timeout: Duration.minutes(15),
-      // One build at a time: concurrent runs would race on the same mart files.
-      reservedConcurrentExecutions: 1,
+      // One build at a time: concurrent runs would race on the same mart files. The fan-out runs
+      // one function per payer group at once (its merge step alone writes the marts).
+      reservedConcurrentExecutions: modelsRun === 'fanout' ? fanoutGroups : 1,
       deadLetterQueue: modelsDlq,
       retryAttempts: 0,
       duckdb: true,
       architecture,
-      environment,
+      environment: {
+        ...environment,
+        RECOUP_SCRATCH_MAX_MB: String(MODELS_SCRATCH_MAX_MB),
+        RECOUP_BUILD_RESERVE_SECONDS: '300',
+        RECOUP_FANOUT_GROUPS: String(fanoutGroups),
+      },
       statements: [
         new PolicyStatement({
           sid: 'ListLake',
@@ -410,7 +436,14 @@ export class RecoupStack extends Stack {
         new PolicyStatement({
           sid: 'ReadLake',
           actions: ['s3:GetObject'],
-          resources: [...LAKE_TABLES.map((table) => `${table}/`), PREFIXES.marts].map(lakeObjects),
+          resources: [...LAKE_TABLES.map((table) => `${table}/`), PREFIXES.compacted, PREFIXES.marts].map(
+            lakeObjects,
+          ),
+        }),
+        new PolicyStatement({
+          sid: 'FanoutOutputs',
+          actions: ['s3:GetObject', 's3:PutObject'],
+          resources: [lakeObjects(PREFIXES.fanout)],
         }),
         // Marts are overwritten in place (marts/<name>/data.parquet), never deleted.
         new PolicyStatement({
@@ -440,10 +473,25 @@ export class RecoupStack extends Stack {
       ],
     });
 
+    this.modelsStateMachine = new ModelsFanout(this, 'ModelsFanout', {
+      modelsFunction: this.modelsFunction,
+      groups: fanoutGroups,
+      logKey: key,
+    }).stateMachine;
+
     new Rule(this, 'ModelsSchedule', {
-      description: 'recoup: nightly models build',
+      description: `recoup: nightly models build (${modelsRun === 'fanout' ? 'fanned out by payer group' : 'one function'})`,
       schedule: props.modelsSchedule ?? Schedule.cron({ minute: '0', hour: '6' }),
-      targets: [new LambdaFunction(this.modelsFunction, { deadLetterQueue: modelsDlq, retryAttempts: 2 })],
+      targets: [
+        modelsRun === 'fanout'
+          ? new SfnStateMachine(this.modelsStateMachine, {
+              input: RuleTargetInput.fromObject({}),
+              role: this.scheduleRole(this.modelsStateMachine),
+              deadLetterQueue: modelsDlq,
+              retryAttempts: 2,
+            })
+          : new LambdaFunction(this.modelsFunction, { deadLetterQueue: modelsDlq, retryAttempts: 2 }),
+      ],
     });
 
     // Reports for leadership: the weekly digest and the read-only policy (cdk/leadershipReports.ts).
@@ -535,9 +583,29 @@ export class RecoupStack extends Stack {
     new CfnOutput(this, 'IngestQueueUrl', { value: this.ingestQueue.queueUrl });
     new CfnOutput(this, 'IngestDlqUrl', { value: this.ingestDlq.queueUrl });
     new CfnOutput(this, 'ModelsFunctionName', { value: this.modelsFunction.functionName });
+    new CfnOutput(this, 'ModelsStateMachineArn', { value: this.modelsStateMachine.stateMachineArn });
     new CfnOutput(this, 'AlertTopicArn', { value: this.alertTopic.topicArn });
 
     this.acknowledgeFindings(logBucket, landingRetention.toDays());
+  }
+
+  /** The role EventBridge starts the fan-out with: a customer-managed policy (no inline one), StartExecution on it only. */
+  private scheduleRole(stateMachine: StateMachine): IRole {
+    const policy = new ManagedPolicy(this, 'ModelsSchedulePolicy', {
+      description: 'recoup models schedule: start the fan-out state machine',
+      statements: [
+        new PolicyStatement({
+          sid: 'StartFanout',
+          actions: ['states:StartExecution'],
+          resources: [stateMachine.stateMachineArn],
+        }),
+      ],
+    });
+    return new Role(this, 'ModelsScheduleRole', {
+      assumedBy: new ServicePrincipal('events.amazonaws.com'),
+      description: 'recoup models schedule (fan-out)',
+      managedPolicies: [policy],
+    }).withoutPolicyUpdates();
   }
 
   /** A Node.js function with its own role and KMS-encrypted log group; DuckDB as a real node module when asked. */
@@ -715,43 +783,8 @@ export class RecoupStack extends Stack {
     });
     const lake = this.lakeBucket.bucketName;
 
-    for (const table of LAKE_TABLES) {
-      const columns = LAKE_SCHEMA[table] as readonly {
-        name: string;
-        type: Parameters<typeof glueType>[0];
-        partition?: true;
-      }[];
-      const glueTable = new CfnTable(this, `GlueTable${pascal(table)}`, {
-        catalogId: Aws.ACCOUNT_ID,
-        databaseName,
-        tableInput: {
-          name: table,
-          description: `recoup lake table ${table} (Parquet, Hive-partitioned by payer_id and payment_month)`,
-          tableType: 'EXTERNAL_TABLE',
-          partitionKeys: PARTITION_KEYS.map((name) => ({ name, type: 'string' })),
-          parameters: {
-            classification: 'parquet',
-            EXTERNAL: 'TRUE',
-            'projection.enabled': 'true',
-            'projection.payer_id.type': 'injected',
-            'projection.payment_month.type': 'date',
-            'projection.payment_month.format': 'yyyy-MM',
-            'projection.payment_month.range': `${PROJECTION_START_MONTH},NOW`,
-            'projection.payment_month.interval': '1',
-            'projection.payment_month.interval.unit': 'MONTHS',
-            'storage.location.template': `s3://${lake}/${table}/payer_id=\${payer_id}/payment_month=\${payment_month}/`,
-          },
-          storageDescriptor: {
-            location: `s3://${lake}/${table}/`,
-            columns: columns
-              .filter((column) => !column.partition)
-              .map((column) => ({ name: column.name, type: glueType(column.type) })),
-            ...PARQUET_STORAGE,
-          },
-        },
-      });
-      glueTable.addResourceDependency(database);
-    }
+    // The lake tables are views over their staged and compacted files (athenaViews.ts).
+    addLakeViews(this, database, databaseName, lake);
 
     for (const [mart, columns] of Object.entries(MART_COLUMNS)) {
       const glueTable = new CfnTable(this, `GlueMart${pascal(mart)}`, {
@@ -811,6 +844,8 @@ export class RecoupStack extends Stack {
       ack(modelsPolicy, objectsFinding(this.lakeBucket, `${table}/`), objectReason);
     }
     ack(modelsPolicy, objectsFinding(this.lakeBucket, PREFIXES.marts), objectReason);
+    ack(modelsPolicy, objectsFinding(this.lakeBucket, PREFIXES.compacted), objectReason);
+    ack(modelsPolicy, objectsFinding(this.lakeBucket, PREFIXES.fanout), objectReason);
     ack(modelsPolicy, objectsFinding(this.lakeBucket, PREFIXES.reports), objectReason);
     ack(modelsPolicy, objectsFinding(this.lakeBucket, PREFIXES.exports), objectReason);
     const tracesReason =

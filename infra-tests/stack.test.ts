@@ -9,6 +9,7 @@ import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { lakeViewSql, MANIFESTS_TABLE, prestoType } from '../cdk/athenaViews.ts';
 import { MART_COLUMNS } from '../cdk/martColumns.ts';
 import { npmCpu, PREFIXES, RecoupStack, type RecoupStackProps } from '../cdk/recoupStack.ts';
 import { addRulePacks } from '../cdk/rulePacks.ts';
@@ -525,42 +526,93 @@ describe('alerts and alarms', () => {
 });
 
 describe('Glue catalog', () => {
-  it('describes each lake table with the lake schema columns, Hive partitions and projection', () => {
+  it('describes each lake table as a view over its staged and compacted files and the manifests', () => {
     template.resourceCountIs('AWS::Glue::Database', 1);
     for (const table of LAKE_TABLES) {
-      const columns = tableColumns(table)
+      const fileColumns = tableColumns(table)
         .filter((column) => !column.partition)
         .map((column) => ({ Name: column.name, Type: glueType(column.type) }));
-      const location = new Capture();
-      template.hasResourceProperties('AWS::Glue::Table', {
-        DatabaseName: 'recoup',
-        TableInput: {
-          Name: table,
-          PartitionKeys: [
-            { Name: 'payer_id', Type: 'string' },
-            { Name: 'payment_month', Type: 'string' },
-          ],
-          Parameters: Match.objectLike({
-            'projection.enabled': 'true',
-            'projection.payer_id.type': 'injected',
-            'projection.payment_month.type': 'date',
-            'projection.payment_month.format': 'yyyy-MM',
-            'projection.payment_month.range': Match.stringLikeRegexp('^\\d{4}-\\d{2},NOW$'),
-            'storage.location.template': Match.anyValue(),
-          }),
-          StorageDescriptor: {
-            Columns: columns,
-            Location: location,
-            SerdeInfo: {
-              SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
-            },
-            InputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+      for (const [layer, prefix] of [
+        ['staged', `/${table}/`],
+        ['compacted', `/compacted/${table}/`],
+      ] as const) {
+        const location = new Capture();
+        template.hasResourceProperties('AWS::Glue::Table', {
+          DatabaseName: 'recoup',
+          TableInput: {
+            Name: `${table}_${layer}`,
+            // Not partitioned: no payer, month (unknown, future) or file needs registering or projecting.
+            PartitionKeys: Match.absent(),
+            Parameters: Match.not(Match.objectLike({ 'projection.enabled': Match.anyValue() })),
+            StorageDescriptor: Match.objectLike({
+              Columns: fileColumns,
+              Location: location,
+              SerdeInfo: {
+                SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
+              },
+            }),
           },
-        },
-      });
-      expect(JSON.stringify(location.asObject())).toContain(`/${table}/`);
+        });
+        expect(JSON.stringify(location.asObject())).toContain(prefix);
+      }
     }
+    const manifests = new Capture();
+    template.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: Match.objectLike({
+        Name: MANIFESTS_TABLE,
+        StorageDescriptor: Match.objectLike({
+          Location: manifests,
+          SerdeInfo: { SerializationLibrary: 'org.openx.data.jsonserde.JsonSerDe' },
+        }),
+      }),
+    });
+    expect(JSON.stringify(manifests.asObject())).toContain('/compacted/_manifests/');
     expect(JSON.stringify(LAKE_SCHEMA)).not.toContain('float');
+  });
+
+  it('the lake views: current generation only, staged not compacted, committed only, payer and month from the path', () => {
+    for (const table of LAKE_TABLES) {
+      const text = new Capture();
+      template.hasResourceProperties('AWS::Glue::Table', {
+        TableInput: Match.objectLike({
+          Name: table,
+          TableType: 'VIRTUAL_VIEW',
+          Parameters: { presto_view: 'true', comment: 'Presto View' },
+          ViewOriginalText: text,
+        }),
+      });
+      const encoded = /^\/\* Presto View: (.+) \*\/$/.exec(text.asString())?.[1] as string;
+      const view = JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'));
+      expect(view.schema).toBe('recoup');
+      // Every lake column, partition columns included, in the lake's order, with Trino types.
+      expect(view.columns).toEqual(
+        tableColumns(table).map((c) => ({ name: c.name, type: prestoType(c.type) })),
+      );
+      const sql: string = view.originalSql;
+      expect(sql).toBe(lakeViewSql(table));
+      // The current generation: the highest manifest of each partition names the files read.
+      expect(sql).toMatch(
+        /row_number\(\) OVER \(PARTITION BY payer_id, payment_month ORDER BY generation DESC\)/,
+      );
+      expect(sql).toContain(`UNNEST(current_manifests.files.${table})`);
+      expect(sql).toContain(`FROM ${table}_compacted`);
+      // Staged files of remittances a current manifest holds are not read twice.
+      expect(sql).toMatch(/WHERE NOT EXISTS \(SELECT 1 FROM compacted_ids/);
+      // Claims and adjustments of staged remittances count once the remittance is committed.
+      if (table === 'remittances') expect(sql).not.toContain('remittances_staged r');
+      else expect(sql).toContain('EXISTS (SELECT 1 FROM remittances_staged r');
+      // Payer and month come from each file's path: no partition to register, `unknown` and
+      // future months included, and nothing makes a query name a payer.
+      expect(sql).toContain(`regexp_extract("$path", 'payer_id=([^/]+)/', 1) AS payer_id`);
+      expect(sql).toContain(`regexp_extract("$path", 'payment_month=([^/]+)/', 1) AS payment_month`);
+      expect(sql).not.toMatch(/payment_month\s*(<|>|BETWEEN)|payer_id\s*=\s*'/i);
+    }
+    // No lake table is partitioned or projected any more.
+    for (const [, resource] of ofType('AWS::Glue::Table')) {
+      const input = (resource.Properties as { TableInput: Record<string, unknown> }).TableInput;
+      expect(input.PartitionKeys, String(input.Name)).toBeUndefined();
+      expect(JSON.stringify(input.Parameters ?? {})).not.toContain('projection');
+    }
   });
 
   it('describes every mart as an unpartitioned Parquet table under marts/<name>/', () => {
@@ -577,7 +629,8 @@ describe('Glue catalog', () => {
         'takeback_alerts',
       ]),
     );
-    template.resourceCountIs('AWS::Glue::Table', LAKE_TABLES.length + names.length);
+    // Per lake table: a view, a staged and a compacted table; and the manifests table.
+    template.resourceCountIs('AWS::Glue::Table', LAKE_TABLES.length * 3 + 1 + names.length);
     for (const name of names) {
       const location = new Capture();
       template.hasResourceProperties('AWS::Glue::Table', {

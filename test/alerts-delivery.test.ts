@@ -185,6 +185,20 @@ describe('stdout and JSON file sinks', () => {
     expect(lines[1]).toContain('payer P1 cause audit');
   });
 
+  it('names the payer in the line and the JSON when the mart gives a name', async () => {
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (c: Buffer) => {
+      text += c.toString();
+    });
+
+    await new StdoutSink(out).send([alert({ payer_name: 'ACME HEALTH' })]);
+
+    expect(text).toMatch(/^Takeback spike: ACME HEALTH \(payer P1\), week of 2026-02-16/);
+    expect(alertPayload([alert({ payer_name: 'ACME HEALTH' })]).alerts[0]?.payer_name).toBe('ACME HEALTH');
+    expect(alertPayload([alert()]).alerts[0]?.payer_name).toBeNull();
+  });
+
   it('appends to a JSON array file', async () => {
     const file = join(dir, 'out', 'alerts.json');
     const sink = new JsonFileSink(file);
@@ -433,8 +447,11 @@ describe('no patient data leaves in an alert', () => {
     } finally {
       db.closeSync();
     }
-    // The scan is not vacuous: alerts name claims, and those claims have patient control numbers.
+    // Alerts carry the payer's name from the marts (int_payers), as the webhook JSON does.
     expect(alerts.length).toBeGreaterThan(0);
+    for (const a of alerts) expect(a.payer_name).toMatch(/\S/);
+    expect(alertPayload(alerts).alerts[0]?.payer_name).toBe(alerts[0]?.payer_name);
+    // The scan is not vacuous: alerts name claims, and those claims have patient control numbers.
     expect(alerts.some((a) => a.top_claims.length > 0)).toBe(true);
     expect(resolved.length).toBeGreaterThan(0);
     for (const clp01 of resolved) expect(clp01s).toContain(clp01);

@@ -121,6 +121,11 @@ describe('runBacktest on generated remittances', () => {
     const payers = new Set(result.detail.map((d) => d.payer_id));
     expect(payers.size).toBe(5);
     expect(result.detail).toHaveLength(5 * 8);
+    // Each payer's row carries its name, from the lake's own 835s (int_payers).
+    const names = new Map(built.truth.payers.map((p) => [p.payer_id, p.name]));
+    expect(result.payers.map((p) => p.payer_name)).toEqual(
+      result.payers.map((p) => names.get(String(p.payer_id))),
+    );
     expect(
       result.detail.every((d) => d.week_start > result.as_of && d.week_start <= result.latest_week),
     ).toBe(true);

@@ -206,6 +206,21 @@ describe('liquidity_forecast', () => {
     });
   });
 
+  it('spreads a one-off payment over the 8-week mean instead of repeating it every week', async () => {
+    // Prepare: a steady payer, and a payer whose only payment ($1,500.50) is in the as-of week.
+    const lake = emptyLake();
+    claimLevelPayer(lake, STEADY);
+    lake.payments.push(payment('Q1', 'ONE-OFF', addDays(LAST_WEEK, 2), 150_050));
+
+    // Act
+    const rows = await forecast(lake);
+
+    // Assess: quiet weeks count as 0, the weeks before its first payment too: $1,500.50 / 8.
+    const q1 = rows.filter((r) => r.payer_id === 'Q1');
+    expect(q1).toHaveLength(13);
+    for (const r of q1) expect(r.expected_payments).toBe('187.56');
+  });
+
   it('schedules outstanding FB in week 1 and unrepaid deferred WO at the payer deferral lag', async () => {
     // Prepare: a 21-day deferral history (X1 repaid), an outstanding deferral (X2) and FB carried.
     const lake = emptyLake();

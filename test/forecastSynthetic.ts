@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlIdent, sqlString } from '../functions/adapters/duckdb/openDuckDb.ts';
-import { FORECAST_MODELS, modelSql } from '../functions/forecast/modelSql.ts';
+import { FORECAST_MODELS, modelSql, UNNAMED_PAYERS_SQL } from '../functions/forecast/modelSql.ts';
 
 /**
  * Synthetic stand-ins for the model layer's contract (int_takebacks, int_claim_payments, the
@@ -314,6 +314,7 @@ export async function setAsOf(db: DuckDBConnection, asOf: string | null): Promis
 
 /** Builds this package's models as tables, in dependency order (what the model runner does). */
 export async function buildForecastModels(db: DuckDBConnection): Promise<void> {
+  await db.run(`CREATE OR REPLACE TABLE int_payers AS ${UNNAMED_PAYERS_SQL}`);
   for (const [layer, name] of FORECAST_MODELS) {
     await db.run(`CREATE OR REPLACE TABLE ${sqlIdent(name)} AS ${modelSql(layer, name)}`);
   }

@@ -673,6 +673,12 @@ describe('linking on a lake an older reader wrote (hand-made rows)', () => {
     );
     // 100 + 200 + 50 on 2024-01-05; the undated 60.00 and the 2026-06-01 75.00 have no period here.
     expect(got).toEqual([{ period: '2024-01-01', paid: '350.00', claims: 3 }]);
-    expect((await runSqlTests(older.db)).filter((t) => !t.passed)).toEqual([]);
+    // Every singular test holds but the one this older lake breaks by design: its PLB references
+    // still carry member ids (sqlTests.test.ts checks that test fails here).
+    expect(
+      (await runSqlTests(older.db)).filter(
+        (t) => !t.passed && t.name !== 'plb_references_hold_no_member_ids',
+      ),
+    ).toEqual([]);
   });
 });

@@ -157,7 +157,7 @@ describe('recoup build --incremental', () => {
     const result = await buildIncremental({ lakeDir: lake, asOf: '2024-05-31' });
     expect(result.mode).toBe('bypass');
     const scorecard = await query(
-      `SELECT DISTINCT CAST(window_end AS VARCHAR) AS d FROM read_parquet(${sqlString(join(lake, 'marts', 'payer_scorecard', 'data.parquet'))})`,
+      `SELECT DISTINCT CAST(as_of AS VARCHAR) AS d FROM read_parquet(${sqlString(join(lake, 'marts', 'payer_scorecard', 'data.parquet'))})`,
     );
     expect(scorecard).toEqual([{ d: '2024-05-31' }]);
     expect((await buildIncremental({ lakeDir: lake })).mode).toBe('incremental');

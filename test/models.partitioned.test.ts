@@ -14,6 +14,7 @@ import { MERGED_MARTS, RERANKED_MARTS } from '../functions/models/partitionRules
 import { groupPayers, planPartitions } from '../functions/models/planPartitions.ts';
 import { trailingOrderBy } from '../functions/models/trailingOrderBy.ts';
 import { ingestGeneratedLake } from './helpers/generatedLake.ts';
+import { martRows } from './helpers/martRows.ts';
 
 // A build partitioned by payer group (recoup build --jobs N, and the AWS fan-out) must write the
 // same marts as a build in one process: every row of every mart, in the mart's own order.
@@ -22,22 +23,6 @@ let dir: string;
 let lake: string;
 /** The marts of a build in one process. */
 let single: string;
-
-/** Every row of a mart's file, in file order, as JSON-safe values (DECIMAL as exact strings). */
-async function martRows(martsDir: string, mart: string): Promise<{ columns: string[]; rows: unknown[] }> {
-  const db = await openDuckDb({ threads: 1 });
-  try {
-    const file = sqlString(join(martsDir, mart, 'data.parquet'));
-    const described = (
-      await db.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${file})`)
-    ).getRowObjectsJson();
-    const columns = described.map((c) => `${c.column_name} ${c.column_type}`);
-    const { rows } = await runQuery(db, `SELECT * FROM read_parquet(${file})`);
-    return { columns, rows };
-  } finally {
-    db.closeSync();
-  }
-}
 
 /** Rows sorted by their JSON text: the comparison of a mart's rows regardless of ties in its ORDER BY. */
 function sorted(rows: unknown[]): string[] {

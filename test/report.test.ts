@@ -1,90 +1,17 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLakeViews } from '../functions/adapters/duckdb/lakeViews.ts';
-import { openDuckDb, sqlIdent, sqlString } from '../functions/adapters/duckdb/openDuckDb.ts';
+import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
-import { duckdbType, tableColumns } from '../functions/core/lake/schema.ts';
+import { buildModels } from '../functions/models/buildModels.ts';
 import { escapeHtml, jsonForScript } from '../functions/report/escape.ts';
 import type { ReportData } from '../functions/report/loadReportData.ts';
-import { writeReport } from '../functions/report/writeReport.ts';
-
-const HOSTILE = `</script><script>window.pwned=1</script><img src=x onerror="alert('x')"> & "Payer" <!--`;
-
-/**
- * A hand-made lake: two remittances (one from a payer with a hostile name) and the marts with the
- * column names of sql/marts, written as Parquet where createLakeViews finds them.
- */
-async function handMadeLake(db: DuckDBConnection, lake: string, marts: string[]): Promise<void> {
-  const remits = [
-    { payer_id: 'P1', payer_name: 'Acme Health', payment_date: '2025-03-05', remit_id: 'r1' },
-    { payer_id: 'P2', payer_name: HOSTILE, payment_date: '2025-03-12', remit_id: 'r2' },
-  ];
-  for (const r of remits) {
-    const dir = join(
-      lake,
-      'remittances',
-      `payer_id=${r.payer_id}`,
-      `payment_month=${r.payment_date.slice(0, 7)}`,
-    );
-    mkdirSync(dir, { recursive: true });
-    const cols = tableColumns('remittances').filter((c) => !c.partition);
-    const values: Record<string, string> = {
-      remit_id: sqlString(r.remit_id),
-      payer_name: sqlString(r.payer_name),
-      payment_date: `DATE ${sqlString(r.payment_date)}`,
-      payment_amount: '100.00',
-      balanced: 'true',
-    };
-    const select = cols.map(
-      (c) => `CAST(${values[c.name] ?? 'NULL'} AS ${duckdbType(c.type)}) AS ${sqlIdent(c.name)}`,
-    );
-    await db.run(
-      `COPY (SELECT ${select.join(', ')}) TO ${sqlString(join(dir, `${r.remit_id}.parquet`))} (FORMAT parquet)`,
-    );
-  }
-  const tables: Record<string, string> = {
-    payer_scorecard: `SELECT * FROM (VALUES
-      ('P1', DATE '2025-01-01', DATE '2025-03-31', 120000.10::DECIMAL(18,2), 6000.05::DECIMAL(18,2), 5000.00::DECIMAL(18,2),
-        0.05, 0.0417, 2, 30.0, 0.9, 10.00::DECIMAL(18,2), 1.25::DECIMAL(18,2), 0.00::DECIMAL(18,2), 0.04, 'up'),
-      ('P2', DATE '2025-01-01', DATE '2025-03-31', 80000.33::DECIMAL(18,2), 8000.01::DECIMAL(18,2), 7999.99::DECIMAL(18,2),
-        0.1, 0.1, 1, 45.5, 0.5, 0.00::DECIMAL(18,2), 0.00::DECIMAL(18,2), 250.50::DECIMAL(18,2), 0.1, 'flat'))
-      AS t(payer_id, window_start, window_end, paid, takeback, net_takeback, recoupment_rate, net_recoupment_rate,
-        rank, median_lag_days, linked_share, refunds, interest, outstanding_fb, previous_recoupment_rate, trend)`,
-    takeback_trend: `SELECT * FROM (VALUES
-      ('week', 'P1', DATE '2025-03-03', 1000.00::DECIMAL(18,2), 100.00::DECIMAL(18,2), 90.00::DECIMAL(18,2)),
-      ('week', 'P1', DATE '2025-03-10', 1000.00::DECIMAL(18,2), 200.00::DECIMAL(18,2), 150.00::DECIMAL(18,2)),
-      ('month', 'P1', DATE '2025-03-01', 2000.00::DECIMAL(18,2), 300.00::DECIMAL(18,2), 240.00::DECIMAL(18,2)),
-      ('week', 'P1', DATE '2025-04-07', 1.00::DECIMAL(18,2), 1.00::DECIMAL(18,2), 1.00::DECIMAL(18,2)))
-      AS t(grain, payer_id, period_start, paid, takeback, net_takeback)`,
-    recoupment_rates: `SELECT * FROM (VALUES
-      ('cause', DATE '2025-03-01', NULL, 'coding', NULL, 500.00::DECIMAL(18,2), 40.00::DECIMAL(18,2), 30.00::DECIMAL(18,2), 2),
-      ('cause', DATE '2025-02-01', NULL, 'coding', NULL, 500.00::DECIMAL(18,2), 2.50::DECIMAL(18,2), 2.50::DECIMAL(18,2), 1),
-      ('provider', DATE '2025-03-01', NULL, NULL, '1234567893', 500.00::DECIMAL(18,2), 42.50::DECIMAL(18,2), 32.50::DECIMAL(18,2), 3),
-      ('payer_cause', DATE '2025-03-01', 'P1', 'coding', NULL, 500.00::DECIMAL(18,2), 40.00::DECIMAL(18,2), 30.00::DECIMAL(18,2), 2))
-      AS t(grain, period, payer_id, cause, provider_npi, paid, takeback, net_takeback, takeback_count)`,
-    liquidity_forecast: `SELECT 'P1' AS payer_id, DATE '2025-03-17' + CAST(7 * i AS INTEGER) AS week_start, DATE '2025-03-12' AS as_of,
-      1000.00::DECIMAL(18,2) AS expected_payments, 50.00::DECIMAL(18,2) AS takeback_p10,
-      (100 + 20 * i)::DECIMAL(18,2) AS takeback_p50, 400.00::DECIMAL(18,2) AS takeback_p90,
-      0.00::DECIMAL(18,2) AS scheduled_offsets, (900 - 20 * i)::DECIMAL(18,2) AS net_cash_p50,
-      (100 + 20 * i) / 1000 AS takeback_share, (100 + 20 * i) > 200 AS flag FROM range(0, 13) AS r(i)`,
-    takeback_alerts: `SELECT 'payer' AS grain, 'P2' AS payer_id, NULL::VARCHAR AS cause, DATE '2025-03-10' AS week_start,
-      9000.00::DECIMAL(18,2) AS takeback, 1000.00::DECIMAL(18,2) AS baseline, 8.5 AS score, 8000.00::DECIMAL(18,2) AS excess,
-      ['C1 (ICN 9)', 'C2'] AS top_claims, ['1234567893'] AS top_providers, ['audit'] AS top_causes`,
-    takeback_links: `SELECT 'tb' || i AS takeback_id, CASE WHEN i % 2 = 0 THEN 'reversal' ELSE 'plb' END AS kind,
-      CASE WHEN i < 5 THEN 'P1' ELSE 'P2' END AS payer_id, DATE '2025-03-05' AS payment_date,
-      (i * 10 + 0.01)::DECIMAL(18,2) AS amount, 0.00::DECIMAL(18,2) AS correction_repaid, 'coding' AS cause,
-      'CLM' || i AS claim_id, 'ICN' || i AS payer_claim_control, 30 AS lag_days, DATE '2025-02-03' AS original_payment_date,
-      NULL::DATE AS correction_payment_date, '1234567893' AS provider_npi FROM range(0, 8) AS r(i)`,
-  };
-  for (const name of marts) {
-    const dir = join(lake, 'marts', name);
-    mkdirSync(dir, { recursive: true });
-    await db.run(`COPY (${tables[name]}) TO ${sqlString(join(dir, 'data.parquet'))} (FORMAT parquet)`);
-  }
-}
+import { martsAsOf, writeReport } from '../functions/report/writeReport.ts';
+import { ingestGeneratedLake } from './helpers/generatedLake.ts';
+import { ALL_MARTS, HOSTILE, handMadeLake } from './helpers/reportLake.ts';
 
 /** The JSON embedded in a report, parsed back. */
 function embedded(html: string): ReportData {
@@ -92,15 +19,6 @@ function embedded(html: string): ReportData {
   if (!m?.[1]) throw new Error('no embedded report data');
   return JSON.parse(m[1]) as ReportData;
 }
-
-const ALL_MARTS = [
-  'payer_scorecard',
-  'takeback_trend',
-  'recoupment_rates',
-  'liquidity_forecast',
-  'takeback_alerts',
-  'takeback_links',
-];
 
 let db: DuckDBConnection;
 let dir: string;
@@ -123,7 +41,7 @@ describe('report data', () => {
     const out = join(dir, 'report.html');
 
     // Act
-    const result = await writeReport({ db, lakeDir: lake, out, drillCap: 3 });
+    const result = await writeReport({ db, lakeDir: lake, out, drillCap: 3, appealsAsOf: '2025-03-12' });
     const data = embedded(readFileSync(out, 'utf8'));
 
     // Assess: totals equal the mart's sums, computed independently in DuckDB.
@@ -131,7 +49,8 @@ describe('report data', () => {
     const { rows } = await runQuery(
       db,
       `SELECT sum(paid) AS paid, sum(takeback) AS takeback, sum(net_takeback) AS net_takeback,
-         sum(refunds) AS refunds, sum(interest) AS interest, sum(outstanding_fb) AS outstanding_fb FROM payer_scorecard`,
+         sum(refunds) AS refunds, sum(interest) AS interest, sum(outstanding_fb) AS outstanding_fb FROM payer_scorecard
+       WHERE active`,
     );
     const sums = rows[0]!;
     expect(data.totals).toMatchObject({
@@ -151,7 +70,16 @@ describe('report data', () => {
     expect(data.scorecard.data.map((r) => [r.payer_id, r.rank, r.paid, r.takeback, r.trend])).toEqual([
       ['P2', 1, '80000.33', '8000.01', 'flat'],
       ['P1', 2, '120000.10', '6000.05', 'up'],
+      ['P3', 3, '5000.00', '6250.00', 'up'],
     ]);
+    // The headline covers the active payers' window; P3 is inactive, on its own window, named by the mart.
+    expect(data.scorecard.data[2]).toMatchObject({
+      active: false,
+      window_start: '2024-08-31',
+      window_end: '2024-11-29',
+      last_payment_date: '2024-11-29',
+      payer_name: 'Dormant Mutual',
+    });
     expect(data.scorecard.data[1]).toMatchObject({
       payer_name: 'Acme Health',
       median_lag_days: 30,
@@ -162,13 +90,24 @@ describe('report data', () => {
     expect(data.period).toEqual({ from: '2025-03-05', to: '2025-03-12' });
     expect(data.trend.data.weekly.map((r) => r.period)).toEqual(['2025-03-03', '2025-03-10']);
     expect(data.trend.data.monthly).toEqual([
-      { payer_id: 'P1', period: '2025-03-01', takeback: '300.00', net_takeback: '240.00', paid: '2000.00' },
+      {
+        payer_id: 'P1',
+        period: '2025-03-01',
+        takeback: '300.00',
+        net_takeback: '240.00',
+        paid: '2000.00',
+        partial: true,
+      },
     ]);
     // Causes summed over periods, exactly.
     expect(data.causes.data.all).toEqual([
       { cause: 'coding', takeback: '42.50', net_takeback: '32.50', takeback_count: 3 },
     ]);
-    expect(data.providers.data.all[0]).toMatchObject({ provider_npi: '1234567893', takeback: '42.50' });
+    // Providers keep their role: the billing NPI's unlinked offsets are not a rendering provider's.
+    expect(data.providers.data.all.map((r) => [r.provider_npi, r.provider_role, r.takeback])).toEqual([
+      ['1234567893', 'rendering', '42.50'],
+      ['1999999984', 'billing', '12.00'],
+    ]);
     // Forecast, alerts, drill-down (capped per payer, largest first, with the true totals).
     expect(data.forecast.data.rows).toHaveLength(13);
     expect(data.forecast.data.rows.filter((r) => r.flag === true)).toHaveLength(7);
@@ -187,6 +126,37 @@ describe('report data', () => {
       { payer_id: 'P1', takeback_count: 5, takeback: '100.05' },
       { payer_id: 'P2', takeback_count: 3, takeback: '180.03' },
     ]);
+    // Appeals as of the report's date: counts and money by status, the open ones most recoverable first.
+    expect(data.appeals.data.as_of).toBe('2025-03-12');
+    expect(data.appeals.data.by_status).toEqual([
+      { status: 'due_7_days', appeals: 1, recoverable: '100.00' },
+      { status: 'open', appeals: 1, recoverable: '300.50' },
+      { status: 'expired', appeals: 1, recoverable: '75.25' },
+    ]);
+    expect(
+      data.appeals.data.rows.map((r) => [r.rank, r.payer_id, r.days_left, r.recoverable_amount]),
+    ).toEqual([
+      [1, 'P2', 39, '300.50'],
+      [2, 'P1', 5, '100.00'],
+    ]);
+    // Cohorts: one row per payer × month, the shares by development week, complete weeks counted.
+    expect(data.cohorts.data).toEqual({
+      maturity_weeks: 26,
+      rows: [
+        {
+          payer_id: 'P1',
+          cohort_month: '2025-01-01',
+          cohort_paid: '10000.00',
+          shares: [0.01, 0.025, 0.03],
+          complete_weeks: 1,
+          cohort_rate: null,
+          net_cohort_rate: null,
+        },
+      ],
+    });
+    // No month is closed in this lake: the section says how to close one.
+    expect(data.closes.available).toBe(false);
+    expect(data.closes.reason).toMatch(/recoup close/);
     expect(result).toMatchObject({
       payers: 2,
       current_alerts: 1,
@@ -233,9 +203,20 @@ describe('report data', () => {
       'liquidity_forecast',
       'takeback_alerts',
       'takeback_links',
+      'takeback_appeals',
+      'recoupment_cohorts',
     ]);
     expect(data.scorecard.available).toBe(true);
-    for (const section of [data.trend, data.causes, data.providers, data.forecast, data.alerts, data.drill]) {
+    for (const section of [
+      data.trend,
+      data.causes,
+      data.providers,
+      data.forecast,
+      data.alerts,
+      data.drill,
+      data.appeals,
+      data.cohorts,
+    ]) {
       expect(section.available).toBe(false);
       expect(section.reason).toMatch(/mart is not in this lake; run `recoup build/);
     }
@@ -258,3 +239,68 @@ describe('report data', () => {
     expect(html).toContain("connect-src 'none'");
   });
 });
+
+describe('report as of a date', () => {
+  it('shows one date range on the page: the models are built again as of --as-of, the lake’s marts left alone', async () => {
+    // Prepare: a generated lake, its marts built as of its latest payment.
+    const lake = join(dir, 'lake');
+    await ingestGeneratedLake(lake, { seed: 5, weeks: 30, payers: 2, scale: 0.3, duplicates: false });
+    await buildModels({ db, lakeDir: lake });
+    const built = await martsAsOf(db);
+    expect(built).not.toBeNull();
+    const asOf = addDays(built as string, -60);
+    const out = join(dir, 'report.html');
+
+    // Act
+    const result = await writeReport({ db, lakeDir: lake, out, asOf });
+    const data = embedded(readFileSync(out, 'utf8'));
+
+    // Assess: every section ends at the as-of date.
+    expect(result).toMatchObject({ as_of: asOf, rebuilt_as_of: true });
+    expect(data.as_of).toBe(asOf);
+    expect(data.period.to! <= asOf).toBe(true);
+    expect(data.totals.window_end).toBe(asOf);
+    for (const r of data.scorecard.data) expect(r.window_end! <= asOf).toBe(true);
+    expect(data.forecast.data.as_of).toBe(asOf);
+    expect(data.forecast.data.rows[0]?.week_start).toBe(addDays(mondayOf(asOf), 7));
+    for (const r of [...data.trend.data.weekly, ...data.trend.data.monthly])
+      expect(r.period! <= asOf).toBe(true);
+    for (const r of data.cohorts.data.rows) expect(r.cohort_month! <= asOf).toBe(true);
+    expect(data.appeals.data.as_of).toBe(asOf);
+    // The lake's own marts are still as they were built.
+    const fresh = await openDuckDb();
+    try {
+      await createLakeViews(fresh, lake);
+      expect(await martsAsOf(fresh)).toBe(built);
+    } finally {
+      fresh.closeSync();
+    }
+  });
+
+  it('takes the marts’ as-of date when none is asked for, and builds nothing', async () => {
+    const lake = join(dir, 'lake');
+    await ingestGeneratedLake(lake, { seed: 5, weeks: 20, payers: 2, scale: 0.3, duplicates: false });
+    await buildModels({ db, lakeDir: lake });
+    const built = await martsAsOf(db);
+    const out = join(dir, 'report.html');
+
+    const result = await writeReport({ db, lakeDir: lake, out });
+    const data = embedded(readFileSync(out, 'utf8'));
+
+    expect(result.rebuilt_as_of).toBe(false);
+    expect(data.as_of).toBe(built);
+    expect(data.totals.window_end).toBe(built);
+    expect(data.forecast.data.as_of).toBe(built);
+  });
+});
+
+function addDays(iso: string, n: number): string {
+  const d = new Date(`${iso}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}
+
+function mondayOf(iso: string): string {
+  const d = new Date(`${iso}T00:00:00Z`);
+  return addDays(iso, -((d.getUTCDay() + 6) % 7));
+}

@@ -6,6 +6,8 @@ export interface AlertJson {
   alert_id: string;
   grain: Alert['grain'];
   payer_id: string;
+  /** The payer's name as the marts give it (int_payers), null when unknown. */
+  payer_name: string | null;
   cause: string | null;
   week_start: string;
   takeback: string;
@@ -31,6 +33,7 @@ export function alertJson(alert: Alert): AlertJson {
     alert_id: alert.alert_id,
     grain: alert.grain,
     payer_id: alert.payer_id,
+    payer_name: alert.payer_name ?? null,
     cause: alert.cause,
     week_start: alert.week_start,
     takeback: formatCents(alert.takeback),
@@ -57,8 +60,10 @@ export function dollars(cents: number): string {
 
 /** What spiked, by how much: the start of every human-readable alert. */
 function alertHeadline(alert: Alert): string {
-  const what =
-    alert.grain === 'payer' ? `payer ${alert.payer_id}` : `payer ${alert.payer_id} cause ${alert.cause}`;
+  const payer = alert.payer_name
+    ? `${alert.payer_name} (payer ${alert.payer_id})`
+    : `payer ${alert.payer_id}`;
+  const what = alert.grain === 'payer' ? payer : `${payer} cause ${alert.cause}`;
   return (
     `Takeback spike: ${what}, week of ${alert.week_start}: ${dollars(alert.takeback)} taken back vs a ` +
     `baseline of ${dollars(alert.baseline)} (+${dollars(alert.excess)}, score ${alert.score.toFixed(1)})`

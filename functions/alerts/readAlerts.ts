@@ -18,9 +18,18 @@ export interface ReadAlertsOptions {
  */
 export async function readAlerts(db: DuckDBConnection, options: ReadAlertsOptions = {}): Promise<Alert[]> {
   const currentWeeks = options.currentWeeks ?? CURRENT_ALERT_WEEKS;
+  // A mart built before payer names were added has no payer_name column.
+  const named =
+    (
+      await runQuery(
+        db,
+        `SELECT 1 FROM information_schema.columns WHERE table_name = 'takeback_alerts' AND column_name = 'payer_name'`,
+      )
+    ).rows.length > 0;
   const { rows } = await runQuery(
     db,
-    `SELECT alert_id, grain, payer_id, cause, CAST(week_start AS VARCHAR) AS week_start,
+    `SELECT alert_id, grain, payer_id, ${named ? 'payer_name' : 'NULL AS payer_name'}, cause,
+            CAST(week_start AS VARCHAR) AS week_start,
             CAST(takeback AS VARCHAR) AS takeback, CAST(baseline AS VARCHAR) AS baseline,
             CAST(score AS DOUBLE) AS score, CAST(excess AS VARCHAR) AS excess,
             top_claims, top_providers, top_causes,
@@ -34,6 +43,7 @@ export async function readAlerts(db: DuckDBConnection, options: ReadAlertsOption
       alert_id: String(r.alert_id),
       grain: String(r.grain) as AlertGrain,
       payer_id: String(r.payer_id),
+      payer_name: r.payer_name === null || r.payer_name === undefined ? null : String(r.payer_name),
       cause: r.cause === null ? null : String(r.cause),
       week_start: String(r.week_start),
       takeback: cents(r.takeback),

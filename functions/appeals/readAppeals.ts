@@ -29,6 +29,7 @@ export const APPEAL_COLUMNS = [
   'amount',
   'correction_repaid',
   'payer_id',
+  'payer_name',
   'kind',
   'reason_code',
   'payer_claim_control',
@@ -65,6 +66,14 @@ export async function readAppeals(
       options.payerId ?? null,
     ],
   );
+  // A mart built before payer names were added has no payer_name column.
+  const named =
+    (
+      await runQuery(
+        db,
+        `SELECT 1 FROM information_schema.columns WHERE table_name = 'takeback_appeals' AND column_name = 'payer_name'`,
+      )
+    ).rows.length > 0;
   const limit = options.limit !== undefined ? `LIMIT ${Math.max(0, Math.floor(options.limit))}` : '';
   const { columns, rows } = await runQuery(
     db,
@@ -87,7 +96,7 @@ export async function readAppeals(
      SELECT
        CAST(row_number() OVER (ORDER BY recoverable_amount DESC, appeal_deadline, takeback_id) AS INTEGER) AS rank,
        status_now AS status, days_now AS days_left, strftime(CAST(appeal_deadline AS DATE), '%Y-%m-%d') AS appeal_deadline,
-       recoverable_amount, amount, correction_repaid, payer_id, kind, reason_code, payer_claim_control, claim_id,
+       recoverable_amount, amount, correction_repaid, payer_id, ${named ? 'payer_name' : 'NULL AS payer_name'}, kind, reason_code, payer_claim_control, claim_id,
        original_claim_key, strftime(CAST(original_payment_date AS DATE), '%Y-%m-%d') AS original_payment_date,
        strftime(CAST(payment_date AS DATE), '%Y-%m-%d') AS payment_date, cause, cause_reason_code, provider_npi,
        reference_id, strftime(CAST(correction_payment_date AS DATE), '%Y-%m-%d') AS correction_payment_date, takeback_id

@@ -1,15 +1,14 @@
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { MARTS_DIR } from '../adapters/duckdb/lakeViews.ts';
 import { openDuckDb } from '../adapters/duckdb/openDuckDb.ts';
 import { deliverNewAlerts } from '../alerts/deliverNewAlerts.ts';
-import { COMPACTED_DIR, parseManifestKey } from '../core/lake/compactedLayout.ts';
-import { LAKE_TABLES } from '../core/lake/schema.ts';
 import { buildModels } from '../models/buildModels.ts';
 import type { AlertSink } from '../ports/alertSink.ts';
 import type { ObjectStore } from '../ports/objectStore.ts';
 import type { LogFn, MetricFn } from './observability.ts';
 import { publishReports } from './publishReports.ts';
+import { type SyncLakeOptions, type SyncLakeResult, syncLake } from './syncLake.ts';
 
 export interface ModelsJobDeps {
   lake: ObjectStore;
@@ -20,58 +19,42 @@ export interface ModelsJobDeps {
   log?: LogFn;
   /** Custom metrics (EMF in Lambda); none when absent. */
   metric?: MetricFn;
+  /**
+   * How the lake is copied (syncLake.ts): concurrency, state key, /tmp budget, and the signal that
+   * stops the copy early (the handler aborts it when the function's time runs short).
+   */
+  sync?: SyncLakeOptions;
 }
 
 export interface ModelsJobResult {
-  synced: { downloaded: number; deleted: number; unchanged: number };
+  /** False when the copy stopped early (time budget): nothing was built; the next run resumes the copy. */
+  complete: boolean;
+  synced: SyncLakeResult;
   models: { name: string; rows: number | null; ms: number }[];
   martsUploaded: number;
   alerts: { sent: number; skipped: number };
 }
 
-const MANIFEST = '.sync-manifest.json';
-
-/**
- * Mirrors the lake tables from the object store into a local folder, incrementally: objects whose
- * ETag is unchanged since the last sync are not downloaded again; local files whose object is
- * gone are deleted. DuckDB then reads local files (no httpfs in this runtime).
- */
-export async function syncLake(lake: ObjectStore, localDir: string): Promise<ModelsJobResult['synced']> {
-  await mkdir(localDir, { recursive: true });
-  const manifestPath = join(localDir, MANIFEST);
-  const previous: Record<string, string> = JSON.parse(await readFile(manifestPath, 'utf8').catch(() => '{}'));
-  const next: Record<string, string> = {};
-  let downloaded = 0;
-  let unchanged = 0;
-  // The staged tables and the compacted layer (its files and manifests; lakeViews decides what is read).
-  for (const prefix of [...LAKE_TABLES.map((t) => `${t}/`), `${COMPACTED_DIR}/`]) {
-    for await (const object of lake.list(prefix)) {
-      if (!object.key.endsWith('.parquet') && parseManifestKey(object.key) === null) continue;
-      next[object.key] = object.etag;
-      if (previous[object.key] === object.etag) {
-        unchanged++;
-        continue;
-      }
-      await lake.download(object.key, join(localDir, ...object.key.split('/')));
-      downloaded++;
-    }
-  }
-  let deleted = 0;
-  for (const key of Object.keys(previous)) {
-    if (next[key] === undefined) {
-      await rm(join(localDir, ...key.split('/')), { force: true });
-      deleted++;
-    }
-  }
-  await writeFile(manifestPath, JSON.stringify(next));
-  return { downloaded, deleted, unchanged };
-}
-
 /** The scheduled job: sync the lake, run the models, upload the marts, deliver new alerts. */
 export async function runModelsJob(deps: ModelsJobDeps): Promise<ModelsJobResult> {
   const log = deps.log ?? ((entry) => console.log(JSON.stringify(entry)));
-  const synced = await syncLake(deps.lake, deps.localDir);
+  const synced = await syncLake(deps.lake, deps.localDir, {
+    ...deps.sync,
+    onDownloaded: (done, toDo) => {
+      deps.sync?.onDownloaded?.(done, toDo);
+      if (done % 1000 === 0) log({ level: 'info', message: 'lake sync progress', done, toDo });
+    },
+  });
   log({ level: 'info', message: 'lake synced', ...synced });
+  deps.metric?.('LakeObjectsDownloaded', synced.downloaded);
+  if (!synced.complete) {
+    log({
+      level: 'warn',
+      message: 'lake sync stopped before the end; nothing built, the next run resumes the copy',
+      ...synced,
+    });
+    return { complete: false, synced, models: [], martsUploaded: 0, alerts: { sent: 0, skipped: 0 } };
+  }
   const db = await openDuckDb({ memoryLimit: process.env.RECOUP_DUCKDB_MEMORY ?? undefined });
   try {
     const models = await buildModels({
@@ -79,18 +62,13 @@ export async function runModelsJob(deps: ModelsJobDeps): Promise<ModelsJobResult
       lakeDir: deps.localDir,
       ...(deps.asOf ? { asOf: deps.asOf } : {}),
     });
-    let martsUploaded = 0;
-    const martsRoot = join(deps.localDir, MARTS_DIR);
-    for (const mart of await readdir(martsRoot).catch(() => [] as string[])) {
-      for (const file of await readdir(join(martsRoot, mart))) {
-        if (!file.endsWith('.parquet')) continue;
-        await deps.lake.putFile(`${MARTS_DIR}/${mart}/${file}`, join(martsRoot, mart, file));
-        martsUploaded++;
-      }
-    }
+    const martsUploaded = await uploadMarts(deps.lake, join(deps.localDir, MARTS_DIR));
+    // After marts written: the marts are in the lake bucket (marts/<name>/data.parquet) and `db`
+    // holds them as tables; steps that publish from the marts (alerts, reports) run here.
     const alerts = await deliverNewAlerts({ db, store: deps.lake, sinks: deps.sinks });
     await publishReports({ db, lake: deps.lake, lakeDir: deps.localDir, asOf: deps.asOf, log }); // reports/, exports/ (issue 25)
     const result: ModelsJobResult = {
+      complete: true,
       synced,
       models: models.map((m) => ({ name: m.name, rows: m.rows, ms: m.ms })),
       martsUploaded,
@@ -99,7 +77,6 @@ export async function runModelsJob(deps: ModelsJobDeps): Promise<ModelsJobResult
     log({ level: 'info', message: 'models built', marts: martsUploaded, alerts });
     const metric = deps.metric;
     if (metric !== undefined) {
-      metric('LakeObjectsDownloaded', synced.downloaded);
       metric('ModelsBuilt', models.length);
       metric('BuildSeconds', models.reduce((s, m) => s + m.ms, 0) / 1000, 'Seconds');
       metric('MartsUploaded', martsUploaded);
@@ -109,6 +86,19 @@ export async function runModelsJob(deps: ModelsJobDeps): Promise<ModelsJobResult
   } finally {
     db.closeSync();
   }
+}
+
+/** Uploads every mart file of a local marts folder (`<mart>/<file>.parquet`) to `marts/`; returns how many. */
+export async function uploadMarts(lake: ObjectStore, martsRoot: string): Promise<number> {
+  let uploaded = 0;
+  for (const mart of await readdir(martsRoot).catch(() => [] as string[])) {
+    for (const file of await readdir(join(martsRoot, mart))) {
+      if (!file.endsWith('.parquet')) continue;
+      await lake.putFile(`${MARTS_DIR}/${mart}/${file}`, join(martsRoot, mart, file));
+      uploaded++;
+    }
+  }
+  return uploaded;
 }
 
 /** Makes sure a folder for a local path exists (used by callers staging files). */

@@ -28,7 +28,9 @@ export interface PublishReportsOptions {
   /** The run's as-of date, when given; else the report's (last payment date), else today. */
   asOf?: string;
   log?: LogFn;
-  /** Today (YYYY-MM-DD, UTC) for the digest's appeal days; default the clock. */
+  /** The date the digest's appeal days count to (the build's appealsAsOf); default asOf, else today (UTC). */
+  appealsAsOf?: string;
+  /** Today (YYYY-MM-DD, UTC); default the clock. */
   today?: string;
 }
 
@@ -84,7 +86,7 @@ export async function publishReports(options: PublishReportsOptions): Promise<Pu
       exportKeys.push(key);
     }
 
-    const digest = await loadDigest(db, { asOf: options.asOf ?? today });
+    const digest = await loadDigest(db, { asOf: options.appealsAsOf ?? options.asOf ?? today });
     await lake.put(LATEST_DIGEST_KEY, JSON.stringify(digest));
     log({
       level: 'info',

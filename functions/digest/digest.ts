@@ -52,13 +52,18 @@ export async function loadDigest(db: DuckDBConnection, options: LoadDigestOption
       String(r.table_name),
     ),
   );
+  // Payer names as the models name them (int_payers: the name on the payer's latest 835), from
+  // the scorecard; a lake built before names were in the marts shows payer ids.
   const names = new Map<string, string>();
-  if (marts.has('remittances')) {
-    const { rows } = await runQuery(
-      db,
-      'SELECT payer_id, arg_max(payer_name, payment_date) AS payer_name FROM remittances WHERE payer_name IS NOT NULL GROUP BY payer_id',
-    );
-    for (const r of rows) names.set(String(r.payer_id), String(r.payer_name));
+  if (marts.has('payer_scorecard')) {
+    const columns = (await runQuery(db, 'DESCRIBE payer_scorecard')).rows.map((r) => String(r.column_name));
+    if (columns.includes('payer_name')) {
+      const { rows } = await runQuery(
+        db,
+        'SELECT payer_id, payer_name FROM payer_scorecard WHERE payer_name IS NOT NULL',
+      );
+      for (const r of rows) names.set(String(r.payer_id), String(r.payer_name));
+    }
   }
   const nameOf = (id: unknown) => names.get(String(id)) ?? String(id);
   const cents = (v: unknown) => parseCents(String(v ?? '0')) ?? 0;

@@ -10,7 +10,15 @@ export function modelSql(layer: 'staging' | 'intermediate' | 'marts', name: stri
   return text.trim().replace(/;\s*$/, '');
 }
 
-/** The forecast and alert models of this package, in dependency order. */
+/**
+ * The forecast and alert marts name payers from int_payers, which reads the remittances. Where only
+ * the forecast's contract tables exist (int_takebacks, int_claim_payments: the backtest bench, the
+ * synthetic forecast tests), this stands in for it: every payer, no name.
+ */
+export const UNNAMED_PAYERS_SQL = `select payer_id, cast(null as varchar) as payer_name
+  from (select payer_id from int_claim_payments union select payer_id from int_takebacks)`;
+
+/** The forecast and alert models of this package, in dependency order (after int_payers). */
 export const FORECAST_MODELS = [
   ['intermediate', 'int_takeback_events'],
   ['intermediate', 'int_weekly_payments'],

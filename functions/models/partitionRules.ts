@@ -21,9 +21,15 @@ export interface MergeInput {
 
 export const MERGED_MARTS: Readonly<Record<string, readonly MergeInput[]>> = {
   // Grains 'cause' and 'provider' add up payers; every grain rolls up these two sums.
-  recoupment_rates: [{ name: 'int_daily_payments' }, { name: 'int_period_takebacks' }],
+  // int_payers: the payer names and first payment dates (partial_period), one row per payer.
+  recoupment_rates: [
+    { name: 'int_daily_payments' },
+    { name: 'int_period_takebacks' },
+    { name: 'int_payers' },
+  ],
   // The deferral lag of a payer without repaid deferrals falls back to the median of all payers'.
   liquidity_forecast: [
+    { name: 'int_payers' },
     { name: 'int_weekly_payments' },
     { name: 'int_weekly_takeback_development' },
     { name: 'int_weekly_plb_offsets' },
@@ -42,8 +48,10 @@ export const MERGED_MARTS: Readonly<Record<string, readonly MergeInput[]>> = {
 
 /** Columns of a mart that rank payers against each other, with the expression that recomputes each. */
 export const RERANKED_MARTS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-  // As payer_scorecard.sql ranks: 1 = highest recoupment rate, payers without paid last.
-  payer_scorecard: { rank: 'cast(rank() over (order by recoupment_rate desc nulls last) as integer)' },
+  // As payer_scorecard.sql ranks: 1 = highest recoupment rate, active payers first, payers without paid last.
+  payer_scorecard: {
+    rank: 'cast(rank() over (order by active desc, recoupment_rate desc nulls last) as integer)',
+  },
   // As takeback_appeals.sql ranks the worklist: the most recoverable money first, over all payers.
   takeback_appeals: {
     rank: 'cast(row_number() over (order by recoverable_amount desc, appeal_deadline, takeback_id) as integer)',

@@ -9,6 +9,8 @@ export interface Alert {
   alert_id: string;
   grain: AlertGrain;
   payer_id: string;
+  /** The payer's name (int_payers: the name on its latest 835); null when no 835 names it or the mart predates it. */
+  payer_name?: string | null;
   /** NULL for the payer grain. */
   cause: string | null;
   /** Monday of the week. */

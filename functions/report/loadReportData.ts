@@ -1,6 +1,9 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlIdent, sqlString } from '../adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../adapters/duckdb/runQuery.ts';
+import { readAppeals } from '../appeals/readAppeals.ts';
+import type { CloseManifest } from '../close/closedPeriods.ts';
+import { formatCents, parseCents } from '../core/money.ts';
 
 /** A row as runQuery returns it: DECIMAL money is an exact string, dates are ISO strings. */
 export type Row = Record<string, unknown>;
@@ -41,6 +44,12 @@ export interface ReportData {
   forecast: Section<{ as_of: string | null; rows: Row[] }>;
   alerts: Section<{ current_since: string | null; current: Row[]; earlier_count: number }>;
   drill: Section<{ cap: number; totals: Row[]; rows: Row[] }>;
+  /** The appeals worklist: counts and money by status, and the open appeals most recoverable first. */
+  appeals: Section<{ as_of: string | null; cap: number; by_status: Row[]; rows: Row[] }>;
+  /** Development triangles: per payer × payment month, the cumulative share taken back by week. */
+  cohorts: Section<{ maturity_weeks: number | null; rows: Row[] }>;
+  /** Closed months and how each was restated since (period_restatements). */
+  closes: Section<{ periods: Row[]; restatements: Row[] }>;
 }
 
 export interface LoadReportOptions {
@@ -51,6 +60,12 @@ export interface LoadReportOptions {
   /** Weeks before the as-of week whose alerts count as current (default 4, the as-of week included). */
   currentAlertWeeks?: number;
   title?: string;
+  /** Days left of appeals count to this date (default: `asOf`, else today). */
+  appealsAsOf?: string;
+  /** Open appeals embedded (default 100; the counts and totals cover all). */
+  appealsCap?: number;
+  /** The lake's closed months (listCloses), for the restated-period marks. */
+  closes?: CloseManifest[];
 }
 
 export const REQUIRED_MARTS = [
@@ -60,6 +75,8 @@ export const REQUIRED_MARTS = [
   'liquidity_forecast',
   'takeback_alerts',
   'takeback_links',
+  'takeback_appeals',
+  'recoupment_cohorts',
 ] as const;
 
 const BUILD_HINT = 'run `recoup build --lake DIR` to create it';
@@ -133,6 +150,14 @@ export async function loadReportData(
       await columns('takeback_links'),
     ),
     drill: await loadDrill(db, await columns('takeback_links'), drillCap),
+    appeals: await loadAppeals(
+      db,
+      await columns('takeback_appeals'),
+      options.appealsAsOf ?? options.asOf ?? new Date().toISOString().slice(0, 10),
+      options.appealsCap ?? 100,
+    ),
+    cohorts: await loadCohorts(db, await columns('recoupment_cohorts')),
+    closes: await loadCloses(db, await columns('period_restatements'), options.closes ?? []),
   };
   const rates = await columns('recoupment_rates');
   if (rates !== null) {
@@ -140,6 +165,14 @@ export async function loadReportData(
     data.providers = await loadBreakdown(db, rates, 'provider');
   }
   data.totals = await loadTotals(db, data.scorecard, rates);
+  // One name per payer, the marts' (int_payers: the name on its latest 835); the lake's own
+  // remittances only for a payer the scorecard does not name (an older build).
+  const named = new Map(
+    data.scorecard.data
+      .filter((r) => typeof r.payer_name === 'string')
+      .map((r) => [String(r.payer_id), String(r.payer_name)]),
+  );
+  for (const p of data.payers) p.payer_name = named.get(p.payer_id) ?? p.payer_name;
   return data;
 }
 
@@ -283,6 +316,9 @@ async function loadScorecard(db: DuckDBConnection, cols: Set<string> | null): Pr
     ),
     DATE(cols, 'window_start', ['window_start', 'period_start', 'start_date']),
     DATE(cols, 'window_end', ['window_end', 'period_end', 'end_date']),
+    // A payer with no 835 in the trailing window is scored on its own last weeks (active = false).
+    pick(cols, 'active', ['active'], 'BOOLEAN'),
+    DATE(cols, 'last_payment_date', ['last_payment_date']),
     // How the window's takebacks were linked, by rule (docs/models.md "Linking rules").
     ...LINK_SHARE_COLUMNS.map((c) => pick(cols, c, [c], c.endsWith('_count') ? 'INTEGER' : 'DOUBLE')),
     pick(cols, 'over_recoupment_amount', ['over_recoupment_amount']),
@@ -333,6 +369,8 @@ async function loadTrend(
     pick(cols, 'takeback', ['takeback', 'gross_takeback', 'takeback_amount']),
     pick(cols, 'net_takeback', ['net_takeback', 'net']),
     pick(cols, 'paid', ['paid', 'paid_amount']),
+    // The period is only partly covered (it ends after the as-of date or starts before the data).
+    cols.has('partial_period') ? 'partial_period AS partial' : 'NULL AS partial',
   ];
   const base = `SELECT payer_id, strftime(CAST(${sqlIdent(date)} AS DATE), '%Y-%m-%d') AS period,
       ${grain ? `lower(CAST(${sqlIdent(grain)} AS VARCHAR))` : "'week'"} AS grain, ${values.join(', ')}
@@ -373,27 +411,32 @@ async function loadBreakdown(
     ${net ? `CAST(sum(${sqlIdent(net)}) AS DECIMAL(18,2))` : 'NULL'} AS net_takeback,
     ${count ? `CAST(sum(${sqlIdent(count)}) AS BIGINT)` : 'NULL'} AS takeback_count`;
   const where = period ? `AND CAST(${sqlIdent(period)} AS DATE) <= (SELECT as_of FROM report_as_of)` : '';
-  const label = `coalesce(CAST(${sqlIdent(key)} AS VARCHAR), 'unknown')`;
+  // Provider grains keep rendering and billing (payee) NPIs apart when the mart says which is
+  // which (provider_role); an older mart has one list of NPIs.
+  const role = dimension === 'provider' && cols.has('provider_role');
+  const keys = [`coalesce(CAST(t.${sqlIdent(key)} AS VARCHAR), 'unknown') AS ${key}`];
+  if (role) keys.push('t.provider_role');
   const names =
     dimension === 'provider'
       ? `LEFT JOIN (SELECT payee_npi, arg_max(payee_name, payment_date) AS provider_name FROM remittances GROUP BY 1) AS p
            ON p.payee_npi = t.${key}`
       : '';
   const nameCol = dimension === 'provider' ? ', any_value(p.provider_name) AS provider_name' : '';
+  const cap = role ? 30 : 15;
   const all = await runQuery(
     db,
-    `SELECT ${label} AS ${key}${nameCol}, ${measures}
+    `SELECT ${keys.join(', ')}${nameCol}, ${measures}
      FROM recoupment_rates AS t ${names}
-     WHERE grain = '${dimension}' ${where} GROUP BY 1 HAVING sum(${sqlIdent(takeback)}) <> 0 ORDER BY takeback DESC
-     ${dimension === 'provider' ? 'LIMIT 15' : ''}`,
+     WHERE grain = '${dimension}' ${where} GROUP BY ALL HAVING sum(${sqlIdent(takeback)}) <> 0 ORDER BY takeback DESC
+     ${dimension === 'provider' ? `LIMIT ${cap}` : ''}`,
   );
   const byPayer = await runQuery(
     db,
     `SELECT * FROM (
-       SELECT payer_id, ${label} AS ${key}${nameCol}, ${measures}
+       SELECT t.payer_id, ${keys.join(', ')}${nameCol}, ${measures}
        FROM recoupment_rates AS t ${names}
-       WHERE grain = 'payer_${dimension}' ${where} GROUP BY 1, 2 HAVING sum(${sqlIdent(takeback)}) <> 0
-     ) QUALIFY row_number() OVER (PARTITION BY payer_id ORDER BY takeback DESC) <= 15
+       WHERE grain = 'payer_${dimension}' ${where} GROUP BY ALL HAVING sum(${sqlIdent(takeback)}) <> 0
+     ) QUALIFY row_number() OVER (PARTITION BY payer_id ORDER BY takeback DESC) <= ${cap}
      ORDER BY payer_id, takeback DESC`,
   );
   return { available: true, data: { all: all.rows, by_payer: byPayer.rows } };
@@ -498,6 +541,9 @@ async function loadDrill(
     pick(cols, 'cause', ['cause']),
     pick(cols, 'cause_reason_code', ['cause_reason_code']),
     pick(cols, 'reason_code', ['reason_code']),
+    // A PLB offset's reference (member identifiers already removed at ingest): what names it when
+    // it names no claim, and what the alert cards list as its top claim.
+    pick(cols, 'reference_id', ['reference_id']),
     pick(cols, 'provider_npi', ['provider_npi']),
     pick(cols, 'original_paid', ['original_paid']),
     pick(cols, 'correction_payer_claim_control', ['correction_payer_claim_control']),
@@ -517,21 +563,138 @@ async function loadDrill(
   return { available: true, data: { cap, totals: totals.rows, rows: rows.rows } };
 }
 
+async function loadAppeals(
+  db: DuckDBConnection,
+  cols: Set<string> | null,
+  asOf: string,
+  cap: number,
+): Promise<Section<{ as_of: string | null; cap: number; by_status: Row[]; rows: Row[] }>> {
+  const empty = { as_of: asOf, cap, by_status: [], rows: [] };
+  if (cols === null) return unavailable('takeback_appeals', empty);
+  if (!cols.has('recoverable_amount') || !cols.has('appeal_deadline'))
+    return unavailable(
+      'takeback_appeals',
+      empty,
+      'takeback_appeals is from an older build (no recoverable_amount); run `recoup build --lake DIR` again',
+    );
+  const all = await readAppeals(db, { asOf, all: true });
+  const open = all.rows.filter((r) => r.status === 'open' || r.status === 'due_7_days');
+  // Counted and summed in integer cents, so the totals stay exact.
+  const totals = new Map<string, { appeals: number; cents: number }>();
+  for (const r of all.rows) {
+    const t = totals.get(String(r.status)) ?? { appeals: 0, cents: 0 };
+    t.appeals++;
+    t.cents += parseCents(String(r.recoverable_amount)) ?? 0;
+    totals.set(String(r.status), t);
+  }
+  const byStatus = ['due_7_days', 'open', 'expired', 'repaid_by_correction']
+    .filter((status) => totals.has(status))
+    .map((status) => {
+      const t = totals.get(status) as { appeals: number; cents: number };
+      return { status, appeals: t.appeals, recoverable: formatCents(t.cents) };
+    });
+  const rows = open.slice(0, Math.max(0, Math.floor(cap))).map((r) => ({
+    rank: r.rank,
+    status: r.status,
+    days_left: r.days_left,
+    appeal_deadline: r.appeal_deadline,
+    recoverable_amount: r.recoverable_amount,
+    amount: r.amount,
+    payer_id: r.payer_id,
+    kind: r.kind,
+    reason_code: r.reason_code,
+    payer_claim_control: r.payer_claim_control,
+    claim_id: r.claim_id,
+    cause: r.cause,
+    provider_npi: r.provider_npi,
+    payment_date: r.payment_date,
+  }));
+  rows.forEach((r, i) => {
+    r.rank = i + 1;
+  });
+  return { available: true, data: { as_of: asOf, cap, by_status: byStatus, rows } };
+}
+
+async function loadCohorts(
+  db: DuckDBConnection,
+  cols: Set<string> | null,
+): Promise<Section<{ maturity_weeks: number | null; rows: Row[] }>> {
+  const empty = { maturity_weeks: null, rows: [] };
+  if (cols === null) return unavailable('recoupment_cohorts', empty);
+  // One row per payer × cohort month: the cumulative shares by development week, as a list.
+  const { rows } = await runQuery(
+    db,
+    `SELECT payer_id, strftime(cohort_month, '%Y-%m-%d') AS cohort_month, any_value(cohort_paid) AS cohort_paid,
+       list(cumulative_share ORDER BY dev_week) AS shares,
+       coalesce(max(dev_week) FILTER (WHERE complete), -1)::INTEGER AS complete_weeks,
+       any_value(cohort_rate) AS cohort_rate, any_value(net_cohort_rate) AS net_cohort_rate,
+       any_value(maturity_weeks)::INTEGER AS maturity_weeks
+     FROM recoupment_cohorts GROUP BY payer_id, cohort_month ORDER BY payer_id, cohort_month`,
+  );
+  const maturity = rows.find((r) => typeof r.maturity_weeks === 'number')?.maturity_weeks;
+  for (const r of rows) delete r.maturity_weeks;
+  return { available: true, data: { maturity_weeks: typeof maturity === 'number' ? maturity : null, rows } };
+}
+
+async function loadCloses(
+  db: DuckDBConnection,
+  cols: Set<string> | null,
+  closes: CloseManifest[],
+): Promise<Section<{ periods: Row[]; restatements: Row[] }>> {
+  const empty = { periods: [], restatements: [] };
+  if (closes.length === 0)
+    return {
+      available: false,
+      reason: 'no month is closed in this lake; `recoup close --lake DIR --period YYYY-MM` closes one',
+      data: empty,
+    };
+  const restatements =
+    cols === null
+      ? []
+      : (
+          await runQuery(
+            db,
+            `SELECT strftime(period, '%Y-%m') AS period, payer_id, metric, cause, reason, source_key, delta, items,
+               reported_value, current_value
+             FROM period_restatements ORDER BY period, payer_id, metric, reason, cause, source_key`,
+          )
+        ).rows;
+  const periods = closes.map((c) => {
+    const mine = restatements.filter((r) => r.period === c.period);
+    return {
+      period: c.period,
+      closed_at: c.closed_at,
+      restated: mine.length > 0,
+      late_files: [...new Set(mine.map((r) => r.source_key).filter((k) => k !== null))].length,
+    };
+  });
+  if (cols === null)
+    return {
+      available: false,
+      reason: 'the period_restatements mart is not in this lake; run `recoup build --lake DIR` to create it',
+      data: { periods, restatements: [] },
+    };
+  return { available: true, data: { periods, restatements } };
+}
+
 async function loadTotals(
   db: DuckDBConnection,
   scorecard: Section<Row[]>,
   rates: Set<string> | null,
 ): Promise<ReportData['totals']> {
   if (scorecard.available && scorecard.data.length > 0) {
-    // Sum in DuckDB so the totals stay exact decimals.
+    // Sum in DuckDB so the totals stay exact decimals. The headline covers one window: the active
+    // payers' (an inactive payer's row is of its own last weeks).
+    const cols = await columnsOf(db, 'payer_scorecard');
+    const activeOnly = cols.has('active') && scorecard.data.some((r) => r.active === true);
     const t = await one(
       db,
       `SELECT CAST(sum(paid) AS DECIMAL(18,2)) AS paid, CAST(sum(takeback) AS DECIMAL(18,2)) AS takeback,
          CAST(sum(net_takeback) AS DECIMAL(18,2)) AS net_takeback, CAST(sum(refunds) AS DECIMAL(18,2)) AS refunds,
          CAST(sum(interest) AS DECIMAL(18,2)) AS interest, CAST(sum(outstanding_fb) AS DECIMAL(18,2)) AS outstanding_fb
-       FROM (SELECT ${scorecardMoneySelect(await columnsOf(db, 'payer_scorecard'))} FROM payer_scorecard)`,
+       FROM (SELECT ${scorecardMoneySelect(cols)} FROM payer_scorecard ${activeOnly ? 'WHERE active' : ''})`,
     );
-    const first = scorecard.data[0];
+    const first = activeOnly ? scorecard.data.find((r) => r.active === true) : scorecard.data[0];
     return {
       source: 'payer_scorecard',
       window_start: str(first?.window_start),

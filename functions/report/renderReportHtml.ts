@@ -58,7 +58,7 @@ ${asset('report.css')}
   </div>
 </header>
 <nav class="toc" aria-label="Sections">
-  <a href="#scorecard">Scorecard</a><a href="#links">Links</a><a href="#trends">Trends</a><a href="#breakdowns">Causes &amp; providers</a><a href="#forecast">13-week forecast</a><a href="#alerts">Alerts</a><a href="#drilldown">Drill-down</a>
+  <a href="#scorecard">Scorecard</a><a href="#links">Links</a><a href="#trends">Trends</a><a href="#breakdowns">Causes &amp; providers</a><a href="#forecast">13-week forecast</a><a href="#alerts">Alerts</a><a href="#appeals">Appeals due</a><a href="#cohorts">Cohorts</a><a href="#closes">Closed months</a><a href="#drilldown">Drill-down</a>
 </nav>
 <main id="report">
 ${notices.map((n) => `<p class="notice stale" role="alert">${escapeHtml(n)}</p>`).join('\n')}

@@ -1,7 +1,8 @@
 -- grain: payer_id × week_start, for the 13 weeks (Mondays) after the as-of week.
 -- as-of: build_params.as_of when given, else the latest payment date; the week holding it is the
 -- last observed week, so a backtest cut is a Sunday. Method (docs/forecast.md):
---   expected_payments  trailing 8-week mean of weekly paid (zero-filled), held flat;
+--   expected_payments  trailing 8-week mean of weekly paid (zero-filled, weeks before the payer's
+--                      first payment too: Σ paid of the 8 weeks / 8), held flat;
 --   takeback_p10/50/90 rate-scaled empirical quantiles: each of the payer's last 52 weeks gives a
 --                      takeback rate, its takeback (deferral repayments aside: they are scheduled)
 --                      over the payments at risk then (mean weekly paid of the 8 weeks to it); a
@@ -14,7 +15,8 @@
 --   scheduled_offsets  known future offsets: outstanding FB (−Σ FB, due in the next 835) and
 --                      deferred WO not repaid yet (due after the payer's median deferral lag);
 --   net_cash_p50       expected_payments − takeback_p50 − scheduled_offsets;
---   takeback_share     (takeback_p50 + scheduled_offsets) / expected_payments; flag above 20%.
+--   takeback_share     (takeback_p50 + scheduled_offsets) / expected_payments; flag above 20%;
+--   payer_name         int_payers.
 with
 
 params as (
@@ -121,8 +123,11 @@ rate_quantiles as (
     group by payer_id
 ),
 
+-- The mean weekly paid of the last 8 weeks, quiet weeks counted as 0: also the weeks before the
+-- payer's first payment, so a one-off payment in the as-of week is spread over 8 weeks, not repeated
+-- every week of the horizon.
 expected_payments as (
-    select pw.payer_id, avg(pw.paid) as expected_paid
+    select pw.payer_id, sum(pw.paid) / any_value(params.payment_weeks) as expected_paid
     from payer_weeks as pw, as_of, params
     where pw.week_start > as_of.as_of_week - 7 * params.payment_weeks
     group by pw.payer_id
@@ -270,6 +275,7 @@ scheduled as (
 final as (
     select
         p.payer_id,
+        n.payer_name,
         hz.week_start,
         hz.h as horizon_week,
         as_of.as_of,
@@ -285,6 +291,8 @@ final as (
     from payers as p
     cross join horizon as hz
     cross join as_of
+    left join int_payers as n
+        on n.payer_id = p.payer_id
     left join expected_payments as ep
         on ep.payer_id = p.payer_id
     left join takeback_quantiles as q

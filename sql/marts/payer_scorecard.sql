@@ -1,8 +1,22 @@
--- grain: one row per payer_id, over the trailing window of build_params.scorecard_weeks weeks
--- (default 13) ending at build_params.as_of, compared with the window of the same length before it.
---   rank                 1 = highest recoupment rate in the window (payers without paid last);
---   median_lag_days      median days from the original payment to the takeback (linked takebacks);
---   linked_share         share of the window's takeback events linked to a claim;
+-- grain: one row per payer_id, over a trailing window of build_params.scorecard_weeks weeks
+-- (default 13), compared with the window of the same length before it. The window is the payer's
+-- own: it ends at build_params.as_of for an active payer (a remittance dated in the 13 weeks to
+-- as_of), else at the payer's latest payment date, so a payer that stopped sending 835s is scored
+-- on its last weeks of data (active = false), not on an empty window at $0.
+--   payer_name           int_payers (the payer's latest N1*PR name);
+--   window_start, window_end
+--                        the payer's window: window_end = as_of when active, else its
+--                        last_payment_date; window_start = window_end − 7 × weeks + 1;
+--   as_of                build_params.as_of (the same on every row);
+--   last_payment_date    the payer's latest payment date up to as_of;
+--   active               the latest payment falls in the trailing window ending at as_of;
+--   rank                 1 = highest recoupment rate; active payers first, then inactive ones,
+--                        payers without paid last;
+--   takeback_count, linked_share, median_lag_days
+--                        over the window's takeback events only (int_takeback_events
+--                        is_takeback_event: reversals and offsets the payer took), not deferrals
+--                        (WO −x), their repayments, refunds (72) or credits; median_lag_days is the
+--                        median days from the original payment to the takeback of the linked ones;
 --   refunds, interest    −Σ PLB 72 and −Σ PLB L6 in the window;
 --   outstanding_fb       −Σ PLB FB up to as_of: the forwarding balance still carried;
 --   trend                recoupment rate vs the previous window: 'up' / 'down' beyond half a
@@ -17,33 +31,65 @@
 --                        the window's takebacks flagged over_recoupment (int_takebacks), and Σ amount.
 with
 
-params as (
-    select
-        as_of,
-        scorecard_weeks,
-        as_of - 7 * scorecard_weeks + 1 as window_start,
-        as_of - 14 * scorecard_weeks + 1 as previous_start
-    from build_params
+build as (
+    select as_of, scorecard_weeks from build_params
 ),
 
 payments as (
     select * from int_claim_payments
 ),
 
+-- Every takeback, with whether it is a takeback event (what counts and lags count).
 takebacks as (
-    select * from int_takebacks
+    select t.*, coalesce(e.is_takeback_event, false) as is_takeback_event
+    from int_takebacks as t
+    left join int_takeback_events as e
+        on e.takeback_id = t.takeback_id
 ),
 
 plbs as (
     select * from int_provider_adjustments
 ),
 
-payers as (
+payer_ids as (
     select payer_id from payments
     union
     select payer_id from takebacks
     union
     select payer_id from plbs
+),
+
+-- Each payer's window ends at as_of when it has a remittance in the trailing window to as_of
+-- (active), else at its latest payment date.
+activity as (
+    select
+        ids.payer_id,
+        n.payer_name,
+        n.last_payment_date,
+        build.as_of,
+        build.scorecard_weeks,
+        coalesce(n.last_payment_date > build.as_of - 7 * build.scorecard_weeks, false) as active
+    from payer_ids as ids
+    cross join build
+    left join int_payers as n
+        on n.payer_id = ids.payer_id
+),
+
+params as (
+    select
+        *,
+        window_end - 7 * scorecard_weeks + 1 as window_start,
+        window_end - 14 * scorecard_weeks + 1 as previous_start
+    from (
+        select
+            *,
+            case when active or last_payment_date is null then as_of else last_payment_date end as window_end
+        from activity
+    )
+),
+
+payers as (
+    select payer_id from payer_ids
 ),
 
 paid_by_window as (
@@ -52,8 +98,9 @@ paid_by_window as (
         sum(paid) filter (where payment_date >= params.window_start) as paid,
         count(*) filter (where payment_date >= params.window_start) as claim_count,
         sum(paid) filter (where payment_date < params.window_start) as previous_paid
-    from payments, params
-    where payment_date >= params.previous_start
+    from payments
+    join params on params.payer_id = payments.payer_id
+    where payment_date >= params.previous_start and payment_date <= params.window_end
     group by payments.payer_id
 ),
 
@@ -66,9 +113,11 @@ takeback_by_window as (
         sum(amount) filter (where payment_date >= params.window_start and kind = 'plb') as plb_recovery,
         sum(correction_repaid) filter (where payment_date >= params.window_start) as correction_repaid,
         sum(net_amount) filter (where payment_date >= params.window_start) as net_takeback,
-        count(*) filter (where payment_date >= params.window_start) as takeback_count,
-        count(*) filter (where payment_date >= params.window_start and linked) as linked_count,
-        median(lag_days) filter (where payment_date >= params.window_start and linked) as median_lag_days,
+        count(*) filter (where payment_date >= params.window_start and is_takeback_event) as takeback_count,
+        count(*) filter (where payment_date >= params.window_start and is_takeback_event and linked)
+            as linked_count,
+        median(lag_days) filter (where payment_date >= params.window_start and is_takeback_event and linked)
+            as median_lag_days,
         sum(amount) filter (where payment_date < params.window_start) as previous_takeback,
         count(*) filter (where payment_date >= params.window_start and kind = 'reversal') as reversal_count,
         count(*) filter (where payment_date >= params.window_start and kind = 'reversal' and link_rule is not null)
@@ -96,27 +145,35 @@ takeback_by_window as (
             and link_rule = 'composite_claim_id') as plb_composite_claim_id_count,
         count(*) filter (where payment_date >= params.window_start and over_recoupment) as over_recoupment_count,
         sum(amount) filter (where payment_date >= params.window_start and over_recoupment) as over_recoupment_amount
-    from takebacks, params
-    where payment_date >= params.previous_start
+    from takebacks
+    join params on params.payer_id = takebacks.payer_id
+    where payment_date >= params.previous_start and payment_date <= params.window_end
     group by takebacks.payer_id
 ),
 
 plb_by_window as (
     select
         plbs.payer_id,
-        -sum(amount) filter (where reason_code = '72' and payment_date >= params.window_start) as refunds,
-        -sum(amount) filter (where reason_code = 'L6' and payment_date >= params.window_start) as interest,
+        -sum(amount) filter (where reason_code = '72' and payment_date >= params.window_start
+            and payment_date <= params.window_end) as refunds,
+        -sum(amount) filter (where reason_code = 'L6' and payment_date >= params.window_start
+            and payment_date <= params.window_end) as interest,
         -sum(amount) filter (where reason_code = 'FB') as outstanding_fb
-    from plbs, params
+    from plbs
+    join params on params.payer_id = plbs.payer_id
     group by plbs.payer_id
 ),
 
 joined as (
     select
         payers.payer_id,
+        params.payer_name,
         params.window_start,
-        params.as_of as window_end,
+        params.window_end,
         params.scorecard_weeks as window_weeks,
+        params.as_of,
+        params.last_payment_date,
+        params.active,
         coalesce(p.paid, 0) as paid,
         coalesce(t.takeback, 0) as takeback,
         coalesce(t.reversal_takeback, 0) as reversal_takeback,
@@ -148,7 +205,7 @@ joined as (
         coalesce(t.over_recoupment_count, 0) as over_recoupment_count,
         coalesce(t.over_recoupment_amount, 0) as over_recoupment_amount
     from payers
-    cross join params
+    join params on params.payer_id = payers.payer_id
     left join paid_by_window as p on p.payer_id = payers.payer_id
     left join takeback_by_window as t on t.payer_id = payers.payer_id
     left join plb_by_window as b on b.payer_id = payers.payer_id
@@ -170,9 +227,13 @@ rated as (
 final as (
     select
         payer_id,
+        payer_name,
         window_start,
         window_end,
         cast(window_weeks as integer) as window_weeks,
+        as_of,
+        last_payment_date,
+        active,
         cast(paid as decimal(18, 2)) as paid,
         cast(takeback as decimal(18, 2)) as takeback,
         cast(reversal_takeback as decimal(18, 2)) as reversal_takeback,
@@ -181,7 +242,7 @@ final as (
         cast(net_takeback as decimal(18, 2)) as net_takeback,
         recoupment_rate,
         net_recoupment_rate,
-        cast(rank() over (order by recoupment_rate desc nulls last) as integer) as rank,
+        cast(rank() over (order by active desc, recoupment_rate desc nulls last) as integer) as rank,
         cast(claim_count as bigint) as claim_count,
         cast(takeback_count as bigint) as takeback_count,
         cast(median_lag_days as double) as median_lag_days,

@@ -14,6 +14,7 @@
 --   unexplained      what the pieces above do not account for (e.g. a close of stale marts).
 -- reported_value / current_value are the payer's figure of the metric for the month, as closed and
 -- now; restated is current_value ≠ reported_value. Months without a change have no rows.
+-- payer_name: int_payers (the payer's name today).
 with
 
 closes as (
@@ -249,6 +250,7 @@ final as (
     select
         g.period,
         g.payer_id,
+        n.payer_name,
         g.metric,
         g.cause,
         g.reason,
@@ -264,6 +266,8 @@ final as (
         on t.period = g.period and t.payer_id = g.payer_id and t.metric = g.metric
     join closes as c
         on c.period = g.period
+    left join int_payers as n
+        on n.payer_id = g.payer_id
     where g.delta <> 0
 )
 

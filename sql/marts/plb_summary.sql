@@ -1,6 +1,6 @@
 -- grain: payer_id × reason_code (PLB03-1) × fiscal_period_date (PLB02): every PLB pair of any code,
 -- paid on or before build_params.as_of. amount keeps the 835 sign (positive = taken from the
--- provider); taken and returned split it by sign.
+-- provider); taken and returned split it by sign. payer_name: int_payers.
 with
 
 plbs as (
@@ -9,7 +9,8 @@ plbs as (
 
 final as (
     select
-        payer_id,
+        plbs.payer_id,
+        any_value(n.payer_name) as payer_name,
         reason_code,
         fiscal_period_date,
         any_value(category) as category,
@@ -22,7 +23,9 @@ final as (
         min(payment_date) as first_payment_date,
         max(payment_date) as last_payment_date
     from plbs
-    group by payer_id, reason_code, fiscal_period_date
+    left join int_payers as n
+        on n.payer_id = plbs.payer_id
+    group by plbs.payer_id, reason_code, fiscal_period_date
 )
 
 select * from final

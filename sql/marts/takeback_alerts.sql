@@ -12,7 +12,7 @@
 -- A week alerts when the series is mature (26 weeks of history: a full window, so takebacks that
 -- trail payments by up to half a year are in the baseline), dollar_score ≥ 3, count_score ≥ 3,
 -- excess_share ≥ 10% (or no payments at risk), excess ≥ $500, and after a 4-week cooldown: the
--- same key stays quiet unless a later week's excess is larger.
+-- same key stays quiet unless a later week's excess is larger. payer_name: int_payers.
 with
 
 params as (
@@ -257,6 +257,7 @@ final as (
             as alert_id,
         a.grain,
         a.payer_id,
+        n.payer_name,
         a.cause,
         a.week_start,
         cast(round(a.takeback, 2) as decimal(18, 2)) as takeback,
@@ -277,6 +278,8 @@ final as (
         as_of.as_of_week
     from alerts as a
     cross join as_of
+    left join int_payers as n
+        on n.payer_id = a.payer_id
     left join top_claims as tc
         on tc.payer_id = a.payer_id and tc.grain = a.grain
         and tc.cause_key = coalesce(a.cause, '*') and tc.week_start = a.week_start

@@ -1,6 +1,10 @@
 -- grain: grain × payer_id × period_start: grain 'week' (Monday weeks) or 'month' (first of the
 -- month), every period from the payer's first payment or takeback to build_params.as_of, zero-filled.
 -- Period by payment date (BPR16).
+--   payer_name      int_payers;
+--   partial_period  the week or month is not wholly covered: it ends after build_params.as_of, or
+--                   starts before the payer's first payment or takeback, so its figures are of part
+--                   of a period (a rate on 9 days of a month).
 with
 
 params as (
@@ -39,6 +43,8 @@ grains as (
 payer_periods as (
     select
         g.grain,
+        any_value(g.step) as step,
+        min(f.payment_date) as first_date,
         f.payer_id,
         cast(unnest(generate_series(
             cast(date_trunc(g.grain, min(f.payment_date)) as date),
@@ -72,6 +78,7 @@ final as (
     select
         pp.grain,
         pp.payer_id,
+        n.payer_name,
         pp.period_start,
         cast(coalesce(s.paid, 0) as decimal(18, 2)) as paid,
         cast(coalesce(s.takeback, 0) as decimal(18, 2)) as takeback,
@@ -84,8 +91,13 @@ final as (
             then round(cast(s.net_takeback as double) / cast(s.paid as double), 6)
         end as net_recoupment_rate,
         cast(coalesce(s.claim_count, 0) as bigint) as claim_count,
-        cast(coalesce(s.takeback_count, 0) as bigint) as takeback_count
+        cast(coalesce(s.takeback_count, 0) as bigint) as takeback_count,
+        cast(pp.period_start + pp.step as date) - 1 > params.as_of or pp.period_start < pp.first_date
+            as partial_period
     from payer_periods as pp
+    cross join params
+    left join int_payers as n
+        on n.payer_id = pp.payer_id
     left join sums as s
         on s.grain = pp.grain
         and s.payer_id = pp.payer_id

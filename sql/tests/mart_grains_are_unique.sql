@@ -1,7 +1,7 @@
 -- Offending rows: a key that appears more than once in a mart (each mart's grain comment).
-select 'recoupment_rates' as mart, concat_ws('|', grain, period, payer_id, cause, provider_npi) as key, count(*) as n
+select 'recoupment_rates' as mart, concat_ws('|', grain, period, payer_id, cause, provider_npi, provider_role) as key, count(*) as n
 from recoupment_rates
-group by grain, period, payer_id, cause, provider_npi
+group by grain, period, payer_id, cause, provider_npi, provider_role
 having count(*) > 1
 union all
 select 'payer_scorecard', payer_id, count(*) from payer_scorecard group by payer_id having count(*) > 1

@@ -3,13 +3,15 @@
 with
 
 shape as (
-    select grain, period, payer_id, cause, provider_npi
+    select grain, period, payer_id, cause, provider_npi, provider_role
     from recoupment_rates
     where grain not in ('payer', 'cause', 'provider', 'payer_cause', 'payer_provider')
         or period is null
         or (grain in ('cause', 'provider') and payer_id is not null)
         or (grain in ('payer', 'provider', 'payer_provider') and cause is not null)
         or (grain in ('payer', 'cause', 'payer_cause') and provider_npi is not null)
+        or (grain in ('payer', 'cause', 'payer_cause') and provider_role is not null)
+        or (grain in ('provider', 'payer_provider') and provider_role not in ('rendering', 'billing'))
         or (grain in ('cause', 'payer_cause') and cause is null)
 ),
 

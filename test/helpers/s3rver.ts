@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,8 @@ export interface RunningS3rver {
   client: S3Client;
   /** Environment that points `createS3Client()` at this server. */
   env: Record<string, string>;
+  /** s3rver's data folder: `<directory>/<bucket>/<key>._S3rver_object` (see seedS3rverObjects). */
+  directory: string;
   /** Every record s3rver emitted so far, in order (they arrive shortly after each write). */
   records: S3rverRecord[];
   /** Resolves once at least `count` records arrived. */
@@ -93,6 +96,7 @@ export async function startS3rver(buckets: string[]): Promise<RunningS3rver> {
     endpoint,
     client,
     env,
+    directory,
     records,
     waitForRecords(count, timeoutMs = 5000) {
       return new Promise((resolve, reject) => {
@@ -122,6 +126,36 @@ export async function startS3rver(buckets: string[]): Promise<RunningS3rver> {
       await rm(directory, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Puts objects straight into s3rver's folder, the way its file-system store keeps them (the data
+ * file `<key>._S3rver_object` and its MD5, the ETag): thousands of objects in
+ * a moment, without thousands of PUT requests. No events are emitted for them.
+ */
+export async function seedS3rverObjects(
+  server: Pick<RunningS3rver, 'directory'>,
+  bucket: string,
+  objects: Iterable<{ key: string; localPath: string }>,
+): Promise<number> {
+  let n = 0;
+  for (const { key, localPath } of objects) {
+    const parts = key.split('/');
+    const name = parts.pop() as string;
+    const dir = join(server.directory, bucket, ...parts);
+    await mkdir(dir, { recursive: true });
+    const target = join(dir, `${name}._S3rver_object`);
+    await copyFile(localPath, target);
+    // The ETag file s3rver would otherwise compute on the first listing.
+    await writeFile(
+      `${target}.md5`,
+      createHash('md5')
+        .update(await readFile(target))
+        .digest('hex'),
+    );
+    n++;
+  }
+  return n;
 }
 
 type ChildMessage = { type: 'ready'; port: number } | { type: 'event'; records: S3rverRecord[] };

@@ -25,6 +25,27 @@ export async function startSnsEndpoint(): Promise<SnsEndpoint> {
     });
     req.on('end', () => {
       const form = Object.fromEntries(new URLSearchParams(body));
+      if (form.Action === 'PublishBatch') {
+        // Each entry is recorded as its own message (TopicArn, Message, Subject, …).
+        const ids: string[] = [];
+        for (let n = 1; form[`PublishBatchRequestEntries.member.${n}.Id`] !== undefined; n++) {
+          const prefix = `PublishBatchRequestEntries.member.${n}.`;
+          const entry: PublishedMessage = { Action: 'Publish', TopicArn: form.TopicArn ?? '' };
+          for (const [k, v] of Object.entries(form))
+            if (k.startsWith(prefix)) entry[k.slice(prefix.length)] = v;
+          published.push(entry);
+          ids.push(entry.Id ?? '');
+        }
+        const members = ids
+          .map((id) => `<member><Id>${id}</Id><MessageId>${randomUUID()}</MessageId></member>`)
+          .join('');
+        res
+          .writeHead(200, { 'content-type': 'text/xml' })
+          .end(
+            `<PublishBatchResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishBatchResult><Successful>${members}</Successful><Failed/></PublishBatchResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></PublishBatchResponse>`,
+          );
+        return;
+      }
       if (form.Action !== 'Publish') {
         res
           .writeHead(400, { 'content-type': 'text/xml' })

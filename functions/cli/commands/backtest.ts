@@ -72,6 +72,7 @@ export async function backtestCommand(argv: string[]): Promise<number> {
     const rows = [...result.payers, result.total].map(tableRow);
     const columns = [
       'payer_id',
+      'payer_name',
       'weeks',
       'actual',
       'forecast_p50',
@@ -152,6 +153,7 @@ function readSpikes(file: string): InjectedSpike[] {
 function tableRow(s: BacktestScore): Record<string, unknown> {
   return {
     payer_id: s.payer_id ?? 'ALL',
+    payer_name: s.payer_name ?? null,
     weeks: s.weeks,
     actual: formatCents(s.actual),
     forecast_p50: formatCents(s.forecast_p50),

@@ -105,7 +105,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
 
     const scorecard = await runQuery(
       db,
-      `SELECT payer_id, (SELECT any_value(payer_name) FROM remittances r WHERE r.payer_id = s.payer_id) AS payer_name,
+      `SELECT payer_id, payer_name,
               CAST(window_start AS VARCHAR) AS window_start, CAST(window_end AS VARCHAR) AS window_end,
               CAST(paid AS VARCHAR) AS paid, CAST(takeback AS VARCHAR) AS takeback,
               CAST(net_takeback AS VARCHAR) AS net_takeback, recoupment_rate, net_recoupment_rate, trend

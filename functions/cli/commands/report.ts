@@ -19,8 +19,10 @@ marts were built, a warning goes to stderr and the report carries it at the top.
 Options:
   --lake DIR          the lake folder (with marts/ written by \`recoup build\`)
   --out FILE.html     the report to write (its folder is created)
-  --as-of DATE        leave out payments, trend periods and alerts after DATE (default: the
-                      latest payment date); the scorecard and forecast are as of their build
+  --as-of DATE        the report as of DATE (default: the date the marts were built to);
+                      when the marts were built to another date, the models are built again
+                      as of DATE in a temporary folder first, so that every section covers the
+                      same dates (the lake's marts are left alone)
   --json              print a JSON summary instead of text
   -h, --help          show this help
 

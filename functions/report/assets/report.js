@@ -40,6 +40,11 @@
     const c = whole + extra;
     return m[1] === '-' ? -c : c;
   }
+  /** Cents (BigInt) → the exact decimal string money() reads. */
+  function decimalOf(c) {
+    const abs = c < 0n ? -c : c;
+    return `${c < 0n ? '-' : ''}${abs / 100n}.${(abs % 100n).toString().padStart(2, '0')}`;
+  }
   function groups(digits) {
     return digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   }
@@ -107,6 +112,21 @@
     if (!word) return '—';
     const s = String(word).replace(/_/g, ' ');
     return s.charAt(0).toUpperCase() + s.slice(1);
+  }
+  /** What the catch-all causes mean (DESIGN.md "Cause of a reversal"), shown wherever they appear. */
+  const CAUSE_HELP = {
+    unspecified:
+      'a PLB offset (WO, WU, OB, 72) whose reference names no claim reversed in the lake, so no adjustment reason explains it',
+    pending:
+      'a reversal whose corrected claim has not arrived yet; its cause is known once the correction is paid',
+    other: 'a reversal whose correction carries no adjustment reason (CARC) recoup maps to a cause',
+  };
+  /** A cause's name, with its meaning as a tooltip when it is a catch-all. */
+  function causeText(cause) {
+    const help = CAUSE_HELP[cause];
+    return help
+      ? el('abbr', { class: 'cause-help', title: `${titleCase(cause)}: ${help}`, text: titleCase(cause) })
+      : titleCase(cause);
   }
 
   // ---------- DOM helpers ----------
@@ -305,7 +325,7 @@
       'scorecard',
       'Payer scorecard',
       data.totals?.window_start
-        ? `Trailing window ${dateLong(data.totals.window_start)} – ${dateLong(data.totals.window_end)}, ranked by recoupment rate (1 = highest). The arrow compares the rate with the window before. Select a payer to see its takebacks.`
+        ? `Trailing window ${dateLong(data.totals.window_start)} – ${dateLong(data.totals.window_end)}, ranked by recoupment rate (1 = highest). The arrow compares the rate with the window before. A payer with no remittance in the window is marked inactive and scored on its own last weeks, ranked after the active payers. Select a payer to see its takebacks.`
         : 'Ranked by recoupment rate (1 = highest). Select a payer to see its takebacks.',
     );
     if (!data.scorecard.available) return notice(body, `Scorecard not available: ${data.scorecard.reason}.`);
@@ -339,6 +359,13 @@
             },
           }),
           el('span', { class: 'payer-id', text: r.payer_id }),
+          r.active === false
+            ? el('span', {
+                class: 'status-chip inactive',
+                title: `No remittance in the trailing window; scored on ${dateLong(r.window_start)} – ${dateLong(r.window_end)}`,
+                text: `inactive · last paid ${dateLong(r.last_payment_date)}`,
+              })
+            : null,
         ],
       },
       { label: 'Paid', num: true, render: (r) => money(r.paid) },
@@ -355,6 +382,14 @@
         help: 'takeback ÷ paid',
         render: (r) => [
           pct(r.recoupment_rate),
+          // More taken back than paid in the window: takebacks of earlier payments, worth a look.
+          Number(r.recoupment_rate) > 1
+            ? el('span', {
+                class: 'status-chip over-100',
+                title: 'More was taken back than paid in the window: takebacks of payments made before it',
+                text: 'over 100%',
+              })
+            : null,
           el('span', {
             class: 'rate-bar',
             'aria-hidden': 'true',
@@ -411,7 +446,7 @@
     };
     const tableNode = table(columns, scorecardRows, {
       rowAttrs: (r) => ({
-        class: 'payer-row',
+        class: r.active === false ? 'payer-row inactive' : 'payer-row',
         'data-payer': r.payer_id,
         onclick: () => selectPayer(r.payer_id, true),
       }),
@@ -539,16 +574,27 @@
       weeklyBox,
       el('h3', { class: 'chart-title spaced', text: 'Monthly' }),
       monthlyBox,
+      el('p', {
+        class: 'small muted',
+        id: 'partial-note',
+        text: 'Shaded “partial”: a week or month the data covers only in part (the as-of date falls inside it); a hollow point: a payer’s partly covered first or last period. Their totals are of part of a period.',
+      }),
     );
     const weekly = makeChart(weeklyBox);
     const monthly = makeChart(monthlyBox);
-    function option(rows, label) {
+    function option(rows, label, marks) {
       const periods = [...new Set(rows.map((r) => r.period))].sort();
       const byPayer = new Map();
       for (const r of rows) {
         if (!byPayer.has(r.payer_id)) byPayer.set(r.payer_id, new Map());
         byPayer.get(r.payer_id).set(r.period, r);
       }
+      // Periods the data covers only in part for every payer (the as-of date falls inside them):
+      // shaded, so a rate on a few days of a month is not read as a month's.
+      const partial = periods.filter((d) =>
+        rows.filter((r) => r.period === d).every((r) => r.partial === true),
+      );
+      const first = payerOrder.find((q) => byPayer.has(q));
       const series = payerOrder
         .filter((p) => byPayer.has(p))
         .map((p) => ({
@@ -559,9 +605,34 @@
           lineStyle: { width: 2 },
           itemStyle: { color: colorOf.get(p) },
           emphasis: { focus: 'series' },
+          markArea:
+            partial.length > 0 && p === first
+              ? {
+                  silent: true,
+                  itemStyle: { color: 'rgba(107, 117, 133, 0.12)' },
+                  label: { formatter: 'partial', color: INK_3, fontSize: 11, position: 'insideTop' },
+                  data: partial.map((d) => [{ xAxis: d }, { xAxis: d }]),
+                }
+              : undefined,
+          markLine:
+            marks && p === first
+              ? {
+                  symbol: 'none',
+                  silent: true,
+                  lineStyle: { color: BAD, type: 'dashed' },
+                  label: { formatter: 'restated', color: BAD, fontSize: 11 },
+                  data: periods.filter((d) => marks.has(d)).map((d) => ({ xAxis: d })),
+                }
+              : undefined,
           data: periods.map((d) => {
             const r = byPayer.get(p).get(d);
-            return { value: r ? num(r[measure]) : 0, exact: r ? r[measure] : null };
+            // A payer's partly covered period (its first, or the as-of one) is a hollow point.
+            return {
+              value: r ? num(r[measure]) : 0,
+              exact: r ? r[measure] : null,
+              partial: r?.partial === true,
+              symbol: r?.partial === true ? 'emptyCircle' : undefined,
+            };
           }),
         }));
       return {
@@ -586,7 +657,8 @@
               .concat(
                 list.map(
                   (i) =>
-                    `${i.marker}${esc(i.seriesName)}&nbsp;&nbsp;<b>${esc(money(i.data.exact, true))}</b>`,
+                    `${i.marker}${esc(i.seriesName)}&nbsp;&nbsp;<b>${esc(money(i.data.exact, true))}</b>` +
+                    (i.data.partial ? ' <i>(part of the period)</i>' : ''),
                 ),
               )
               .join('<br>');
@@ -604,7 +676,7 @@
     }
     function draw() {
       weekly.setOption(option(data.trend.data.weekly, dateShort), true);
-      monthly.setOption(option(data.trend.data.monthly, monthLabel), true);
+      monthly.setOption(option(data.trend.data.monthly, monthLabel, restatedMonths), true);
     }
     draw();
   }
@@ -629,12 +701,24 @@
     body.append(
       el('div', { class: 'grid-2' }, [
         el('div', {}, [el('h3', { class: 'chart-title', text: 'By cause' }), causeBox]),
-        el('div', {}, [el('h3', { class: 'chart-title', text: 'By provider (top 10)' }), providerBox]),
+        el('div', {}, [
+          el('h3', { class: 'chart-title', id: 'provider-chart-title', text: 'By provider (top 10)' }),
+          providerBox,
+          el('p', { class: 'small muted', id: 'billing-note' }),
+        ]),
+      ]),
+    );
+    body.append(
+      el('dl', { class: 'legend', id: 'cause-legend', 'aria-label': 'What the catch-all causes mean' }, [
+        ...Object.entries(CAUSE_HELP).flatMap(([cause, help]) => [
+          el('dt', { text: titleCase(cause) }),
+          el('dd', { text: help }),
+        ]),
       ]),
     );
     const causeChart = makeChart(causeBox);
     const providerChart = makeChart(providerBox);
-    function bars(rows, labelOf, color, labelWidth) {
+    function bars(rows, labelOf, color, labelWidth, helpOf) {
       const sorted = rows.slice().sort((a, b) => num(a.takeback) - num(b.takeback));
       return {
         ...baseOption,
@@ -644,6 +728,7 @@
           trigger: 'item',
           formatter: (i) =>
             `<b>${esc(i.name)}</b><br>Gross ${esc(money(i.data.row.takeback, true))}` +
+            (helpOf?.(i.data.row) ? `<br><i>${esc(helpOf(i.data.row))}</i>` : '') +
             (i.data.row.net_takeback !== null ? `<br>Net ${esc(money(i.data.row.net_takeback, true))}` : '') +
             (i.data.row.takeback_count !== null ? `<br>${esc(i.data.row.takeback_count)} takebacks` : ''),
         },
@@ -678,11 +763,31 @@
       const causes = payer
         ? data.causes.data.by_payer.filter((r) => r.payer_id === payer)
         : data.causes.data.all;
-      const providers = (
-        payer ? data.providers.data.by_payer.filter((r) => r.payer_id === payer) : data.providers.data.all
-      ).slice(0, 10);
+      const rows = payer
+        ? data.providers.data.by_payer.filter((r) => r.payer_id === payer)
+        : data.providers.data.all;
+      // With roles, the chart ranks rendering providers; billing (payee) NPIs carry the PLB offsets
+      // that name no claim and the claims without a rendering NPI, and are summed apart.
+      const roles = rows.some((r) => r.provider_role);
+      const providers = rows.filter((r) => !roles || r.provider_role === 'rendering').slice(0, 10);
+      const billing = rows.filter((r) => roles && r.provider_role === 'billing');
+      document.getElementById('provider-chart-title').textContent = roles
+        ? 'By rendering provider (top 10)'
+        : 'By provider (top 10)';
+      const billed = billing.reduce((sum, r) => sum + (cents(r.takeback) ?? 0n), 0n);
+      document.getElementById('billing-note').textContent = roles
+        ? billing.length > 0
+          ? `Not ranked here: ${money(decimalOf(billed), true)} charged to ${billing.length} billing (payee) NPI${billing.length === 1 ? '' : 's'} (${billing.map((r) => r.provider_npi).join(', ')}): PLB offsets that name no claim and claims without a rendering NPI.`
+          : 'No takeback is charged to a billing (payee) NPI.'
+        : '';
       causeChart.setOption(
-        bars(causes, (r) => titleCase(r.cause), '#0072B2', 165),
+        bars(
+          causes,
+          (r) => titleCase(r.cause),
+          '#0072B2',
+          165,
+          (r) => CAUSE_HELP[r.cause],
+        ),
         true,
       );
       providerChart.setOption(bars(providers, providerLabel, '#009E73', 250), true);
@@ -920,7 +1025,7 @@
             ? el(
                 'ol',
                 {},
-                items.map((i) => el('li', { text: String(i) })),
+                items.map((i) => el('li', {}, i instanceof Node ? i : String(i))),
               )
             : el('span', { class: 'muted', text: '—' }),
         ]);
@@ -939,7 +1044,7 @@
           el('div', { class: 'drivers' }, [
             drivers('Top claims', r.top_claims),
             drivers('Top providers', r.top_providers),
-            drivers('Top causes', (r.top_causes || []).map(titleCase)),
+            drivers('Top causes', (r.top_causes || []).map(causeText)),
           ]),
         ]),
       );
@@ -953,6 +1058,275 @@
         }),
       );
   }
+
+  // ---------- appeals due ----------
+
+  const STATUS_LABEL = {
+    due_7_days: 'Due within 7 days',
+    open: 'Open',
+    expired: 'Expired',
+    repaid_by_correction: 'Repaid by a correction',
+  };
+  function renderAppeals() {
+    const a = data.appeals?.available ? data.appeals.data : null;
+    const body = card(
+      'appeals',
+      'Appeals due',
+      a
+        ? `Takebacks the provider can dispute (reversals and offsets; not deferrals, their repayments or refunds), most money recoverable first, net of corrections repaid. Days left as of ${dateLong(a.as_of)}.`
+        : 'Takebacks the provider can dispute, most money recoverable first.',
+    );
+    if (!a) return notice(body, `Appeals not available: ${data.appeals?.reason || 'no data'}.`);
+    const tiles = el('div', { class: 'appeal-status' });
+    for (const s of a.by_status) {
+      tiles.append(
+        el('div', { class: `appeal-tile status-${s.status}`, 'data-status': s.status }, [
+          el('strong', { text: money(s.recoverable) }),
+          el('span', { text: `${STATUS_LABEL[s.status] || titleCase(s.status)} · ${s.appeals}` }),
+        ]),
+      );
+    }
+    body.append(tiles);
+    if (a.rows.length === 0) {
+      body.append(el('p', { class: 'empty', text: 'No appeal is open.' }));
+      return;
+    }
+    const columns = [
+      { label: '#', num: true, render: (r) => String(r.rank) },
+      {
+        label: 'Status',
+        render: (r) =>
+          el('span', { class: `status-chip status-${r.status}`, text: STATUS_LABEL[r.status] || r.status }),
+      },
+      { label: 'Days left', num: true, render: (r) => String(r.days_left) },
+      { label: 'Deadline', render: (r) => dateLong(r.appeal_deadline) },
+      { label: 'Recoverable', num: true, render: (r) => money(r.recoverable_amount, true) },
+      { label: 'Taken', num: true, render: (r) => money(r.amount, true) },
+      { label: 'Payer', render: (r) => payerName(r.payer_id) },
+      { label: 'Kind', render: (r) => (r.kind === 'plb' ? `PLB ${r.reason_code || ''}` : 'Reversal') },
+      { label: 'ICN', render: (r) => r.payer_claim_control || '—' },
+      {
+        label: 'Claim',
+        render: (r) => r.claim_id || '—',
+        help: 'CLP01, the provider’s patient control number',
+      },
+      { label: 'Cause', render: (r) => titleCase(r.cause) },
+      { label: 'Taken on', render: (r) => dateLong(r.payment_date) },
+    ];
+    body.append(
+      el(
+        'div',
+        { class: 'table-wrap' },
+        table(columns, a.rows, { rowAttrs: () => ({ class: 'appeal-row' }) }),
+      ),
+    );
+    body.append(
+      el('p', {
+        class: 'small muted',
+        text: `The ${a.rows.length} open appeals most recoverable${a.rows.length >= a.cap ? ` (of more; \`recoup appeals\` exports them all)` : ''}.`,
+      }),
+    );
+  }
+
+  // ---------- cohort heat map ----------
+
+  function renderCohorts() {
+    const c = data.cohorts?.available ? data.cohorts.data : null;
+    let payer = payerOrder.find((p) => c?.rows.some((r) => r.payer_id === p)) || selectedPayer;
+    const body = card(
+      'cohorts',
+      'Recoupment by payment month',
+      `Each row is a month of payments; each cell the share of that month's paid taken back within so many weeks of payment (a development triangle). Cells still developing are paler.${c?.maturity_weeks ? ` A month's cohort rate is its share after ${c.maturity_weeks} weeks.` : ''}`,
+      c
+        ? payerSelect('cohort-payer', 'Payer', false, payer, (v) => {
+            payer = v;
+            draw();
+          })
+        : null,
+    );
+    if (!c) return notice(body, `Cohorts not available: ${data.cohorts?.reason || 'no data'}.`);
+    const box = chartBox(
+      'tall heatmap',
+      'Development triangle: cumulative share of each payment month taken back by week',
+    );
+    const rates = el('div', { class: 'table-wrap' });
+    body.append(box, el('h3', { class: 'chart-title spaced', text: 'Cohort rates' }), rates);
+    const chart = makeChart(box);
+    function draw() {
+      const rows = c.rows.filter((r) => r.payer_id === payer);
+      const months = rows.map((r) => r.cohort_month);
+      const weeks = Math.max(0, ...rows.map((r) => (r.shares || []).length));
+      const cells = [];
+      let max = 0;
+      rows.forEach((r, y) => {
+        (r.shares || []).forEach((v, x) => {
+          if (v === null || v === undefined) return;
+          max = Math.max(max, Number(v));
+          cells.push({
+            value: [x, y, Number(v)],
+            itemStyle: x > r.complete_weeks ? { opacity: 0.45 } : undefined,
+          });
+        });
+      });
+      chart.setOption(
+        {
+          ...baseOption,
+          tooltip: {
+            ...baseOption.tooltip,
+            trigger: 'item',
+            formatter: (i) =>
+              `<b>${esc(monthLabel(months[i.value[1]]))}</b><br>after ${i.value[0]} week${i.value[0] === 1 ? '' : 's'}: <b>${esc(pct(i.value[2], 2))}</b> of paid`,
+          },
+          grid: { left: 8, right: 16, top: 16, bottom: 56, containLabel: true },
+          xAxis: {
+            type: 'category',
+            name: 'weeks after payment',
+            nameLocation: 'middle',
+            nameGap: 28,
+            data: Array.from({ length: weeks }, (_, i) => String(i)),
+            ...axisCommon,
+          },
+          yAxis: {
+            type: 'category',
+            data: months,
+            inverse: true,
+            ...axisCommon,
+            axisLabel: { ...axisCommon.axisLabel, formatter: monthLabel },
+          },
+          visualMap: {
+            min: 0,
+            max: max > 0 ? max : 0.01,
+            calculable: false,
+            orient: 'horizontal',
+            left: 'center',
+            bottom: 0,
+            itemHeight: 120,
+            text: [pct(max > 0 ? max : 0.01, 1), '0%'],
+            inRange: { color: ['#f7fbff', '#6baed6', '#08306b'] },
+          },
+          series: [{ type: 'heatmap', data: cells, progressive: 0 }],
+        },
+        true,
+      );
+      rates.replaceChildren(
+        table(
+          [
+            { label: 'Month', render: (r) => monthLabel(r.cohort_month) },
+            { label: 'Paid', num: true, render: (r) => money(r.cohort_paid) },
+            { label: 'Taken back so far', num: true, render: (r) => pct((r.shares || []).at(-1), 2) },
+            {
+              label: 'Cohort rate',
+              num: true,
+              render: (r) => (r.cohort_rate === null ? 'maturing' : pct(r.cohort_rate, 2)),
+            },
+            {
+              label: 'Net cohort rate',
+              num: true,
+              render: (r) => (r.net_cohort_rate === null ? '—' : pct(r.net_cohort_rate, 2)),
+            },
+          ],
+          rows,
+        ),
+      );
+    }
+    draw();
+  }
+
+  // ---------- closed months ----------
+
+  const REASON_LABEL = {
+    late_payment: 'late payment',
+    late_takeback: 'late takeback',
+    late_correction: 'late correction',
+    cause_changed: 'cause changed',
+    amount_changed: 'amount changed',
+    no_longer_found: 'no longer in the lake',
+    unexplained: 'unexplained',
+  };
+  function renderCloses() {
+    const c = data.closes;
+    const body = card(
+      'closes',
+      'Closed months',
+      'Months frozen by `recoup close` as they were reported, and what changed in them since: each change with its reason and the late file that caused it.',
+    );
+    // No month closed yet is not a fault: say so plainly, not as a warning.
+    if (!c || (!c.available && c.data.periods.length === 0)) {
+      body.append(el('p', { class: 'empty', text: `No restatements to show: ${c?.reason || 'no data'}.` }));
+      return;
+    }
+    if (!c.available) notice(body, `Restatements not available: ${c.reason}.`);
+    body.append(
+      el(
+        'div',
+        { class: 'table-wrap' },
+        table(
+          [
+            { label: 'Month', render: (r) => monthLabel(`${r.period}-01`) },
+            { label: 'Closed', render: (r) => String(r.closed_at).replace('T', ' ').slice(0, 16) },
+            {
+              label: 'Status',
+              render: (r) =>
+                el('span', {
+                  class: r.restated ? 'status-chip restated' : 'status-chip',
+                  'data-restated': r.restated ? 'true' : 'false',
+                  text: r.restated ? 'Restated' : 'As reported',
+                }),
+            },
+            { label: 'Late files', num: true, render: (r) => String(r.late_files) },
+          ],
+          c.data.periods,
+          { rowAttrs: (r) => ({ class: r.restated ? 'restated-period' : null }) },
+        ),
+      ),
+    );
+    const totals = c.data.restatements.reduce((m, r) => {
+      const k = `${r.period}|${r.payer_id}|${r.metric}`;
+      if (!m.has(k)) m.set(k, r);
+      return m;
+    }, new Map());
+    if (totals.size > 0) {
+      body.append(
+        el('h3', { class: 'chart-title spaced', text: 'Restated figures' }),
+        el(
+          'div',
+          { class: 'table-wrap' },
+          table(
+            [
+              { label: 'Month', render: (r) => monthLabel(`${r.period}-01`) },
+              { label: 'Payer', render: (r) => payerName(r.payer_id) },
+              { label: 'Figure', render: (r) => titleCase(r.metric) },
+              { label: 'Reported', num: true, render: (r) => money(r.reported_value, true) },
+              { label: 'Now', num: true, render: (r) => money(r.current_value, true) },
+            ],
+            [...totals.values()].filter((r) => r.reported_value !== r.current_value),
+          ),
+        ),
+        el('h3', { class: 'chart-title spaced', text: 'Why' }),
+        el(
+          'div',
+          { class: 'table-wrap' },
+          table(
+            [
+              { label: 'Month', render: (r) => monthLabel(`${r.period}-01`) },
+              { label: 'Payer', render: (r) => payerName(r.payer_id) },
+              { label: 'Figure', render: (r) => titleCase(r.metric) },
+              { label: 'Cause', render: (r) => (r.cause ? titleCase(r.cause) : '—') },
+              { label: 'Reason', render: (r) => REASON_LABEL[r.reason] || r.reason },
+              { label: 'Change', num: true, render: (r) => money(r.delta, true) },
+              { label: 'Late file', render: (r) => r.source_key || '—' },
+            ],
+            c.data.restatements,
+          ),
+        ),
+      );
+    }
+  }
+
+  /** Months closed and restated since, as their first day (the monthly trend marks them). */
+  const restatedMonths = new Set(
+    (data.closes?.data?.periods || []).filter((p) => p.restated).map((p) => `${p.period}-01`),
+  );
 
   // ---------- drill-down ----------
 
@@ -997,7 +1371,16 @@
                 }),
             },
             { label: 'Amount', num: true, render: (r) => money(r.amount, true) },
-            { label: 'Original claim', render: (r) => claimText(r.claim_id, r.payer_claim_control) },
+            {
+              label: 'Original claim',
+              render: (r) =>
+                r.claim_id || r.payer_claim_control || !r.reference_id
+                  ? claimText(r.claim_id, r.payer_claim_control)
+                  : [
+                      el('span', { class: 'plb-ref', text: r.reference_id }),
+                      el('span', { class: 'payer-id', text: 'PLB reference' }),
+                    ],
+            },
             {
               label: 'Originally paid',
               render: (r) => [
@@ -1036,7 +1419,7 @@
             {
               label: 'Cause',
               render: (r) => [
-                titleCase(r.cause),
+                causeText(r.cause),
                 r.cause_reason_code
                   ? el('span', { class: 'payer-id', text: `CARC ${r.cause_reason_code}` })
                   : null,
@@ -1098,6 +1481,9 @@
   safely('breakdowns', renderBreakdowns);
   safely('forecast', renderForecast);
   safely('alerts', renderAlerts);
+  safely('appeals', renderAppeals);
+  safely('cohorts', renderCohorts);
+  safely('closes', renderCloses);
   safely('drilldown', renderDrill);
   renderFooter();
   selectPayer(selectedPayer, false);

@@ -1,0 +1,182 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
+import { writeReport } from '../functions/report/writeReport.ts';
+import { launchChromium } from './helpers/chromium.ts';
+import { ALL_MARTS, closeFebruary, HOSTILE, handMadeLake } from './helpers/reportLake.ts';
+
+/**
+ * The report's finance sections (Appeals due, the cohort heat map, closed and restated months) and
+ * the explanations of its buckets, drawn by Chromium from the hand-made lake of
+ * test/helpers/reportLake.ts: what the page shows must be that lake's numbers.
+ */
+
+let browser: Browser;
+let db: DuckDBConnection;
+let dir: string;
+let page: Page;
+const errors: string[] = [];
+const external: string[] = [];
+
+beforeAll(async () => {
+  // Fails (does not skip) without Chromium; the message says how to install it.
+  browser = await launchChromium();
+  dir = mkdtempSync(join(tmpdir(), 'recoup-report-sections-'));
+  const lake = join(dir, 'lake');
+  db = await openDuckDb();
+  await handMadeLake(db, lake, ALL_MARTS);
+  await closeFebruary(db, lake);
+  const out = join(dir, 'report.html');
+  await writeReport({ db, lakeDir: lake, out, appealsAsOf: '2025-03-12' });
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('request', (r) => {
+    if (!r.url().startsWith('file:')) external.push(r.url());
+  });
+  await page.goto(pathToFileURL(out).href);
+  await page.waitForSelector('html[data-report-ready="true"]', { timeout: 20_000 });
+}, 120_000);
+
+afterAll(async () => {
+  await page?.close();
+  await browser?.close();
+  db?.closeSync();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** The text of each cell of a section's table rows. */
+async function cells(selector: string): Promise<string[][]> {
+  return page.$$eval(selector, (rows) =>
+    rows.map((tr) => [...tr.querySelectorAll('td')].map((td) => (td.textContent ?? '').trim())),
+  );
+}
+
+describe('report sections in Chromium', () => {
+  it('lists the appeals due with the lake’s money, days left and deadlines', async () => {
+    // Tiles: recoverable money and count by status, as of 2025-03-12.
+    const tiles = await page.$$eval('#appeals .appeal-tile', (t) =>
+      t.map((x) => [x.getAttribute('data-status'), (x.textContent ?? '').trim()]),
+    );
+    expect(tiles).toEqual([
+      ['due_7_days', '$100Due within 7 days · 1'],
+      ['open', '$301Open · 1'],
+      ['expired', '$75Expired · 1'],
+    ]);
+    // Rows: the open appeals, most recoverable first (rank, status, days left, deadline, money, payer).
+    const rows = await cells('#appeals tr.appeal-row');
+    expect(rows.map((r) => r.slice(0, 7))).toEqual([
+      ['1', 'Open', '39', 'Apr 20, 2025', '$300.50', '$300.50', HOSTILE],
+      ['2', 'Due within 7 days', '5', 'Mar 17, 2025', '$100.00', '$120.00', 'Acme Health'],
+    ]);
+    expect(await page.locator('#appeals').textContent()).toContain('Days left as of Mar 12, 2025');
+  });
+
+  it('draws the cohort triangle as a heat map, paler where a cell is still developing', async () => {
+    // The chart: one SVG with a cell per development week of P1's January cohort (3).
+    const svg = page.locator('#cohorts .chart svg');
+    expect(await svg.count()).toBe(1);
+    const box = await svg.boundingBox();
+    expect(box?.width).toBeGreaterThan(200);
+    // The rates table: the month, its paid, the share taken back so far, maturing (26 weeks not reached).
+    expect(await cells('#cohorts tbody tr')).toEqual([['Jan 2025', '$10,000', '3.00%', 'maturing', '—']]);
+    // The heat map's cells as ECharts holds them (a string: the page's globals are not typed here).
+    const heat = await page.evaluate(`echarts
+      .getInstanceByDom(document.querySelector('#cohorts .chart'))
+      .getOption()
+      .series[0].data.map((d) => [...d.value, d.itemStyle?.opacity ?? 1])`);
+    // [week, month row, share, opacity]: weeks 0 and 1 complete, week 2 still developing.
+    expect(heat).toEqual([
+      [0, 0, 0.01, 1],
+      [1, 0, 0.025, 1],
+      [2, 0, 0.03, 0.45],
+    ]);
+  });
+
+  it('marks a restated closed month and says what changed, why and which file', async () => {
+    const status = page.locator('#closes [data-restated]');
+    expect(await status.count()).toBe(1);
+    expect(await status.getAttribute('data-restated')).toBe('true');
+    expect(await cells('#closes tr.restated-period')).toEqual([
+      ['Feb 2025', '2025-03-01 09:00', 'Restated', '1'],
+    ]);
+    const tables = await page.$$eval('#closes table', (ts) =>
+      ts.map((t) =>
+        [...t.querySelectorAll('tbody tr')].map((tr) =>
+          [...tr.querySelectorAll('td')].map((td) => (td.textContent ?? '').trim()),
+        ),
+      ),
+    );
+    expect(tables[1]).toEqual([['Feb 2025', 'Acme Health', 'Takeback', '$500.00', '$620.00']]);
+    expect(tables[2]).toEqual([
+      ['Feb 2025', 'Acme Health', 'Takeback', 'Coding', 'late takeback', '$120.00', 'late-835.txt'],
+    ]);
+  });
+
+  it('explains Unspecified, Pending and Other where causes are shown', async () => {
+    const legend = await page.$$eval('#cause-legend dt', (d) => d.map((x) => x.textContent));
+    expect(legend).toEqual(['Unspecified', 'Pending', 'Other']);
+    const meanings = await page.$$eval('#cause-legend dd', (d) => d.map((x) => x.textContent ?? ''));
+    expect(meanings[0]).toMatch(/PLB offset .* names no claim/);
+    expect(meanings[1]).toMatch(/corrected claim has not arrived/);
+    expect(meanings[2]).toMatch(/no adjustment reason/);
+  });
+
+  it('marks an inactive payer in the scorecard with its own window', async () => {
+    const row = page.locator('#scorecard tr.payer-row[data-payer="P3"]');
+    expect(await row.getAttribute('class')).toContain('inactive');
+    const chip = row.locator('.status-chip.inactive');
+    expect(await chip.textContent()).toBe('inactive · last paid Nov 29, 2024');
+    expect(await chip.getAttribute('title')).toBe(
+      'No remittance in the trailing window; scored on Aug 31, 2024 – Nov 29, 2024',
+    );
+    expect(await page.locator('#scorecard tr.payer-row.inactive').count()).toBe(1);
+  });
+
+  it('flags a recoupment rate over 100%', async () => {
+    expect(await page.locator('#scorecard .over-100').count()).toBe(1);
+    expect(await page.locator('#scorecard tr[data-payer="P3"] .over-100').textContent()).toBe('over 100%');
+  });
+
+  it('ranks rendering providers and names the billing NPI’s share apart', async () => {
+    expect(await page.locator('#provider-chart-title').textContent()).toBe('By rendering provider (top 10)');
+    expect(await page.locator('#billing-note').textContent()).toBe(
+      'Not ranked here: $12.00 charged to 1 billing (payee) NPI (1999999984): PLB offsets that name no claim and claims without a rendering NPI.',
+    );
+    const bars = await page.evaluate(`echarts
+      .getInstanceByDom(document.querySelectorAll('#breakdowns .chart')[1])
+      .getOption()
+      .yAxis[0].data`);
+    expect(bars).toEqual(['NPI 1234567893']);
+  });
+
+  it('shades the partly covered week and month of the trend charts', async () => {
+    const areas = await page.evaluate(`[...document.querySelectorAll('#trends .chart')].map((box) =>
+      echarts.getInstanceByDom(box).getOption().series
+        .flatMap((s) => (s.markArea?.data ?? []).map((pair) => pair[0].xAxis)))`);
+    expect(areas).toEqual([['2025-03-10'], ['2025-03-01']]);
+    expect(await page.locator('#partial-note').textContent()).toMatch(/covers only in part/);
+  });
+
+  it('shows a PLB offset’s reference in the drill-down and in the alert card that names it', async () => {
+    // Act: drill into P2, whose largest takeback is a PLB WO naming no claim.
+    await page.selectOption('#drill-payer', 'P2');
+
+    // Assess: its row shows the reference instead of a dash, and the alert lists the same reference.
+    const first = (await cells('#drill-table tbody tr'))[0];
+    expect(first?.slice(0, 4)).toEqual(['2025-03-05', 'PLB WO', '$70.01', 'ICN77 ACCT9PLB reference']);
+    const topClaims = await page.$$eval('#alerts .alert-card .drivers div:first-child li', (l) =>
+      l.map((x) => x.textContent),
+    );
+    expect(topClaims).toEqual(['ICN77 ACCT9', 'C2']);
+    expect(errors).toEqual([]);
+    expect(external).toEqual([]);
+  });
+});
