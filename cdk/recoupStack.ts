@@ -39,8 +39,10 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICES } from '../functions/aws/metricNames.ts';
+import { EXPORTS_PREFIX, REPORTS_PREFIX } from '../functions/aws/reportKeys.ts';
 import { LAKE_TABLES } from '../functions/core/lake/schema.ts';
 import { addLakeViews } from './athenaViews.ts';
+import { LeadershipReports, type LeadershipReportsProps } from './leadershipReports.ts';
 import { MART_COLUMNS } from './martColumns.ts';
 import { ModelsFanout } from './modelsFanout.ts';
 
@@ -52,6 +54,10 @@ export const PREFIXES = {
   /** In the lake bucket: the models job's state, e.g. which alerts were already sent. */
   state: 'state/',
   marts: 'marts/',
+  /** In the lake bucket: the report after each models run, and the digest (cdk/leadershipReports.ts). */
+  reports: REPORTS_PREFIX,
+  /** In the lake bucket: the finance marts as CSV, exports/<as-of>/<mart>.csv. */
+  exports: EXPORTS_PREFIX,
   athenaResults: 'athena-results/',
   /** In the lake bucket: the fan-out groups' marts and merge inputs, per run (expired after a week). */
   fanout: 'models-fanout/',
@@ -71,7 +77,7 @@ const PARQUET_STORAGE = {
 /** HIPAA asks covered entities to keep records six years; the default retention of raw 835s. */
 export const SIX_YEARS = Duration.days(2192);
 
-export interface RecoupStackProps extends StackProps {
+export interface RecoupStackProps extends StackProps, LeadershipReportsProps {
   /** Reserved concurrency of the ingest function (caps parallel writes to the lake). */
   ingestConcurrency?: number;
   /** EventBridge schedule of the models run; default daily at 06:00 UTC. */
@@ -128,6 +134,7 @@ export class RecoupStack extends Stack {
   readonly modelsStateMachine: StateMachine;
   readonly backupVault: BackupVault;
   readonly backupPlan: BackupPlan;
+  readonly reports: LeadershipReports;
 
   constructor(scope: Construct, id: string, props: RecoupStackProps = {}) {
     super(scope, id, props);
@@ -444,6 +451,12 @@ export class RecoupStack extends Stack {
           actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
           resources: [lakeObjects(PREFIXES.marts)],
         }),
+        // The report, the finance exports and the digest after each run (functions/aws/publishReports.ts).
+        new PolicyStatement({
+          sid: 'WriteReports',
+          actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+          resources: [lakeObjects(PREFIXES.reports), lakeObjects(PREFIXES.exports)],
+        }),
         new PolicyStatement({
           sid: 'KeepAlertState',
           actions: ['s3:GetObject', 's3:PutObject'],
@@ -479,6 +492,19 @@ export class RecoupStack extends Stack {
             })
           : new LambdaFunction(this.modelsFunction, { deadLetterQueue: modelsDlq, retryAttempts: 2 }),
       ],
+    });
+
+    // Reports for leadership: the weekly digest and the read-only policy (cdk/leadershipReports.ts).
+    this.reports = new LeadershipReports(this, 'Reports', {
+      ...props,
+      lakeBucket: this.lakeBucket,
+      dataKey: key,
+      messagingKey,
+      alertTopic: this.alertTopic,
+      deadLetterQueue: modelsDlq,
+      architecture,
+      environment,
+      nodeFunction: (fnId, options) => this.nodeFunction(fnId, options),
     });
 
     // Alarms page on-call through the alert topic.
@@ -672,6 +698,18 @@ export class RecoupStack extends Stack {
                 npm_config_cpu: npmCpu(options.architecture),
                 npm_config_libc: 'glibc',
               },
+              // The models function also renders the report (functions/aws/publishReports.ts), which
+              // reads its page assets beside the module and ECharts' one-file build at run time.
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (inputDir: string, outputDir: string) => [
+                  `cp -r "${inputDir}/functions/report/assets" "${outputDir}/assets"`,
+                  `mkdir -p "${outputDir}/node_modules/echarts/dist"`,
+                  `cp "${inputDir}/node_modules/echarts/package.json" "${outputDir}/node_modules/echarts/package.json"`,
+                  `cp "${inputDir}/node_modules/echarts/dist/echarts.min.js" "${outputDir}/node_modules/echarts/dist/echarts.min.js"`,
+                ],
+              },
             }
           : {}),
       },
@@ -808,6 +846,8 @@ export class RecoupStack extends Stack {
     ack(modelsPolicy, objectsFinding(this.lakeBucket, PREFIXES.marts), objectReason);
     ack(modelsPolicy, objectsFinding(this.lakeBucket, PREFIXES.compacted), objectReason);
     ack(modelsPolicy, objectsFinding(this.lakeBucket, PREFIXES.fanout), objectReason);
+    ack(modelsPolicy, objectsFinding(this.lakeBucket, PREFIXES.reports), objectReason);
+    ack(modelsPolicy, objectsFinding(this.lakeBucket, PREFIXES.exports), objectReason);
     const tracesReason =
       'X-Ray xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions (AWS documents Resource "*"); only these two write actions are granted, for active tracing.';
     ack(ingestPolicy, 'AwsSolutions-IAM5[Resource::*]', tracesReason);

@@ -1,6 +1,7 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { Architecture } from 'aws-cdk-lib/aws-lambda';
@@ -359,6 +360,25 @@ describe('functions', () => {
     expect(elfMachine(join(models, 'node_modules/@duckdb/node-bindings-linux-x64/duckdb.node'))).toBe(62);
   });
 
+  it('ships the report assets and ECharts beside the models bundle, where the renderer looks for them at run time', () => {
+    const assetOf = (fn: typeof stack.modelsFunction) => {
+      const code = resources[logicalId(fn)]!.Properties!.Code as { S3Key: string };
+      return join(assemblyDir, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
+    };
+    const models = assetOf(stack.modelsFunction);
+    const bundleUrl = pathToFileURL(join(models, 'index.mjs'));
+    // functions/report/renderReportHtml.ts: require.resolve('echarts/dist/echarts.min.js') and ./assets/<name>.
+    expect(createRequire(bundleUrl).resolve('echarts/dist/echarts.min.js')).toBe(
+      join(models, 'node_modules/echarts/dist/echarts.min.js'),
+    );
+    for (const name of ['report.css', 'report.js'])
+      expect(existsSync(fileURLToPath(new URL(`./assets/${name}`, bundleUrl))), name).toBe(true);
+    // The weekly digest needs no DuckDB: its bundle carries no node_modules.
+    const digest = assetOf(stack.reports.digestFunction);
+    expect(existsSync(join(digest, 'index.mjs')), digest).toBe(true);
+    expect(existsSync(join(digest, 'node_modules'))).toBe(false);
+  });
+
   it('derives the bundled addon CPU from the function architecture', () => {
     expect(npmCpu(Architecture.X86_64)).toBe('x64');
     expect(npmCpu(Architecture.ARM_64)).toBe('arm64');
@@ -648,7 +668,8 @@ describe('arm64', () => {
     const architectures = Object.values(functions).map(
       (fn) => (fn as { Properties: { Architectures: string[] } }).Properties.Architectures,
     );
-    expect(architectures).toEqual([['arm64'], ['arm64']]);
+    // ingest, models and the weekly digest (cdk/leadershipReports.ts)
+    expect(architectures).toEqual([['arm64'], ['arm64'], ['arm64']]);
     const code = (
       armTemplate.toJSON().Resources[
         armStack.getLogicalId(armStack.modelsFunction.node.defaultChild as never)

@@ -153,6 +153,12 @@ describe('AWS models job over a compacted and staged lake', () => {
     expect(merged.alerts).toEqual({ sent: 0, skipped: singleAlerts });
     expect(sink.sent).toEqual([]);
     await expectMartsInBucket('fan');
+    // The merge step publishes the report, the exports and the digest too (issue 25).
+    for (const key of ['reports/latest.html', `reports/${plan.asOf}.html`, 'reports/digest-latest.json'])
+      expect(await out.exists(key), key).toBe(true);
+    const exported: string[] = [];
+    for await (const o of out.list(`exports/${plan.asOf}/`)) exported.push(o.key);
+    expect(exported).toHaveLength(4);
   });
 
   it('the Lambda handler runs the state machine steps; a group out of time fails with SyncIncompleteError', async () => {

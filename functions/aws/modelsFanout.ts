@@ -12,6 +12,7 @@ import type { AlertSink } from '../ports/alertSink.ts';
 import type { ObjectStore } from '../ports/objectStore.ts';
 import { uploadMarts } from './modelsJob.ts';
 import type { LogFn } from './observability.ts';
+import { publishReports } from './publishReports.ts';
 import { mapLimit, type SyncLakeOptions, type SyncLakeResult, syncLake } from './syncLake.ts';
 
 /**
@@ -187,6 +188,14 @@ export async function runFanoutMerge(
     try {
       await createLakeViews(db, lakeDir);
       const alerts = await deliverNewAlerts({ db, store: deps.lake, sinks: deps.sinks });
+      await publishReports({
+        db,
+        lake: deps.lake,
+        lakeDir,
+        asOf: input.asOf,
+        appealsAsOf: input.appealsAsOf,
+        log: deps.log,
+      }); // issue 25
       deps.log?.({ level: 'info', message: 'fan-out merged', run: input.run, marts: martsUploaded, alerts });
       return {
         run: input.run,

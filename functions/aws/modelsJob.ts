@@ -7,6 +7,7 @@ import { buildModels } from '../models/buildModels.ts';
 import type { AlertSink } from '../ports/alertSink.ts';
 import type { ObjectStore } from '../ports/objectStore.ts';
 import type { LogFn, MetricFn } from './observability.ts';
+import { publishReports } from './publishReports.ts';
 import { type SyncLakeOptions, type SyncLakeResult, syncLake } from './syncLake.ts';
 
 export interface ModelsJobDeps {
@@ -65,6 +66,7 @@ export async function runModelsJob(deps: ModelsJobDeps): Promise<ModelsJobResult
     // After marts written: the marts are in the lake bucket (marts/<name>/data.parquet) and `db`
     // holds them as tables; steps that publish from the marts (alerts, reports) run here.
     const alerts = await deliverNewAlerts({ db, store: deps.lake, sinks: deps.sinks });
+    await publishReports({ db, lake: deps.lake, lakeDir: deps.localDir, asOf: deps.asOf, log }); // reports/, exports/ (issue 25)
     const result: ModelsJobResult = {
       complete: true,
       synced,
