@@ -40,6 +40,9 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Two test files at once: vitest's default on 2 cores is one (cores − 1), and most files wait
+    // on child processes, servers and disk rather than on the CPU.
+    maxWorkers: 2,
     allowOnly: false,
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: E2E } },
