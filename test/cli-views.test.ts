@@ -158,8 +158,8 @@ describe('recoup views', () => {
     expect(out).toMatch(/^-- {3}is_reversal +BOOLEAN +CLP02 = 22$/m);
     expect(out).toMatch(/^-- {3}paid_amount +DECIMAL\(18,2\) +CLP04 payment/m);
     // A mart's meanings come from its model's header comment.
-    expect(out).toMatch(/^-- payer_scorecard: one row per payer_id, over the trailing window/m);
-    expect(out).toMatch(/^-- {3}rank +INTEGER +1 = highest recoupment rate in the window/m);
+    expect(out).toMatch(/^-- payer_scorecard: one row per payer_id, over a trailing window/m);
+    expect(out).toMatch(/^-- {3}rank +INTEGER +1 = highest recoupment rate; active payers first/m);
     expect(out).toMatch(/^-- {3}recoupment_rate +DOUBLE +takeback \/ paid on the same slice and period/m);
     expect(out).toContain('CREATE OR REPLACE VIEW "takeback_links" AS');
   });
@@ -199,7 +199,7 @@ describe('recoup views', () => {
   it('reads column meanings from a model header, continuation lines included', () => {
     const { meaning, columns } = martComments('payer_scorecard');
 
-    expect(meaning).toMatch(/^one row per payer_id, over the trailing window .*\.$/);
+    expect(meaning).toMatch(/^one row per payer_id, over a trailing window .*\.$/);
     expect(columns.get('trend')).toBe(
       "recoupment rate vs the previous window: 'up' / 'down' beyond half a point, else 'flat'; NULL when either rate is NULL",
     );

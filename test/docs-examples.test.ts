@@ -158,7 +158,9 @@ describe('docs examples', () => {
       .map((f) => readFileSync(join('cdk', f), 'utf8'))
       .join('\n');
     const outputs = new Set(
-      [...stack.matchAll(/new (?:cdk\.)?CfnOutput\(\s*this,\s*'(\w+)'/g)].map((m) => m[1]),
+      [...stack.matchAll(/new (?:cdk\.)?CfnOutput\(\s*(?:this|Stack\.of\(this\)),\s*'(\w+)'/g)].map(
+        (m) => m[1],
+      ),
     );
     expect(outputs.size).toBeGreaterThan(3);
     const problems: string[] = [];
