@@ -24,7 +24,7 @@ export interface LeadershipReportsProps {
   digestLinkLifetime?: Duration;
 }
 
-/** What the construct needs of the stack's function factory (RecoupStack.nodeFunction). */
+/** The options of the stack's function factory (RecoupStack.nodeFunction), which the construct is given. */
 export interface DigestFunctionOptions {
   entry: string;
   description: string;

@@ -42,7 +42,11 @@ import { METRICS_NAMESPACE, SERVICES } from '../functions/aws/metricNames.ts';
 import { EXPORTS_PREFIX, REPORTS_PREFIX } from '../functions/aws/reportKeys.ts';
 import { LAKE_TABLES } from '../functions/core/lake/schema.ts';
 import { addLakeViews } from './athenaViews.ts';
-import { LeadershipReports, type LeadershipReportsProps } from './leadershipReports.ts';
+import {
+  type DigestFunctionOptions,
+  LeadershipReports,
+  type LeadershipReportsProps,
+} from './leadershipReports.ts';
 import { MART_COLUMNS } from './martColumns.ts';
 import { ModelsFanout } from './modelsFanout.ts';
 
@@ -611,20 +615,9 @@ export class RecoupStack extends Stack {
   /** A Node.js function with its own role and KMS-encrypted log group; DuckDB as a real node module when asked. */
   private nodeFunction(
     id: string,
-    options: {
-      entry: string;
-      description: string;
-      memorySize: number;
-      ephemeralStorageSize: number;
-      timeout: Duration;
-      reservedConcurrentExecutions: number;
-      environment: Record<string, string>;
-      deadLetterQueue?: Queue;
-      retryAttempts?: number;
-      statements: PolicyStatement[];
+    options: DigestFunctionOptions & {
       /** Installs DuckDB's native addon beside the bundle (the models function; ingest encodes Parquet itself). */
       duckdb?: boolean;
-      architecture: Architecture;
     },
   ): NodejsFunction {
     const logGroup = new LogGroup(this, `${id}LogGroup`, {
