@@ -49,7 +49,7 @@ one spike each (docs/forecast.md).
   --first-seed N   the first seed (default 1)
   --cuts LIST      weeks before the latest week where forecasts are made (default 13,17,21,26)
   --forecast-sql FILE, --alerts-sql FILE
-                   judge this SQL instead of sql/marts/liquidity_forecast.sql or takeback_alerts.sql
+                   judge this SQL instead of functions/forecast/liquidity_forecast.sql or functions/alerts/takeback_alerts.sql
   --weeks-out FILE write every scored payer-week (seed, cut, payer, week, actual, p10, p50, p90) as JSON
   --json           print one JSON object with every figure
   --help           this text

@@ -77,7 +77,7 @@ export class LeadershipReports extends Construct {
     const exports = lakeBucket.arnForObjects(`${EXPORTS_PREFIX}*`);
 
     this.digestFunction = inputs.nodeFunction('Digest', {
-      entry: 'functions/handlers/digestHandler.ts',
+      entry: 'functions/aws/handlers/digestHandler.ts',
       description: 'recoup: the weekly digest, with a link to the report, to the alert topic',
       memorySize: 512,
       ephemeralStorageSize: 512,

@@ -15,7 +15,7 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 
 export interface ModelsFanoutProps {
-  /** The models function: it runs the plan, each group and the merge (functions/handlers/modelsHandler.ts). */
+  /** The models function: it runs the plan, each group and the merge (functions/aws/handlers/modelsHandler.ts). */
   modelsFunction: IFunction;
   /** Payer groups at most, and so functions at once (inline Map: 40 at most). */
   groups: number;

@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   Aws,
@@ -41,6 +43,7 @@ import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICES } from '../functions/aws/metricNames.ts';
 import { EXPORTS_PREFIX, REPORTS_PREFIX } from '../functions/aws/reportKeys.ts';
 import { LAKE_TABLES } from '../functions/core/lake/schema.ts';
+import { FEATURE_MART_DIRS } from '../functions/models/loadModels.ts';
 import { addLakeViews } from './athenaViews.ts';
 import {
   type DigestFunctionOptions,
@@ -333,7 +336,7 @@ export class RecoupStack extends Stack {
 
     // Ingest: parse an 835 from the landing bucket, write Parquet to the lake.
     this.ingestFunction = this.nodeFunction('Ingest', {
-      entry: 'functions/handlers/ingestHandler.ts',
+      entry: 'functions/aws/handlers/ingestHandler.ts',
       description: 'recoup: parse landed 835 files into the Parquet lake',
       memorySize: 1769,
       ephemeralStorageSize: 2048,
@@ -413,7 +416,7 @@ export class RecoupStack extends Stack {
     const fanoutGroups = props.fanoutGroups ?? 8;
     const modelsRun = props.modelsRun ?? 'single';
     this.modelsFunction = this.nodeFunction('Models', {
-      entry: 'functions/handlers/modelsHandler.ts',
+      entry: 'functions/aws/handlers/modelsHandler.ts',
       description: 'recoup: build the marts with DuckDB and publish takeback alerts',
       memorySize: 3008,
       ephemeralStorageSize: 4096,
@@ -691,12 +694,16 @@ export class RecoupStack extends Stack {
                 npm_config_cpu: npmCpu(options.architecture),
                 npm_config_libc: 'glibc',
               },
-              // The models function also renders the report (functions/aws/publishReports.ts), which
-              // reads its page assets beside the module and ECharts' one-file build at run time.
+              // The models function reads the SQL models at run time (sql/ beside the bundle, with
+              // the feature folders' marts copied into sql/marts: functions/models/loadModels.ts).
+              // It also renders the report (functions/aws/publishReports.ts), which reads its page
+              // assets beside the module and ECharts' one-file build.
               commandHooks: {
                 beforeBundling: () => [],
                 beforeInstall: () => [],
                 afterBundling: (inputDir: string, outputDir: string) => [
+                  `cp -r "${inputDir}/sql" "${outputDir}/sql"`,
+                  ...featureMartFiles().map((file) => `cp "${inputDir}/${file}" "${outputDir}/sql/marts/"`),
                   `cp -r "${inputDir}/functions/report/assets" "${outputDir}/assets"`,
                   `mkdir -p "${outputDir}/node_modules/echarts/dist"`,
                   `cp "${inputDir}/node_modules/echarts/package.json" "${outputDir}/node_modules/echarts/package.json"`,
@@ -948,4 +955,14 @@ export function npmCpu(architecture: Architecture): 'x64' | 'arm64' {
 
 function pascal(name: string): string {
   return name.replace(/(^|_)([a-z])/g, (_match, _sep, letter: string) => letter.toUpperCase());
+}
+
+/** The feature folders' mart files (functions/alerts/*.sql …), relative to the repository. */
+function featureMartFiles(): string[] {
+  const root = fileURLToPath(new URL('../', import.meta.url));
+  return FEATURE_MART_DIRS.flatMap((dir) =>
+    readdirSync(dir)
+      .filter((name) => name.endsWith('.sql'))
+      .map((name) => relative(root, join(dir, name))),
+  );
 }

@@ -15,6 +15,7 @@ import { npmCpu, PREFIXES, RecoupStack, type RecoupStackProps } from '../cdk/rec
 import { addRulePacks } from '../cdk/rulePacks.ts';
 import { METRICS_NAMESPACE, SERVICES } from '../functions/aws/metricNames.ts';
 import { glueType, LAKE_SCHEMA, LAKE_TABLES, tableColumns } from '../functions/core/lake/schema.ts';
+import { findModel, loadModels } from '../functions/models/loadModels.ts';
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
 
@@ -377,6 +378,19 @@ describe('functions', () => {
     const digest = assetOf(stack.reports.digestFunction);
     expect(existsSync(join(digest, 'index.mjs')), digest).toBe(true);
     expect(existsSync(join(digest, 'node_modules'))).toBe(false);
+  });
+
+  it("ships every SQL model beside the models bundle, the feature folders' marts included", () => {
+    const code = resources[logicalId(stack.modelsFunction)]!.Properties!.Code as { S3Key: string };
+    const models = join(assemblyDir, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
+    // functions/models/loadModels.ts looks for ./sql/ beside index.mjs before ../../sql/.
+    const bundled = loadModels(join(models, 'sql'), []);
+    const repository = loadModels();
+    expect(bundled.map((m) => `${m.layer}/${m.name}`)).toEqual(repository.map((m) => `${m.layer}/${m.name}`));
+    expect(bundled.map((m) => m.name)).toEqual(
+      expect.arrayContaining(['takeback_alerts', 'liquidity_forecast']),
+    );
+    for (const model of bundled) expect(model.sql, model.name).toBe(findModel(model.name, repository).sql);
   });
 
   it('derives the bundled addon CPU from the function architecture', () => {

@@ -283,10 +283,10 @@ describe('AWS handlers end to end against s3rver', () => {
       logStreamName: 'stream',
       getRemainingTimeInMillis: () => 300_000,
     } as unknown as Context;
-    let response: Awaited<ReturnType<typeof import('../functions/handlers/ingestHandler.ts').handler>>;
+    let response: Awaited<ReturnType<typeof import('../functions/aws/handlers/ingestHandler.ts').handler>>;
     try {
       vi.resetModules();
-      const { handler } = await import('../functions/handlers/ingestHandler.ts');
+      const { handler } = await import('../functions/aws/handlers/ingestHandler.ts');
 
       // Act
       response = await handler(event, context);

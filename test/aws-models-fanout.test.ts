@@ -187,7 +187,7 @@ describe('AWS models job over a compacted and staged lake', () => {
       }) as unknown as Context;
     try {
       vi.resetModules();
-      const { handler } = await import('../functions/handlers/modelsHandler.ts');
+      const { handler } = await import('../functions/aws/handlers/modelsHandler.ts');
       const plan = (await handler({ step: 'plan', jobs: 2 }, context(900_000))) as Awaited<
         ReturnType<typeof planFanout>
       >;

@@ -13,8 +13,8 @@ import type { S3Event } from 'aws-lambda';
 import { startFauxqs } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqsClient } from '../functions/adapters/awsClients.ts';
-import { backfill } from '../functions/ops/backfill.ts';
-import { redrive } from '../functions/ops/redrive.ts';
+import { backfill } from '../functions/aws/backfill.ts';
+import { redrive } from '../functions/aws/redrive.ts';
 import { type RunningS3rver, startS3rver, toSqsS3Event } from './helpers/s3rver.ts';
 
 const LANDING = 'landing-bucket';

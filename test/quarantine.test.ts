@@ -9,7 +9,7 @@ import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { S3ObjectStore } from '../functions/adapters/s3ObjectStore.ts';
 import { quarantineCommand } from '../functions/cli/commands/quarantine.ts';
 import { ingestFiles } from '../functions/ingest/ingestFiles.ts';
-import { listQuarantined } from '../functions/ops/quarantine.ts';
+import { listQuarantined } from '../functions/ingest/quarantine.ts';
 import type { ObjectStore } from '../functions/ports/objectStore.ts';
 import { type RunningS3rver, startS3rver } from './helpers/s3rver.ts';
 

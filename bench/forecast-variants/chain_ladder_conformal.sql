@@ -1,5 +1,5 @@
 -- bench variant (chain_ladder_conformal), not a model: judged by `npm run -s bench:backtest -- --forecast-sql bench/forecast-variants/chain_ladder_conformal.sql`
--- against sql/marts/liquidity_forecast.sql (docs/forecast.md, "Choosing the method").
+-- against functions/forecast/liquidity_forecast.sql (docs/forecast.md, "Choosing the method").
 -- grain: payer_id × week_start, for the 13 weeks (Mondays) after the as-of week.
 -- as-of: build_params.as_of when given, else the latest payment date; the week holding it is the
 -- last observed week, so a backtest cut is a Sunday. Method (docs/forecast.md):

@@ -1,13 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { findModel, ModelError, type ModelLayer } from '../models/loadModels.ts';
 
-/** The repository's `sql/` folder, found relative to this file so it works from any working directory. */
-export const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
-
-/** The text of one SQL model (`sql/<layer>/<name>.sql`), without a trailing semicolon. */
-export function modelSql(layer: 'staging' | 'intermediate' | 'marts', name: string): string {
-  const text = readFileSync(new URL(`../../sql/${layer}/${name}.sql`, import.meta.url), 'utf8');
-  return text.trim().replace(/;\s*$/, '');
+/** The SQL of one model (sql/<layer>/, or a feature folder's mart), without a trailing semicolon. */
+export function modelSql(layer: ModelLayer, name: string): string {
+  const model = findModel(name);
+  if (model.layer !== layer)
+    throw new ModelError(`model ${name} is a ${model.layer} model, not ${layer}`, name);
+  return model.sql;
 }
 
 /**

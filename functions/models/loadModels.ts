@@ -1,9 +1,26 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The repository's `sql/` folder, found relative to this file so it works from any working directory. */
-export const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
+/**
+ * The `sql/` folder: the repository's, found relative to this file so it works from any working
+ * directory, or, in a Lambda bundle (one index.mjs), the copy the stack puts beside the bundle.
+ */
+export const SQL_DIR = fileURLToPath(
+  [new URL('./sql/', import.meta.url), new URL('../../sql/', import.meta.url)].find((u) =>
+    existsSync(fileURLToPath(u)),
+  ) ?? new URL('../../sql/', import.meta.url),
+);
+
+/**
+ * Feature folders that keep their mart beside the code that serves it, so a newcomer finds a
+ * feature in one folder: `functions/alerts/` (takeback_alerts.sql, then delivery and sinks) and
+ * `functions/forecast/` (liquidity_forecast.sql, then the backtest). Their `*.sql` files are marts.
+ * A Lambda bundle has no such folders: the stack copies these files into its `sql/marts/`.
+ */
+export const FEATURE_MART_DIRS = ['../alerts/', '../forecast/']
+  .map((u) => fileURLToPath(new URL(u, import.meta.url)))
+  .filter((dir) => existsSync(dir));
 
 /** Model layers, in the order dbt-style projects read them. */
 export const MODEL_LAYERS = ['staging', 'intermediate', 'marts'] as const;
@@ -42,19 +59,30 @@ export class ModelError extends Error {
   }
 }
 
-/** Reads every `sql/<layer>/*.sql` model and the models each one references. */
-export function loadModels(sqlDir: string = SQL_DIR): Model[] {
+/**
+ * Reads every `sql/<layer>/*.sql` model, the marts of the feature folders (with the repository's
+ * own sql/ folder; none with another), and the models each one references.
+ */
+export function loadModels(
+  sqlDir: string = SQL_DIR,
+  featureDirs: readonly string[] = sqlDir === SQL_DIR ? FEATURE_MART_DIRS : [],
+): Model[] {
   const files: { name: string; layer: ModelLayer; file: string; text: string }[] = [];
   const seen = new Map<string, string>();
-  for (const layer of MODEL_LAYERS) {
+  const folders: { layer: ModelLayer; dir: string }[] = MODEL_LAYERS.map((layer) => ({
+    layer,
+    dir: join(sqlDir, layer),
+  }));
+  folders.push(...featureDirs.map((dir) => ({ layer: 'marts' as const, dir })));
+  for (const { layer, dir } of folders) {
     let entries: string[];
     try {
-      entries = readdirSync(join(sqlDir, layer));
+      entries = readdirSync(dir);
     } catch {
       continue;
     }
     for (const entry of entries.filter((e) => e.endsWith('.sql')).sort()) {
-      const file = join(sqlDir, layer, entry);
+      const file = join(dir, entry);
       const name = basename(entry, '.sql');
       if (!/^[a-z_][a-z0-9_]*$/.test(name))
         throw new ModelError(`model file name must be a lower-case SQL identifier: ${file}`, name, file);
@@ -66,6 +94,11 @@ export function loadModels(sqlDir: string = SQL_DIR): Model[] {
     }
   }
   const names = new Set(files.map((f) => f.name));
+  files.sort(
+    (a, b) =>
+      MODEL_LAYERS.indexOf(a.layer) - MODEL_LAYERS.indexOf(b.layer) ||
+      (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
   return files.map(({ name, layer, file, text }) => {
     const grain = /^\s*--\s*grain:\s*(.+)$/im.exec(text.split('\n').slice(0, 5).join('\n'))?.[1]?.trim();
     if (grain === undefined || grain.length === 0)
@@ -123,4 +156,11 @@ function codeOnly(sql: string): string {
     .replace(/--[^\n]*/g, ' ')
     .replace(/\/\*[\s\S]*?\*\//g, ' ')
     .replace(/'(?:[^']|'')*'/g, "''");
+}
+
+/** One model of the repository by name (sql/ and the feature folders). */
+export function findModel(name: string, models: readonly Model[] = loadModels()): Model {
+  const model = models.find((m) => m.name === name);
+  if (model === undefined) throw new ModelError(`no model named ${name}`, name);
+  return model;
 }

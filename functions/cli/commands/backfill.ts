@@ -1,4 +1,4 @@
-import { backfill } from '../../ops/backfill.ts';
+import { backfill } from '../../aws/backfill.ts';
 import { parseCommandArgs, required } from '../args.ts';
 import { ProgressBar } from '../progress.ts';
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalFolderStore } from '../../adapters/localFolderStore.ts';
-import { listQuarantined, type QuarantineEntry, retryQuarantined } from '../../ops/quarantine.ts';
+import { listQuarantined, type QuarantineEntry, retryQuarantined } from '../../ingest/quarantine.ts';
 import type { ObjectStore } from '../../ports/objectStore.ts';
 import { existingLake, parseCommandArgs, required } from '../args.ts';
 import { CliError } from '../cliError.ts';

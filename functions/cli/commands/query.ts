@@ -1,11 +1,9 @@
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { createLakeViews } from '../../adapters/duckdb/lakeViews.ts';
 import { openDuckDb } from '../../adapters/duckdb/openDuckDb.ts';
 import { resultTable } from '../../adapters/duckdb/runQuery.ts';
 import { LAKE_TABLES } from '../../core/lake/schema.ts';
-import { SQL_DIR } from '../../models/loadModels.ts';
+import { loadModels } from '../../models/loadModels.ts';
 import { closest, existingLake, parseCommandArgs } from '../args.ts';
 import { CliError } from '../cliError.ts';
 import { formatRows, type OutputFormat, type ResultTable } from '../formatRows.ts';
@@ -85,16 +83,12 @@ function isBareSuccess(result: ResultTable): boolean {
   return result.rows.length === 0 && result.columns.length === 1 && result.columns[0] === 'Success';
 }
 
-/** Marts `recoup build` writes: the names of sql/marts/*.sql. */
+/** Marts `recoup build` writes: the mart models (sql/marts/ and the feature folders). */
 function martNames(): string[] {
-  try {
-    return readdirSync(join(SQL_DIR, 'marts'))
-      .filter((f) => f.endsWith('.sql'))
-      .map((f) => f.slice(0, -4))
-      .sort();
-  } catch {
-    return [];
-  }
+  return loadModels()
+    .filter((m) => m.layer === 'marts')
+    .map((m) => m.name)
+    .sort();
 }
 
 /**

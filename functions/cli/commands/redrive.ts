@@ -1,4 +1,4 @@
-import { redrive } from '../../ops/redrive.ts';
+import { redrive } from '../../aws/redrive.ts';
 import { parseCommandArgs, positiveInt, required } from '../args.ts';
 
 const USAGE = `Usage: recoup redrive --dlq URL --queue URL [--max N] [--json]

@@ -12,7 +12,7 @@ import { openDuckDb, sqlIdent, sqlString } from '../../adapters/duckdb/openDuckD
 import { runQuery } from '../../adapters/duckdb/runQuery.ts';
 import { COMPUTED_COLUMNS, ELEMENT_MAP } from '../../core/era/elementMap.ts';
 import { LAKE_TABLES, type LakeTable } from '../../core/lake/schema.ts';
-import { SQL_DIR } from '../../models/loadModels.ts';
+import { loadModels } from '../../models/loadModels.ts';
 import { existingLake, parseCommandArgs } from '../args.ts';
 import { CliError } from '../cliError.ts';
 
@@ -157,13 +157,13 @@ function lakeColumnMeaning(table: LakeTable, column: string): string {
 
 /**
  * What a mart's row is and what its columns mean, from the header comment of its model
- * (sql/marts/<name>.sql): the text before the first column entry, then lines `--   name   meaning`
+ * (sql/marts/<name>.sql or a feature folder's): the text before the first column entry, then lines `--   name   meaning`
  * (continuation lines indented further).
  */
 export function martComments(mart: string): { meaning: string; columns: Map<string, string> } {
-  const path = join(SQL_DIR, 'marts', `${mart}.sql`);
+  const path = loadModels().find((m) => m.name === mart && m.layer === 'marts')?.file;
   const columns = new Map<string, string>();
-  if (!existsSync(path)) return { meaning: '', columns };
+  if (path === undefined || !existsSync(path)) return { meaning: '', columns };
   const header: string[] = [];
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     if (!line.startsWith('--')) break;

@@ -1,8 +1,8 @@
 import type { Context } from 'aws-lambda';
-import { s3, sns } from '../adapters/awsClients.ts';
-import { S3ObjectStore } from '../adapters/s3ObjectStore.ts';
-import { createObservability, observed, SERVICES } from '../aws/observability.ts';
-import { type ReportLinkMode, runWeeklyDigest, type WeeklyDigestResult } from '../aws/weeklyDigest.ts';
+import { s3, sns } from '../../adapters/awsClients.ts';
+import { S3ObjectStore } from '../../adapters/s3ObjectStore.ts';
+import { createObservability, observed, SERVICES } from '../observability.ts';
+import { type ReportLinkMode, runWeeklyDigest, type WeeklyDigestResult } from '../weeklyDigest.ts';
 
 // Created once per container: Powertools, the traced SDK clients and the store are reused.
 const observability = createObservability(SERVICES.digest);

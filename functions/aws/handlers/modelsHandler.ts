@@ -1,8 +1,8 @@
 import type { Context } from 'aws-lambda';
-import { s3, sns } from '../adapters/awsClients.ts';
-import { S3ObjectStore } from '../adapters/s3ObjectStore.ts';
-import { SnsSink } from '../alerts/snsSink.ts';
-import { lambdaSyncOptions } from '../aws/lambdaSyncOptions.ts';
+import { s3, sns } from '../../adapters/awsClients.ts';
+import { S3ObjectStore } from '../../adapters/s3ObjectStore.ts';
+import { SnsSink } from '../../alerts/snsSink.ts';
+import { lambdaSyncOptions } from '../lambdaSyncOptions.ts';
 import {
   dropOtherCopies,
   type FanoutGroup,
@@ -12,9 +12,9 @@ import {
   planFanout,
   runFanoutMerge,
   runFanoutPartition,
-} from '../aws/modelsFanout.ts';
-import { type ModelsJobResult, runModelsJob } from '../aws/modelsJob.ts';
-import { createObservability, observed, SERVICES } from '../aws/observability.ts';
+} from '../modelsFanout.ts';
+import { type ModelsJobResult, runModelsJob } from '../modelsJob.ts';
+import { createObservability, observed, SERVICES } from '../observability.ts';
 
 // Created once per container: Powertools, the traced SDK clients, the store and the sink are reused.
 const observability = createObservability(SERVICES.models);

@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type IngestSummary, ingestFiles } from '../ingest/ingestFiles.ts';
 import type { ObjectStore } from '../ports/objectStore.ts';
+import { type IngestSummary, ingestFiles } from './ingestFiles.ts';
 
 /** Where ingest puts unreadable files, relative to the lake (functions/ingest/ingestFiles.ts). */
 export const QUARANTINE_PREFIX = 'quarantine/';

@@ -1,9 +1,9 @@
 import type { Context, SQSBatchResponse } from 'aws-lambda';
-import { s3, sns } from '../adapters/awsClients.ts';
-import { S3ObjectStore } from '../adapters/s3ObjectStore.ts';
-import { processIngestEvent } from '../aws/ingestEvent.ts';
-import { createObservability, observed, SERVICES } from '../aws/observability.ts';
-import { quarantinePublishCommand } from '../aws/quarantineNotice.ts';
+import { s3, sns } from '../../adapters/awsClients.ts';
+import { S3ObjectStore } from '../../adapters/s3ObjectStore.ts';
+import { processIngestEvent } from '../ingestEvent.ts';
+import { createObservability, observed, SERVICES } from '../observability.ts';
+import { quarantinePublishCommand } from '../quarantineNotice.ts';
 
 // Created once per container: Powertools, the traced SDK clients and the stores are reused.
 const observability = createObservability(SERVICES.ingest);
