@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
 import { buildModels } from '../functions/models/buildModels.ts';
 import { buildPartition } from '../functions/models/buildPartition.ts';
 import { buildPartitioned } from '../functions/models/buildPartitioned.ts';
-import { loadModels } from '../functions/models/loadModels.ts';
+import { loadModels, ModelError, SQL_DIR } from '../functions/models/loadModels.ts';
 import { mergePartitions } from '../functions/models/mergePartitions.ts';
 import { MERGED_MARTS, RERANKED_MARTS } from '../functions/models/partitionRules.ts';
 import { groupPayers, planPartitions } from '../functions/models/planPartitions.ts';
@@ -23,6 +23,12 @@ let dir: string;
 let lake: string;
 /** The marts of a build in one process. */
 let single: string;
+
+/** A copy of a lake (its files), so a build that writes marts leaves the shared lake alone. */
+function makeCopy(from: string, to: string): string {
+  cpSync(from, to, { recursive: true });
+  return to;
+}
 
 /** Rows sorted by their JSON text: the comparison of a mart's rows regardless of ties in its ORDER BY. */
 function sorted(rows: unknown[]): string[] {
@@ -91,13 +97,38 @@ describe('a build partitioned by payer', () => {
     await expectSameMarts(martsDir);
   });
 
-  it('recoup build --jobs: partitions in worker threads, merged into <lake>/marts, the same marts', async () => {
+  it('recoup build --jobs: partitions in child processes, merged into <lake>/marts, the same marts', async () => {
     for (const jobs of [2, 5]) {
       rmSync(join(lake, 'marts'), { recursive: true, force: true });
       const result = await buildPartitioned({ lakeDir: lake, jobs });
       expect(result.partitions).toHaveLength(jobs);
       await expectSameMarts(join(lake, 'marts'));
     }
+  });
+
+  it('reports a failed partition by its payers after the other partitions have ended on their own', async () => {
+    // A model that fails only where one payer's remittances are: one partition fails, the other runs
+    // to its end (stopping a partition inside DuckDB's native code could abort the build).
+    const plan = await planPartitions({ lakeDir: lake, jobs: 2 });
+    expect(plan.groups.length).toBe(2);
+    const [failing, other] = plan.groups as [string[], string[]];
+    const sqlDir = join(dir, 'sql-failing');
+    cpSync(SQL_DIR, sqlDir, { recursive: true });
+    writeFileSync(
+      join(sqlDir, 'intermediate', 'int_fails_for_one_payer.sql'),
+      `-- grain: one row\nselect cast(case when exists (select 1 from stg_remittances where payer_id = ${sqlString(failing[0] as string)}) then 'not a number' else '1' end as integer) as n\n`,
+    );
+    const finished: string[][] = [];
+    const error = await buildPartitioned({
+      lakeDir: makeCopy(lake, join(dir, 'failing-lake')),
+      jobs: 2,
+      sqlDir,
+      onPartition: (p) => finished.push(p.payers),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelError);
+    expect((error as Error).message).toContain(`partition of payers ${failing.join(', ')} failed`);
+    expect((error as Error).message).toContain('int_fails_for_one_payer');
+    expect(finished).toEqual([other]);
   });
 
   it('keeps each per-payer mart in its own order after the merge', async () => {

@@ -36,7 +36,13 @@ switch (mode) {
   case 'jobs': {
     const result = await buildPartitioned({ lakeDir: lake, jobs: Number(jobsText), resources });
     detail = {
-      partitions: result.partitions.map((p) => ({ payers: p.payers.length, seconds: +p.seconds.toFixed(2) })),
+      partitions: result.partitions.map((p) => ({
+        payers: p.payers.length,
+        seconds: +p.seconds.toFixed(2),
+        peakRssMb: p.peakRssMb,
+      })),
+      /** The partitions run in processes of their own: at most the sum of theirs at once. */
+      partitionsPeakRssMb: result.partitions.reduce((sum, p) => sum + (p.peakRssMb ?? 0), 0),
       partitionSeconds: +result.partitionSeconds.toFixed(2),
       mergeSeconds: +result.mergeSeconds.toFixed(2),
     };

@@ -30,12 +30,14 @@ export interface PartitionResult {
   /** Merge inputs exported under `outDir/merge/`. */
   exports: string[];
   seconds: number;
+  /** Peak resident memory of the process that built it (a local --jobs build: its own process). */
+  peakRssMb?: number;
 }
 
 /**
  * Builds the models over some payers' lake partitions in a DuckDB of its own: writes those payers'
  * marts under `outDir/marts/` and the inputs of the merged marts (partitionRules.ts) under
- * `outDir/merge/`. The unit of a partitioned build, locally in a worker thread and on AWS one
+ * `outDir/merge/`. The unit of a partitioned build, locally in a child process and on AWS one
  * function per payer group; mergePartitions puts the outputs together.
  */
 export async function buildPartition(options: BuildPartitionOptions): Promise<PartitionResult> {

@@ -1,7 +1,8 @@
+import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
 import { MARTS_DIR } from '../adapters/duckdb/lakeViews.ts';
 import type { ModelResult } from './buildModels.ts';
 import type { BuildPartitionOptions, PartitionResult } from './buildPartition.ts';
@@ -13,7 +14,7 @@ import { type PartitionPlan, planPartitions } from './planPartitions.ts';
 
 export interface BuildPartitionedOptions {
   lakeDir: string;
-  /** Partitions run at once, each a worker thread with its own DuckDB. */
+  /** Partitions run at once, each a child process with its own DuckDB. */
   jobs: number;
   asOf?: string;
   config?: ModelsConfig;
@@ -36,7 +37,7 @@ export interface PartitionedBuildResult {
 
 /**
  * `recoup build --jobs N`: the build partitioned by payer group, as the AWS fan-out runs it. Plans
- * the groups (planPartitions), builds each in a worker thread (buildPartition) into a temp folder,
+ * the groups (planPartitions), builds each in a child process (buildPartition) into a temp folder,
  * then merges them into `<lake>/marts` (mergePartitions).
  */
 export async function buildPartitioned(options: BuildPartitionedOptions): Promise<PartitionedBuildResult> {
@@ -55,8 +56,7 @@ export async function buildPartitioned(options: BuildPartitionedOptions): Promis
   const work = mkdtempSync(join(tmpdir(), 'recoup-partitions-'));
   try {
     const started = performance.now();
-    const workers: Worker[] = [];
-    const partitions = await Promise.all(
+    const settled = await Promise.allSettled(
       plan.groups.map((payers, i) => {
         const partition: BuildPartitionOptions = {
           lakeDir: options.lakeDir,
@@ -73,16 +73,18 @@ export async function buildPartitioned(options: BuildPartitionedOptions): Promis
           ...(options.config === undefined ? {} : { config: options.config }),
           ...(options.sqlDir === undefined ? {} : { sqlDir: options.sqlDir }),
         };
-        return runInWorker(partition, workers).then((result) => {
+        return runInProcess(partition).then((result) => {
           options.onPartition?.(result);
           return result;
         });
       }),
-    ).catch(async (error: unknown) => {
-      // One partition failed: stop the others before their folder is removed.
-      await Promise.all(workers.map((w) => w.terminate()));
-      throw error;
-    });
+    );
+    // A failed partition does not stop the others: terminating a worker while DuckDB's native code
+    // runs in it aborts the whole process (a C++ Napi::Error), so every worker ends on its own
+    // before the first failure is reported and the work folder is removed.
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    const partitions = settled.map((s) => (s as PromiseFulfilledResult<PartitionResult>).value);
     const partitionSeconds = (performance.now() - started) / 1000;
     const merging = performance.now();
     const marts = await mergePartitions({
@@ -102,37 +104,33 @@ export async function buildPartitioned(options: BuildPartitionedOptions): Promis
 }
 
 /**
- * Runs buildPartition in a worker thread. The worker loads TypeScript through tsx, as bin/recoup.js
- * does (a worker does not inherit the main thread's loader).
+ * Runs buildPartition in a child process of its own (TypeScript through tsx, as bin/recoup.js
+ * loads it). A process, not a worker thread: DuckDB's native code crashed (SIGSEGV, or an uncaught
+ * C++ Napi::Error) when two instances in worker threads of one process hit their memory limits,
+ * taking the whole build down; a crashed process is one failed partition, reported by its payers.
  */
-function runInWorker(options: BuildPartitionOptions, workers: Worker[]): Promise<PartitionResult> {
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./partitionWorker.ts', import.meta.url).href;
-  const boot = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
+function runInProcess(options: BuildPartitionOptions): Promise<PartitionResult> {
+  const entry = fileURLToPath(new URL('./partitionWorker.ts', import.meta.url));
+  const failed = (why: string) => new ModelError(`partition of payers ${options.payers.join(', ')} ${why}`);
   return new Promise((resolve, reject) => {
-    const worker = new Worker(boot, { eval: true, workerData: options });
-    workers.push(worker);
+    const child = fork(entry, [], {
+      execArgv: ['--import', import.meta.resolve('tsx')],
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     let settled = false;
-    worker.once(
-      'message',
-      (message: { ok: true; result: PartitionResult } | { ok: false; error: string }) => {
-        settled = true;
-        if (message.ok) resolve(message.result);
-        else
-          reject(new ModelError(`partition of payers ${options.payers.join(', ')} failed: ${message.error}`));
-      },
-    );
-    worker.once('error', (error) => {
+    child.once('message', (message: { ok: true; result: PartitionResult } | { ok: false; error: string }) => {
       settled = true;
-      reject(new ModelError(`partition of payers ${options.payers.join(', ')} failed: ${error.message}`));
+      if (message.ok) resolve(message.result);
+      else reject(failed(`failed: ${message.error}`));
     });
-    worker.once('exit', (code) => {
-      if (!settled)
-        reject(
-          new ModelError(
-            `partition of payers ${options.payers.join(', ')} ended (exit ${code}) without a result`,
-          ),
-        );
+    child.once('error', (error) => {
+      settled = true;
+      reject(failed(`failed: ${error.message}`));
     });
+    child.once('exit', (code, signal) => {
+      if (!settled) reject(failed(`ended (${signal ?? `exit ${code}`}) without a result`));
+    });
+    child.send(options);
   });
 }

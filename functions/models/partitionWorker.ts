@@ -1,13 +1,19 @@
-import { parentPort, workerData } from 'node:worker_threads';
 import { type BuildPartitionOptions, buildPartition } from './buildPartition.ts';
 
-/** Worker-thread entry of a local partitioned build: builds one partition and posts its result. */
-const options = workerData as BuildPartitionOptions;
-try {
-  parentPort?.postMessage({ ok: true, result: await buildPartition(options) });
-} catch (error) {
-  parentPort?.postMessage({
-    ok: false,
-    error: error instanceof Error ? error.message : String(error),
-  });
-}
+/**
+ * Child-process entry of a local partitioned build (functions/models/buildPartitioned.ts): receives
+ * one partition's options over IPC, builds it, sends the result back and exits.
+ */
+process.once('message', async (options: BuildPartitionOptions) => {
+  let message: unknown;
+  try {
+    const result = await buildPartition(options);
+    message = {
+      ok: true,
+      result: { ...result, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) },
+    };
+  } catch (error) {
+    message = { ok: false, error: error instanceof Error ? error.message : String(error) };
+  }
+  process.send?.(message, () => process.disconnect());
+});

@@ -40,7 +40,7 @@ Options:
   --warehouse FILE    the warehouse file (with --incremental)
   --full              rebuild the warehouse from the whole lake (with --incremental)
   --jobs N            partition the build by payer group and build N groups at once, each in a
-                      worker thread with its own DuckDB (memory and threads shared out), then
+                      process of its own with its own DuckDB (memory and threads shared out), then
                       merge them; the marts are the same as without --jobs (not with --test)
   --memory-limit SIZE DuckDB's memory budget, such as 1.5GB or 800MB (default
                       RECOUP_DUCKDB_MEMORY, else ${DEFAULT_BUILD_MEMORY}); beyond it DuckDB spills to disk,
