@@ -23,6 +23,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { openDuckDb, sqlIdent, sqlString } from '../functions/adapters/duckdb/openDuckDb.ts';
+import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { parseCents } from '../functions/core/money.ts';
 import { FORECAST_MODELS, modelSql, UNNAMED_PAYERS_SQL } from '../functions/forecast/modelSql.ts';
@@ -35,7 +36,6 @@ import {
 } from '../functions/forecast/scoreBacktest.ts';
 import type { Truth } from '../functions/generate/index.ts';
 import { writeDataset } from '../functions/generate/index.ts';
-import { ingestFiles } from '../functions/ingest/ingestFiles.ts';
 import { buildModels } from '../functions/models/buildModels.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -128,7 +128,7 @@ async function prepare(seed: number, cache: string, log: (line: string) => void)
     .filter((n) => n.endsWith('.835'))
     .sort()
     .map((n) => ({ path: join(data, n), key: n, size: statSync(join(data, n)).size }));
-  await ingestFiles(inputs, { lake: new LocalFolderStore(lake), scratch: dir });
+  await ingestToLake(inputs, { lake: new LocalFolderStore(lake), scratch: dir });
   const db = await openDuckDb({ threads: 2 });
   try {
     await buildModels({ db, lakeDir: lake });

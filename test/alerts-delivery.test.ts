@@ -6,21 +6,23 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { duckDbWarehouse } from '../functions/adapters/duckdb/duckDbWarehouse.ts';
 import { openDuckDb, sqlString } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
+import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
+import { JsonFileSink } from '../functions/adapters/sinks/jsonFileSink.ts';
+import { parseSink } from '../functions/adapters/sinks/parseSink.ts';
+import { SnsSink, snsPublishBatches } from '../functions/adapters/sinks/snsSink.ts';
+import { StdoutSink } from '../functions/adapters/sinks/stdoutSink.ts';
+import { WebhookError, WebhookSink } from '../functions/adapters/sinks/webhookSink.ts';
 import { alertPayload, alertSubject } from '../functions/alerts/alertMessage.ts';
 import { deliverNewAlerts } from '../functions/alerts/deliverNewAlerts.ts';
-import { JsonFileSink } from '../functions/alerts/jsonFileSink.ts';
-import { parseSink } from '../functions/alerts/parseSink.ts';
 import { readAlerts } from '../functions/alerts/readAlerts.ts';
 import { SENT_ALERTS_KEY } from '../functions/alerts/sentAlertKeys.ts';
-import { SnsSink, snsPublishBatches } from '../functions/alerts/snsSink.ts';
-import { StdoutSink } from '../functions/alerts/stdoutSink.ts';
-import { WebhookError, WebhookSink } from '../functions/alerts/webhookSink.ts';
 import { alertsCommand } from '../functions/cli/commands/alerts.ts';
 import { generateDataset } from '../functions/generate/generate.ts';
-import { type IngestInput, ingestFiles } from '../functions/ingest/ingestFiles.ts';
+import type { IngestInput } from '../functions/ingest/ingestFiles.ts';
 import { buildModels } from '../functions/models/buildModels.ts';
 import type { Alert, AlertSink } from '../functions/ports/alertSink.ts';
 
@@ -285,8 +287,8 @@ describe('deliverNewAlerts', () => {
   });
 
   it('reads the current alerts from the mart, in cents', async () => {
-    const current = await readAlerts(db);
-    const all = await readAlerts(db, { all: true });
+    const current = await readAlerts(duckDbWarehouse(db));
+    const all = await readAlerts(duckDbWarehouse(db), { all: true });
 
     expect(current.map((a) => a.alert_id)).toEqual([
       'P1|payer_cause|audit|2026-02-23',
@@ -308,8 +310,13 @@ describe('deliverNewAlerts', () => {
     const sink = new RecordingSink();
 
     // Act
-    const first = await deliverNewAlerts({ db, store, sinks: [sink], now: new Date('2026-02-24T06:00:00Z') });
-    const second = await deliverNewAlerts({ db, store, sinks: [sink] });
+    const first = await deliverNewAlerts({
+      warehouse: duckDbWarehouse(db),
+      store,
+      sinks: [sink],
+      now: new Date('2026-02-24T06:00:00Z'),
+    });
+    const second = await deliverNewAlerts({ warehouse: duckDbWarehouse(db), store, sinks: [sink] });
 
     // Assess
     expect(first).toEqual({ sent: 2, skipped: 0 });
@@ -332,9 +339,11 @@ describe('deliverNewAlerts', () => {
     const sink = new RecordingSink();
     sink.fail = true;
 
-    await expect(deliverNewAlerts({ db, store, sinks: [sink] })).rejects.toThrow('sink down');
+    await expect(deliverNewAlerts({ warehouse: duckDbWarehouse(db), store, sinks: [sink] })).rejects.toThrow(
+      'sink down',
+    );
     sink.fail = false;
-    const retry = await deliverNewAlerts({ db, store, sinks: [sink] });
+    const retry = await deliverNewAlerts({ warehouse: duckDbWarehouse(db), store, sinks: [sink] });
 
     expect(retry).toEqual({ sent: 2, skipped: 0 });
   });
@@ -425,14 +434,14 @@ describe('no patient data leaves in an alert', () => {
       }
     }
     const lake = join(dir, 'lake');
-    await ingestFiles(files, { lake: new LocalFolderStore(lake) });
+    await ingestToLake(files, { lake: new LocalFolderStore(lake) });
     const db = await openDuckDb();
     let alerts: Alert[];
     let clp01s: string[];
     let resolved: string[];
     try {
       await buildModels({ db, lakeDir: lake });
-      alerts = await readAlerts(db, { all: true });
+      alerts = await readAlerts(duckDbWarehouse(db), { all: true });
       clp01s = (
         await runQuery(db, 'SELECT DISTINCT claim_id FROM claims WHERE claim_id IS NOT NULL')
       ).rows.map((r) => String(r.claim_id));

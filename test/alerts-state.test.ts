@@ -3,16 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { duckDbWarehouse } from '../functions/adapters/duckdb/duckDbWarehouse.ts';
 import { openDuckDb, sqlString } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
+import { parseSink } from '../functions/adapters/sinks/parseSink.ts';
+import { WebhookSink } from '../functions/adapters/sinks/webhookSink.ts';
 import {
   deliverNewAlerts,
   deliverNewAlertsBySink,
   deliveryKey,
 } from '../functions/alerts/deliverNewAlerts.ts';
-import { parseSink } from '../functions/alerts/parseSink.ts';
 import { SENT_ALERTS_KEY } from '../functions/alerts/sentAlertKeys.ts';
-import { WebhookSink } from '../functions/alerts/webhookSink.ts';
 import { alertsCommand } from '../functions/cli/commands/alerts.ts';
 import type { Alert, AlertSink } from '../functions/ports/alertSink.ts';
 
@@ -83,9 +84,13 @@ describe('alert delivery state per sink', () => {
     const webhook = new RecordingSink('webhook:https://hooks.example.com');
 
     // Act: preview first, then the real delivery, then both again.
-    const first = await deliverNewAlerts({ db, store, sinks: [preview] });
-    const second = await deliverNewAlerts({ db, store, sinks: [webhook] });
-    const again = await deliverNewAlertsBySink({ db, store, sinks: [preview, webhook] });
+    const first = await deliverNewAlerts({ warehouse: duckDbWarehouse(db), store, sinks: [preview] });
+    const second = await deliverNewAlerts({ warehouse: duckDbWarehouse(db), store, sinks: [webhook] });
+    const again = await deliverNewAlertsBySink({
+      warehouse: duckDbWarehouse(db),
+      store,
+      sinks: [preview, webhook],
+    });
 
     // Assess
     expect(first).toEqual({ sent: 2, skipped: 0 });
@@ -109,11 +114,13 @@ describe('alert delivery state per sink', () => {
     const sns = new RecordingSink('sns:arn:aws:sns:us-east-1:1:t');
     sns.fail = true;
 
-    await expect(deliverNewAlerts({ db, store, sinks: [sns, json] })).rejects.toThrow(
+    await expect(
+      deliverNewAlerts({ warehouse: duckDbWarehouse(db), store, sinks: [sns, json] }),
+    ).rejects.toThrow(
       /failed for 1 sink\(s\): sns:arn:aws:sns:us-east-1:1:t: sns:arn:aws:sns:us-east-1:1:t down; delivered to json:\/tmp\/a\.json \(2 new\)/,
     );
     sns.fail = false;
-    const retry = await deliverNewAlertsBySink({ db, store, sinks: [sns, json] });
+    const retry = await deliverNewAlertsBySink({ warehouse: duckDbWarehouse(db), store, sinks: [sns, json] });
 
     expect(json.batches).toHaveLength(1);
     expect(sns.ids).toEqual(CURRENT);
@@ -131,7 +138,7 @@ describe('alert delivery state per sink', () => {
 
     // Act
     const result = await deliverNewAlerts({
-      db,
+      warehouse: duckDbWarehouse(db),
       store,
       sinks: [webhook, preview],
       now: new Date('2026-02-24T00:00:00Z'),
@@ -158,7 +165,11 @@ describe('alert delivery state per sink', () => {
     writeFileSync(join(dir, SENT_ALERTS_KEY), JSON.stringify({ version: 3, sinks: {} }));
 
     await expect(
-      deliverNewAlerts({ db, store: new LocalFolderStore(dir), sinks: [new RecordingSink('stdout')] }),
+      deliverNewAlerts({
+        warehouse: duckDbWarehouse(db),
+        store: new LocalFolderStore(dir),
+        sinks: [new RecordingSink('stdout')],
+      }),
     ).rejects.toThrow(/state\/alerts-sent\.json: not a sent-alerts file/);
   });
 });

@@ -6,9 +6,9 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
+import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { writeDataset } from '../functions/generate/writeDataset.ts';
-import { ingestFiles } from '../functions/ingest/ingestFiles.ts';
 import { buildModels } from '../functions/models/buildModels.ts';
 import { loadReportData } from '../functions/report/loadReportData.ts';
 import { renderReportHtml } from '../functions/report/renderReportHtml.ts';
@@ -75,7 +75,7 @@ beforeAll(async () => {
     spikes: [{ payer: '0', week: 37, factor: 15 }],
   });
   const files = readdirSync(input).filter((f) => f.endsWith('.835'));
-  await ingestFiles(
+  await ingestToLake(
     files.map((f) => ({ path: join(input, f), key: f, size: statSync(join(input, f)).size })),
     { lake: new LocalFolderStore(lake) },
   );

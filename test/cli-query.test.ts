@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
+import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { alertsCommand } from '../functions/cli/commands/alerts.ts';
 import { queryCommand } from '../functions/cli/commands/query.ts';
 import { reportCommand } from '../functions/cli/commands/report.ts';
-import { ingestFiles } from '../functions/ingest/ingestFiles.ts';
 import { buildModels } from '../functions/models/buildModels.ts';
 import { FIXTURES_835 } from './helpers/fixtures.ts';
 
@@ -24,7 +24,7 @@ let unbuilt: string;
 let built: string;
 
 async function ingest(lake: string, names: string[], now = new Date()): Promise<void> {
-  await ingestFiles(
+  await ingestToLake(
     names.map((name) => ({
       path: join(RECOUP, name),
       key: name,

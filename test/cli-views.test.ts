@@ -6,10 +6,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { createLakeViews, listMarts } from '../functions/adapters/duckdb/lakeViews.ts';
 import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
+import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { martComments, viewsCommand } from '../functions/cli/commands/views.ts';
 import { compactLake } from '../functions/compact/compactLake.ts';
-import { ingestFiles } from '../functions/ingest/ingestFiles.ts';
 import { buildModels } from '../functions/models/buildModels.ts';
 import { FIXTURES_835 } from './helpers/fixtures.ts';
 
@@ -25,7 +25,7 @@ beforeAll(async () => {
   base = mkdtempSync(join(tmpdir(), 'recoup-cli-views-'));
   lake = join(base, 'lake');
   const names = readdirSync(RECOUP).filter((f) => f.endsWith('.835'));
-  await ingestFiles(
+  await ingestToLake(
     names.map((name) => ({
       path: join(RECOUP, name),
       key: name,

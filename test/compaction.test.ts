@@ -7,12 +7,13 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lakeTableSql, readLakeReads } from '../functions/adapters/duckdb/lakeViews.ts';
 import { openDuckDb, sqlString } from '../functions/adapters/duckdb/openDuckDb.ts';
+import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { S3ObjectStore } from '../functions/adapters/s3ObjectStore.ts';
 import { CompactionBusyError, compactLake } from '../functions/compact/compactLake.ts';
 import { COMPACTION_LOCK, remitKeyOf } from '../functions/core/lake/compactedLayout.ts';
 import { LAKE_TABLES } from '../functions/core/lake/schema.ts';
-import { type IngestInput, ingestFiles } from '../functions/ingest/ingestFiles.ts';
+import type { IngestInput } from '../functions/ingest/ingestFiles.ts';
 import type { ObjectStore, StoredObject } from '../functions/ports/objectStore.ts';
 import { fixtureInputs, fixturePath, parseFixture, ROOT } from './helpers/fixtures.ts';
 import { cleanup, tempDir } from './helpers/lakeProbe.ts';
@@ -42,7 +43,7 @@ function dir(name: string): string {
 
 async function ingest(lake: ObjectStore | string, inputs: IngestInput[]) {
   const store = typeof lake === 'string' ? new LocalFolderStore(lake) : lake;
-  return ingestFiles(inputs, { lake: store, now: NOW, scratch: dir('ingest-scratch') });
+  return ingestToLake(inputs, { lake: store, now: NOW, scratch: dir('ingest-scratch') });
 }
 
 async function compact(lake: ObjectStore | string, extra: Partial<Parameters<typeof compactLake>[0]> = {}) {

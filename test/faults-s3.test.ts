@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../functions/adapters/awsClients.ts';
+import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { S3ObjectStore } from '../functions/adapters/s3ObjectStore.ts';
 import { processIngestEvent } from '../functions/aws/ingestEvent.ts';
 import type { IngestInput } from '../functions/ingest/ingestFiles.ts';
-import { ingestFiles } from '../functions/ingest/ingestFiles.ts';
 import type { ObjectStore, StoredObject } from '../functions/ports/objectStore.ts';
 import { BAD_DIR, prng, ROOT } from './helpers/badInputs.ts';
 import { LakeComparer, type LakeDiff } from './helpers/killLoop.ts';
@@ -178,7 +178,7 @@ describe('faults: S3 outage in the middle of an ingest', () => {
       let outcome: 'completed' | 'failed';
       try {
         // Small batches: the outage falls between commits, inside one, or in the quarantine write.
-        await within(90_000, `ingest ${i}`, ingestFiles(inputs, { lake: store, batchBytes: 8 * 1024 }));
+        await within(90_000, `ingest ${i}`, ingestToLake(inputs, { lake: store, batchBytes: 8 * 1024 }));
         outcome = 'completed';
       } catch (error) {
         outcome = 'failed';
@@ -190,7 +190,7 @@ describe('faults: S3 outage in the middle of an ingest', () => {
       if (outcome === 'completed') stats.completedThroughRetries++;
       else {
         stats.failedLoudly++;
-        const rerun = await within(90_000, `rerun ${i}`, ingestFiles(inputs, { lake: plain }));
+        const rerun = await within(90_000, `rerun ${i}`, ingestToLake(inputs, { lake: plain }));
         expect(rerun.quarantined).toBe(1);
       }
       const copy = tempDir(`s3-copy-${i}`);
@@ -256,7 +256,7 @@ it('S3ObjectStore.putFile is retried through a short outage, like put', async ()
 it('keeps s3rver objects byte-identical to the local lake for the same input', async () => {
   const { client } = s3Client();
   const store = new S3ObjectStore('lake', { prefix: 'identity', client });
-  await ingestFiles(inputs.slice(0, 3), { lake: store });
+  await ingestToLake(inputs.slice(0, 3), { lake: store });
   const copy = tempDir('s3-identity');
   scratch.push(copy);
   const keys = (await downloadLake(store, copy)).filter((k) => k.endsWith('.parquet'));

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { duckDbWarehouse } from '../functions/adapters/duckdb/duckDbWarehouse.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
 import { readAppeals } from '../functions/appeals/readAppeals.ts';
 import { buildModels } from '../functions/models/buildModels.ts';
@@ -136,15 +137,15 @@ describe('finance models on hand-written remittances', () => {
   });
 
   it('readAppeals recounts days left and status to its own as-of date', async () => {
-    const later = await readAppeals(built.db, { asOf: '2024-04-20' });
+    const later = await readAppeals(duckDbWarehouse(built.db), { asOf: '2024-04-20' });
     expect(later.rows.map((r) => [r.rank, r.claim_id ?? r.reason_code, r.days_left, r.status])).toEqual([
       [1, 'A5', 29, 'open'],
       [2, 'OB', 29, 'open'],
       [3, 'WU', 1, 'due_7_days'],
     ]);
-    const due = await readAppeals(built.db, { asOf: '2024-04-10', dueWithin: 4 });
+    const due = await readAppeals(duckDbWarehouse(built.db), { asOf: '2024-04-10', dueWithin: 4 });
     expect(due.rows.map((r) => r.recoverable_amount)).toEqual(['800.00', '300.00', '250.00']);
-    const all = await readAppeals(built.db, { asOf: '2024-04-20', all: true });
+    const all = await readAppeals(duckDbWarehouse(built.db), { asOf: '2024-04-20', all: true });
     expect(all.rows.map((r) => r.status)).toEqual([
       'expired',
       'expired',

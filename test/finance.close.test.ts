@@ -6,10 +6,10 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
+import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { listCloses } from '../functions/close/closedPeriods.ts';
 import { CloseError, closePeriod } from '../functions/close/closePeriod.ts';
-import { ingestFiles } from '../functions/ingest/ingestFiles.ts';
 import { buildModels } from '../functions/models/buildModels.ts';
 
 // The FINA fixtures (test/fixtures/finance/README.md): February is closed after the first two
@@ -25,7 +25,7 @@ let db: DuckDBConnection;
 
 async function ingest(names: string[]): Promise<void> {
   const inputs = names.map((n) => ({ path: join(FOLDER, n), key: n, size: statSync(join(FOLDER, n)).size }));
-  const summary = await ingestFiles(inputs, { lake: new LocalFolderStore(lake), scratch: dir });
+  const summary = await ingestToLake(inputs, { lake: new LocalFolderStore(lake), scratch: dir });
   expect(summary.quarantined).toBe(0);
 }
 

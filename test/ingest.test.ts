@@ -17,11 +17,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLakeViews } from '../functions/adapters/duckdb/lakeViews.ts';
 import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
+import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { parse835 } from '../functions/core/era/parse835.ts';
 import { formatCents } from '../functions/core/money.ts';
 import type { NormalizedRemit } from '../functions/core/types.ts';
-import { type IngestSummary, ingestFiles } from '../functions/ingest/ingestFiles.ts';
+import type { IngestSummary } from '../functions/ingest/ingestFiles.ts';
 import { fixtureInputs, fixturePath, ROOT, readFixture } from './helpers/fixtures.ts';
 
 const run = promisify(execFile);
@@ -109,7 +110,7 @@ function listTree(dir: string): string[] {
 }
 
 async function ingestInto(lakeDir: string, folder: string): Promise<IngestSummary> {
-  return ingestFiles(fixtureInputs(folder), {
+  return ingestToLake(fixtureInputs(folder), {
     lake: new LocalFolderStore(lakeDir),
     now: new Date('2025-01-02T03:04:05Z'),
     scratch: tempDir('scratch'),
@@ -221,7 +222,7 @@ describe('the lake holds exactly what the reader produced', () => {
     const lakeDir = tempDir('lake-columns');
     const folders = ['recoup', 'cases', 'format'].map((f) => fixturePath(f));
     const inputs = folders.flatMap((folder) => fixtureInputs(folder));
-    await ingestFiles(inputs, {
+    await ingestToLake(inputs, {
       lake: new LocalFolderStore(lakeDir),
       now: new Date('2025-01-02T03:04:05Z'),
       scratch: tempDir('scratch'),
@@ -276,7 +277,7 @@ describe('commits overlapping the parsing of the next files', () => {
     const inputs = fixtureInputs(RECOUP);
     const again = { ...(inputs[0] as (typeof inputs)[number]), key: 'again.835' };
     // batchBytes 1: a commit after every file, each still writing while the next file is parsed.
-    const summary = await ingestFiles([...inputs, again], {
+    const summary = await ingestToLake([...inputs, again], {
       lake: new LocalFolderStore(lake),
       now: new Date('2025-01-02T03:04:05Z'),
       scratch: tempDir('overlap-scratch'),

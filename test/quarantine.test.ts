@@ -5,10 +5,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { createLakeViews } from '../functions/adapters/duckdb/lakeViews.ts';
 import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
+import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { S3ObjectStore } from '../functions/adapters/s3ObjectStore.ts';
 import { quarantineCommand } from '../functions/cli/commands/quarantine.ts';
-import { ingestFiles } from '../functions/ingest/ingestFiles.ts';
 import { listQuarantined } from '../functions/ingest/quarantine.ts';
 import type { ObjectStore } from '../functions/ports/objectStore.ts';
 import { type RunningS3rver, startS3rver } from './helpers/s3rver.ts';
@@ -52,7 +52,7 @@ async function run(argv: string[]): Promise<{ code: number; out: string; err: st
 
 /** Ingests the bad and a good fixture; the bad one is quarantined under the name it landed with. */
 async function lakeWithQuarantine(lake: ObjectStore): Promise<void> {
-  const summary = await ingestFiles(
+  const summary = await ingestToLake(
     [
       { path: BAD, key: 'landing/2024/bad-amount.835', size: statSync(BAD).size },
       { path: GOOD, key: 'landing/2024/good.835', size: statSync(GOOD).size },

@@ -9,9 +9,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { ingestToLake } from '../../functions/wiring/ingestToLake.ts';
 import { LocalFolderStore } from '../../functions/adapters/localFolderStore.ts';
 import { Era835Parser } from '../../functions/core/era/parse835.ts';
-import { ingestFiles } from '../../functions/ingest/ingestFiles.ts';
 
 const [mode, listFile, runsText] = process.argv.slice(2);
 const files = JSON.parse(readFileSync(listFile as string, 'utf8')) as { path: string; size: number }[];
@@ -92,7 +92,7 @@ switch (mode) {
     // The tmpfs variant keeps the lake in memory (/dev/shm): it shows the CPU cost alone, where the
     // disk variant also pays the file system's cost of creating one file per remittance and table.
     const lakeRoot = mode === 'ours-ingest-tmpfs' ? '/dev/shm' : tmpdir();
-    let summary: Awaited<ReturnType<typeof ingestFiles>> | undefined;
+    let summary: Awaited<ReturnType<typeof ingestToLake>> | undefined;
     // Lakes are removed after the last run, not between runs: on this ext4 disk the deletion of
     // thousands of files slows the file creations that follow it for a while (seen here: 3,120
     // creations take about 0.2 s after other creations, about 1 s after a deletion).
@@ -103,7 +103,7 @@ switch (mode) {
       seconds.push(
         await time(
           async () =>
-            (summary = await ingestFiles(inputs, {
+            (summary = await ingestToLake(inputs, {
               lake: new LocalFolderStore(lake),
               scratch: join(lake, '.staging'),
             })),

@@ -15,25 +15,8 @@ import {
 import { encodeRemitFiles } from '../core/lake/remitFiles.ts';
 import { LAKE_TABLES, type LakeTable, lakeObjectKey } from '../core/lake/schema.ts';
 import type { RemitColumns } from '../core/types.ts';
+import type { BatchMark, CommitResult, LakeWriter } from '../ports/lakeWriter.ts';
 import { listKeys, type ObjectStore } from '../ports/objectStore.ts';
-
-/** A position in a batch to roll back to when a file turns out to be unreadable half way. */
-export type BatchMark = number;
-
-/** What a commit wrote. */
-export interface CommitResult {
-  /** Remittances newly written to the lake. */
-  written: { remitId: string; payerId: string; paymentMonth: string }[];
-  /** Remittances already in the lake (a re-delivered file) or repeated within the run, skipped. */
-  duplicates: number;
-  /** Lake objects written. */
-  objects: number;
-  /**
-   * Remittances written although the lake (or this run) already holds another remittance with
-   * the same remit_key: same payer, payee, trace number, amount and date, different content.
-   */
-  keyConflicts: { remitId: string; remitKey: string; existing: string[] }[];
-}
 
 interface StagedRemit {
   remitId: string;
@@ -71,7 +54,7 @@ const MEMORY_BUDGET = 128 * 1024 * 1024;
  * `commit` takes the staged batch at once, so the next remittances can be staged while it writes:
  * an ingest commits file after file without waiting for the lake.
  */
-export class ParquetLakeWriter {
+export class ParquetLakeWriter implements LakeWriter {
   private spillDir: string | null = null;
   private remits: StagedRemit[] = [];
   /** Every remittance staged by this writer (committed or not): repeats are duplicates. */

@@ -1,6 +1,6 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
 import type { AlertSink } from '../ports/alertSink.ts';
 import type { ObjectStore } from '../ports/objectStore.ts';
+import type { Warehouse } from '../ports/warehouse.ts';
 import { readAlerts } from './readAlerts.ts';
 import { SentAlertKeys } from './sentAlertKeys.ts';
 
@@ -12,7 +12,7 @@ export type DeliverySink = AlertSink & { readonly stateKey?: string };
 
 export interface DeliverNewAlertsInput {
   /** A connection where `takeback_alerts` is a view or table (after the build, or over the marts). */
-  db: DuckDBConnection;
+  warehouse: Warehouse;
   /** Holds `state/alerts-sent.json`: the lake folder locally, the lake bucket on AWS. */
   store: ObjectStore;
   sinks: DeliverySink[];
@@ -59,7 +59,7 @@ export async function deliverNewAlerts(input: DeliverNewAlertsInput): Promise<De
 async function deliver(
   input: DeliverNewAlertsInput,
 ): Promise<{ deliveries: SinkDelivery[]; current: number; sentIds: Set<string> }> {
-  const alerts = await readAlerts(input.db);
+  const alerts = await readAlerts(input.warehouse);
   const keys = await SentAlertKeys.load(input.store);
   const deliveries: SinkDelivery[] = [];
   const sentIds = new Set<string>();

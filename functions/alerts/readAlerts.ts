@@ -1,7 +1,6 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { runQuery } from '../adapters/duckdb/runQuery.ts';
 import { parseCents } from '../core/money.ts';
 import type { Alert, AlertGrain } from '../ports/alertSink.ts';
+import type { Warehouse } from '../ports/warehouse.ts';
 
 /** Weeks, counted back from the latest week of the lake, whose alerts are current. */
 export const CURRENT_ALERT_WEEKS = 4;
@@ -13,30 +12,27 @@ export interface ReadAlertsOptions {
 }
 
 /**
- * Reads the `takeback_alerts` mart (a view or table in `db`), newest first. By default only the
+ * Reads the `takeback_alerts` mart (a view or table in the warehouse), newest first. By default only the
  * current alerts: weeks within `currentWeeks` of the latest week the mart was built on.
  */
-export async function readAlerts(db: DuckDBConnection, options: ReadAlertsOptions = {}): Promise<Alert[]> {
+export async function readAlerts(warehouse: Warehouse, options: ReadAlertsOptions = {}): Promise<Alert[]> {
   const currentWeeks = options.currentWeeks ?? CURRENT_ALERT_WEEKS;
   // A mart built before payer names were added has no payer_name column.
   const named =
     (
-      await runQuery(
-        db,
+      await warehouse.query(
         `SELECT 1 FROM information_schema.columns WHERE table_name = 'takeback_alerts' AND column_name = 'payer_name'`,
       )
     ).rows.length > 0;
-  const { rows } = await runQuery(
-    db,
-    `SELECT alert_id, grain, payer_id, ${named ? 'payer_name' : 'NULL AS payer_name'}, cause,
+  const { rows } =
+    await warehouse.query(`SELECT alert_id, grain, payer_id, ${named ? 'payer_name' : 'NULL AS payer_name'}, cause,
             CAST(week_start AS VARCHAR) AS week_start,
             CAST(takeback AS VARCHAR) AS takeback, CAST(baseline AS VARCHAR) AS baseline,
             CAST(score AS DOUBLE) AS score, CAST(excess AS VARCHAR) AS excess,
             top_claims, top_providers, top_causes,
             date_diff('day', week_start, as_of_week) // 7 AS weeks_ago
      FROM takeback_alerts
-     ORDER BY week_start DESC, excess DESC, alert_id`,
-  );
+     ORDER BY week_start DESC, excess DESC, alert_id`);
   return rows
     .filter((r) => options.all === true || Number(r.weeks_ago) < currentWeeks)
     .map((r) => ({

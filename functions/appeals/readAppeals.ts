@@ -1,5 +1,4 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { runQuery } from '../adapters/duckdb/runQuery.ts';
+import type { Warehouse } from '../ports/warehouse.ts';
 
 /** Statuses of an appeal in the takeback_appeals mart. */
 export const APPEAL_STATUSES = ['open', 'due_7_days', 'expired', 'repaid_by_correction'] as const;
@@ -46,16 +45,16 @@ export const APPEAL_COLUMNS = [
 ] as const;
 
 /**
- * Reads the appeals worklist from the takeback_appeals mart (a view in `db`), with days left and
+ * Reads the appeals worklist from the takeback_appeals mart (a view in the warehouse), with days left and
  * status recomputed as of `asOf`: the mart counts days to the day it was built, a worklist counts
  * them to today. Ranked by money recoverable, then by deadline. Money stays an exact string.
  */
 export async function readAppeals(
-  db: DuckDBConnection,
+  warehouse: Warehouse,
   options: ReadAppealsOptions = {},
 ): Promise<{ as_of: string; columns: string[]; rows: Record<string, unknown>[] }> {
   const asOf = options.asOf ?? new Date().toISOString().slice(0, 10);
-  await db.run(
+  await warehouse.run(
     `CREATE OR REPLACE TEMP TABLE appeals_params AS SELECT CAST($1 AS DATE) AS as_of, CAST($2 AS INTEGER) AS due_soon_days,
        CAST($3 AS INTEGER) AS due_within, CAST($4 AS BOOLEAN) AS show_all, CAST($5 AS VARCHAR) AS payer_id`,
     [
@@ -69,15 +68,12 @@ export async function readAppeals(
   // A mart built before payer names were added has no payer_name column.
   const named =
     (
-      await runQuery(
-        db,
+      await warehouse.query(
         `SELECT 1 FROM information_schema.columns WHERE table_name = 'takeback_appeals' AND column_name = 'payer_name'`,
       )
     ).rows.length > 0;
   const limit = options.limit !== undefined ? `LIMIT ${Math.max(0, Math.floor(options.limit))}` : '';
-  const { columns, rows } = await runQuery(
-    db,
-    `WITH dated AS (
+  const { columns, rows } = await warehouse.query(`WITH dated AS (
        SELECT a.*, CAST(date_diff('day', p.as_of, CAST(a.appeal_deadline AS DATE)) AS INTEGER) AS days_now,
          CASE
            WHEN a.status = 'repaid_by_correction' THEN 'repaid_by_correction'
@@ -102,7 +98,6 @@ export async function readAppeals(
        reference_id, strftime(CAST(correction_payment_date AS DATE), '%Y-%m-%d') AS correction_payment_date, takeback_id
      FROM listed
      ORDER BY rank
-     ${limit}`,
-  );
+     ${limit}`);
   return { as_of: asOf, columns, rows };
 }

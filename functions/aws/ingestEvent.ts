@@ -4,7 +4,8 @@ import { basename, join } from 'node:path';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import { type IngestInput, type IngestSummary, ingestFiles } from '../ingest/ingestFiles.ts';
+import { ingestToLake } from '../wiring/ingestToLake.ts';
+import type { IngestInput, IngestSummary } from '../ingest/ingestFiles.ts';
 import type { ObjectStore } from '../ports/objectStore.ts';
 import type { LogFn, MetricFn } from './observability.ts';
 import { type QuarantineNotice, quarantineNotice } from './quarantineNotice.ts';
@@ -200,7 +201,7 @@ async function ingestMessage(
       const eventTime = r.eventTime === undefined ? Number.NaN : Date.parse(r.eventTime);
       if (Number.isFinite(eventTime)) eventTimes.push(eventTime);
     }
-    const summary = await ingestFiles(inputs, {
+    const summary = await ingestToLake(inputs, {
       lake: deps.lake,
       scratch: join(deps.scratch, 'stage'),
       ...(deps.now ? { now: deps.now() } : {}),

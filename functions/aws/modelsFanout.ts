@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { duckDbWarehouse } from '../adapters/duckdb/duckDbWarehouse.ts';
 import { createLakeViews, lakeTableSql, MARTS_DIR } from '../adapters/duckdb/lakeViews.ts';
 import { openDuckDb } from '../adapters/duckdb/openDuckDb.ts';
 import { deliverNewAlerts } from '../alerts/deliverNewAlerts.ts';
@@ -187,7 +188,11 @@ export async function runFanoutMerge(
     const db = await openDuckDb();
     try {
       await createLakeViews(db, lakeDir);
-      const alerts = await deliverNewAlerts({ db, store: deps.lake, sinks: deps.sinks });
+      const alerts = await deliverNewAlerts({
+        warehouse: duckDbWarehouse(db),
+        store: deps.lake,
+        sinks: deps.sinks,
+      });
       await publishReports({
         db,
         lake: deps.lake,

@@ -1,5 +1,6 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { duckDbWarehouse } from '../adapters/duckdb/duckDbWarehouse.ts';
 import { MARTS_DIR } from '../adapters/duckdb/lakeViews.ts';
 import { openDuckDb } from '../adapters/duckdb/openDuckDb.ts';
 import { deliverNewAlerts } from '../alerts/deliverNewAlerts.ts';
@@ -65,7 +66,11 @@ export async function runModelsJob(deps: ModelsJobDeps): Promise<ModelsJobResult
     const martsUploaded = await uploadMarts(deps.lake, join(deps.localDir, MARTS_DIR));
     // After marts written: the marts are in the lake bucket (marts/<name>/data.parquet) and `db`
     // holds them as tables; steps that publish from the marts (alerts, reports) run here.
-    const alerts = await deliverNewAlerts({ db, store: deps.lake, sinks: deps.sinks });
+    const alerts = await deliverNewAlerts({
+      warehouse: duckDbWarehouse(db),
+      store: deps.lake,
+      sinks: deps.sinks,
+    });
     await publishReports({ db, lake: deps.lake, lakeDir: deps.localDir, asOf: deps.asOf, log }); // reports/, exports/ (issue 25)
     const result: ModelsJobResult = {
       complete: true,

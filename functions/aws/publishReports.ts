@@ -1,6 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { duckDbWarehouse } from '../adapters/duckdb/duckDbWarehouse.ts';
 import { listMarts } from '../adapters/duckdb/lakeViews.ts';
 import { sqlIdent, sqlString } from '../adapters/duckdb/openDuckDb.ts';
 import { loadDigest } from '../digest/digest.ts';
@@ -86,7 +87,9 @@ export async function publishReports(options: PublishReportsOptions): Promise<Pu
       exportKeys.push(key);
     }
 
-    const digest = await loadDigest(db, { asOf: options.appealsAsOf ?? options.asOf ?? today });
+    const digest = await loadDigest(duckDbWarehouse(db), {
+      asOf: options.appealsAsOf ?? options.asOf ?? today,
+    });
     await lake.put(LATEST_DIGEST_KEY, JSON.stringify(digest));
     log({
       level: 'info',

@@ -1,8 +1,7 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { runQuery } from '../adapters/duckdb/runQuery.ts';
 import { readAlerts } from '../alerts/readAlerts.ts';
 import { readAppeals } from '../appeals/readAppeals.ts';
 import { parseCents } from '../core/money.ts';
+import type { Warehouse } from '../ports/warehouse.ts';
 
 /**
  * The weekly digest for leadership: the scorecard's top lines per payer, appeals due soon,
@@ -45,10 +44,10 @@ export interface LoadDigestOptions {
   reportLink?: string | null;
 }
 
-/** Reads the digest from the marts (views in `db`: payer_scorecard, takeback_appeals, takeback_alerts, liquidity_forecast). */
-export async function loadDigest(db: DuckDBConnection, options: LoadDigestOptions = {}): Promise<Digest> {
+/** Reads the digest from the marts (views in the warehouse: payer_scorecard, takeback_appeals, takeback_alerts, liquidity_forecast). */
+export async function loadDigest(warehouse: Warehouse, options: LoadDigestOptions = {}): Promise<Digest> {
   const marts = new Set(
-    (await runQuery(db, 'SELECT table_name FROM information_schema.tables')).rows.map((r) =>
+    (await warehouse.query('SELECT table_name FROM information_schema.tables')).rows.map((r) =>
       String(r.table_name),
     ),
   );
@@ -56,10 +55,11 @@ export async function loadDigest(db: DuckDBConnection, options: LoadDigestOption
   // the scorecard; a lake built before names were in the marts shows payer ids.
   const names = new Map<string, string>();
   if (marts.has('payer_scorecard')) {
-    const columns = (await runQuery(db, 'DESCRIBE payer_scorecard')).rows.map((r) => String(r.column_name));
+    const columns = (await warehouse.query('DESCRIBE payer_scorecard')).rows.map((r) =>
+      String(r.column_name),
+    );
     if (columns.includes('payer_name')) {
-      const { rows } = await runQuery(
-        db,
+      const { rows } = await warehouse.query(
         'SELECT payer_id, payer_name FROM payer_scorecard WHERE payer_name IS NOT NULL',
       );
       for (const r of rows) names.set(String(r.payer_id), String(r.payer_name));
@@ -72,13 +72,11 @@ export async function loadDigest(db: DuckDBConnection, options: LoadDigestOption
   let asOf: string | null = null;
   let windowStart: string | null = null;
   if (marts.has('payer_scorecard')) {
-    const { rows } = await runQuery(
-      db,
-      `SELECT payer_id, CAST(window_start AS VARCHAR) AS window_start, CAST(window_end AS VARCHAR) AS window_end,
+    const { rows } =
+      await warehouse.query(`SELECT payer_id, CAST(window_start AS VARCHAR) AS window_start, CAST(window_end AS VARCHAR) AS window_end,
               CAST(paid AS VARCHAR) AS paid, CAST(takeback AS VARCHAR) AS takeback,
               CAST(net_takeback AS VARCHAR) AS net_takeback, recoupment_rate, trend
-       FROM payer_scorecard ORDER BY rank, payer_id`,
-    );
+       FROM payer_scorecard ORDER BY rank, payer_id`);
     payers = rows.map((r) => ({
       payerId: String(r.payer_id),
       payer: nameOf(r.payer_id),
@@ -99,7 +97,7 @@ export async function loadDigest(db: DuckDBConnection, options: LoadDigestOption
   const appealsAsOf = options.asOf ?? new Date().toISOString().slice(0, 10);
   let appealsDue = { withinDays, count: 0, recoverable: 0 };
   if (marts.has('takeback_appeals')) {
-    const due = await readAppeals(db, { asOf: appealsAsOf, dueWithin: withinDays });
+    const due = await readAppeals(warehouse, { asOf: appealsAsOf, dueWithin: withinDays });
     appealsDue = {
       withinDays,
       count: due.rows.length,
@@ -108,7 +106,7 @@ export async function loadDigest(db: DuckDBConnection, options: LoadDigestOption
   }
 
   const alerts = marts.has('takeback_alerts')
-    ? (await readAlerts(db)).map((a) => ({
+    ? (await readAlerts(warehouse)).map((a) => ({
         payer: nameOf(a.payer_id),
         cause: a.cause,
         weekStart: a.week_start,
@@ -119,12 +117,10 @@ export async function loadDigest(db: DuckDBConnection, options: LoadDigestOption
 
   let flaggedWeeks: Digest['flaggedWeeks'] = [];
   if (marts.has('liquidity_forecast')) {
-    const { rows } = await runQuery(
-      db,
-      `SELECT payer_id, CAST(week_start AS VARCHAR) AS week_start, takeback_share,
+    const { rows } =
+      await warehouse.query(`SELECT payer_id, CAST(week_start AS VARCHAR) AS week_start, takeback_share,
               CAST(net_cash_p50 AS VARCHAR) AS net_cash_p50
-       FROM liquidity_forecast WHERE flag ORDER BY week_start, payer_id`,
-    );
+       FROM liquidity_forecast WHERE flag ORDER BY week_start, payer_id`);
     flaggedWeeks = rows.map((r) => ({
       payer: nameOf(r.payer_id),
       weekStart: String(r.week_start),

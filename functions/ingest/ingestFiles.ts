@@ -1,14 +1,12 @@
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { ParquetLakeWriter } from '../adapters/parquetLakeWriter.ts';
 import { Era835Parser } from '../core/era/parse835.ts';
 import type { SourceInfo } from '../core/era/reader835.ts';
 import { formatCents } from '../core/money.ts';
 import { X12Error } from '../core/x12/errors.ts';
+import type { LakeWriter } from '../ports/lakeWriter.ts';
 import type { ObjectStore } from '../ports/objectStore.ts';
-import { ArchiveError, withArchivesExpanded } from './archiveInputs.ts';
+import { ArchiveError, type SourceFiles } from '../ports/sourceFiles.ts';
 import { describeNonText } from './describeContent.ts';
 
 /**
@@ -88,7 +86,12 @@ export interface IngestSummary {
 }
 
 export interface IngestOptions {
+  /** The lake: quarantined files go here; remittances go through `writer`, which writes to it. */
   lake: ObjectStore;
+  /** Stages and commits remittances to the lake (functions/adapters/parquetLakeWriter.ts). */
+  writer: LakeWriter;
+  /** Reads the input files (functions/adapters/localSourceFiles.ts). */
+  files: SourceFiles;
   onProgress?: (progress: IngestProgress) => void;
   /** Stamped on every remittance as `ingested_at`. */
   now?: Date;
@@ -103,8 +106,6 @@ const MAX_COMMITS_IN_FLIGHT = 2;
 
 /** Files up to this size are read whole; larger ones are streamed in chunks. */
 const WHOLE_FILE_LIMIT = 64 * 1024 * 1024;
-/** Large files are read this much at a time, into one buffer reused for the whole file. */
-const READ_CHUNK = 1024 * 1024;
 /**
  * …and handed to the parser this much at a time: text decoded in pieces this small is allocated
  * in V8's young generation, where a 4 MiB piece takes fresh pages (and their faults) every time.
@@ -127,7 +128,7 @@ export async function ingestFiles(inputs: IngestInput[], options: IngestOptions)
   const started = performance.now();
   const ingestedAt = (options.now ?? new Date()).toISOString();
   const batchBytes = options.batchBytes ?? 4 * 1024 * 1024;
-  const writer = new ParquetLakeWriter(options.lake, options.scratch);
+  const { writer, files } = options;
   const summary: IngestSummary = {
     files: 0,
     bytes: 0,
@@ -196,9 +197,9 @@ export async function ingestFiles(inputs: IngestInput[], options: IngestOptions)
   };
 
   try {
-    for await (const input of withArchivesExpanded(inputs, options.scratch, (bytes, files) => {
+    for await (const input of files.expand(inputs, options.scratch, (bytes, count) => {
       bytesTotal += bytes;
-      filesTotal += files;
+      filesTotal += count;
     })) {
       options.onProgress?.({
         filesDone: summary.files,
@@ -212,7 +213,7 @@ export async function ingestFiles(inputs: IngestInput[], options: IngestOptions)
       const fileUnbalanced: UnbalancedTransaction[] = [];
       let transactions = 0;
       try {
-        await parseFile(input, ingestedAt, (remit) => {
+        await parseFile(files, input, ingestedAt, (remit) => {
           transactions++;
           const r = remit.remittance;
           if (!r.balanced) {
@@ -239,7 +240,7 @@ export async function ingestFiles(inputs: IngestInput[], options: IngestOptions)
         });
       } catch (error) {
         writer.rollback(mark);
-        summary.quarantined_files.push(await quarantine(options.lake, input, error));
+        summary.quarantined_files.push(await quarantine(options.lake, files, input, error));
         summary.quarantined++;
         summary.files++;
         summary.bytes += input.size;
@@ -278,15 +279,14 @@ export async function ingestFiles(inputs: IngestInput[], options: IngestOptions)
 
 /** Reads one file through the streaming parser, whole or in chunks by size. */
 async function parseFile(
+  files: SourceFiles,
   input: IngestInput,
   ingestedAt: string,
   onRemit: ConstructorParameters<typeof Era835Parser>[1],
 ): Promise<void> {
   if (input.unreadable !== undefined) throw input.unreadable;
   if (input.size <= WHOLE_FILE_LIMIT) {
-    // Synchronous on purpose: for local files it avoids a thread-pool round trip per file.
-    // Small files (nearly all) share one buffer; a larger one gets its own, not kept after.
-    const bytes = input.size <= SHARED_READ_LIMIT ? readWhole(input.path) : readFileSync(input.path);
+    const bytes = files.readWhole(input.path, input.size);
     const source: SourceInfo = { key: input.key, sha256: sha256(bytes), ingestedAt };
     rejectUtf16(bytes, input.key);
     const parser = new Era835Parser(source, onRemit);
@@ -295,10 +295,10 @@ async function parseFile(
     return;
   }
   const hash = createHash('sha256');
-  forEachChunk(input.path, (chunk) => hash.update(chunk));
+  files.forEachChunk(input.path, (chunk) => hash.update(chunk));
   const parser = new Era835Parser({ key: input.key, sha256: hash.digest('hex'), ingestedAt }, onRemit);
   let first = true;
-  forEachChunk(input.path, (chunk) => {
+  files.forEachChunk(input.path, (chunk) => {
     if (first) {
       rejectUtf16(chunk, input.key);
       first = false;
@@ -307,55 +307,6 @@ async function parseFile(
       parser.writeBytes(chunk.subarray(at, at + PARSE_CHUNK));
   });
   parser.end();
-}
-
-/** Files up to this size are read into the shared buffer. */
-const SHARED_READ_LIMIT = 4 * 1024 * 1024;
-
-/** The buffer `readWhole` reads into, grown as files need: one allocation for many small files. */
-let wholeBuffer = Buffer.allocUnsafe(1 << 20);
-
-/**
- * Reads a whole file, synchronously, into the reused buffer: a view of it, valid until the next
- * call (the caller hashes and decodes it at once).
- */
-function readWhole(path: string): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    let length = 0;
-    for (;;) {
-      if (length === wholeBuffer.length) {
-        const larger = Buffer.allocUnsafe(wholeBuffer.length * 2);
-        wholeBuffer.copy(larger, 0, 0, length);
-        wholeBuffer = larger;
-      }
-      const n = readSync(fd, wholeBuffer, length, wholeBuffer.length - length, null);
-      if (n === 0) break;
-      length += n;
-    }
-    return wholeBuffer.subarray(0, length);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/**
- * Reads a file start to end, synchronously, through one reused buffer (a view of it is valid
- * only during the call): a large file is read without a round trip through the event loop per
- * chunk and without allocating per chunk.
- */
-function forEachChunk(path: string, onChunk: (chunk: Buffer) => void): void {
-  const fd = openSync(path, 'r');
-  try {
-    const buffer = Buffer.allocUnsafe(READ_CHUNK);
-    for (;;) {
-      const n = readSync(fd, buffer, 0, READ_CHUNK, null);
-      if (n === 0) break;
-      onChunk(buffer.subarray(0, n));
-    }
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function rejectUtf16(bytes: Uint8Array, file: string): void {
@@ -375,8 +326,13 @@ function sha256(bytes: Uint8Array): string {
 }
 
 /** Puts an unreadable file in `quarantine/` beside a JSON sidecar that says why. */
-async function quarantine(lake: ObjectStore, input: IngestInput, error: unknown): Promise<QuarantinedFile> {
-  const bytes = await readFile(input.path).catch(() => null);
+async function quarantine(
+  lake: ObjectStore,
+  files: SourceFiles,
+  input: IngestInput,
+  error: unknown,
+): Promise<QuarantinedFile> {
+  const bytes = await files.readOrNull(input.path);
   const digest = bytes !== null ? sha256(bytes).slice(0, 12) : 'unreadable';
   const key = `quarantine/${digest}-${basename(input.key).replace(/[^A-Za-z0-9._-]/g, '_')}`;
   const detail: QuarantinedFile =

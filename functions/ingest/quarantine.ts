@@ -1,7 +1,7 @@
-import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ObjectStore } from '../ports/objectStore.ts';
-import { type IngestSummary, ingestFiles } from './ingestFiles.ts';
+import type { SourceFiles } from '../ports/sourceFiles.ts';
+import type { IngestInput, IngestOptions, IngestSummary } from './ingestFiles.ts';
 
 /** Where ingest puts unreadable files, relative to the lake (functions/ingest/ingestFiles.ts). */
 export const QUARANTINE_PREFIX = 'quarantine/';
@@ -70,6 +70,10 @@ export interface RetryOptions {
   scratch: string;
   /** Called before each file. */
   onFile?: (entry: QuarantineEntry, index: number, total: number) => void;
+  /** The downloaded copies' files (functions/adapters/localSourceFiles.ts). */
+  files: SourceFiles;
+  /** Ingest wired to its adapters (functions/adapters/ingestToLake.ts). */
+  ingest: (inputs: IngestInput[], options: Pick<IngestOptions, 'lake' | 'scratch'>) => Promise<IngestSummary>;
 }
 
 export interface RetryResult {
@@ -109,7 +113,6 @@ export async function retryQuarantined(lake: ObjectStore, options: RetryOptions)
     missing: [],
     summary: { remittances_written: 0, claims: 0, adjustments: 0, duplicates: 0, unbalanced: 0 },
   };
-  await mkdir(options.scratch, { recursive: true });
   for (const [index, entry] of entries.entries()) {
     options.onFile?.(entry, index, entries.length);
     if (entry.size === null) {
@@ -119,7 +122,7 @@ export async function retryQuarantined(lake: ObjectStore, options: RetryOptions)
     const local = join(options.scratch, `retry-${index}`);
     await lake.download(entry.quarantine_key, local);
     try {
-      const summary = await ingestFiles([{ path: local, key: entry.file, size: entry.size }], {
+      const summary = await options.ingest([{ path: local, key: entry.file, size: entry.size }], {
         lake,
         scratch: join(options.scratch, 'stage'),
       });
@@ -144,7 +147,7 @@ export async function retryQuarantined(lake: ObjectStore, options: RetryOptions)
       await removeEntry(lake, entry.quarantine_key);
       result.ingested.push(entry);
     } finally {
-      await rm(local, { force: true });
+      await options.files.discard(local);
     }
   }
   return result;

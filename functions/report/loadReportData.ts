@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { duckDbWarehouse } from '../adapters/duckdb/duckDbWarehouse.ts';
 import { sqlIdent, sqlString } from '../adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../adapters/duckdb/runQuery.ts';
 import { readAppeals } from '../appeals/readAppeals.ts';
@@ -577,7 +578,7 @@ async function loadAppeals(
       empty,
       'takeback_appeals is from an older build (no recoverable_amount); run `recoup build --lake DIR` again',
     );
-  const all = await readAppeals(db, { asOf, all: true });
+  const all = await readAppeals(duckDbWarehouse(db), { asOf, all: true });
   const open = all.rows.filter((r) => r.status === 'open' || r.status === 'due_7_days');
   // Counted and summed in integer cents, so the totals stay exact.
   const totals = new Map<string, { appeals: number; cents: number }>();

@@ -1,9 +1,9 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ingestToLake } from '../../functions/wiring/ingestToLake.ts';
 import { LocalFolderStore } from '../../functions/adapters/localFolderStore.ts';
 import { type GenerateOptions, writeDataset } from '../../functions/generate/index.ts';
-import { ingestFiles } from '../../functions/ingest/ingestFiles.ts';
 
 /** Ingests the `.835` files of a folder (sorted by name, or those `only` names) into a lake. */
 export async function ingestFolder(folder: string, lake: string, only?: (name: string) => boolean) {
@@ -13,7 +13,7 @@ export async function ingestFolder(folder: string, lake: string, only?: (name: s
     .map((n) => ({ path: join(folder, n), key: n, size: statSync(join(folder, n)).size }));
   const scratch = mkdtempSync(join(tmpdir(), 'recoup-ingest-'));
   try {
-    const summary = await ingestFiles(inputs, { lake: new LocalFolderStore(lake), scratch });
+    const summary = await ingestToLake(inputs, { lake: new LocalFolderStore(lake), scratch });
     if (summary.quarantined > 0) throw new Error(`quarantined: ${JSON.stringify(summary.quarantined_files)}`);
     return summary;
   } finally {

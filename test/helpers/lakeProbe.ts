@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { createLakeViews } from '../../functions/adapters/duckdb/lakeViews.ts';
 import { openDuckDb, sqlString } from '../../functions/adapters/duckdb/openDuckDb.ts';
+import { ingestToLake } from '../../functions/wiring/ingestToLake.ts';
 import { LocalFolderStore } from '../../functions/adapters/localFolderStore.ts';
-import { type IngestInput, type IngestSummary, ingestFiles } from '../../functions/ingest/ingestFiles.ts';
+import type { IngestInput, IngestSummary } from '../../functions/ingest/ingestFiles.ts';
 
 /** A fresh temporary folder; removed by `cleanup`. */
 export function tempDir(prefix: string): string {
@@ -40,7 +41,7 @@ export async function ingestInto(
   inputs: IngestInput[],
   options: { batchBytes?: number; now?: Date } = {},
 ): Promise<IngestSummary> {
-  return ingestFiles(inputs, { lake: new LocalFolderStore(lake), ...options });
+  return ingestToLake(inputs, { lake: new LocalFolderStore(lake), ...options });
 }
 
 /** Runs `fn` with a DuckDB connection whose lake views (remittances, claims, adjustments) read `lake`. */

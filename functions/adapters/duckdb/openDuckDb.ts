@@ -39,12 +39,4 @@ export async function openDuckDb(options: DuckDbOptions = {}): Promise<DuckDBCon
   return instance.connect();
 }
 
-/** Quotes a string as a SQL literal. For paths and names in DDL, where DuckDB takes no parameters. */
-export function sqlString(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`;
-}
-
-/** Quotes an identifier. */
-export function sqlIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
+export { sqlIdent, sqlString } from '../../ports/warehouse.ts';

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { s3, sns } from '../../adapters/awsClients.ts';
 import { S3ObjectStore } from '../../adapters/s3ObjectStore.ts';
-import { SnsSink } from '../../alerts/snsSink.ts';
+import { SnsSink } from '../../adapters/sinks/snsSink.ts';
 import { lambdaSyncOptions } from '../lambdaSyncOptions.ts';
 import {
   dropOtherCopies,

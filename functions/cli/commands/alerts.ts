@@ -1,10 +1,11 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { duckDbWarehouse } from '../../adapters/duckdb/duckDbWarehouse.ts';
 import { createLakeViews } from '../../adapters/duckdb/lakeViews.ts';
 import { openDuckDb } from '../../adapters/duckdb/openDuckDb.ts';
 import { LocalFolderStore } from '../../adapters/localFolderStore.ts';
+import { parseSink } from '../../adapters/sinks/parseSink.ts';
 import { alertJson } from '../../alerts/alertMessage.ts';
 import { type DeliverySink, deliverNewAlertsBySink } from '../../alerts/deliverNewAlerts.ts';
-import { parseSink } from '../../alerts/parseSink.ts';
 import { CURRENT_ALERT_WEEKS, readAlerts } from '../../alerts/readAlerts.ts';
 import { SENT_ALERTS_KEY } from '../../alerts/sentAlertKeys.ts';
 import { existingLake, parseCommandArgs } from '../args.ts';
@@ -60,7 +61,7 @@ export async function alertsCommand(argv: string[]): Promise<number> {
   try {
     await requireAlertsMart(db, lake);
     await warnIfStale(db, lake, 'alerts');
-    const alerts = await readAlerts(db, { all: values.all === true });
+    const alerts = await readAlerts(duckDbWarehouse(db), { all: values.all === true });
     if (values.json) {
       process.stdout.write(`${JSON.stringify(alerts.map(alertJson), null, 2)}\n`);
     } else {
@@ -92,7 +93,11 @@ export async function alertsCommand(argv: string[]): Promise<number> {
       process.stdout.write(formatRows({ columns, rows }, 'table'));
     }
     if (sinks.length > 0) {
-      const deliveries = await deliverNewAlertsBySink({ db, store: new LocalFolderStore(lake), sinks });
+      const deliveries = await deliverNewAlertsBySink({
+        warehouse: duckDbWarehouse(db),
+        store: new LocalFolderStore(lake),
+        sinks,
+      });
       for (const d of deliveries) {
         process.stderr.write(
           `delivered ${d.sent} new alert(s) to ${d.sink}; ${d.skipped} already sent there\n`,

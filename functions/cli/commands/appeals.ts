@@ -1,3 +1,4 @@
+import { duckDbWarehouse } from '../../adapters/duckdb/duckDbWarehouse.ts';
 import { createLakeViews, listMarts } from '../../adapters/duckdb/lakeViews.ts';
 import { openDuckDb } from '../../adapters/duckdb/openDuckDb.ts';
 import { readAppeals } from '../../appeals/readAppeals.ts';
@@ -78,7 +79,7 @@ export async function appealsCommand(argv: string[]): Promise<number> {
   const db = await openDuckDb();
   try {
     await createLakeViews(db, lake);
-    const result = await readAppeals(db, {
+    const result = await readAppeals(duckDbWarehouse(db), {
       asOf,
       dueWithin,
       all: values.all === true,

@@ -1,14 +1,15 @@
 import { readdirSync, statSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
+import { duckDbWarehouse } from '../../adapters/duckdb/duckDbWarehouse.ts';
 import { openDuckDb } from '../../adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../../adapters/duckdb/runQuery.ts';
+import { ingestToLake } from '../../wiring/ingestToLake.ts';
 import { LocalFolderStore } from '../../adapters/localFolderStore.ts';
 import { dollars } from '../../alerts/alertMessage.ts';
 import { readAlerts } from '../../alerts/readAlerts.ts';
 import { parseCents } from '../../core/money.ts';
 import { writeDataset } from '../../generate/writeDataset.ts';
-import { ingestFiles } from '../../ingest/ingestFiles.ts';
 import { buildModels } from '../../models/buildModels.ts';
 import { writeReport } from '../../report/writeReport.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
@@ -82,7 +83,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
 
   const inputs = listInputFiles([remits]);
   const bar = new ProgressBar('ingest');
-  const summary = await ingestFiles(inputs, {
+  const summary = await ingestToLake(inputs, {
     lake: new LocalFolderStore(lake),
     scratch: join(lake, '.staging'),
     onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal, `${p.filesDone}/${p.filesTotal} files`),
@@ -111,7 +112,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
               CAST(net_takeback AS VARCHAR) AS net_takeback, recoupment_rate, net_recoupment_rate, trend
        FROM payer_scorecard s ORDER BY rank, payer_id`,
     );
-    const alerts = await readAlerts(db);
+    const alerts = await readAlerts(duckDbWarehouse(db));
     const first = scorecard.rows[0];
     say(
       `\n4. payer scorecard, ${first ? `${first.window_start} to ${first.window_end}` : 'no data'} (13 weeks)\n`,

@@ -1,3 +1,4 @@
+import { duckDbWarehouse } from '../../adapters/duckdb/duckDbWarehouse.ts';
 import { createLakeViews, listMarts } from '../../adapters/duckdb/lakeViews.ts';
 import { openDuckDb } from '../../adapters/duckdb/openDuckDb.ts';
 import { loadDigest, renderDigestHtml, renderDigestJson, renderDigestText } from '../../digest/digest.ts';
@@ -55,7 +56,7 @@ export async function digestCommand(argv: string[]): Promise<number> {
   const db = await openDuckDb();
   try {
     await createLakeViews(db, lake);
-    const digest = await loadDigest(db, {
+    const digest = await loadDigest(duckDbWarehouse(db), {
       asOf,
       dueWithinDays: dueText === undefined ? undefined : Number(dueText),
       reportLink: (values['report-link'] as string | undefined) ?? null,

@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
+import { ingestToLake } from '../../wiring/ingestToLake.ts';
 import { LocalFolderStore } from '../../adapters/localFolderStore.ts';
-import { type IngestSummary, ingestFiles } from '../../ingest/ingestFiles.ts';
+import type { IngestSummary } from '../../ingest/ingestFiles.ts';
 import { parseCommandArgs, required } from '../args.ts';
 import { CliError } from '../cliError.ts';
 import { listInputFiles } from '../inputFiles.ts';
@@ -39,7 +40,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   const inputs = listInputFiles(positionals);
   if (inputs.length === 0) throw new CliError(`no files to ingest in ${positionals.join(', ')}`, 1);
   const bar = new ProgressBar('ingest');
-  const summary = await ingestFiles(inputs, {
+  const summary = await ingestToLake(inputs, {
     lake: new LocalFolderStore(lake),
     // Staging beside the lake lets each committed file be a rename, not a copy.
     scratch: join(lake, '.staging'),

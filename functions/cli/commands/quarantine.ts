@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ingestToLake } from '../../wiring/ingestToLake.ts';
 import { LocalFolderStore } from '../../adapters/localFolderStore.ts';
+import { localSourceFiles } from '../../adapters/localSourceFiles.ts';
 import { listQuarantined, type QuarantineEntry, retryQuarantined } from '../../ingest/quarantine.ts';
 import type { ObjectStore } from '../../ports/objectStore.ts';
 import { existingLake, parseCommandArgs, required } from '../args.ts';
@@ -74,6 +76,8 @@ export async function quarantineCommand(argv: string[]): Promise<number> {
     const result = await retryQuarantined(lake, {
       ...(keys.length > 0 ? { keys } : {}),
       scratch,
+      ingest: ingestToLake,
+      files: localSourceFiles,
       onFile: (entry, index, total) => {
         if (!values.json) process.stderr.write(`[${index + 1}/${total}] ${entry.quarantine_key}\n`);
       },

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import type { DeliverySink } from './deliverNewAlerts.ts';
+import type { DeliverySink } from '../../alerts/deliverNewAlerts.ts';
 import { JsonFileSink } from './jsonFileSink.ts';
 import { StdoutSink } from './stdoutSink.ts';
 import { WebhookSink } from './webhookSink.ts';

@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Alert, AlertSink } from '../ports/alertSink.ts';
-import { type AlertJson, alertJson } from './alertMessage.ts';
+import { type AlertJson, alertJson } from '../../alerts/alertMessage.ts';
+import type { Alert, AlertSink } from '../../ports/alertSink.ts';
 
 /**
  * Keeps a JSON file holding every alert delivered to it, as an array (oldest first). Each send

@@ -1,5 +1,5 @@
-import type { Alert, AlertSink } from '../ports/alertSink.ts';
-import { alertPayload } from './alertMessage.ts';
+import { alertPayload } from '../../alerts/alertMessage.ts';
+import type { Alert, AlertSink } from '../../ports/alertSink.ts';
 
 export interface WebhookOptions {
   /** Per attempt, in milliseconds. */

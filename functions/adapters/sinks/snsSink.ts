@@ -1,7 +1,7 @@
 import { PublishBatchCommand, type PublishBatchCommandInput } from '@aws-sdk/client-sns';
-import { sns } from '../adapters/awsClients.ts';
-import type { Alert, AlertSink } from '../ports/alertSink.ts';
-import { alertEmailText, alertJson, alertSubject } from './alertMessage.ts';
+import { alertEmailText, alertJson, alertSubject } from '../../alerts/alertMessage.ts';
+import type { Alert, AlertSink } from '../../ports/alertSink.ts';
+import { sns } from '../awsClients.ts';
 
 /** SNS takes at most 10 entries per PublishBatch. */
 const BATCH_SIZE = 10;

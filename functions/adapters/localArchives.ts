@@ -13,6 +13,7 @@ import { basename, join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
+import { ArchiveError, type SourceInput as ArchiveInput, ENTRY_SEPARATOR } from '../ports/sourceFiles.ts';
 
 /**
  * Compressed deliveries: a `.gz` file is read decompressed, and each entry of a `.zip` is read as a
@@ -21,35 +22,8 @@ import * as zlib from 'node:zlib';
  * the next is asked for. An entry is named `<archive key>!/<entry path>`.
  */
 
-/** Joins an archive's key and the path of an entry inside it. */
-export const ENTRY_SEPARATOR = '!/';
-
 /** Archives inside archives are opened this deep, no deeper. */
 const MAX_DEPTH = 3;
-
-/** A file to read: a path on disk, the name it is known by, its size (as ingestFiles takes them). */
-export interface ArchiveInput {
-  path: string;
-  key: string;
-  size: number;
-  /** Set when the file could not be extracted from its archive: it is quarantined with this error. */
-  unreadable?: ArchiveError;
-}
-
-/** Why an archive, or an entry of one, could not be read. Shaped like X12Error for the quarantine sidecar. */
-export class ArchiveError extends Error {
-  override readonly name = 'ArchiveError';
-  readonly code = 'BAD_ARCHIVE';
-  readonly location: { file: string; segmentIndex?: number; segmentId?: string; element?: string };
-
-  constructor(
-    file: string,
-    readonly reason: string,
-  ) {
-    super(`${file}: BAD_ARCHIVE: ${reason}`);
-    this.location = { file };
-  }
-}
 
 /** The kind of archive a file name says it is, or null. */
 export function archiveKind(name: string): 'gzip' | 'zip' | null {

@@ -1,5 +1,5 @@
-import type { Alert, AlertSink } from '../ports/alertSink.ts';
-import { alertText } from './alertMessage.ts';
+import { alertText } from '../../alerts/alertMessage.ts';
+import type { Alert, AlertSink } from '../../ports/alertSink.ts';
 
 /** Writes one readable line per alert (to stdout by default). */
 export class StdoutSink implements AlertSink {
