@@ -23,7 +23,6 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { openDuckDb, sqlIdent, sqlString } from '../functions/adapters/duckdb/openDuckDb.ts';
-import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { parseCents } from '../functions/core/money.ts';
 import { FORECAST_MODELS, modelSql, UNNAMED_PAYERS_SQL } from '../functions/forecast/modelSql.ts';
@@ -37,6 +36,7 @@ import {
 import type { Truth } from '../functions/generate/index.ts';
 import { writeDataset } from '../functions/generate/index.ts';
 import { buildModels } from '../functions/models/buildModels.ts';
+import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const USAGE = `usage: npm run -s bench:backtest -- [options]

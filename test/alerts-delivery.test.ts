@@ -9,7 +9,6 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { duckDbWarehouse } from '../functions/adapters/duckdb/duckDbWarehouse.ts';
 import { openDuckDb, sqlString } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
-import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { JsonFileSink } from '../functions/adapters/sinks/jsonFileSink.ts';
 import { parseSink } from '../functions/adapters/sinks/parseSink.ts';
@@ -25,6 +24,7 @@ import { generateDataset } from '../functions/generate/generate.ts';
 import type { IngestInput } from '../functions/ingest/ingestFiles.ts';
 import { buildModels } from '../functions/models/buildModels.ts';
 import type { Alert, AlertSink } from '../functions/ports/alertSink.ts';
+import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 
 function alert(overrides: Partial<Alert> = {}): Alert {
   return {

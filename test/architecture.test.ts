@@ -10,7 +10,17 @@ import { describe, expect, it } from 'vitest';
 const FUNCTIONS = fileURLToPath(new URL('../functions/', import.meta.url));
 
 /** Folders of use cases, of the pure core, and of the entry points, under functions/. */
-const USE_CASES = ['ingest', 'alerts', 'appeals', 'digest', 'report', 'forecast', 'close', 'compact', 'models'];
+const USE_CASES = [
+  'ingest',
+  'alerts',
+  'appeals',
+  'digest',
+  'report',
+  'forecast',
+  'close',
+  'compact',
+  'models',
+];
 const PURE = ['core', 'ports'];
 const ENTRY = ['cli', 'aws', 'wiring'];
 
@@ -67,7 +77,8 @@ function sourceFiles(dir: string): string[] {
 export function importsOf(text: string): string[] {
   const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
   const out: string[] = [];
-  for (const m of code.matchAll(/\b(?:import|export)\s[^'";]*?from\s*['"]([^'"]+)['"]/g)) out.push(m[1] as string);
+  for (const m of code.matchAll(/\b(?:import|export)\s[^'";]*?from\s*['"]([^'"]+)['"]/g))
+    out.push(m[1] as string);
   for (const m of code.matchAll(/\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g)) out.push(m[1] as string);
   for (const m of code.matchAll(/^\s*import\s*['"]([^'"]+)['"]/gm)) out.push(m[1] as string);
   return out;
@@ -114,7 +125,9 @@ describe('the direction of imports', () => {
   });
 
   it('lets no adapter import an entry point', () => {
-    const found = [...violations(['adapters'])].filter(([, kinds]) => kinds.some((k) => k.startsWith('an entry')));
+    const found = [...violations(['adapters'])].filter(([, kinds]) =>
+      kinds.some((k) => k.startsWith('an entry')),
+    );
     expect(found).toEqual([]);
   });
 });

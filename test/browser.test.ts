@@ -6,13 +6,13 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
-import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { writeDataset } from '../functions/generate/writeDataset.ts';
 import { buildModels } from '../functions/models/buildModels.ts';
 import { loadReportData } from '../functions/report/loadReportData.ts';
 import { renderReportHtml } from '../functions/report/renderReportHtml.ts';
 import { writeReport } from '../functions/report/writeReport.ts';
+import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { launchChromium } from './helpers/chromium.ts';
 
 const RESULTS = resolve('test-results');

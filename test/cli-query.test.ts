@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
-import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { alertsCommand } from '../functions/cli/commands/alerts.ts';
 import { queryCommand } from '../functions/cli/commands/query.ts';
 import { reportCommand } from '../functions/cli/commands/report.ts';
 import { buildModels } from '../functions/models/buildModels.ts';
+import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { FIXTURES_835 } from './helpers/fixtures.ts';
 
 // `recoup query` before and after a build, several statements at once, and the stale-marts

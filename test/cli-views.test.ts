@@ -6,11 +6,11 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { createLakeViews, listMarts } from '../functions/adapters/duckdb/lakeViews.ts';
 import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
-import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { martComments, viewsCommand } from '../functions/cli/commands/views.ts';
 import { compactLake } from '../functions/compact/compactLake.ts';
 import { buildModels } from '../functions/models/buildModels.ts';
+import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { FIXTURES_835 } from './helpers/fixtures.ts';
 
 // `recoup views` (issue 27): CREATE VIEW statements a user runs in their own DuckDB to open the

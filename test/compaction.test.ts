@@ -7,7 +7,6 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lakeTableSql, readLakeReads } from '../functions/adapters/duckdb/lakeViews.ts';
 import { openDuckDb, sqlString } from '../functions/adapters/duckdb/openDuckDb.ts';
-import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { S3ObjectStore } from '../functions/adapters/s3ObjectStore.ts';
 import { CompactionBusyError, compactLake } from '../functions/compact/compactLake.ts';
@@ -15,6 +14,7 @@ import { COMPACTION_LOCK, remitKeyOf } from '../functions/core/lake/compactedLay
 import { LAKE_TABLES } from '../functions/core/lake/schema.ts';
 import type { IngestInput } from '../functions/ingest/ingestFiles.ts';
 import type { ObjectStore, StoredObject } from '../functions/ports/objectStore.ts';
+import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { fixtureInputs, fixturePath, parseFixture, ROOT } from './helpers/fixtures.ts';
 import { cleanup, tempDir } from './helpers/lakeProbe.ts';
 import { type RunningS3rver, startS3rver } from './helpers/s3rver.ts';

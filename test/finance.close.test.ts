@@ -6,11 +6,11 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
-import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { listCloses } from '../functions/close/closedPeriods.ts';
 import { CloseError, closePeriod } from '../functions/close/closePeriod.ts';
 import { buildModels } from '../functions/models/buildModels.ts';
+import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 
 // The FINA fixtures (test/fixtures/finance/README.md): February is closed after the first two
 // files; a late file dated in February and a March file with A1's correction arrive afterwards.

@@ -9,13 +9,13 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createLakeViews } from '../functions/adapters/duckdb/lakeViews.ts';
 import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
-import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { S3ObjectStore } from '../functions/adapters/s3ObjectStore.ts';
 import { processIngestEvent } from '../functions/aws/ingestEvent.ts';
 import { Era835Parser, parse835 } from '../functions/core/era/parse835.ts';
 import type { X12Error } from '../functions/core/x12/errors.ts';
 import type { IngestInput, IngestProgress, IngestSummary } from '../functions/ingest/ingestFiles.ts';
+import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { fixturePath, readFixture } from './helpers/fixtures.ts';
 import { type RunningS3rver, startS3rver, toSqsS3Event } from './helpers/s3rver.ts';
 import { writeZip } from './helpers/zipWriter.ts';

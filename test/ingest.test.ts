@@ -17,12 +17,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLakeViews } from '../functions/adapters/duckdb/lakeViews.ts';
 import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
-import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { parse835 } from '../functions/core/era/parse835.ts';
 import { formatCents } from '../functions/core/money.ts';
 import type { NormalizedRemit } from '../functions/core/types.ts';
 import type { IngestSummary } from '../functions/ingest/ingestFiles.ts';
+import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { fixtureInputs, fixturePath, ROOT, readFixture } from './helpers/fixtures.ts';
 
 const run = promisify(execFile);

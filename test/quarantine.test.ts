@@ -5,12 +5,12 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { createLakeViews } from '../functions/adapters/duckdb/lakeViews.ts';
 import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
-import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { S3ObjectStore } from '../functions/adapters/s3ObjectStore.ts';
 import { quarantineCommand } from '../functions/cli/commands/quarantine.ts';
 import { listQuarantined } from '../functions/ingest/quarantine.ts';
 import type { ObjectStore } from '../functions/ports/objectStore.ts';
+import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { type RunningS3rver, startS3rver } from './helpers/s3rver.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', '835');

@@ -5,11 +5,11 @@ import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
-import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { writeDataset } from '../functions/generate/writeDataset.ts';
 import { buildModels } from '../functions/models/buildModels.ts';
 import { writeReport } from '../functions/report/writeReport.ts';
+import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { launchChromium } from './helpers/chromium.ts';
 
 // The report reflows on a phone (issue 27, point 9: at 420 px it overflowed to 613 px): no

@@ -9,9 +9,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { ingestToLake } from '../../functions/wiring/ingestToLake.ts';
 import { LocalFolderStore } from '../../functions/adapters/localFolderStore.ts';
 import { Era835Parser } from '../../functions/core/era/parse835.ts';
+import { ingestToLake } from '../../functions/wiring/ingestToLake.ts';
 
 const [mode, listFile, runsText] = process.argv.slice(2);
 const files = JSON.parse(readFileSync(listFile as string, 'utf8')) as { path: string; size: number }[];

@@ -4,9 +4,9 @@ import { basename, join } from 'node:path';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import { ingestToLake } from '../wiring/ingestToLake.ts';
 import type { IngestInput, IngestSummary } from '../ingest/ingestFiles.ts';
 import type { ObjectStore } from '../ports/objectStore.ts';
+import { ingestToLake } from '../wiring/ingestToLake.ts';
 import type { LogFn, MetricFn } from './observability.ts';
 import { type QuarantineNotice, quarantineNotice } from './quarantineNotice.ts';
 

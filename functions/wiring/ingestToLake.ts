@@ -1,11 +1,11 @@
+import { localSourceFiles } from '../adapters/localSourceFiles.ts';
+import { ParquetLakeWriter } from '../adapters/parquetLakeWriter.ts';
 import {
   type IngestInput,
   type IngestOptions,
   type IngestSummary,
   ingestFiles,
 } from '../ingest/ingestFiles.ts';
-import { localSourceFiles } from '../adapters/localSourceFiles.ts';
-import { ParquetLakeWriter } from '../adapters/parquetLakeWriter.ts';
 
 /**
  * Ingest wired to its adapters, as the CLI and the ingest Lambda run it: local input files, and the

@@ -1,9 +1,9 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ingestToLake } from '../../functions/wiring/ingestToLake.ts';
 import { LocalFolderStore } from '../../functions/adapters/localFolderStore.ts';
 import { type GenerateOptions, writeDataset } from '../../functions/generate/index.ts';
+import { ingestToLake } from '../../functions/wiring/ingestToLake.ts';
 
 /** Ingests the `.835` files of a folder (sorted by name, or those `only` names) into a lake. */
 export async function ingestFolder(folder: string, lake: string, only?: (name: string) => boolean) {

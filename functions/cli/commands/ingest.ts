@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
-import { ingestToLake } from '../../wiring/ingestToLake.ts';
 import { LocalFolderStore } from '../../adapters/localFolderStore.ts';
 import type { IngestSummary } from '../../ingest/ingestFiles.ts';
+import { ingestToLake } from '../../wiring/ingestToLake.ts';
 import { parseCommandArgs, required } from '../args.ts';
 import { CliError } from '../cliError.ts';
 import { listInputFiles } from '../inputFiles.ts';

@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ingestToLake } from '../../wiring/ingestToLake.ts';
 import { LocalFolderStore } from '../../adapters/localFolderStore.ts';
 import { localSourceFiles } from '../../adapters/localSourceFiles.ts';
 import { listQuarantined, type QuarantineEntry, retryQuarantined } from '../../ingest/quarantine.ts';
 import type { ObjectStore } from '../../ports/objectStore.ts';
+import { ingestToLake } from '../../wiring/ingestToLake.ts';
 import { existingLake, parseCommandArgs, required } from '../args.ts';
 import { CliError } from '../cliError.ts';
 import { formatRows } from '../formatRows.ts';
