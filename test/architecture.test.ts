@@ -74,7 +74,7 @@ function sourceFiles(dir: string): string[] {
 }
 
 /** The module specifiers a file imports or re-exports, static or dynamic (comments left out). */
-export function importsOf(text: string): string[] {
+function importsOf(text: string): string[] {
   const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
   const out: string[] = [];
   for (const m of code.matchAll(/\b(?:import|export)\s[^'";]*?from\s*['"]([^'"]+)['"]/g))
