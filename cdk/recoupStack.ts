@@ -675,13 +675,11 @@ export class RecoupStack extends Stack {
       bundling: {
         forceDockerBundling: false,
         format: OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
+        target: LAMBDA_BUNDLE.target,
+        mainFields: [...LAMBDA_BUNDLE.mainFields],
         sourceMap: true,
         minify: true,
-        // ESM output: bundled CommonJS dependencies still call require().
-        banner:
-          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        banner: LAMBDA_BUNDLE.banner,
         // Bundle the pinned SDK rather than trusting the runtime's copy.
         externalModules: [],
         // DuckDB ships a native addon: install it as a real package beside the bundle, the Linux
@@ -694,21 +692,10 @@ export class RecoupStack extends Stack {
                 npm_config_cpu: npmCpu(options.architecture),
                 npm_config_libc: 'glibc',
               },
-              // The models function reads the SQL models at run time (sql/ beside the bundle, with
-              // the feature folders' marts copied into sql/marts: functions/models/loadModels.ts).
-              // It also renders the report (functions/aws/publishReports.ts), which reads its page
-              // assets beside the module and ECharts' one-file build.
               commandHooks: {
                 beforeBundling: () => [],
                 beforeInstall: () => [],
-                afterBundling: (inputDir: string, outputDir: string) => [
-                  `cp -r "${inputDir}/sql" "${outputDir}/sql"`,
-                  ...featureMartFiles().map((file) => `cp "${inputDir}/${file}" "${outputDir}/sql/marts/"`),
-                  `cp -r "${inputDir}/functions/report/assets" "${outputDir}/assets"`,
-                  `mkdir -p "${outputDir}/node_modules/echarts/dist"`,
-                  `cp "${inputDir}/node_modules/echarts/package.json" "${outputDir}/node_modules/echarts/package.json"`,
-                  `cp "${inputDir}/node_modules/echarts/dist/echarts.min.js" "${outputDir}/node_modules/echarts/dist/echarts.min.js"`,
-                ],
+                afterBundling: modelsBundleFiles,
               },
             }
           : {}),
@@ -965,4 +952,32 @@ function featureMartFiles(): string[] {
       .filter((name) => name.endsWith('.sql'))
       .map((name) => relative(root, join(dir, name))),
   );
+}
+
+/**
+ * How every function is bundled (esbuild through NodejsFunction): ESM for Node 22+, with a banner
+ * because bundled CommonJS dependencies still call require(). test/aws-lambda-bundles.test.ts
+ * bundles the handlers with these same settings and runs them.
+ */
+export const LAMBDA_BUNDLE = {
+  target: 'node22',
+  mainFields: ['module', 'main'],
+  banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+} as const;
+
+/**
+ * Shell commands that put beside the models bundle what it reads at run time: the SQL models
+ * (sql/, with the feature folders' marts copied into sql/marts: functions/models/loadModels.ts),
+ * the report's page assets and ECharts' one-file build (functions/aws/publishReports.ts renders
+ * the report).
+ */
+export function modelsBundleFiles(inputDir: string, outputDir: string): string[] {
+  return [
+    `cp -r "${inputDir}/sql" "${outputDir}/sql"`,
+    ...featureMartFiles().map((file) => `cp "${inputDir}/${file}" "${outputDir}/sql/marts/"`),
+    `cp -r "${inputDir}/functions/report/assets" "${outputDir}/assets"`,
+    `mkdir -p "${outputDir}/node_modules/echarts/dist"`,
+    `cp "${inputDir}/node_modules/echarts/package.json" "${outputDir}/node_modules/echarts/package.json"`,
+    `cp "${inputDir}/node_modules/echarts/dist/echarts.min.js" "${outputDir}/node_modules/echarts/dist/echarts.min.js"`,
+  ];
 }
