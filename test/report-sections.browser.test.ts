@@ -295,6 +295,36 @@ describe('report sections in Chromium', () => {
   });
 });
 
+describe('the drill-down of a report capped to the largest takebacks', () => {
+  it('says, when nothing listed matches, that the others are not in the report', async () => {
+    // Prepare: the same lake, 2 takebacks embedded per payer (P1 has 5).
+    const lakeDb = await openDuckDb();
+    const out = join(dir, 'capped.html');
+    try {
+      await writeReport({ db: lakeDb, lakeDir: join(dir, 'lake'), out, drillCap: 2 });
+    } finally {
+      lakeDb.closeSync();
+    }
+    const capped = await browser.newPage();
+    try {
+      await capped.goto(pathToFileURL(out).href);
+      await capped.waitForSelector('html[data-report-ready="true"]', { timeout: 20_000 });
+
+      // Act: search P1 for a claim that is not among its 2 largest.
+      await capped.selectOption('#drill-payer', 'P1');
+      await capped.getByRole('searchbox', { name: 'Search takebacks' }).fill('CLM1');
+
+      // Assess
+      expect(await capped.locator('#drill-count').textContent()).toBe('0 of 2 rows');
+      expect(await capped.locator('#drill-no-match').textContent()).toBe(
+        'No listed takeback matches “CLM1”. This report holds the 2 largest of 5 takebacks; `recoup query` on takeback_links finds the others.',
+      );
+    } finally {
+      await capped.close();
+    }
+  });
+});
+
 /** RFC 4180 text as records of fields (quoted fields may hold commas, quotes and line breaks). */
 function parseCsv(text: string): string[][] {
   const records: string[][] = [];

@@ -1434,6 +1434,8 @@
     // The selected payer's rows, each with its table row and search text (built on a payer change).
     let entries = [];
     let tbody = null;
+    // Said when nothing matches and the report holds only the largest takebacks.
+    let capNote = '';
     const noMatch = el('p', { class: 'empty', id: 'drill-no-match', hidden: true });
     const filter = () => {
       const query = searchable(search.value);
@@ -1442,7 +1444,7 @@
       if (tbody) tbody.replaceChildren(...shown.map((e) => e.tr));
       count.textContent = `${shown.length} of ${entries.length} rows`;
       noMatch.hidden = !(query !== '' && shown.length === 0 && entries.length > 0);
-      noMatch.textContent = `No listed takeback matches “${search.value.trim()}”.`;
+      noMatch.textContent = `No listed takeback matches “${search.value.trim()}”.${capNote}`;
       csvButton.disabled = shown.length === 0;
     };
     search.addEventListener('input', filter);
@@ -1455,6 +1457,10 @@
       const takebacks = chosen.reduce((n, t) => n + Number(t.takeback_count), 0);
       const sum = chosen.reduce((c, t) => c + (cents(t.takeback) ?? 0n), 0n);
       const who = all ? 'All payers' : payerLabel(selectedPayer);
+      capNote =
+        takebacks > rows.length
+          ? ` This report holds the ${rows.length} largest of ${takebacks.toLocaleString('en-US')} takebacks; \`recoup query\` on takeback_links finds the others.`
+          : '';
       summary.textContent =
         chosen.length > 0
           ? `${who}: ${takebacks.toLocaleString('en-US')} takebacks totalling ${money(decimalOf(sum), true)}${takebacks > rows.length ? `; the ${rows.length} largest${all ? ' of each payer' : ''} are listed` : ''}.`
