@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -179,4 +179,166 @@ describe('report sections in Chromium', () => {
     expect(errors).toEqual([]);
     expect(external).toEqual([]);
   });
+
+  it('searches the drill-down as you type, case aside, and counts the rows shown', async () => {
+    // Prepare: P1's five takebacks (CLM0..CLM4; the odd ones PLB WO offsets), no search.
+    await page.selectOption('#drill-payer', 'P1');
+    const search = page.getByRole('searchbox', { name: 'Search takebacks' });
+    await search.fill('');
+    expect(await page.locator('#drill-count').textContent()).toBe('5 of 5 rows');
+
+    // Act: type into the labelled box with the keyboard.
+    await search.focus();
+    await page.keyboard.type('clm3');
+
+    // Assess: one row, the claim typed, and the count says so.
+    expect(await page.locator('#drill-count').textContent()).toBe('1 of 5 rows');
+    expect((await cells('#drill-table tbody tr')).map((r) => r[3])).toEqual(['CLM3ICN ICN3']);
+
+    // Any column: the kind, in another case; the amount as shown.
+    await search.fill('Plb wo');
+    expect((await cells('#drill-table tbody tr')).map((r) => r.slice(1, 3))).toEqual([
+      ['PLB WO', '$30.01'],
+      ['PLB WO', '$10.01'],
+    ]);
+    expect(await page.locator('#drill-count').textContent()).toBe('2 of 5 rows');
+    await search.fill('$20.01');
+    expect((await cells('#drill-table tbody tr')).map((r) => r[3])).toEqual(['CLM2ICN ICN2']);
+
+    // Nothing matches: no rows, a line that says so, nothing to export.
+    await search.fill('no such claim');
+    expect(await page.locator('#drill-table tbody tr').count()).toBe(0);
+    expect(await page.locator('#drill-count').textContent()).toBe('0 of 5 rows');
+    expect(await page.locator('#drill-no-match').isVisible()).toBe(true);
+    expect(await page.locator('#drill-csv').isDisabled()).toBe(true);
+
+    // All payers: the payer's name and id are searched too (P2's name is the hostile one).
+    await page.selectOption('#drill-payer', '');
+    await search.fill('acme health');
+    expect(await page.locator('#drill-count').textContent()).toBe('5 of 8 rows');
+    await search.fill('window.pwned');
+    expect(await page.locator('#drill-count').textContent()).toBe('3 of 8 rows');
+    await search.fill('');
+    expect(await page.locator('#drill-count').textContent()).toBe('8 of 8 rows');
+    expect(errors).toEqual([]);
+  });
+
+  it('exports exactly the rows shown as CSV, money plain, with no patient control number', async () => {
+    // Prepare: P2's PLB offsets (tb7 naming no claim, tb5 linked to CLM5), searched for.
+    await page.selectOption('#drill-payer', 'P2');
+    await page.getByRole('searchbox', { name: 'Search takebacks' }).fill('plb');
+    const shown = await cells('#drill-table tbody tr');
+    expect(shown).toHaveLength(2);
+
+    // Act: the button builds the file in the page; Chromium downloads it.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#drill-csv')]);
+    const text = readFileSync(await download.path(), 'utf8');
+
+    // Assess: a UTF-8 byte order mark, then RFC 4180 records, one per row shown, in the table's order.
+    expect(download.suggestedFilename()).toBe('takebacks-P2-search-2025-03-12.csv');
+    expect(text.startsWith('\ufeff')).toBe(true);
+    const hostile = `"${HOSTILE.replaceAll('"', '""')}"`;
+    expect(text.slice(1)).toBe(
+      [
+        'payer_id,payer_name,payment_date,kind,plb_code,amount,payer_claim_control,plb_reference,original_payment_date,original_paid,correction_payment_date,correction_payer_claim_control,correction_repaid,lag_days,cause,cause_reason_code,provider_npi',
+        `P2,${hostile},2025-03-05,plb,WO,70.01,,ICN77,2025-02-03,,,,0.00,30,coding,,1234567893`,
+        `P2,${hostile},2025-03-05,plb,WO,50.01,ICN5,ICN5,2025-02-03,,,,0.00,30,coding,,1234567893`,
+        '',
+      ].join('\r\n'),
+    );
+    const records = parseCsv(text.slice(1));
+    expect(records.slice(1).map((r) => [r[2], `PLB ${r[4]}`, `$${r[5]}`])).toEqual(
+      shown.map((r) => r.slice(0, 3)),
+    );
+    // The page shows CLP01s (CLM5, and ACCT9 inside tb7's reference); the file holds none.
+    expect(shown.map((r) => r[3])).toEqual([
+      'ICN77 ACCT9PLB reference',
+      'CLM5ICN ICN5PLB reference ICN5 CLM5',
+    ]);
+    for (const clp01 of ['ACCT9', 'CLM5', 'CLM6', 'CLM7']) expect(text).not.toContain(clp01);
+    expect(external).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+
+  it('links an alert card’s PLB reference to the drill-down, searched for that reference', async () => {
+    // Prepare: the drill-down shows another payer, unsearched.
+    await page.selectOption('#drill-payer', 'P1');
+    await page.getByRole('searchbox', { name: 'Search takebacks' }).fill('');
+    const link = page.locator('#alerts a.plb-link');
+    expect(await link.count()).toBe(1);
+    expect(await link.getAttribute('href')).toBe('#drilldown');
+    expect(await link.getAttribute('data-reference')).toBe('ICN77 ACCT9');
+    expect(await page.locator('#drilldown').count()).toBe(1);
+
+    // Act: from the keyboard.
+    await link.focus();
+    await page.keyboard.press('Enter');
+
+    // Assess: the alert's payer, searched for the reference, that offset alone, the search box focused.
+    expect(await page.locator('#drill-payer').inputValue()).toBe('P2');
+    expect(await page.locator('#drill-search').inputValue()).toBe('ICN77 ACCT9');
+    expect(await page.locator('#drill-count').textContent()).toBe('1 of 3 rows');
+    const rows = page.locator('#drill-table tbody tr');
+    expect(await rows.count()).toBe(1);
+    expect(await rows.first().getAttribute('data-reference')).toBe('ICN77 ACCT9');
+    expect((await cells('#drill-table tbody tr'))[0]?.slice(0, 4)).toEqual([
+      '2025-03-05',
+      'PLB WO',
+      '$70.01',
+      'ICN77 ACCT9PLB reference',
+    ]);
+    expect(await page.evaluate('document.activeElement.id')).toBe('drill-search');
+    // The other top claim, a reversal, is plain text.
+    expect(await page.locator('#alerts .drivers li').first().locator('a').count()).toBe(1);
+    expect(await page.locator('#alerts .drivers div:first-child li').nth(1).locator('a').count()).toBe(0);
+    expect(errors).toEqual([]);
+  });
 });
+
+describe('the drill-down of a report capped to the largest takebacks', () => {
+  it('says, when nothing listed matches, that the others are not in the report', async () => {
+    // Prepare: the same lake, 2 takebacks embedded per payer (P1 has 5).
+    const lakeDb = await openDuckDb();
+    const out = join(dir, 'capped.html');
+    try {
+      await writeReport({ db: lakeDb, lakeDir: join(dir, 'lake'), out, drillCap: 2 });
+    } finally {
+      lakeDb.closeSync();
+    }
+    const capped = await browser.newPage();
+    try {
+      await capped.goto(pathToFileURL(out).href);
+      await capped.waitForSelector('html[data-report-ready="true"]', { timeout: 20_000 });
+
+      // Act: search P1 for a claim that is not among its 2 largest.
+      await capped.selectOption('#drill-payer', 'P1');
+      await capped.getByRole('searchbox', { name: 'Search takebacks' }).fill('CLM1');
+
+      // Assess
+      expect(await capped.locator('#drill-count').textContent()).toBe('0 of 2 rows');
+      expect(await capped.locator('#drill-no-match').textContent()).toBe(
+        'No listed takeback matches “CLM1”. This report holds the 2 largest of 5 takebacks; `recoup query` on takeback_links finds the others.',
+      );
+    } finally {
+      await capped.close();
+    }
+  });
+});
+
+/** RFC 4180 text as records of fields (quoted fields may hold commas, quotes and line breaks). */
+function parseCsv(text: string): string[][] {
+  const records: string[][] = [];
+  const field = /("(?:[^"]|"")*"|[^,\r\n]*)(,|\r\n|$)/y;
+  let record: string[] = [];
+  while (field.lastIndex < text.length) {
+    const m = field.exec(text);
+    if (!m) throw new Error(`bad CSV at ${field.lastIndex}`);
+    const raw = m[1] ?? '';
+    record.push(raw.startsWith('"') ? raw.slice(1, -1).replaceAll('""', '"') : raw);
+    if (m[2] !== ',') {
+      records.push(record);
+      record = [];
+    }
+  }
+  return records;
+}

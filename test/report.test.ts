@@ -122,6 +122,17 @@ describe('report data', () => {
       '30.01',
       '20.01',
     ]);
+    // PLB references: the page's whole; the CSV export's without a claim's CLP01 (ACCT9 is one in
+    // the lake's claims, CLM5 is the linked claim's own); the alert links its PLB offset by reference.
+    expect(
+      data.drill.data.rows
+        .filter((r) => r.kind === 'plb' && r.payer_id === 'P2')
+        .map((r) => [r.reference_id, r.reference_export]),
+    ).toEqual([
+      ['ICN77 ACCT9', 'ICN77'],
+      ['ICN5 CLM5', 'ICN5'],
+    ]);
+    expect(data.alerts.data.current[0]?.top_claim_references).toEqual(['ICN77 ACCT9', null]);
     expect(data.drill.data.totals).toEqual([
       { payer_id: 'P1', takeback_count: 5, takeback: '100.05' },
       { payer_id: 'P2', takeback_count: 3, takeback: '180.03' },

@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { duckDbWarehouse } from '../adapters/duckdb/duckDbWarehouse.ts';
 import { sqlIdent, sqlString } from '../adapters/duckdb/openDuckDb.ts';
-import { runQuery } from '../adapters/duckdb/runQuery.ts';
+import { resultTable, runQuery } from '../adapters/duckdb/runQuery.ts';
 import { readAppeals } from '../appeals/readAppeals.ts';
 import type { CloseManifest } from '../close/closedPeriods.ts';
 import { formatCents, parseCents } from '../core/money.ts';
@@ -188,7 +188,9 @@ function unavailable<T>(mart: string, empty: T, reason?: string): Section<T> {
 /**
  * Alerts name their claims by takeback_id only (they leave the lake); the report stays with the
  * finance team, so it shows the claims themselves: CLP01 with the ICN, or the PLB reference,
- * looked up in takeback_links. A key it cannot find is shown as it is.
+ * looked up in takeback_links. A key it cannot find is shown as it is. `top_claim_references`
+ * gives, for each top claim, the reference of a PLB offset (null for a reversal or an unknown key):
+ * the alert card links it to the drill-down filtered to that reference.
  */
 async function resolveClaimKeys(db: DuckDBConnection, alerts: Row[], linkCols: Set<string> | null) {
   const keys = [
@@ -200,15 +202,65 @@ async function resolveClaimKeys(db: DuckDBConnection, alerts: Row[], linkCols: S
     db,
     `SELECT takeback_id,
             coalesce(${column('claim_id')} || coalesce(' (ICN ' || ${column('payer_claim_control')} || ')', ''),
-                     ${column('payer_claim_control')}, ${column('reference_id')}) AS label
+                     ${column('payer_claim_control')}, ${column('reference_id')}) AS label,
+            CASE WHEN ${column('kind')} = 'plb' THEN ${column('reference_id')} END AS plb_reference
      FROM takeback_links WHERE takeback_id IN (${keys.map(sqlString).join(', ')})`,
   );
   const labels = new Map(
     rows.filter((r) => r.label !== null).map((r) => [String(r.takeback_id), String(r.label)]),
   );
+  const references = new Map(
+    rows.filter((r) => r.plb_reference !== null).map((r) => [String(r.takeback_id), String(r.plb_reference)]),
+  );
   for (const alert of alerts) {
-    if (Array.isArray(alert.top_claims))
-      alert.top_claims = alert.top_claims.map((key) => labels.get(String(key)) ?? key);
+    if (!Array.isArray(alert.top_claims)) continue;
+    alert.top_claim_references = alert.top_claims.map((key) => references.get(String(key)) ?? null);
+    alert.top_claims = alert.top_claims.map((key) => labels.get(String(key)) ?? key);
+  }
+}
+
+/**
+ * Adds `reference_export` to the drill-down's rows: a PLB offset's reference as the page's CSV
+ * export carries it, without the tokens that hold a CLP01 (patient control number) of a claim of
+ * the same payer in the lake, or of the row's own claim; null when nothing else remains. The page
+ * shows the whole reference; a file exported from it may travel further.
+ */
+async function addExportReferences(db: DuckDBConnection, rows: Row[]): Promise<void> {
+  const tokensOf = (token: string) => [token, ...token.split(/[^A-Za-z0-9]+/)].filter((t) => t !== '');
+  const candidates = new Set<string>();
+  for (const r of rows)
+    if (typeof r.reference_id === 'string')
+      for (const token of r.reference_id.split(/\s+/)) for (const t of tokensOf(token)) candidates.add(t);
+  const claimIds = new Map<string, Set<string>>();
+  const hasClaims = await one(
+    db,
+    "SELECT count(*) AS n FROM information_schema.columns WHERE table_name = 'claims' AND column_name IN ('payer_id', 'claim_id')",
+  );
+  if (candidates.size > 0 && Number(hasClaims?.n) === 2) {
+    const found = resultTable(
+      await db.runAndReadAll(
+        `SELECT DISTINCT payer_id, claim_id FROM claims
+         WHERE claim_id IN (SELECT unnest(string_split($1, chr(10))))`,
+        [[...candidates].join('\n')],
+      ),
+    );
+    for (const { payer_id, claim_id } of found.rows) {
+      const ids = claimIds.get(String(payer_id)) ?? new Set<string>();
+      ids.add(String(claim_id));
+      claimIds.set(String(payer_id), ids);
+    }
+  }
+  for (const r of rows) {
+    if (typeof r.reference_id !== 'string') {
+      r.reference_export = null;
+      continue;
+    }
+    const clp01 = new Set(claimIds.get(String(r.payer_id)));
+    if (typeof r.claim_id === 'string') clp01.add(r.claim_id);
+    const kept = r.reference_id
+      .split(/\s+/)
+      .filter((token) => token !== '' && !tokensOf(token).some((t) => clp01.has(t)));
+    r.reference_export = kept.length > 0 ? kept.join(' ') : null;
   }
 }
 
@@ -556,6 +608,7 @@ async function loadDrill(
      QUALIFY row_number() OVER (PARTITION BY payer_id ORDER BY ${sqlIdent(amount)} DESC${date ? `, ${sqlIdent(date)} DESC` : ''}) <= ${Math.floor(cap)}
      ORDER BY payer_id, amount DESC`,
   );
+  await addExportReferences(db, rows.rows);
   const totals = await runQuery(
     db,
     `SELECT payer_id, count(*) AS takeback_count, CAST(sum(${sqlIdent(amount)}) AS DECIMAL(18,2)) AS takeback

@@ -67,7 +67,7 @@ ${notices.map((n) => `<p class="notice stale" role="alert">${escapeHtml(n)}</p>`
 <footer class="footer" id="footer"></footer>
 <script type="application/json" id="report-data">${jsonForScript(data)}</script>
 <script>${inlineScript(libraries.echarts)}</script>
-<script>${inlineScript(asset('report.js'))}</script>
+<script>${inlineScript(`${asset('csv.js')}\n${asset('report.js')}`)}</script>
 </body>
 </html>
 `;

@@ -10,7 +10,10 @@ export const HOSTILE = `</script><script>window.pwned=1</script><img src=x onerr
 /**
  * A hand-made lake: two remittances (one from a payer with a hostile name) and the marts with the
  * column names of sql/marts, written as Parquet where createLakeViews finds them. P2's largest
- * takeback (tb7, $70.01) is a PLB offset whose reference names no claim: the alert lists it. P3
+ * takeback (tb7, $70.01) is a PLB offset whose reference names no claim: the alert lists it; its
+ * second token, ACCT9, is the patient control number (CLP01) of a P2 claim in the lake's claims
+ * table, so the drill-down's CSV export leaves it out. tb5 is a PLB offset linked to its claim
+ * (CLM5), whose reference holds that CLP01 too. P3
  * (Dormant Mutual) sent no 835 in the window: the scorecard scores it on its own last weeks,
  * inactive, and took back more than it paid there (125%). March 2025 is partly covered (as of 2025-03-12). NPI 1999999984 is a billing NPI.
  */
@@ -42,6 +45,23 @@ export async function handMadeLake(db: DuckDBConnection, lake: string, marts: st
       `COPY (SELECT ${select.join(', ')}) TO ${sqlString(join(dir, `${r.remit_id}.parquet`))} (FORMAT parquet)`,
     );
   }
+  // One claim of P2 (r2): its CLP01 is ACCT9, the second token of tb7's PLB reference.
+  const claimDir = join(lake, 'claims', 'payer_id=P2', 'payment_month=2025-03');
+  mkdirSync(claimDir, { recursive: true });
+  const claimValues: Record<string, string> = {
+    remit_id: "'r2'",
+    claim_seq: '1',
+    claim_id: "'ACCT9'",
+    status_code: "'1'",
+    payer_claim_control: "'ICN90'",
+    payment_date: "DATE '2025-03-12'",
+  };
+  const claimSelect = tableColumns('claims')
+    .filter((c) => !c.partition)
+    .map((c) => `CAST(${claimValues[c.name] ?? 'NULL'} AS ${duckdbType(c.type)}) AS ${sqlIdent(c.name)}`);
+  await db.run(
+    `COPY (SELECT ${claimSelect.join(', ')}) TO ${sqlString(join(claimDir, 'r2.parquet'))} (FORMAT parquet)`,
+  );
   const tables: Record<string, string> = {
     payer_scorecard: `SELECT *, payer_id <> 'P3' AS active,
       CASE payer_id WHEN 'P3' THEN DATE '2024-11-29' ELSE DATE '2025-03-12' END AS last_payment_date,
@@ -79,7 +99,7 @@ export async function handMadeLake(db: DuckDBConnection, lake: string, marts: st
       CASE WHEN i < 5 THEN 'P1' ELSE 'P2' END AS payer_id, DATE '2025-03-05' AS payment_date,
       (i * 10 + 0.01)::DECIMAL(18,2) AS amount, 0.00::DECIMAL(18,2) AS correction_repaid, 'coding' AS cause,
       CASE WHEN i <> 7 THEN 'CLM' || i END AS claim_id, CASE WHEN i <> 7 THEN 'ICN' || i END AS payer_claim_control,
-      CASE WHEN i = 7 THEN 'ICN77 ACCT9' END AS reference_id, CASE WHEN i % 2 = 1 THEN 'WO' END AS reason_code, 30 AS lag_days, DATE '2025-02-03' AS original_payment_date,
+      CASE i WHEN 7 THEN 'ICN77 ACCT9' WHEN 5 THEN 'ICN5 CLM5' END AS reference_id, CASE WHEN i % 2 = 1 THEN 'WO' END AS reason_code, 30 AS lag_days, DATE '2025-02-03' AS original_payment_date,
       NULL::DATE AS correction_payment_date, '1234567893' AS provider_npi FROM range(0, 8) AS r(i)`,
     // Three appeals as of 2025-03-12: due in 5 days, open (39 days left), expired.
     takeback_appeals: `SELECT * FROM (VALUES
