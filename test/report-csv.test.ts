@@ -1,32 +1,14 @@
-import { readFileSync } from 'node:fs';
-import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import * as csv from '../functions/report/page/csv.ts';
+import type { DrillRow } from '../functions/report/page/types.ts';
 
 /**
- * The drill-down's CSV export (functions/report/assets/csv.js): the very file the report inlines,
- * run here in a Node vm context, as the page runs it.
+ * The drill-down's CSV export (functions/report/page/csv.ts): the module the report's page script
+ * bundles (npm run build:report), run here in Node.
  */
-interface RecoupCsv {
-  columns: string[];
-  csvText(header: string[], records: unknown[][]): string;
-  drillCsv(rows: Record<string, unknown>[], payerName: (id: string) => string | null): string;
-  field(value: unknown): string;
-  plainMoney(value: unknown): string;
-  safeText(value: unknown): string;
-}
-
-function loadCsv(): RecoupCsv {
-  const source = readFileSync(new URL('../functions/report/assets/csv.js', import.meta.url), 'utf8');
-  const sandbox: { recoupCsv?: RecoupCsv } = {};
-  runInNewContext(source, sandbox);
-  if (!sandbox.recoupCsv) throw new Error('csv.js did not define recoupCsv');
-  return sandbox.recoupCsv;
-}
-
-const csv = loadCsv();
 
 /** A drill-down row as loadReportData embeds it. */
-function row(overrides: Record<string, unknown>): Record<string, unknown> {
+function row(overrides: Partial<DrillRow>): DrillRow {
   return {
     payer_id: 'P1',
     kind: 'reversal',

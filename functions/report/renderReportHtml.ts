@@ -22,8 +22,9 @@ function asset(name: string): string {
 
 /**
  * Renders the report as one self-contained HTML document: styles, ECharts and the page script
- * inlined, the data embedded as JSON; the page builds its tables and charts from that JSON with
- * DOM text nodes only, so nothing in the data is ever parsed as HTML.
+ * (assets/report.js, bundled from page/*.ts by `npm run build:report`) inlined, the data embedded
+ * as JSON; the page builds its tables and charts from that JSON with DOM text nodes only, so
+ * nothing in the data is ever parsed as HTML.
  */
 export function renderReportHtml(
   data: ReportData,
@@ -67,7 +68,7 @@ ${notices.map((n) => `<p class="notice stale" role="alert">${escapeHtml(n)}</p>`
 <footer class="footer" id="footer"></footer>
 <script type="application/json" id="report-data">${jsonForScript(data)}</script>
 <script>${inlineScript(libraries.echarts)}</script>
-<script>${inlineScript(`${asset('csv.js')}\n${asset('report.js')}`)}</script>
+<script>${inlineScript(asset('report.js'))}</script>
 </body>
 </html>
 `;
