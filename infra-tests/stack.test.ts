@@ -372,7 +372,7 @@ describe('functions', () => {
     expect(createRequire(bundleUrl).resolve('echarts/dist/echarts.min.js')).toBe(
       join(models, 'node_modules/echarts/dist/echarts.min.js'),
     );
-    for (const name of ['report.css', 'report.js', 'csv.js'])
+    for (const name of ['report.css', 'report.js'])
       expect(existsSync(fileURLToPath(new URL(`./assets/${name}`, bundleUrl))), name).toBe(true);
     // The weekly digest needs no DuckDB: its bundle carries no node_modules.
     const digest = assetOf(stack.reports.digestFunction);
