@@ -5,6 +5,7 @@ import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
 import { BacktestError, type BacktestResult, runBacktest } from '../functions/forecast/runBacktest.ts';
 import { scoreAlerts } from '../functions/forecast/scoreAlerts.ts';
 import { type BacktestWeek, scoreBacktest, scoreBands } from '../functions/forecast/scoreBacktest.ts';
+import { duckDbBacktest } from '../functions/wiring/backtest.ts';
 import { buildGeneratedLake } from './fixtures/models/modelLake.ts';
 
 function week(
@@ -107,8 +108,7 @@ describe('runBacktest on generated remittances', () => {
       spikes: [{ payer: 0, week: 40 }],
     });
     result = await runBacktest({
-      db: built.db,
-      lakeDir: built.lake,
+      ...duckDbBacktest(built.db, built.lake),
       weeks: 8,
       spikes: built.truth.params.spikes,
     });
@@ -169,7 +169,9 @@ describe('runBacktest on generated remittances', () => {
   it('refuses more held-back weeks than the forecast horizon', async () => {
     const db = await openDuckDb();
     try {
-      await expect(runBacktest({ db, lakeDir: built.lake, weeks: 14 })).rejects.toBeInstanceOf(BacktestError);
+      await expect(runBacktest({ ...duckDbBacktest(db, built.lake), weeks: 14 })).rejects.toBeInstanceOf(
+        BacktestError,
+      );
     } finally {
       db.closeSync();
     }

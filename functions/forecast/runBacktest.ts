@@ -1,11 +1,5 @@
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { DuckDBConnection } from '@duckdb/node-api';
 import { parseCents } from '../core/money.ts';
-import { buildModels } from '../models/buildModels.ts';
-import { SQL_DIR } from '../models/loadModels.ts';
-import { defaultModelsConfig, type ModelsConfig } from '../models/modelsConfig.ts';
+import type { Warehouse } from '../ports/warehouse.ts';
 import { modelSql } from './modelSql.ts';
 import { type AlertScore, type InjectedSpike, type ScoredAlert, scoreAlerts } from './scoreAlerts.ts';
 import {
@@ -22,12 +16,15 @@ export const MAX_BACKTEST_WEEKS = 13;
 export const BASELINE_WEEKS = 8;
 
 export interface RunBacktestInput {
-  /** A connection to work in; it is left holding the staging and intermediate models of the cut. */
-  db: DuckDBConnection;
-  lakeDir: string;
+  /** Where the model layer is built and read; it is left holding the staging and intermediate models of the cut. */
+  warehouse: Warehouse;
+  /**
+   * Builds the staging and intermediate models over the lake into the warehouse, as of a date
+   * (everything without one), writing no mart (functions/wiring/backtest.ts wires the DuckDB build).
+   */
+  buildModelLayer: (asOf?: string) => Promise<void>;
   /** Weeks held back (1..13). */
   weeks: number;
-  config?: ModelsConfig;
   /**
    * Spikes planted in generated data (truth.json `params.spikes`): the payer-level alerts of the
    * full history are scored against them (precision, recall).
@@ -63,91 +60,85 @@ export class BacktestError extends Error {
  * 8-week mean, and the share of payer-weeks inside p10–p90. Writes no mart.
  */
 export async function runBacktest(input: RunBacktestInput): Promise<BacktestResult> {
-  const { db, lakeDir, weeks } = input;
+  const { warehouse: db, weeks } = input;
   if (!Number.isInteger(weeks) || weeks < 1 || weeks > MAX_BACKTEST_WEEKS)
     throw new BacktestError(`weeks must be an integer from 1 to ${MAX_BACKTEST_WEEKS}, got ${weeks}`);
-  const config = input.config ?? defaultModelsConfig();
-  const sqlDir = modelsWithoutMarts();
-  try {
-    // 1. Everything that happened: the full build.
-    await buildModels({ db, lakeDir, config, sqlDir });
-    const latest = await one(
-      db,
-      `SELECT CAST(date_trunc('week', as_of) AS DATE)::VARCHAR AS w FROM build_params`,
+  // 1. Everything that happened: the full build.
+  await input.buildModelLayer();
+  const latest = await one(
+    db,
+    `SELECT CAST(date_trunc('week', as_of) AS DATE)::VARCHAR AS w FROM build_params`,
+  );
+  if (latest === null) throw new BacktestError('the lake has no payments');
+  const cutWeek = addDays(latest, -7 * weeks);
+  const asOf = addDays(cutWeek, 6);
+  const first = await one(
+    db,
+    `SELECT min(week_start)::VARCHAR AS w FROM (
+       SELECT week_start FROM int_weekly_payments UNION ALL SELECT week_start FROM int_weekly_takebacks)`,
+  );
+  if (first === null || daysBetween(first, cutWeek) / 7 + 1 < BASELINE_WEEKS)
+    throw new BacktestError(
+      `holding back ${weeks} weeks leaves less than ${BASELINE_WEEKS} weeks of history (lake starts ${first ?? 'never'})`,
     );
-    if (latest === null) throw new BacktestError('the lake has no payments');
-    const cutWeek = addDays(latest, -7 * weeks);
-    const asOf = addDays(cutWeek, 6);
-    const first = await one(
-      db,
-      `SELECT min(week_start)::VARCHAR AS w FROM (
-         SELECT week_start FROM int_weekly_payments UNION ALL SELECT week_start FROM int_weekly_takebacks)`,
-    );
-    if (first === null || daysBetween(first, cutWeek) / 7 + 1 < BASELINE_WEEKS)
-      throw new BacktestError(
-        `holding back ${weeks} weeks leaves less than ${BASELINE_WEEKS} weeks of history (lake starts ${first ?? 'never'})`,
-      );
-    const actuals = await weeklyTakebacks(db);
-    let alerts: RunBacktestResultAlerts | undefined;
-    if (input.spikes !== undefined) alerts = await judgeAlerts(db, input.spikes, first, latest);
+  const actuals = await weeklyTakebacks(db);
+  let alerts: RunBacktestResultAlerts | undefined;
+  if (input.spikes !== undefined) alerts = await judgeAlerts(db, input.spikes, first, latest);
 
-    // 2. What was known at the cut: rebuild as of then, and forecast.
-    await buildModels({ db, lakeDir, config, sqlDir, asOf });
-    const forecast = await rows(
-      db,
-      `SELECT payer_id, week_start::VARCHAR AS week_start,
-              CAST(takeback_p10 + scheduled_wo AS VARCHAR) AS p10,
-              CAST(takeback_p50 + scheduled_wo AS VARCHAR) AS p50,
-              CAST(takeback_p90 + scheduled_wo AS VARCHAR) AS p90, horizon_week
-       FROM (${modelSql('marts', 'liquidity_forecast')})`,
-    );
+  // 2. What was known at the cut: rebuild as of then, and forecast.
+  await input.buildModelLayer(asOf);
+  const forecast = await rows(
+    db,
+    `SELECT payer_id, week_start::VARCHAR AS week_start,
+            CAST(takeback_p10 + scheduled_wo AS VARCHAR) AS p10,
+            CAST(takeback_p50 + scheduled_wo AS VARCHAR) AS p50,
+            CAST(takeback_p90 + scheduled_wo AS VARCHAR) AS p90, horizon_week
+     FROM (${modelSql('marts', 'liquidity_forecast')})`,
+  );
 
-    const held = forecast.filter((f) => Number(f.horizon_week) <= weeks);
-    const detail: BacktestWeek[] = held.map((f) => {
-      const payer = String(f.payer_id);
-      const week = String(f.week_start);
-      return {
-        payer_id: payer,
-        week_start: week,
-        actual: actuals.get(`${payer}|${week}`) ?? 0,
-        p10: cents(f.p10),
-        p50: cents(f.p50),
-        p90: cents(f.p90),
-        baseline: trailingMean(actuals, payer, cutWeek),
-        horizon_week: Number(f.horizon_week),
-      };
-    });
-    detail.sort((a, b) => (a.payer_id + a.week_start < b.payer_id + b.week_start ? -1 : 1));
-    const { payers, total } = scoreBacktest(detail);
-    // Payer names as every mart gives them (int_payers of the build as of the cut).
-    const names = new Map(
-      (await rows(db, 'SELECT payer_id, payer_name FROM int_payers')).map((r) => [
-        String(r.payer_id),
-        r.payer_name === null ? null : String(r.payer_name),
-      ]),
-    );
-    for (const p of payers) p.payer_name = p.payer_id === null ? null : (names.get(p.payer_id) ?? null);
-    const result: BacktestResult = {
-      latest_week: latest,
-      as_of: asOf,
-      weeks,
-      payers,
-      total,
-      bands: scoreBands(detail),
-      detail,
+  const held = forecast.filter((f) => Number(f.horizon_week) <= weeks);
+  const detail: BacktestWeek[] = held.map((f) => {
+    const payer = String(f.payer_id);
+    const week = String(f.week_start);
+    return {
+      payer_id: payer,
+      week_start: week,
+      actual: actuals.get(`${payer}|${week}`) ?? 0,
+      p10: cents(f.p10),
+      p50: cents(f.p50),
+      p90: cents(f.p90),
+      baseline: trailingMean(actuals, payer, cutWeek),
+      horizon_week: Number(f.horizon_week),
     };
-    if (alerts !== undefined) result.alerts = alerts;
-    return result;
-  } finally {
-    rmSync(sqlDir, { recursive: true, force: true });
-  }
+  });
+  detail.sort((a, b) => (a.payer_id + a.week_start < b.payer_id + b.week_start ? -1 : 1));
+  const { payers, total } = scoreBacktest(detail);
+  // Payer names as every mart gives them (int_payers of the build as of the cut).
+  const names = new Map(
+    (await rows(db, 'SELECT payer_id, payer_name FROM int_payers')).map((r) => [
+      String(r.payer_id),
+      r.payer_name === null ? null : String(r.payer_name),
+    ]),
+  );
+  for (const p of payers) p.payer_name = p.payer_id === null ? null : (names.get(p.payer_id) ?? null);
+  const result: BacktestResult = {
+    latest_week: latest,
+    as_of: asOf,
+    weeks,
+    payers,
+    total,
+    bands: scoreBands(detail),
+    detail,
+  };
+  if (alerts !== undefined) result.alerts = alerts;
+  return result;
 }
 
 type RunBacktestResultAlerts = NonNullable<BacktestResult['alerts']>;
 
 /** Scores the payer-level alerts of the full build (the alert model over its tables) against the spikes. */
 async function judgeAlerts(
-  db: DuckDBConnection,
+  db: Warehouse,
   spikes: readonly InjectedSpike[],
   firstWeek: string,
   latestWeek: string,
@@ -170,16 +161,8 @@ async function judgeAlerts(
   return { ...scoreAlerts(alertRows, spikes, payers, years), alert_rows: alertRows };
 }
 
-/** A copy of sql/ without the marts, so the build runs the model layer and writes nothing. */
-function modelsWithoutMarts(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'recoup-backtest-sql-'));
-  for (const layer of ['staging', 'intermediate'])
-    cpSync(join(SQL_DIR, layer), join(dir, layer), { recursive: true });
-  return dir;
-}
-
 /** Gross takeback per `payer|week` of the current build. */
-async function weeklyTakebacks(db: DuckDBConnection): Promise<Map<string, number>> {
+async function weeklyTakebacks(db: Warehouse): Promise<Map<string, number>> {
   const list = await rows(
     db,
     `SELECT payer_id, week_start::VARCHAR AS week_start, CAST(sum(takeback) AS VARCHAR) AS takeback
@@ -195,11 +178,11 @@ function trailingMean(actuals: Map<string, number>, payer: string, cutWeek: stri
   return Math.round(sum / BASELINE_WEEKS);
 }
 
-async function rows(db: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {
-  return (await db.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
+async function rows(db: Warehouse, sql: string): Promise<Record<string, unknown>[]> {
+  return (await db.query(sql)).rows;
 }
 
-async function one(db: DuckDBConnection, sql: string): Promise<string | null> {
+async function one(db: Warehouse, sql: string): Promise<string | null> {
   const value = (await rows(db, sql))[0]?.w;
   return typeof value === 'string' ? value : null;
 }

@@ -6,6 +6,7 @@ import type { InjectedSpike } from '../../forecast/scoreAlerts.ts';
 import type { BacktestScore } from '../../forecast/scoreBacktest.ts';
 import { ModelError } from '../../models/loadModels.ts';
 import { loadModelsConfig } from '../../models/modelsConfig.ts';
+import { duckDbBacktest } from '../../wiring/backtest.ts';
 import { existingLake, parseCommandArgs, positiveInt } from '../args.ts';
 import { CliError } from '../cliError.ts';
 import { formatRows } from '../formatRows.ts';
@@ -58,10 +59,13 @@ export async function backtestCommand(argv: string[]): Promise<number> {
   try {
     if (process.stderr.isTTY)
       process.stderr.write(`backtest: building the models twice (full, and as of the cut)…\n`);
-    const result = await runBacktest({ db, lakeDir: lake, weeks, config, spikes }).catch((error: unknown) => {
-      if (error instanceof BacktestError || error instanceof ModelError) throw new CliError(error.message, 1);
-      throw error;
-    });
+    const result = await runBacktest({ ...duckDbBacktest(db, lake, config), weeks, spikes }).catch(
+      (error: unknown) => {
+        if (error instanceof BacktestError || error instanceof ModelError)
+          throw new CliError(error.message, 1);
+        throw error;
+      },
+    );
     if (values.json) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       return 0;
