@@ -368,7 +368,7 @@ describe('functions', () => {
     };
     const models = assetOf(stack.modelsFunction);
     const bundleUrl = pathToFileURL(join(models, 'index.mjs'));
-    // functions/report/renderReportHtml.ts: require.resolve('echarts/dist/echarts.min.js') and ./assets/<name>.
+    // functions/adapters/reportAssets.ts: require.resolve('echarts/dist/echarts.min.js') and ./assets/<name>.
     expect(createRequire(bundleUrl).resolve('echarts/dist/echarts.min.js')).toBe(
       join(models, 'node_modules/echarts/dist/echarts.min.js'),
     );

@@ -7,6 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
+import { readReportAssets } from '../functions/adapters/reportAssets.ts';
 import { writeDataset } from '../functions/generate/writeDataset.ts';
 import { buildModels } from '../functions/models/buildModels.ts';
 import { loadReportData } from '../functions/report/loadReportData.ts';
@@ -157,7 +158,7 @@ describe('HTML report in Chromium', () => {
     victim.payer_name = HOSTILE;
     for (const row of data.scorecard.data) if (row.payer_id === victim.payer_id) row.payer_name = HOSTILE;
     const file = join(dir, 'hostile.html');
-    writeFileSync(file, renderReportHtml({ ...data, title: HOSTILE }));
+    writeFileSync(file, renderReportHtml({ ...data, title: HOSTILE }, readReportAssets()));
 
     // Act
     const { page, errors, external } = await openReport(browser, file);

@@ -1,23 +1,15 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { escapeHtml, inlineScript, jsonForScript } from './escape.ts';
 import type { ReportData } from './loadReportData.ts';
 
-const require = createRequire(import.meta.url);
-
-/** The ECharts build inlined in the report (the full minified bundle: line, bar, SVG renderer). */
-export function readEcharts(): string {
-  let path: string;
-  try {
-    path = require.resolve('echarts/dist/echarts.min.js');
-  } catch {
-    throw new Error('echarts is not installed (node_modules/echarts); run `npm ci` to install it');
-  }
-  return readFileSync(path, 'utf8');
-}
-
-function asset(name: string): string {
-  return readFileSync(new URL(`./assets/${name}`, import.meta.url), 'utf8');
+/**
+ * What the page inlines besides its data: its styles (assets/report.css), its script
+ * (assets/report.js, bundled from page/*.ts by `npm run build:report`) and ECharts' one-file
+ * build. functions/adapters/reportAssets.ts reads them from the files.
+ */
+export interface ReportAssets {
+  css: string;
+  script: string;
+  echarts: string;
 }
 
 /**
@@ -26,11 +18,7 @@ function asset(name: string): string {
  * as JSON; the page builds its tables and charts from that JSON with DOM text nodes only, so
  * nothing in the data is ever parsed as HTML.
  */
-export function renderReportHtml(
-  data: ReportData,
-  libraries: { echarts: string } = { echarts: readEcharts() },
-  notices: string[] = [],
-): string {
+export function renderReportHtml(data: ReportData, assets: ReportAssets, notices: string[] = []): string {
   const title = escapeHtml(data.title);
   const subtitle = escapeHtml(
     data.period.from && data.period.to
@@ -46,7 +34,7 @@ export function renderReportHtml(
 <meta name="generator" content="recoup report">
 <title>${title}</title>
 <style>
-${asset('report.css')}
+${assets.css}
 </style>
 </head>
 <body>
@@ -67,8 +55,8 @@ ${notices.map((n) => `<p class="notice stale" role="alert">${escapeHtml(n)}</p>`
 </main>
 <footer class="footer" id="footer"></footer>
 <script type="application/json" id="report-data">${jsonForScript(data)}</script>
-<script>${inlineScript(libraries.echarts)}</script>
-<script>${inlineScript(asset('report.js'))}</script>
+<script>${inlineScript(assets.echarts)}</script>
+<script>${inlineScript(assets.script)}</script>
 </body>
 </html>
 `;

@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { createLakeViews } from '../adapters/duckdb/lakeViews.ts';
 import { runQuery } from '../adapters/duckdb/runQuery.ts';
+import { readReportAssets } from '../adapters/reportAssets.ts';
 import { listCloses } from '../close/closedPeriods.ts';
 import { buildModels } from '../models/buildModels.ts';
 import { loadModelsConfig } from '../models/modelsConfig.ts';
@@ -67,7 +68,7 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
       ...(asOf !== undefined ? { asOf } : {}),
       appealsAsOf,
     });
-    const html = renderReportHtml(data, undefined, options.notices ?? []);
+    const html = renderReportHtml(data, readReportAssets(), options.notices ?? []);
     const out = resolve(options.out);
     await mkdir(dirname(out), { recursive: true });
     const temp = `${out}.${process.pid}.tmp`;
