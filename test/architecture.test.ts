@@ -60,7 +60,6 @@ const NOT_YET_ON_PORTS: Record<string, string[]> = {
   'models/registerBuildInputs.ts': ['DuckDB'],
   'models/runSqlTests.ts': ['DuckDB', 'an adapter', 'the file system'],
   'report/loadReportData.ts': ['DuckDB', 'an adapter'],
-  'report/writeReport.ts': ['DuckDB', 'an adapter', 'the file system'],
 };
 
 function sourceFiles(dir: string): string[] {

@@ -12,8 +12,8 @@ import { writeDataset } from '../functions/generate/writeDataset.ts';
 import { buildModels } from '../functions/models/buildModels.ts';
 import { loadReportData } from '../functions/report/loadReportData.ts';
 import { renderReportHtml } from '../functions/report/renderReportHtml.ts';
-import { writeReport } from '../functions/report/writeReport.ts';
 import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
+import { writeReport } from '../functions/wiring/writeReport.ts';
 import { launchChromium } from './helpers/chromium.ts';
 
 const RESULTS = resolve('test-results');

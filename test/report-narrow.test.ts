@@ -8,8 +8,8 @@ import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { writeDataset } from '../functions/generate/writeDataset.ts';
 import { buildModels } from '../functions/models/buildModels.ts';
-import { writeReport } from '../functions/report/writeReport.ts';
 import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
+import { writeReport } from '../functions/wiring/writeReport.ts';
 import { launchChromium } from './helpers/chromium.ts';
 
 // The report reflows on a phone (issue 27, point 9: at 420 px it overflowed to 613 px): no

@@ -6,7 +6,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
-import { writeReport } from '../functions/report/writeReport.ts';
+import { writeReport } from '../functions/wiring/writeReport.ts';
 import { launchChromium } from './helpers/chromium.ts';
 import { ALL_MARTS, closeFebruary, HOSTILE, handMadeLake } from './helpers/reportLake.ts';
 

@@ -9,7 +9,7 @@ import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
 import { buildModels } from '../functions/models/buildModels.ts';
 import { escapeHtml, jsonForScript } from '../functions/report/escape.ts';
 import type { ReportData } from '../functions/report/loadReportData.ts';
-import { martsAsOf, writeReport } from '../functions/report/writeReport.ts';
+import { martsAsOf, writeReport } from '../functions/wiring/writeReport.ts';
 import { ingestGeneratedLake } from './helpers/generatedLake.ts';
 import { ALL_MARTS, HOSTILE, handMadeLake } from './helpers/reportLake.ts';
 

@@ -6,7 +6,7 @@ import { listMarts } from '../adapters/duckdb/lakeViews.ts';
 import { sqlIdent, sqlString } from '../adapters/duckdb/openDuckDb.ts';
 import { loadDigest } from '../digest/digest.ts';
 import type { ObjectStore } from '../ports/objectStore.ts';
-import { writeReport } from '../report/writeReport.ts';
+import { writeReport } from '../wiring/writeReport.ts';
 import type { LogFn } from './observability.ts';
 import { EXPORTS_PREFIX, LATEST_DIGEST_KEY, LATEST_REPORT_KEY, REPORTS_PREFIX } from './reportKeys.ts';
 

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createLakeViews } from '../../adapters/duckdb/lakeViews.ts';
 import { openDuckDb } from '../../adapters/duckdb/openDuckDb.ts';
-import { writeReport } from '../../report/writeReport.ts';
+import { writeReport } from '../../wiring/writeReport.ts';
 import { existingLake, parseCommandArgs, required } from '../args.ts';
 import { CliError } from '../cliError.ts';
 import { warnIfStale } from '../staleMarts.ts';

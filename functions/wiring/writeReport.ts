@@ -8,8 +8,8 @@ import { readReportAssets } from '../adapters/reportAssets.ts';
 import { listCloses } from '../close/closedPeriods.ts';
 import { buildModels } from '../models/buildModels.ts';
 import { loadModelsConfig } from '../models/modelsConfig.ts';
-import { type LoadReportOptions, loadReportData, type ReportData } from './loadReportData.ts';
-import { renderReportHtml } from './renderReportHtml.ts';
+import { type LoadReportOptions, loadReportData, type ReportData } from '../report/loadReportData.ts';
+import { renderReportHtml } from '../report/renderReportHtml.ts';
 
 export interface WriteReportOptions extends LoadReportOptions {
   /** An open connection; views over the lake and its marts are (re)created in it. */
