@@ -9,8 +9,10 @@ import {
   type GenerateOptions,
   generateDataset,
   type Truth,
+  writeDataset,
   writeLargeFile,
 } from '../functions/generate/index.ts';
+import { jsonChunks } from '../functions/generate/jsonChunks.ts';
 
 // An independent reader of the generated text: it shares no code with the generator, so a
 // generator bug cannot hide behind the same bug in the checker.
@@ -1025,6 +1027,34 @@ describe('synthetic 835 generator, realism high', () => {
       expect(truth.links.reversals.length).toBeGreaterThan(0);
       await expect(generateCommand(['--out', join(dir, 'x'), '--realism', 'extreme'])).rejects.toThrow(
         /--realism must be standard or high/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the truth written in pieces', () => {
+  it('is JSON.stringify(value, null, 2) to the character, for nested objects, arrays and scalars', () => {
+    const value = {
+      format: 'recoup-truth/1',
+      empty: {},
+      none: [],
+      skipped: undefined,
+      nested: { a: [1, 2.5, -3, { b: null, c: 'x"y\\z\n' }], d: [[], [{}], ['é', true, false]] },
+      list: Array.from({ length: 5 }, (_, i) => ({ id: `c${i}`, amount: `${i}.50`, gone: undefined })),
+    };
+    expect([...jsonChunks(value)].join('')).toBe(JSON.stringify(value, null, 2));
+    expect([...jsonChunks([undefined, 1])].join('')).toBe(JSON.stringify([undefined, 1], null, 2));
+    expect([...jsonChunks('only a string')].join('')).toBe(JSON.stringify('only a string', null, 2));
+  });
+
+  it('writes truth.json that parses back to the truth the generator returned', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'recoup-truth-'));
+    try {
+      const summary = await writeDataset(dir, { seed: 3, weeks: 4, payers: 2, providers: 3 });
+      expect(JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8'))).toEqual(
+        JSON.parse(JSON.stringify(summary.truth)),
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 import { createWriteStream, writeFileSync } from 'node:fs';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type GenerateOptions, generateDataset, largeFileChunks } from './generate.ts';
+import { jsonChunks } from './jsonChunks.ts';
 import type { Truth } from './truth.ts';
 
 /** What writing a data set produced. */
@@ -52,7 +53,7 @@ export async function writeDataset(
     if (written % 200 === 0) onProgress?.(written, bytes);
   });
   const truthPath = join(dir, 'truth.json');
-  await writeFile(truthPath, `${JSON.stringify(truth, null, 2)}\n`);
+  await writeJson(truthPath, truth);
   return {
     dir,
     files: truth.counts.files,
@@ -86,4 +87,29 @@ export async function writeLargeFile(path: string, targetBytes: number, seed = 8
   out.end();
   await done;
   return bytes;
+}
+
+/**
+ * Writes a value as `JSON.stringify(value, null, 2)` would, in pieces (a large data set's truth
+ * is longer than one string can be), batched into writes of about 1 MiB.
+ */
+async function writeJson(path: string, value: unknown): Promise<void> {
+  const out = createWriteStream(path);
+  const done = new Promise<void>((resolve, reject) => {
+    out.on('finish', resolve);
+    out.on('error', reject);
+  });
+  let buffer = '';
+  const flush = async () => {
+    if (!out.write(buffer)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+    buffer = '';
+  };
+  for (const piece of jsonChunks(value)) {
+    buffer += piece;
+    if (buffer.length >= 1 << 20) await flush();
+  }
+  buffer += '\n';
+  await flush();
+  out.end();
+  await done;
 }
