@@ -12,7 +12,7 @@ import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { JsonFileSink } from '../functions/adapters/sinks/jsonFileSink.ts';
 import { parseSink } from '../functions/adapters/sinks/parseSink.ts';
-import { SnsSink, snsPublishBatches } from '../functions/adapters/sinks/snsSink.ts';
+import { MAX_BATCH_BYTES, SnsSink, snsPublishBatches } from '../functions/adapters/sinks/snsSink.ts';
 import { StdoutSink } from '../functions/adapters/sinks/stdoutSink.ts';
 import { WebhookError, WebhookSink } from '../functions/adapters/sinks/webhookSink.ts';
 import { alertPayload, alertSubject } from '../functions/alerts/alertMessage.ts';
@@ -258,6 +258,37 @@ describe('SNS sink', () => {
     const message = JSON.parse(batch!.PublishBatchRequestEntries![0]!.Message!);
     expect(message.email).toContain('in the recoup report: https://reports.example.org/recoup');
     expect(JSON.parse(message.default).alert.top_claims).toEqual(alert().top_claims);
+  });
+
+  it('starts a new PublishBatch before the batch passes 256 KiB, and refuses one message over it', () => {
+    // 40 KiB payer names: about 120 KiB per message (the name is in the JSON and the e-mail text).
+    const big = Array.from({ length: 5 }, (_, i) =>
+      alert({ alert_id: `P${i}|payer|*|2026-02-16`, payer_id: `P${i}`, payer_name: 'N'.repeat(40 * 1024) }),
+    );
+
+    const batches = snsPublishBatches(topic, big);
+
+    expect(batches.length).toBeGreaterThan(1);
+    const ids = batches.flatMap((b) => b.PublishBatchRequestEntries!.map((e) => e.Id));
+    expect(ids).toEqual(['alert-0', 'alert-1', 'alert-2', 'alert-3', 'alert-4']);
+    for (const batch of batches) {
+      const bytes = batch.PublishBatchRequestEntries!.reduce(
+        (n, e) =>
+          n +
+          Buffer.byteLength(e.Message!) +
+          Buffer.byteLength(e.Subject!) +
+          Object.entries(e.MessageAttributes!).reduce(
+            (m, [k, v]) =>
+              m + Buffer.byteLength(k) + Buffer.byteLength(v.DataType!) + Buffer.byteLength(v.StringValue!),
+            0,
+          ),
+        0,
+      );
+      expect(bytes).toBeLessThanOrEqual(MAX_BATCH_BYTES);
+    }
+    expect(() => snsPublishBatches(topic, [alert({ payer_name: 'N'.repeat(300 * 1024) })])).toThrow(
+      /is \d+ bytes as an SNS message, over SNS's 262144/,
+    );
   });
 
   it('keeps subjects within SNS limits', () => {

@@ -1,10 +1,16 @@
-import { PublishBatchCommand, type PublishBatchCommandInput } from '@aws-sdk/client-sns';
+import {
+  PublishBatchCommand,
+  type PublishBatchCommandInput,
+  type PublishBatchRequestEntry,
+} from '@aws-sdk/client-sns';
 import { alertEmailText, alertJson, alertSubject } from '../../alerts/alertMessage.ts';
 import type { Alert, AlertSink } from '../../ports/alertSink.ts';
 import { sns } from '../awsClients.ts';
 
-/** SNS takes at most 10 entries per PublishBatch. */
+/** SNS takes at most 10 entries per PublishBatch… */
 const BATCH_SIZE = 10;
+/** …and at most 256 KiB per batch, every entry's message and attributes together. */
+export const MAX_BATCH_BYTES = 256 * 1024;
 
 /** The minimal client surface the sink needs (an SNSClient, or a fake in a test). */
 export interface SnsPublisher {
@@ -27,25 +33,37 @@ export function snsPublishBatches(
   reportLocation: string = DEFAULT_REPORT_LOCATION,
 ): PublishBatchCommandInput[] {
   const batches: PublishBatchCommandInput[] = [];
-  for (let i = 0; i < alerts.length; i += BATCH_SIZE) {
-    batches.push({
-      TopicArn: topicArn,
-      PublishBatchRequestEntries: alerts.slice(i, i + BATCH_SIZE).map((alert, j) => ({
-        Id: `alert-${i + j}`,
-        Subject: alertSubject(alert),
-        MessageStructure: 'json',
-        Message: JSON.stringify({
-          default: JSON.stringify({ source: 'recoup', type: 'takeback_alert', alert: alertJson(alert) }),
-          email: alertEmailText(alert, reportLocation),
-        }),
-        MessageAttributes: {
-          payer_id: { DataType: 'String', StringValue: alert.payer_id },
-          grain: { DataType: 'String', StringValue: alert.grain },
-          cause: { DataType: 'String', StringValue: alert.cause ?? '*' },
-        },
-      })),
-    });
-  }
+  let entries: PublishBatchRequestEntry[] = [];
+  let bytes = 0;
+  alerts.forEach((alert, i) => {
+    const entry: PublishBatchRequestEntry = {
+      Id: `alert-${i}`,
+      Subject: alertSubject(alert),
+      MessageStructure: 'json',
+      Message: JSON.stringify({
+        default: JSON.stringify({ source: 'recoup', type: 'takeback_alert', alert: alertJson(alert) }),
+        email: alertEmailText(alert, reportLocation),
+      }),
+      MessageAttributes: {
+        payer_id: { DataType: 'String', StringValue: alert.payer_id },
+        grain: { DataType: 'String', StringValue: alert.grain },
+        cause: { DataType: 'String', StringValue: alert.cause ?? '*' },
+      },
+    };
+    const size = entryBytes(entry);
+    if (size > MAX_BATCH_BYTES)
+      throw new Error(
+        `alert ${alert.alert_id} is ${size} bytes as an SNS message, over SNS's ${MAX_BATCH_BYTES}`,
+      );
+    if (entries.length === BATCH_SIZE || bytes + size > MAX_BATCH_BYTES) {
+      batches.push({ TopicArn: topicArn, PublishBatchRequestEntries: entries });
+      entries = [];
+      bytes = 0;
+    }
+    entries.push(entry);
+    bytes += size;
+  });
+  if (entries.length > 0) batches.push({ TopicArn: topicArn, PublishBatchRequestEntries: entries });
   return batches;
 }
 
@@ -73,4 +91,15 @@ export class SnsSink implements AlertSink {
       }
     }
   }
+}
+
+/** What SNS counts of an entry against a batch's size: its message, subject and attributes, in UTF-8 bytes. */
+function entryBytes(entry: PublishBatchRequestEntry): number {
+  let n = Buffer.byteLength(entry.Message ?? '') + Buffer.byteLength(entry.Subject ?? '');
+  for (const [name, value] of Object.entries(entry.MessageAttributes ?? {}))
+    n +=
+      Buffer.byteLength(name) +
+      Buffer.byteLength(value.DataType ?? '') +
+      Buffer.byteLength(value.StringValue ?? '');
+  return n;
 }
