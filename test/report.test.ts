@@ -315,3 +315,42 @@ function mondayOf(iso: string): string {
   const d = new Date(`${iso}T00:00:00Z`);
   return addDays(iso, -((d.getUTCDay() + 6) % 7));
 }
+
+describe('a report to share beyond the finance team (claimIds: false, as the AWS stack publishes it)', () => {
+  it('holds no CLP01 of the lake anywhere, while the default report shows them', async () => {
+    // Prepare: realistic generated data (composite PLB references, reused account numbers), built.
+    const lake = await ingestGeneratedLake(join(dir, 'lake'), {
+      seed: 12,
+      weeks: 20,
+      payers: 4,
+      realism: 'high',
+    });
+    await buildModels({ db, lakeDir: lake });
+    await createLakeViews(db, lake);
+    const clp01 = new Set(
+      (await runQuery(db, 'SELECT DISTINCT claim_id FROM claims WHERE claim_id IS NOT NULL')).rows.map((r) =>
+        String(r.claim_id),
+      ),
+    );
+    const tokens = (data: ReportData) =>
+      new Set(
+        JSON.stringify(data)
+          .split(/[^A-Za-z0-9]+/)
+          .filter((t) => t !== ''),
+      );
+
+    // Act
+    await writeReport({ db, lakeDir: lake, out: join(dir, 'full.html') });
+    await writeReport({ db, lakeDir: lake, out: join(dir, 'shared.html'), claimIds: false });
+    const full = embedded(readFileSync(join(dir, 'full.html'), 'utf8'));
+    const shared = embedded(readFileSync(join(dir, 'shared.html'), 'utf8'));
+
+    // Assess: the default report names claims by CLP01; the shared one names none, anywhere.
+    expect([...tokens(full)].filter((t) => clp01.has(t)).length).toBeGreaterThan(0);
+    expect([...tokens(shared)].filter((t) => clp01.has(t))).toEqual([]);
+    // The same rows are there, named otherwise.
+    expect(shared.drill.data.rows.length).toBe(full.drill.data.rows.length);
+    expect(shared.drill.data.rows.every((r) => r.claim_id === null)).toBe(true);
+    expect(shared.alerts.data.current.length).toBe(full.alerts.data.current.length);
+  });
+});

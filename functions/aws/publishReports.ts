@@ -64,6 +64,8 @@ export async function publishReports(options: PublishReportsOptions): Promise<Pu
       lakeDir,
       out: reportFile,
       ...(options.asOf ? { asOf: options.asOf } : {}),
+      // It leaves the finance team (leadership reads it): no CLP01 in it.
+      claimIds: false,
     });
     const today = options.today ?? new Date().toISOString().slice(0, 10);
     const asOf = options.asOf ?? report.as_of ?? today;

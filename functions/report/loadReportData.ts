@@ -67,6 +67,12 @@ export interface LoadReportOptions {
   appealsCap?: number;
   /** The lake's closed months (listCloses), for the restated-period marks. */
   closes?: CloseManifest[];
+  /**
+   * False for a report that leaves the finance team (the one the AWS stack publishes for
+   * leadership): no CLP01 (patient control number) anywhere in it. Claims are named by their ICN,
+   * PLB references lose the tokens that hold a CLP01. Default true: the claims themselves.
+   */
+  claimIds?: boolean;
 }
 
 export const REQUIRED_MARTS = [
@@ -149,6 +155,7 @@ export async function loadReportData(
       await columns('takeback_alerts'),
       currentWeeks,
       await columns('takeback_links'),
+      options.claimIds !== false,
     ),
     drill: await loadDrill(db, await columns('takeback_links'), drillCap),
     appeals: await loadAppeals(
@@ -174,6 +181,13 @@ export async function loadReportData(
       .map((r) => [String(r.payer_id), String(r.payer_name)]),
   );
   for (const p of data.payers) p.payer_name = named.get(p.payer_id) ?? p.payer_name;
+  if (options.claimIds === false) {
+    for (const r of data.drill.data.rows) {
+      r.claim_id = null;
+      r.reference_id = r.reference_export ?? null;
+    }
+    for (const r of data.appeals.data.rows) r.claim_id = null;
+  }
   return data;
 }
 
@@ -192,7 +206,12 @@ function unavailable<T>(mart: string, empty: T, reason?: string): Section<T> {
  * gives, for each top claim, the reference of a PLB offset (null for a reversal or an unknown key):
  * the alert card links it to the drill-down filtered to that reference.
  */
-async function resolveClaimKeys(db: DuckDBConnection, alerts: Row[], linkCols: Set<string> | null) {
+async function resolveClaimKeys(
+  db: DuckDBConnection,
+  alerts: Row[],
+  linkCols: Set<string> | null,
+  claimIds: boolean,
+) {
   const keys = [
     ...new Set(alerts.flatMap((r) => (Array.isArray(r.top_claims) ? r.top_claims.map(String) : []))),
   ];
@@ -200,12 +219,22 @@ async function resolveClaimKeys(db: DuckDBConnection, alerts: Row[], linkCols: S
   const column = (name: string) => (linkCols.has(name) ? sqlIdent(name) : 'NULL');
   const { rows } = await runQuery(
     db,
-    `SELECT takeback_id,
+    `SELECT takeback_id, ${column('payer_id')} AS payer_id, ${column('claim_id')} AS claim_id,
             coalesce(${column('claim_id')} || coalesce(' (ICN ' || ${column('payer_claim_control')} || ')', ''),
                      ${column('payer_claim_control')}, ${column('reference_id')}) AS label,
-            CASE WHEN ${column('kind')} = 'plb' THEN ${column('reference_id')} END AS plb_reference
+            'ICN ' || ${column('payer_claim_control')} AS icn_label,
+            CASE WHEN ${column('kind')} = 'plb' THEN ${column('reference_id')} END AS plb_reference,
+            ${column('reference_id')} AS reference_id
      FROM takeback_links WHERE takeback_id IN (${keys.map(sqlString).join(', ')})`,
   );
+  if (!claimIds) {
+    // Without CLP01: the ICN names a claim; a reference keeps only its tokens that hold none.
+    await addExportReferences(db, rows);
+    for (const r of rows) {
+      r.label = r.icn_label ?? r.reference_export;
+      r.plb_reference = r.plb_reference === null ? null : r.reference_export;
+    }
+  }
   const labels = new Map(
     rows.filter((r) => r.label !== null).map((r) => [String(r.takeback_id), String(r.label)]),
   );
@@ -534,6 +563,7 @@ async function loadAlerts(
   cols: Set<string> | null,
   currentWeeks: number,
   linkCols: Set<string> | null,
+  claimIds: boolean,
 ): Promise<Section<{ current_since: string | null; current: Row[]; earlier_count: number }>> {
   const empty = { current_since: null, current: [], earlier_count: 0 };
   if (cols === null) return unavailable('takeback_alerts', empty);
@@ -562,7 +592,7 @@ async function loadAlerts(
   const sinceRow = await one(db, `SELECT strftime(${since}, '%Y-%m-%d') AS since`);
   const current = rows.filter((r) => r.current === true);
   for (const r of current) delete r.current;
-  await resolveClaimKeys(db, current, linkCols);
+  await resolveClaimKeys(db, current, linkCols, claimIds);
   return {
     available: true,
     data: { current_since: str(sinceRow?.since), current, earlier_count: rows.length - current.length },

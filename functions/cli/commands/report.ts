@@ -7,7 +7,7 @@ import { existingLake, parseCommandArgs, required } from '../args.ts';
 import { CliError } from '../cliError.ts';
 import { warnIfStale } from '../staleMarts.ts';
 
-const USAGE = `Usage: recoup report --lake DIR --out FILE.html [--as-of YYYY-MM-DD] [--json]
+const USAGE = `Usage: recoup report --lake DIR --out FILE.html [--as-of YYYY-MM-DD] [--without-claim-ids] [--json]
 
 Writes one self-contained HTML file (no network needed to open it) from the marts that
 \`recoup build\` wrote: headline totals, the payer scorecard, weekly and monthly takeback trends,
@@ -23,6 +23,9 @@ Options:
                       when the marts were built to another date, the models are built again
                       as of DATE in a temporary folder first, so that every section covers the
                       same dates (the lake's marts are left alone)
+  --without-claim-ids a report to share beyond the finance team: no CLP01 (patient control
+                      number) anywhere in it; claims are named by their ICN, and PLB references
+                      lose the tokens that hold a CLP01 (the report the AWS stack publishes)
   --json              print a JSON summary instead of text
   -h, --help          show this help
 
@@ -38,6 +41,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
       lake: { type: 'string' },
       out: { type: 'string' },
       'as-of': { type: 'string' },
+      'without-claim-ids': { type: 'boolean' },
       json: { type: 'boolean' },
     },
     USAGE,
@@ -60,6 +64,7 @@ export async function reportCommand(argv: string[]): Promise<number> {
       lakeDir: lake,
       out,
       ...(asOf !== undefined ? { asOf } : {}),
+      ...(values['without-claim-ids'] === true ? { claimIds: false } : {}),
       ...(stale !== null ? { notices: [`Out of date: ${stale}.`] } : {}),
     });
     if (values.json) {
