@@ -59,7 +59,6 @@ const NOT_YET_ON_PORTS: Record<string, string[]> = {
   'models/planPartitions.ts': ['an adapter'],
   'models/registerBuildInputs.ts': ['DuckDB'],
   'models/runSqlTests.ts': ['DuckDB', 'an adapter', 'the file system'],
-  'report/loadReportData.ts': ['DuckDB', 'an adapter'],
 };
 
 function sourceFiles(dir: string): string[] {

@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { duckDbWarehouse } from '../functions/adapters/duckdb/duckDbWarehouse.ts';
 import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { readReportAssets } from '../functions/adapters/reportAssets.ts';
@@ -153,7 +154,7 @@ describe('HTML report in Chromium', () => {
 
   it('shows a hostile payer name as text and runs none of it', async () => {
     // Prepare: the real data, with one payer renamed to markup.
-    const data = await loadReportData(db);
+    const data = await loadReportData(duckDbWarehouse(db));
     const victim = data.payers[0]!;
     victim.payer_name = HOSTILE;
     for (const row of data.scorecard.data) if (row.payer_id === victim.payer_id) row.payer_name = HOSTILE;

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { duckDbWarehouse } from '../functions/adapters/duckdb/duckDbWarehouse.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
 import { parseModelsConfig } from '../functions/models/modelsConfig.ts';
 import { runSqlTests } from '../functions/models/runSqlTests.ts';
@@ -596,7 +597,7 @@ describe('linking on hand-written remittances (issue 24 cases 1-4)', () => {
   });
 
   it('puts the share linked by each rule into the report data', async () => {
-    const data = await loadReportData(linked.db, { asOf: '2024-04-25' });
+    const data = await loadReportData(duckDbWarehouse(linked.db), { asOf: '2024-04-25' });
     const lnk2 = data.scorecard.data.find((r) => r.payer_id === 'LNK2');
     expect(lnk2).toMatchObject({
       reversal_count: 3,

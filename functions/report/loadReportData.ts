@@ -1,10 +1,7 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { duckDbWarehouse } from '../adapters/duckdb/duckDbWarehouse.ts';
-import { sqlIdent, sqlString } from '../adapters/duckdb/openDuckDb.ts';
-import { resultTable, runQuery } from '../adapters/duckdb/runQuery.ts';
 import { readAppeals } from '../appeals/readAppeals.ts';
 import type { CloseManifest } from '../close/closedPeriods.ts';
 import { formatCents, parseCents } from '../core/money.ts';
+import { sqlIdent, sqlString, type Warehouse } from '../ports/warehouse.ts';
 
 /** A row as runQuery returns it: DECIMAL money is an exact string, dates are ISO strings. */
 export type Row = Record<string, unknown>;
@@ -92,10 +89,7 @@ const BUILD_HINT = 'run `recoup build --lake DIR` to create it';
  * Reads everything the HTML report shows from the lake views and marts (created beforehand with
  * createLakeViews). A missing mart or column leaves its section unavailable, with the reason.
  */
-export async function loadReportData(
-  db: DuckDBConnection,
-  options: LoadReportOptions = {},
-): Promise<ReportData> {
+export async function loadReportData(db: Warehouse, options: LoadReportOptions = {}): Promise<ReportData> {
   const views = await listViews(db);
   const columns = async (name: string) => (views.has(name) ? await columnsOf(db, name) : null);
   const drillCap = options.drillCap ?? 500;
@@ -117,11 +111,8 @@ export async function loadReportData(
   );
   const asOf = str(meta?.as_of);
 
-  const payerRows = await runQuery(
-    db,
-    `SELECT payer_id, arg_max(payer_name, payment_date) AS payer_name
-     FROM remittances, report_as_of WHERE payment_date <= as_of GROUP BY payer_id ORDER BY payer_id`,
-  );
+  const payerRows = await db.query(`SELECT payer_id, arg_max(payer_name, payment_date) AS payer_name
+     FROM remittances, report_as_of WHERE payment_date <= as_of GROUP BY payer_id ORDER BY payer_id`);
 
   const present = [...views].filter((v) => (REQUIRED_MARTS as readonly string[]).includes(v)).sort();
   const missing = REQUIRED_MARTS.filter((m) => !views.has(m));
@@ -207,7 +198,7 @@ function unavailable<T>(mart: string, empty: T, reason?: string): Section<T> {
  * the alert card links it to the drill-down filtered to that reference.
  */
 async function resolveClaimKeys(
-  db: DuckDBConnection,
+  db: Warehouse,
   alerts: Row[],
   linkCols: Set<string> | null,
   claimIds: boolean,
@@ -217,16 +208,14 @@ async function resolveClaimKeys(
   ];
   if (keys.length === 0 || linkCols === null || !linkCols.has('takeback_id')) return;
   const column = (name: string) => (linkCols.has(name) ? sqlIdent(name) : 'NULL');
-  const { rows } = await runQuery(
-    db,
-    `SELECT takeback_id, ${column('payer_id')} AS payer_id, ${column('claim_id')} AS claim_id,
+  const { rows } =
+    await db.query(`SELECT takeback_id, ${column('payer_id')} AS payer_id, ${column('claim_id')} AS claim_id,
             coalesce(${column('claim_id')} || coalesce(' (ICN ' || ${column('payer_claim_control')} || ')', ''),
                      ${column('payer_claim_control')}, ${column('reference_id')}) AS label,
             'ICN ' || ${column('payer_claim_control')} AS icn_label,
             CASE WHEN ${column('kind')} = 'plb' THEN ${column('reference_id')} END AS plb_reference,
             ${column('reference_id')} AS reference_id
-     FROM takeback_links WHERE takeback_id IN (${keys.map(sqlString).join(', ')})`,
-  );
+     FROM takeback_links WHERE takeback_id IN (${keys.map(sqlString).join(', ')})`);
   if (!claimIds) {
     // Without CLP01: the ICN names a claim; a reference keeps only its tokens that hold none.
     await addExportReferences(db, rows);
@@ -254,7 +243,7 @@ async function resolveClaimKeys(
  * the same payer in the lake, or of the row's own claim; null when nothing else remains. The page
  * shows the whole reference; a file exported from it may travel further.
  */
-async function addExportReferences(db: DuckDBConnection, rows: Row[]): Promise<void> {
+async function addExportReferences(db: Warehouse, rows: Row[]): Promise<void> {
   const tokensOf = (token: string) => [token, ...token.split(/[^A-Za-z0-9]+/)].filter((t) => t !== '');
   const candidates = new Set<string>();
   for (const r of rows)
@@ -266,12 +255,10 @@ async function addExportReferences(db: DuckDBConnection, rows: Row[]): Promise<v
     "SELECT count(*) AS n FROM information_schema.columns WHERE table_name = 'claims' AND column_name IN ('payer_id', 'claim_id')",
   );
   if (candidates.size > 0 && Number(hasClaims?.n) === 2) {
-    const found = resultTable(
-      await db.runAndReadAll(
-        `SELECT DISTINCT payer_id, claim_id FROM claims
+    const found = await db.query(
+      `SELECT DISTINCT payer_id, claim_id FROM claims
          WHERE claim_id IN (SELECT unnest(string_split($1, chr(10))))`,
-        [[...candidates].join('\n')],
-      ),
+      [[...candidates].join('\n')],
     );
     for (const { payer_id, claim_id } of found.rows) {
       const ids = claimIds.get(String(payer_id)) ?? new Set<string>();
@@ -293,22 +280,21 @@ async function addExportReferences(db: DuckDBConnection, rows: Row[]): Promise<v
   }
 }
 
-async function listViews(db: DuckDBConnection): Promise<Set<string>> {
-  const { rows } = await runQuery(
-    db,
+async function listViews(db: Warehouse): Promise<Set<string>> {
+  const { rows } = await db.query(
     // Temp views too: buildModels leaves each mart as a temp view in the connection it used.
     'SELECT DISTINCT table_name FROM information_schema.tables',
   );
   return new Set(rows.map((r) => String(r.table_name)));
 }
 
-async function columnsOf(db: DuckDBConnection, view: string): Promise<Set<string>> {
-  const { rows } = await runQuery(db, `DESCRIBE ${sqlIdent(view)}`);
+async function columnsOf(db: Warehouse, view: string): Promise<Set<string>> {
+  const { rows } = await db.query(`DESCRIBE ${sqlIdent(view)}`);
   return new Set(rows.map((r) => String(r.column_name)));
 }
 
-async function one(db: DuckDBConnection, sql: string): Promise<Row | undefined> {
-  return (await runQuery(db, sql)).rows[0];
+async function one(db: Warehouse, sql: string): Promise<Row | undefined> {
+  return (await db.query(sql)).rows[0];
 }
 
 function str(v: unknown): string | null {
@@ -355,7 +341,7 @@ const LINK_SHARE_COLUMNS = [
   'over_recoupment_count',
 ] as const;
 
-async function loadScorecard(db: DuckDBConnection, cols: Set<string> | null): Promise<Section<Row[]>> {
+async function loadScorecard(db: Warehouse, cols: Set<string> | null): Promise<Section<Row[]>> {
   if (cols === null) return unavailable('payer_scorecard', []);
   if (!cols.has('payer_id'))
     return unavailable('payer_scorecard', [], 'payer_scorecard has no payer_id column');
@@ -406,14 +392,11 @@ async function loadScorecard(db: DuckDBConnection, cols: Set<string> | null): Pr
     pick(cols, 'over_recoupment_amount', ['over_recoupment_amount']),
   ];
   const order = has(cols, ['rank', 'recoupment_rank', 'rate_rank', 'takeback_rank']);
-  const { rows } = await runQuery(
-    db,
-    `SELECT ${select.join(', ')}
+  const { rows } = await db.query(`SELECT ${select.join(', ')}
      FROM payer_scorecard AS s
      LEFT JOIN (SELECT payer_id, arg_max(payer_name, payment_date) AS payer_name FROM remittances GROUP BY payer_id) AS n
        ON n.payer_id = s.payer_id
-     ORDER BY ${order ? `s.${sqlIdent(order)} NULLS LAST, ` : ''}s.payer_id`,
-  );
+     ORDER BY ${order ? `s.${sqlIdent(order)} NULLS LAST, ` : ''}s.payer_id`);
   for (const row of rows) row.trend = trendOf(row);
   return { available: true, data: rows };
 }
@@ -438,7 +421,7 @@ function trendOf(row: Row): 'up' | 'down' | 'flat' | null {
 }
 
 async function loadTrend(
-  db: DuckDBConnection,
+  db: Warehouse,
   cols: Set<string> | null,
 ): Promise<Section<{ weekly: Row[]; monthly: Row[] }>> {
   const empty = { weekly: [], monthly: [] };
@@ -457,27 +440,24 @@ async function loadTrend(
   const base = `SELECT payer_id, strftime(CAST(${sqlIdent(date)} AS DATE), '%Y-%m-%d') AS period,
       ${grain ? `lower(CAST(${sqlIdent(grain)} AS VARCHAR))` : "'week'"} AS grain, ${values.join(', ')}
     FROM takeback_trend, report_as_of WHERE CAST(${sqlIdent(date)} AS DATE) <= as_of`;
-  const { rows } = await runQuery(db, `${base} ORDER BY payer_id, period`);
+  const { rows } = await db.query(`${base} ORDER BY payer_id, period`);
   const weekly = rows.filter((r) => String(r.grain).includes('week'));
   let monthly = rows.filter((r) => String(r.grain).includes('month'));
   for (const r of [...weekly, ...monthly]) delete r.grain;
   if (monthly.length === 0 && weekly.length > 0) {
     // No monthly series in the mart: roll the weeks up by the month of their Monday.
     monthly = (
-      await runQuery(
-        db,
-        `SELECT payer_id, strftime(date_trunc('month', CAST(period AS DATE)), '%Y-%m-%d') AS period,
+      await db.query(`SELECT payer_id, strftime(date_trunc('month', CAST(period AS DATE)), '%Y-%m-%d') AS period,
            CAST(sum(takeback) AS DECIMAL(18,2)) AS takeback, CAST(sum(net_takeback) AS DECIMAL(18,2)) AS net_takeback,
            CAST(sum(paid) AS DECIMAL(18,2)) AS paid
-         FROM (${base}) WHERE grain LIKE '%week%' GROUP BY 1, 2 ORDER BY 1, 2`,
-      )
+         FROM (${base}) WHERE grain LIKE '%week%' GROUP BY 1, 2 ORDER BY 1, 2`)
     ).rows;
   }
   return { available: true, data: { weekly, monthly } };
 }
 
 async function loadBreakdown(
-  db: DuckDBConnection,
+  db: Warehouse,
   cols: Set<string>,
   dimension: 'cause' | 'provider',
 ): Promise<Section<{ all: Row[]; by_payer: Row[] }>> {
@@ -505,27 +485,21 @@ async function loadBreakdown(
       : '';
   const nameCol = dimension === 'provider' ? ', any_value(p.provider_name) AS provider_name' : '';
   const cap = role ? 30 : 15;
-  const all = await runQuery(
-    db,
-    `SELECT ${keys.join(', ')}${nameCol}, ${measures}
+  const all = await db.query(`SELECT ${keys.join(', ')}${nameCol}, ${measures}
      FROM recoupment_rates AS t ${names}
      WHERE grain = '${dimension}' ${where} GROUP BY ALL HAVING sum(${sqlIdent(takeback)}) <> 0 ORDER BY takeback DESC
-     ${dimension === 'provider' ? `LIMIT ${cap}` : ''}`,
-  );
-  const byPayer = await runQuery(
-    db,
-    `SELECT * FROM (
+     ${dimension === 'provider' ? `LIMIT ${cap}` : ''}`);
+  const byPayer = await db.query(`SELECT * FROM (
        SELECT t.payer_id, ${keys.join(', ')}${nameCol}, ${measures}
        FROM recoupment_rates AS t ${names}
        WHERE grain = 'payer_${dimension}' ${where} GROUP BY ALL HAVING sum(${sqlIdent(takeback)}) <> 0
      ) QUALIFY row_number() OVER (PARTITION BY payer_id ORDER BY takeback DESC) <= ${cap}
-     ORDER BY payer_id, takeback DESC`,
-  );
+     ORDER BY payer_id, takeback DESC`);
   return { available: true, data: { all: all.rows, by_payer: byPayer.rows } };
 }
 
 async function loadForecast(
-  db: DuckDBConnection,
+  db: Warehouse,
   cols: Set<string> | null,
 ): Promise<Section<{ as_of: string | null; rows: Row[] }>> {
   const empty = { as_of: null, rows: [] };
@@ -549,8 +523,7 @@ async function loadForecast(
     pick(cols, 'flag', ['flag'], 'BOOLEAN'),
     DATE(cols, 'as_of', ['as_of']),
   ];
-  const { rows } = await runQuery(
-    db,
+  const { rows } = await db.query(
     `SELECT ${select.join(', ')} FROM liquidity_forecast ORDER BY payer_id, week_start`,
   );
   const asOf = rows.map((r) => str(r.as_of)).find((v) => v !== null) ?? null;
@@ -559,7 +532,7 @@ async function loadForecast(
 }
 
 async function loadAlerts(
-  db: DuckDBConnection,
+  db: Warehouse,
   cols: Set<string> | null,
   currentWeeks: number,
   linkCols: Set<string> | null,
@@ -583,12 +556,10 @@ async function loadAlerts(
     pick(cols, 'top_causes', ['top_causes']),
   ];
   const since = `(SELECT as_of_week - ${7 * (currentWeeks - 1)} FROM report_as_of)`;
-  const { rows } = await runQuery(
-    db,
-    `SELECT ${select.join(', ')}, CAST(week_start AS DATE) >= ${since} AS current
+  const { rows } =
+    await db.query(`SELECT ${select.join(', ')}, CAST(week_start AS DATE) >= ${since} AS current
      FROM takeback_alerts, report_as_of WHERE CAST(week_start AS DATE) <= as_of
-     ORDER BY week_start DESC, ${cols.has('excess') ? 'excess DESC, ' : ''}payer_id`,
-  );
+     ORDER BY week_start DESC, ${cols.has('excess') ? 'excess DESC, ' : ''}payer_id`);
   const sinceRow = await one(db, `SELECT strftime(${since}, '%Y-%m-%d') AS since`);
   const current = rows.filter((r) => r.current === true);
   for (const r of current) delete r.current;
@@ -600,7 +571,7 @@ async function loadAlerts(
 }
 
 async function loadDrill(
-  db: DuckDBConnection,
+  db: Warehouse,
   cols: Set<string> | null,
   cap: number,
 ): Promise<Section<{ cap: number; totals: Row[]; rows: Row[] }>> {
@@ -632,23 +603,18 @@ async function loadDrill(
     pick(cols, 'correction_payer_claim_control', ['correction_payer_claim_control']),
   ];
   const where = date ? `WHERE CAST(${sqlIdent(date)} AS DATE) <= (SELECT as_of FROM report_as_of)` : '';
-  const rows = await runQuery(
-    db,
-    `SELECT ${select.join(', ')} FROM takeback_links ${where}
+  const rows = await db.query(`SELECT ${select.join(', ')} FROM takeback_links ${where}
      QUALIFY row_number() OVER (PARTITION BY payer_id ORDER BY ${sqlIdent(amount)} DESC${date ? `, ${sqlIdent(date)} DESC` : ''}) <= ${Math.floor(cap)}
-     ORDER BY payer_id, amount DESC`,
-  );
+     ORDER BY payer_id, amount DESC`);
   await addExportReferences(db, rows.rows);
-  const totals = await runQuery(
-    db,
-    `SELECT payer_id, count(*) AS takeback_count, CAST(sum(${sqlIdent(amount)}) AS DECIMAL(18,2)) AS takeback
-     FROM takeback_links ${where} GROUP BY payer_id ORDER BY payer_id`,
-  );
+  const totals =
+    await db.query(`SELECT payer_id, count(*) AS takeback_count, CAST(sum(${sqlIdent(amount)}) AS DECIMAL(18,2)) AS takeback
+     FROM takeback_links ${where} GROUP BY payer_id ORDER BY payer_id`);
   return { available: true, data: { cap, totals: totals.rows, rows: rows.rows } };
 }
 
 async function loadAppeals(
-  db: DuckDBConnection,
+  db: Warehouse,
   cols: Set<string> | null,
   asOf: string,
   cap: number,
@@ -661,7 +627,7 @@ async function loadAppeals(
       empty,
       'takeback_appeals is from an older build (no recoverable_amount); run `recoup build --lake DIR` again',
     );
-  const all = await readAppeals(duckDbWarehouse(db), { asOf, all: true });
+  const all = await readAppeals(db, { asOf, all: true });
   const open = all.rows.filter((r) => r.status === 'open' || r.status === 'due_7_days');
   // Counted and summed in integer cents, so the totals stay exact.
   const totals = new Map<string, { appeals: number; cents: number }>();
@@ -700,28 +666,26 @@ async function loadAppeals(
 }
 
 async function loadCohorts(
-  db: DuckDBConnection,
+  db: Warehouse,
   cols: Set<string> | null,
 ): Promise<Section<{ maturity_weeks: number | null; rows: Row[] }>> {
   const empty = { maturity_weeks: null, rows: [] };
   if (cols === null) return unavailable('recoupment_cohorts', empty);
   // One row per payer × cohort month: the cumulative shares by development week, as a list.
-  const { rows } = await runQuery(
-    db,
-    `SELECT payer_id, strftime(cohort_month, '%Y-%m-%d') AS cohort_month, any_value(cohort_paid) AS cohort_paid,
+  const { rows } =
+    await db.query(`SELECT payer_id, strftime(cohort_month, '%Y-%m-%d') AS cohort_month, any_value(cohort_paid) AS cohort_paid,
        list(cumulative_share ORDER BY dev_week) AS shares,
        coalesce(max(dev_week) FILTER (WHERE complete), -1)::INTEGER AS complete_weeks,
        any_value(cohort_rate) AS cohort_rate, any_value(net_cohort_rate) AS net_cohort_rate,
        any_value(maturity_weeks)::INTEGER AS maturity_weeks
-     FROM recoupment_cohorts GROUP BY payer_id, cohort_month ORDER BY payer_id, cohort_month`,
-  );
+     FROM recoupment_cohorts GROUP BY payer_id, cohort_month ORDER BY payer_id, cohort_month`);
   const maturity = rows.find((r) => typeof r.maturity_weeks === 'number')?.maturity_weeks;
   for (const r of rows) delete r.maturity_weeks;
   return { available: true, data: { maturity_weeks: typeof maturity === 'number' ? maturity : null, rows } };
 }
 
 async function loadCloses(
-  db: DuckDBConnection,
+  db: Warehouse,
   cols: Set<string> | null,
   closes: CloseManifest[],
 ): Promise<Section<{ periods: Row[]; restatements: Row[] }>> {
@@ -736,12 +700,9 @@ async function loadCloses(
     cols === null
       ? []
       : (
-          await runQuery(
-            db,
-            `SELECT strftime(period, '%Y-%m') AS period, payer_id, metric, cause, reason, source_key, delta, items,
+          await db.query(`SELECT strftime(period, '%Y-%m') AS period, payer_id, metric, cause, reason, source_key, delta, items,
                reported_value, current_value
-             FROM period_restatements ORDER BY period, payer_id, metric, reason, cause, source_key`,
-          )
+             FROM period_restatements ORDER BY period, payer_id, metric, reason, cause, source_key`)
         ).rows;
   const periods = closes.map((c) => {
     const mine = restatements.filter((r) => r.period === c.period);
@@ -762,7 +723,7 @@ async function loadCloses(
 }
 
 async function loadTotals(
-  db: DuckDBConnection,
+  db: Warehouse,
   scorecard: Section<Row[]>,
   rates: Set<string> | null,
 ): Promise<ReportData['totals']> {

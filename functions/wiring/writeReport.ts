@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { duckDbWarehouse } from '../adapters/duckdb/duckDbWarehouse.ts';
 import { createLakeViews } from '../adapters/duckdb/lakeViews.ts';
 import { runQuery } from '../adapters/duckdb/runQuery.ts';
 import { readReportAssets } from '../adapters/reportAssets.ts';
@@ -62,7 +63,7 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
     // days count to the as-of asked for, else to today (a worklist is read today).
     const asOf = options.asOf ?? builtAsOf ?? undefined;
     const appealsAsOf = options.appealsAsOf ?? options.asOf ?? new Date().toISOString().slice(0, 10);
-    const data = await loadReportData(db, {
+    const data = await loadReportData(duckDbWarehouse(db), {
       closes: listCloses(lakeDir),
       ...options,
       ...(asOf !== undefined ? { asOf } : {}),
