@@ -153,6 +153,45 @@ const BREAKS: Break[] = [
     expected: [{ mart: 'payer_scorecard', key: 'LNK1', n: 2 }],
   },
   {
+    test: 'mart_grains_are_unique',
+    why: 'a payer has two forecast rows for one week',
+    lake: 'linking',
+    apply: (db) =>
+      replaceModel(
+        db,
+        'liquidity_forecast',
+        `SELECT * FROM liquidity_forecast UNION ALL
+         (SELECT * FROM liquidity_forecast WHERE payer_id = 'LNK1' ORDER BY week_start LIMIT 1)`,
+      ),
+    expected: [{ mart: 'liquidity_forecast', n: 2 }],
+  },
+  {
+    test: 'marts_hold_accepted_values',
+    why: 'a takeback carries a cause the taxonomy does not have',
+    lake: 'linking',
+    apply: (db) =>
+      replaceModel(
+        db,
+        'takeback_links',
+        `SELECT * REPLACE (CASE WHEN takeback_id = (SELECT min(takeback_id) FROM takeback_links)
+           THEN 'billing_error' ELSE cause END AS cause) FROM takeback_links`,
+      ),
+    expected: [{ mart: 'takeback_links', col: 'cause', value: 'billing_error' }],
+  },
+  {
+    test: 'marts_hold_accepted_values',
+    why: 'recoupment_rates has a grain it does not roll up to',
+    lake: 'linking',
+    apply: (db) =>
+      replaceModel(
+        db,
+        'recoupment_rates',
+        `SELECT * REPLACE (CASE WHEN grain = 'payer_provider' THEN 'provider_payer' ELSE grain END AS grain)
+         FROM recoupment_rates`,
+      ),
+    expected: [{ mart: 'recoupment_rates', col: 'grain', value: 'provider_payer' }],
+  },
+  {
     test: 'marts_paid_matches_lake',
     why: 'recoupment_rates lost a cent of paid',
     lake: 'linking',

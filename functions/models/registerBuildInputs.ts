@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { CARC_CAUSES } from '../core/era/taxonomy.ts';
+import { CARC_CAUSES, CATEGORIES, CAUSES } from '../core/era/taxonomy.ts';
 import type { ModelsConfig } from './modelsConfig.ts';
 
 /** What build_params holds. */
@@ -16,7 +16,7 @@ export function appealsAsOf(asOf?: string): string {
 
 /**
  * Registers what the models read besides the lake, as temp tables: `ref_carc_cause(reason_code,
- * cause)` from CARC_CAUSES, `ref_appeal_window(payer_id, appeal_window_days)` from the config, and
+ * cause)` from CARC_CAUSES, `ref_causes(cause)` and `ref_categories(category)` from CAUSES and CATEGORIES, `ref_appeal_window(payer_id, appeal_window_days)` from the config, and
  * the one-row `build_params(as_of, as_of_source, scorecard_weeks, appeal_window_days, due_soon_days,
  * built_at, appeals_as_of)`; appeals_as_of is the date appeal days count to (the given as-of, else
  * today, while as_of defaults to the latest payment date). The lake views must exist. Values are bound, never spliced into SQL.
@@ -38,6 +38,21 @@ export async function registerBuildInputs(
     carc.endRow();
   }
   carc.closeSync();
+
+  // The accepted values of cause and category (functions/core/era/taxonomy.ts, the one list), for
+  // the singular test marts_hold_accepted_values.
+  for (const [table, column, values] of [
+    ['ref_causes', 'cause', CAUSES],
+    ['ref_categories', 'category', CATEGORIES],
+  ] as const) {
+    await db.run(`CREATE OR REPLACE TEMP TABLE ${table} (${column} VARCHAR PRIMARY KEY)`);
+    const appender = await db.createAppender(table, 'main', 'temp');
+    for (const value of values) {
+      appender.appendVarchar(value);
+      appender.endRow();
+    }
+    appender.closeSync();
+  }
 
   await db.run(
     'CREATE OR REPLACE TEMP TABLE ref_appeal_window (payer_id VARCHAR PRIMARY KEY, appeal_window_days INTEGER)',

@@ -17,3 +17,9 @@ select 'plb_summary', concat_ws('|', payer_id, reason_code, fiscal_period_date),
 from plb_summary group by payer_id, reason_code, fiscal_period_date having count(*) > 1
 union all
 select 'int_takebacks', takeback_id, count(*) from int_takebacks group by takeback_id having count(*) > 1
+union all
+select 'liquidity_forecast', concat_ws('|', payer_id, week_start), count(*)
+from liquidity_forecast group by payer_id, week_start having count(*) > 1
+union all
+select 'takeback_alerts', concat_ws('|', payer_id, grain, cause, week_start), count(*)
+from takeback_alerts group by payer_id, grain, cause, week_start having count(*) > 1
