@@ -66,6 +66,26 @@ describe('model dependencies', () => {
   });
 });
 
+describe('the as-of date, worked out once', () => {
+  it('is read from int_as_of by every model; build_params only for its other parameters', () => {
+    const models = loadModels();
+    const code = (sql: string) => sql.replace(/--[^\n]*/g, ' ');
+    // Models reading build_params: int_as_of, and those that need another of its parameters.
+    const readers = models.filter((m) => referencedNames(m.sql).has('build_params')).map((m) => m.name);
+    expect(readers.sort()).toEqual(['int_as_of', 'payer_scorecard', 'takeback_appeals']);
+    for (const model of models) {
+      if (model.name === 'int_as_of') continue;
+      // No other model takes build_params.as_of, or computes the as-of week itself.
+      expect(code(model.sql), model.name).not.toMatch(
+        /build_params[\s\S]{0,80}\bas_of\b|\bas_of\b[^,\n]*from\s+build_params/i,
+      );
+      expect(code(model.sql), model.name).not.toMatch(/date_trunc\('week',\s*as_of\)/i);
+    }
+    const users = models.filter((m) => m.dependsOn.includes('int_as_of')).map((m) => m.name);
+    expect(users.length).toBeGreaterThanOrEqual(10);
+  });
+});
+
 describe('buildModels', () => {
   it('names the model file when its SQL fails', async () => {
     const dir = sqlFolder({

@@ -31,17 +31,7 @@ params as (
 ),
 
 as_of as (
-    select
-        cast(date_trunc('week', as_of) as date) as as_of_week,
-        cast(date_trunc('week', as_of) as date) + 6 as cutoff_date
-    from (
-        select coalesce(
-            (select max(as_of) from build_params),
-            (select max(payment_date) from int_claim_payments),
-            (select max(payment_date) from int_takebacks)
-        ) as as_of
-    )
-    where as_of is not null
+    select as_of, as_of_week, cutoff_date from int_as_of
 ),
 
 weekly as (

@@ -1,5 +1,5 @@
 -- grain: payer_id × week_start, for the 13 weeks (Mondays) after the as-of week.
--- as-of: build_params.as_of when given, else the latest payment date; the week holding it is the
+-- as-of: int_as_of (`--as-of`, else the latest payment date); the week holding it is the
 -- last observed week, so a backtest cut is a Sunday. Method (docs/forecast.md):
 --   expected_payments  trailing 8-week mean of weekly paid (zero-filled, weeks before the payer's
 --                      first payment too: Σ paid of the 8 weeks / 8), held flat;
@@ -31,18 +31,7 @@ params as (
 ),
 
 as_of as (
-    select
-        as_of,
-        cast(date_trunc('week', as_of) as date) as as_of_week,
-        cast(date_trunc('week', as_of) as date) + 6 as cutoff_date
-    from (
-        select coalesce(
-            (select max(as_of) from build_params),
-            (select max(payment_date) from int_claim_payments),
-            (select max(payment_date) from int_takebacks)
-        ) as as_of
-    )
-    where as_of is not null
+    select as_of, as_of_week, cutoff_date from int_as_of
 ),
 
 weekly_payments as (

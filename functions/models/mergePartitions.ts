@@ -5,7 +5,7 @@ import { type BuildResources, buildResources, openBuildDuckDb } from './buildRes
 import { loadModels, ModelError, SQL_DIR } from './loadModels.ts';
 import { defaultModelsConfig, type ModelsConfig } from './modelsConfig.ts';
 import { orderModels } from './orderModels.ts';
-import { MERGED_MARTS, RERANKED_MARTS } from './partitionRules.ts';
+import { MERGED_MARTS, PARAMETER_MODELS, RERANKED_MARTS } from './partitionRules.ts';
 import { registerBuildInputs } from './registerBuildInputs.ts';
 import { trailingOrderBy } from './trailingOrderBy.ts';
 
@@ -36,6 +36,12 @@ export async function mergePartitions(options: MergePartitionsOptions): Promise<
   const db = await openBuildDuckDb(buildResources(options.resources));
   try {
     await registerBuildInputs(db, options.config ?? defaultModelsConfig(), options.asOf, options.appealsAsOf);
+    // The parameter models (int_as_of): from build_params, as every partition built them.
+    const all = loadModels(options.sqlDir ?? SQL_DIR);
+    for (const name of PARAMETER_MODELS) {
+      const model = all.find((m) => m.name === name);
+      if (model !== undefined) await buildModel(db, model, options.martsDir);
+    }
     const files = (path: (dir: string) => string) =>
       `[${options.partitionDirs.map((d) => sqlString(path(d))).join(', ')}]`;
     const results: ModelResult[] = [];
@@ -46,7 +52,7 @@ export async function mergePartitions(options: MergePartitionsOptions): Promise<
         const inputs = MERGED_MARTS[mart.name];
         if (inputs !== undefined) {
           const names = new Set(inputs.map((i) => i.name));
-          const missing = mart.dependsOn.filter((d) => !names.has(d));
+          const missing = mart.dependsOn.filter((d) => !names.has(d) && !PARAMETER_MODELS.includes(d));
           if (missing.length > 0)
             throw new ModelError(
               `merging ${mart.name} needs ${missing.join(', ')}: list it among the mart's inputs in partitionRules.ts`,

@@ -33,18 +33,14 @@ export const MERGED_MARTS: Readonly<Record<string, readonly MergeInput[]>> = {
     { name: 'int_weekly_payments' },
     { name: 'int_weekly_takeback_development' },
     { name: 'int_weekly_plb_offsets' },
-    // The forecast reads these two only for their latest payment date (a fallback when
-    // build_params has no as-of, which a build always sets): each payer's latest date is enough.
-    {
-      name: 'int_claim_payments',
-      sql: 'select payer_id, max(payment_date) as payment_date from int_claim_payments group by payer_id',
-    },
-    {
-      name: 'int_takebacks',
-      sql: 'select payer_id, max(payment_date) as payment_date from int_takebacks group by payer_id',
-    },
   ],
 };
+
+/**
+ * Models computed from the build's parameters alone (build_params), the same in every partition:
+ * the merge builds them itself rather than taking a union of the partitions' copies.
+ */
+export const PARAMETER_MODELS: readonly string[] = ['int_as_of'];
 
 /** Columns of a mart that rank payers against each other, with the expression that recomputes each. */
 export const RERANKED_MARTS: Readonly<Record<string, Readonly<Record<string, string>>>> = {

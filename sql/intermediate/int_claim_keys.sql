@@ -18,7 +18,7 @@ remittances as (
 ),
 
 params as (
-    select as_of from build_params
+    select as_of from int_as_of
 ),
 
 -- The effective payment date and the as-of cut exactly as int_claims makes them (read from the

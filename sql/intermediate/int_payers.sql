@@ -9,7 +9,7 @@
 with
 
 params as (
-    select as_of from build_params
+    select as_of from int_as_of
 ),
 
 remittances as (

@@ -11,7 +11,7 @@ remittances as (
 ),
 
 params as (
-    select as_of from build_params
+    select as_of from int_as_of
 ),
 
 dated as (

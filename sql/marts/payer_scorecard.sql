@@ -32,7 +32,7 @@
 with
 
 build as (
-    select as_of, scorecard_weeks from build_params
+    select a.as_of, p.scorecard_weeks from int_as_of as a, build_params as p
 ),
 
 payments as (

@@ -19,7 +19,7 @@ params as (
     select
         52 as max_dev_weeks,
         26 as maturity_weeks,
-        (select as_of from build_params) as as_of
+        (select as_of from int_as_of) as as_of
 ),
 
 payments as (

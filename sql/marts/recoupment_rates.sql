@@ -16,7 +16,7 @@
 with
 
 params as (
-    select as_of from build_params
+    select as_of from int_as_of
 ),
 
 -- Daily and monthly sums of the claims and takebacks: the roll-ups below add them up.

@@ -8,7 +8,7 @@
 with
 
 params as (
-    select as_of from build_params
+    select as_of from int_as_of
 ),
 
 -- Daily sums of the claims (int_daily_payments), not every claim: the sums below are the same.
