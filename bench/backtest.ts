@@ -192,7 +192,7 @@ async function evaluate(
       await db.run(
         `CREATE TABLE ${sqlIdent(table)} AS SELECT * FROM read_parquet(${sqlString(join(dir, `${table}.parquet`))})`,
       );
-    await db.run(`CREATE OR REPLACE TABLE int_payers AS ${UNNAMED_PAYERS_SQL}`);
+    await db.run(`CREATE OR REPLACE TABLE dim_payers AS ${UNNAMED_PAYERS_SQL}`);
     for (const [layer, name] of FORECAST_MODELS) {
       if (layer === 'marts') continue;
       await db.run(`CREATE OR REPLACE TABLE ${sqlIdent(name)} AS ${modelSql(layer, name)}`);

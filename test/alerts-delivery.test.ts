@@ -487,7 +487,7 @@ describe('no patient data leaves in an alert', () => {
     } finally {
       db.closeSync();
     }
-    // Alerts carry the payer's name from the marts (int_payers), as the webhook JSON does.
+    // Alerts carry the payer's name from the marts (dim_payers), as the webhook JSON does.
     expect(alerts.length).toBeGreaterThan(0);
     for (const a of alerts) expect(a.payer_name).toMatch(/\S/);
     expect(alertPayload(alerts).alerts[0]?.payer_name).toBe(alerts[0]?.payer_name);

@@ -121,7 +121,7 @@ describe('runBacktest on generated remittances', () => {
     const payers = new Set(result.detail.map((d) => d.payer_id));
     expect(payers.size).toBe(5);
     expect(result.detail).toHaveLength(5 * 8);
-    // Each payer's row carries its name, from the lake's own 835s (int_payers).
+    // Each payer's row carries its name, from the lake's own 835s (dim_payers).
     const names = new Map(built.truth.payers.map((p) => [p.payer_id, p.name]));
     expect(result.payers.map((p) => p.payer_name)).toEqual(
       result.payers.map((p) => names.get(String(p.payer_id))),

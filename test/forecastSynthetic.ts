@@ -314,7 +314,7 @@ export async function setAsOf(db: DuckDBConnection, asOf: string | null): Promis
 
 /** Builds this package's models as tables, in dependency order (what the model runner does). */
 export async function buildForecastModels(db: DuckDBConnection): Promise<void> {
-  await db.run(`CREATE OR REPLACE TABLE int_payers AS ${UNNAMED_PAYERS_SQL}`);
+  await db.run(`CREATE OR REPLACE TABLE dim_payers AS ${UNNAMED_PAYERS_SQL}`);
   // A build settles a missing as-of to the latest payment date before any model runs.
   await db.run(`UPDATE build_params SET as_of = coalesce(as_of,
     (SELECT max(payment_date) FROM int_claim_payments), (SELECT max(payment_date) FROM int_takebacks))`);

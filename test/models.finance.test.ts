@@ -66,7 +66,7 @@ describe('payer_scorecard', () => {
 });
 
 describe('payer names', () => {
-  it('are in every mart that has a payer_id, as int_payers gives them', async () => {
+  it('are in every mart that has a payer_id, as dim_payers gives them', async () => {
     const marts = listMarts(lake.lake);
     const withPayer = [];
     for (const mart of marts) {
@@ -74,15 +74,15 @@ describe('payer names', () => {
       if (!cols.includes('payer_id')) continue;
       withPayer.push(mart);
       expect(cols, mart).toContain('payer_name');
-      const wrong = await q(`SELECT count(*) AS n FROM ${mart} AS m JOIN int_payers AS p USING (payer_id)
+      const wrong = await q(`SELECT count(*) AS n FROM ${mart} AS m JOIN dim_payers AS p USING (payer_id)
         WHERE m.payer_name IS DISTINCT FROM p.payer_name`);
       expect(wrong, mart).toEqual([{ n: 0 }]);
     }
     expect(withPayer.length).toBeGreaterThanOrEqual(9);
   });
 
-  it('come from one model, int_payers: the name on the payer’s latest 835', async () => {
-    expect(await q('SELECT payer_id, payer_name FROM int_payers ORDER BY payer_id')).toEqual([
+  it('come from one model, dim_payers: the name on the payer’s latest 835', async () => {
+    expect(await q('SELECT payer_id, payer_name FROM dim_payers ORDER BY payer_id')).toEqual([
       { payer_id: 'ACT1', payer_name: 'ACTIVE PLAN' },
       { payer_id: 'OLD9', payer_name: 'DORMANT PLAN' },
     ]);

@@ -6,7 +6,7 @@ export interface AlertJson {
   alert_id: string;
   grain: Alert['grain'];
   payer_id: string;
-  /** The payer's name as the marts give it (int_payers), null when unknown. */
+  /** The payer's name as the marts give it (dim_payers), null when unknown. */
   payer_name: string | null;
   cause: string | null;
   week_start: string;

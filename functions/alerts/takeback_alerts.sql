@@ -12,7 +12,7 @@
 -- A week alerts when the series is mature (26 weeks of history: a full window, so takebacks that
 -- trail payments by up to half a year are in the baseline), dollar_score ≥ 3, count_score ≥ 3,
 -- excess_share ≥ 10% (or no payments at risk), excess ≥ $500, and after a 4-week cooldown: the
--- same key stays quiet unless a later week's excess is larger. payer_name: int_payers.
+-- same key stays quiet unless a later week's excess is larger. payer_name: dim_payers.
 with
 
 params as (
@@ -268,7 +268,7 @@ final as (
         as_of.as_of_week
     from alerts as a
     cross join as_of
-    left join int_payers as n
+    left join dim_payers as n
         on n.payer_id = a.payer_id
     left join top_claims as tc
         on tc.payer_id = a.payer_id and tc.grain = a.grain

@@ -51,7 +51,7 @@ export async function loadDigest(warehouse: Warehouse, options: LoadDigestOption
       String(r.table_name),
     ),
   );
-  // Payer names as the models name them (int_payers: the name on the payer's latest 835), from
+  // Payer names as the models name them (dim_payers: the name on the payer's latest 835), from
   // the scorecard; a lake built before names were in the marts shows payer ids.
   const names = new Map<string, string>();
   if (marts.has('payer_scorecard')) {

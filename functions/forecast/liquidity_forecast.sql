@@ -16,7 +16,7 @@
 --                      deferred WO not repaid yet (due after the payer's median deferral lag);
 --   net_cash_p50       expected_payments − takeback_p50 − scheduled_offsets;
 --   takeback_share     (takeback_p50 + scheduled_offsets) / expected_payments; flag above 20%;
---   payer_name         int_payers.
+--   payer_name         dim_payers.
 with
 
 params as (
@@ -280,7 +280,7 @@ final as (
     from payers as p
     cross join horizon as hz
     cross join as_of
-    left join int_payers as n
+    left join dim_payers as n
         on n.payer_id = p.payer_id
     left join expected_payments as ep
         on ep.payer_id = p.payer_id

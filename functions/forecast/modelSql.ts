@@ -9,14 +9,14 @@ export function modelSql(layer: ModelLayer, name: string): string {
 }
 
 /**
- * The forecast and alert marts name payers from int_payers, which reads the remittances. Where only
+ * The forecast and alert marts name payers from dim_payers, which reads the remittances. Where only
  * the forecast's contract tables exist (int_takebacks, int_claim_payments: the backtest bench, the
  * synthetic forecast tests), this stands in for it: every payer, no name.
  */
 export const UNNAMED_PAYERS_SQL = `select payer_id, cast(null as varchar) as payer_name
   from (select payer_id from int_claim_payments union select payer_id from int_takebacks)`;
 
-/** The forecast and alert models of this package, in dependency order (after int_payers). */
+/** The forecast and alert models of this package, in dependency order (after dim_payers). */
 export const FORECAST_MODELS = [
   ['intermediate', 'int_as_of'],
   ['intermediate', 'int_takeback_events'],

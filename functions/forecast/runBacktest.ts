@@ -113,9 +113,9 @@ export async function runBacktest(input: RunBacktestInput): Promise<BacktestResu
   });
   detail.sort((a, b) => (a.payer_id + a.week_start < b.payer_id + b.week_start ? -1 : 1));
   const { payers, total } = scoreBacktest(detail);
-  // Payer names as every mart gives them (int_payers of the build as of the cut).
+  // Payer names as every mart gives them (dim_payers of the build as of the cut).
   const names = new Map(
-    (await rows(db, 'SELECT payer_id, payer_name FROM int_payers')).map((r) => [
+    (await rows(db, 'SELECT payer_id, payer_name FROM dim_payers')).map((r) => [
       String(r.payer_id),
       r.payer_name === null ? null : String(r.payer_name),
     ]),

@@ -19,7 +19,7 @@ export interface BacktestWeek {
 /** Scores of one payer, or of all payers (`payer_id` = null). */
 export interface BacktestScore {
   payer_id: string | null;
-  /** The payer's name (int_payers), when the caller knows it; absent on the total. */
+  /** The payer's name (dim_payers), when the caller knows it; absent on the total. */
   payer_name?: string | null;
   weeks: number;
   actual: Cents;

@@ -21,15 +21,15 @@ export interface MergeInput {
 
 export const MERGED_MARTS: Readonly<Record<string, readonly MergeInput[]>> = {
   // Grains 'cause' and 'provider' add up payers; every grain rolls up these two sums.
-  // int_payers: the payer names and first payment dates (partial_period), one row per payer.
+  // dim_payers: the payer names and first payment dates (partial_period), one row per payer.
   recoupment_rates: [
     { name: 'int_daily_payments' },
     { name: 'int_period_takebacks' },
-    { name: 'int_payers' },
+    { name: 'dim_payers' },
   ],
   // The deferral lag of a payer without repaid deferrals falls back to the median of all payers'.
   liquidity_forecast: [
-    { name: 'int_payers' },
+    { name: 'dim_payers' },
     { name: 'int_weekly_payments' },
     { name: 'int_weekly_takeback_development' },
     { name: 'int_weekly_plb_offsets' },

@@ -9,7 +9,7 @@ export interface Alert {
   alert_id: string;
   grain: AlertGrain;
   payer_id: string;
-  /** The payer's name (int_payers: the name on its latest 835); null when no 835 names it or the mart predates it. */
+  /** The payer's name (dim_payers: the name on its latest 835); null when no 835 names it or the mart predates it. */
   payer_name?: string | null;
   /** NULL for the payer grain. */
   cause: string | null;

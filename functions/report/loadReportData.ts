@@ -164,7 +164,7 @@ export async function loadReportData(db: Warehouse, options: LoadReportOptions =
     data.providers = await loadBreakdown(db, rates, 'provider');
   }
   data.totals = await loadTotals(db, data.scorecard, rates);
-  // One name per payer, the marts' (int_payers: the name on its latest 835); the lake's own
+  // One name per payer, the marts' (dim_payers: the name on its latest 835); the lake's own
   // remittances only for a payer the scorecard does not name (an older build).
   const named = new Map(
     data.scorecard.data

@@ -3,7 +3,7 @@
 -- own: it ends at build_params.as_of for an active payer (a remittance dated in the 13 weeks to
 -- as_of), else at the payer's latest payment date, so a payer that stopped sending 835s is scored
 -- on its last weeks of data (active = false), not on an empty window at $0.
---   payer_name           int_payers (the payer's latest N1*PR name);
+--   payer_name           dim_payers (the payer's latest N1*PR name);
 --   window_start, window_end
 --                        the payer's window: window_end = as_of when active, else its
 --                        last_payment_date; window_start = window_end − 7 × weeks + 1;
@@ -71,7 +71,7 @@ activity as (
         coalesce(n.last_payment_date > build.as_of - 7 * build.scorecard_weeks, false) as active
     from payer_ids as ids
     cross join build
-    left join int_payers as n
+    left join dim_payers as n
         on n.payer_id = ids.payer_id
 ),
 

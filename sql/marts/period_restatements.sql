@@ -14,7 +14,7 @@
 --   unexplained      what the pieces above do not account for (e.g. a close of stale marts).
 -- reported_value / current_value are the payer's figure of the metric for the month, as closed and
 -- now; restated is current_value ≠ reported_value. Months without a change have no rows.
--- payer_name: int_payers (the payer's name today).
+-- payer_name: dim_payers (the payer's name today).
 with
 
 closes as (
@@ -266,7 +266,7 @@ final as (
         on t.period = g.period and t.payer_id = g.payer_id and t.metric = g.metric
     join closes as c
         on c.period = g.period
-    left join int_payers as n
+    left join dim_payers as n
         on n.payer_id = g.payer_id
     where g.delta <> 0
 )

@@ -1,6 +1,6 @@
 -- grain: payer_id × reason_code (PLB03-1) × fiscal_period_date (PLB02): every PLB pair of any code,
 -- paid on or before build_params.as_of. amount keeps the 835 sign (positive = taken from the
--- provider); taken and returned split it by sign. payer_name: int_payers.
+-- provider); taken and returned split it by sign. payer_name: dim_payers.
 with
 
 plbs as (
@@ -23,7 +23,7 @@ final as (
         min(payment_date) as first_payment_date,
         max(payment_date) as last_payment_date
     from plbs
-    left join int_payers as n
+    left join dim_payers as n
         on n.payer_id = plbs.payer_id
     group by plbs.payer_id, reason_code, fiscal_period_date
 )

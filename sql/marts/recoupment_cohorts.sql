@@ -5,7 +5,7 @@
 -- deferrals, their repayments and refunds left out, so a WO −x / +x does not count twice), at
 -- lag = takeback date − original payment date, dev_week = ⌊lag / 7⌋.
 -- Takebacks not linked to an original payment cannot be placed in a cohort and are not here.
---   payer_name            int_payers;
+--   payer_name            dim_payers;
 --   cumulative_share      cumulative takeback after dev_week weeks / cohort paid;
 --   cumulative_net_share  the same net of corrections, each correction at its own lag;
 --   complete              every claim of the month has had dev_week + 1 full weeks by as_of
@@ -137,7 +137,7 @@ final as (
         params.as_of
     from developed as d
     cross join params
-    left join int_payers as n
+    left join dim_payers as n
         on n.payer_id = d.payer_id
     left join rates as r
         on r.payer_id = d.payer_id

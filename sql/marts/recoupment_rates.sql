@@ -9,7 +9,7 @@
 --                   or 'billing' (the payee NPI: claims without a rendering NPI, and PLB offsets
 --                   that name no claim, which PLB01 charges to the billing group), so a billing
 --                   group's unlinked offsets never rank as a rendering provider; NULL elsewhere;
---   payer_name      int_payers, on rows with a payer_id;
+--   payer_name      dim_payers, on rows with a payer_id;
 --   partial_period  the month is not wholly covered: it ends after build_params.as_of, or starts
 --                   before the first payment in the lake (of the payer, on payer grains), so its
 --                   rate is of part of a month.
@@ -134,7 +134,7 @@ unioned as (
 -- The first payment date: of the lake, and of each payer.
 first_dates as (
     select payer_id, min(first_payment_date) as first_payment_date
-    from int_payers
+    from dim_payers
     group by grouping sets ((payer_id), ())
 ),
 
@@ -163,7 +163,7 @@ final as (
         ) as partial_period
     from unioned as u
     cross join params
-    left join int_payers as n
+    left join dim_payers as n
         on n.payer_id = u.payer_id
     left join first_dates as fp
         on fp.payer_id = u.payer_id

@@ -8,7 +8,7 @@
 --   days_left        deadline − build_params.appeals_as_of (`--as-of`, else the day of the build);
 --   status           'repaid_by_correction' (a correction repaid all of it), else 'expired'
 --                    (days_left < 0), 'due_7_days' (days_left ≤ due_soon_days, default 7), 'open';
---   payer_name       int_payers;
+--   payer_name       dim_payers;
 --   evidence         the payer's ICN (payer_claim_control), CLP01 (claim_id), the original claim
 --                    (original_claim_key = remit_id:claim_seq of its payment in the lake, and its
 --                    payment date), the correction, the cause and its CARC, the PLB reference.
@@ -47,7 +47,7 @@ deadlines as (
         on l.takeback_id = e.takeback_id
     left join windows as w
         on w.payer_id = e.payer_id
-    left join (select payer_id, payer_name from int_payers) as n
+    left join (select payer_id, payer_name from dim_payers) as n
         on n.payer_id = e.payer_id
 ),
 

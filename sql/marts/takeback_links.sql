@@ -5,7 +5,7 @@
 -- each rule is a count over link_rule. over_recoupment / over_recoupment_reason flag a takeback
 -- that took more than the original paid ('exceeds_original_paid') or reversed it twice
 -- ('double_reversal'); original_taken_back is what the takebacks of its original add up to by then.
--- payer_name: int_payers.
+-- payer_name: dim_payers.
 with
 
 takebacks as (
@@ -65,7 +65,7 @@ final as (
         t.over_recoupment,
         t.over_recoupment_reason
     from takebacks as t
-    left join int_payers as n
+    left join dim_payers as n
         on n.payer_id = t.payer_id
     left join reversals as r
         on r.takeback_id = t.takeback_id

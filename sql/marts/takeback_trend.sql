@@ -1,7 +1,7 @@
 -- grain: grain × payer_id × period_start: grain 'week' (Monday weeks) or 'month' (first of the
 -- month), every period from the payer's first payment or takeback to build_params.as_of, zero-filled.
 -- Period by payment date (BPR16).
---   payer_name      int_payers;
+--   payer_name      dim_payers;
 --   partial_period  the week or month is not wholly covered: it ends after build_params.as_of, or
 --                   starts before the payer's first payment or takeback, so its figures are of part
 --                   of a period (a rate on 9 days of a month).
@@ -96,7 +96,7 @@ final as (
             as partial_period
     from payer_periods as pp
     cross join params
-    left join int_payers as n
+    left join dim_payers as n
         on n.payer_id = pp.payer_id
     left join sums as s
         on s.grain = pp.grain

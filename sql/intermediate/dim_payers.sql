@@ -1,6 +1,6 @@
 -- grain: one payer (payer_id): the one rule for the payer's name that every mart and command shows.
 --   payer_name          N1*PR name (N102) of the payer's latest remittance that carries one: latest
---                       payment date up to build_params.as_of (remittances with no valid date last),
+--                       payment date up to int_as_of.as_of (remittances with no valid date last),
 --                       then latest production date, then highest remit_id; trimmed; NULL when no
 --                       remittance names the payer;
 --   first_payment_date, last_payment_date
