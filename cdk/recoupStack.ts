@@ -50,7 +50,7 @@ import {
   LeadershipReports,
   type LeadershipReportsProps,
 } from './leadershipReports.ts';
-import { MART_COLUMNS } from './martColumns.ts';
+import { MART_COLUMNS } from '../functions/core/lake/martSchema.ts';
 import { ModelsFanout } from './modelsFanout.ts';
 
 /** Object-key prefixes shared by the stack and the handlers (passed to them as environment). */

@@ -1,12 +1,19 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLakeViews } from '../functions/adapters/duckdb/lakeViews.ts';
 import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
+import { MART_COLUMNS, martContractProblems } from '../functions/core/lake/martSchema.ts';
 import { buildModels } from '../functions/models/buildModels.ts';
-import { loadModels, ModelError, referencedNames } from '../functions/models/loadModels.ts';
+import {
+  findModel,
+  loadModels,
+  ModelError,
+  referencedNames,
+  SQL_DIR,
+} from '../functions/models/loadModels.ts';
 import { loadModelsConfig, parseModelsConfig } from '../functions/models/modelsConfig.ts';
 import { orderModels } from '../functions/models/orderModels.ts';
 
@@ -102,6 +109,37 @@ describe('buildModels', () => {
     } finally {
       db.closeSync();
     }
+  });
+
+  it('fails the build on a mart that lost a column or changed a type, naming it (the mart contract)', async () => {
+    // The repository's models, with plb_summary missing `category` and its amount as a double.
+    const dir = mkdtempSync(join(tmpdir(), 'recoup-sql-'));
+    dirs.push(dir);
+    cpSync(SQL_DIR, dir, { recursive: true });
+    const original = findModel('plb_summary').sql;
+    writeFileSync(
+      join(dir, 'marts', 'plb_summary.sql'),
+      `-- grain: as plb_summary\nselect * exclude (category) replace (cast(amount as double) as amount) from (\n${original}\n)\n`,
+    );
+    const lake = mkdtempSync(join(tmpdir(), 'recoup-lake-'));
+    dirs.push(lake);
+    const db = await openDuckDb();
+    try {
+      const error = await buildModels({ db, lakeDir: lake, sqlDir: dir, asOf: '2024-06-30' }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(ModelError);
+      expect((error as ModelError).model).toBe('plb_summary');
+      expect((error as ModelError).message).toContain('missing column category (string)');
+      expect((error as ModelError).message).toContain(
+        'column amount is double, the contract says decimal(18,2)',
+      );
+    } finally {
+      db.closeSync();
+    }
+    // The contract's own check, column by column.
+    expect(martContractProblems('plb_summary', [])).toHaveLength(MART_COLUMNS.plb_summary!.length);
+    expect(martContractProblems('not_a_mart', [{ name: 'x', duckdbType: 'VARCHAR' }])).toEqual([]);
   });
 
   it('writes every mart of an empty lake as Parquet that recoup query sees as a view', async () => {

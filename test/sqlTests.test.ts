@@ -2,9 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { glueTypeOfDuckDb, MART_COLUMNS } from '../cdk/martColumns.ts';
 import { listMarts } from '../functions/adapters/duckdb/lakeViews.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
+import { glueTypeOfDuckDb, MART_COLUMNS } from '../functions/core/lake/martSchema.ts';
 import { SQL_DIR } from '../functions/models/loadModels.ts';
 import { runSqlTests, type SqlTestResult } from '../functions/models/runSqlTests.ts';
 import {
@@ -55,7 +55,7 @@ describe('sql/tests on a generated lake', () => {
     expect(failed).toEqual([]);
   });
 
-  it('the Glue tables of the marts (cdk/martColumns.ts) match the marts the models write', async () => {
+  it('the Glue tables of the marts (functions/core/lake/martSchema.ts) match the marts the models write', async () => {
     const marts = listMarts(built.lake);
     expect(Object.keys(MART_COLUMNS).sort()).toEqual(marts);
     for (const mart of marts) {

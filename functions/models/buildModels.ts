@@ -4,6 +4,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { MARTS_DIR } from '../adapters/duckdb/lakeViews.ts';
 import { sqlIdent, sqlString } from '../adapters/duckdb/openDuckDb.ts';
 import { registerClosedPeriods } from '../close/closedPeriods.ts';
+import { martContractProblems } from '../core/lake/martSchema.ts';
 import { createBuildLakeViews } from './createBuildLakeViews.ts';
 import { loadModels, type Model, ModelError, type ModelLayer, SQL_DIR } from './loadModels.ts';
 import { defaultModelsConfig, type ModelsConfig } from './modelsConfig.ts';
@@ -102,6 +103,20 @@ export async function buildModel(db: DuckDBConnection, model: Model, martsDir: s
     case 'parquet': {
       const path = await writeMart(db, martsDir, model.name, model.sql);
       await db.run(`CREATE OR REPLACE TEMP VIEW ${name} AS SELECT * FROM read_parquet(${sqlString(path)})`);
+      const described = (await db.runAndReadAll(`DESCRIBE ${name}`)).getRowObjectsJson() as {
+        column_name: string;
+        column_type: string;
+      }[];
+      const problems = martContractProblems(
+        model.name,
+        described.map((c) => ({ name: c.column_name, duckdbType: c.column_type })),
+      );
+      if (problems.length > 0)
+        throw new ModelError(
+          `mart ${model.name} (${model.file}) does not match its contract (functions/core/lake/martSchema.ts): ${problems.join('; ')}`,
+          model.name,
+          model.file,
+        );
       return { ...base, materialized: 'parquet', rows: await countRows(db, name), ms: 0, path };
     }
   }

@@ -1,7 +1,9 @@
 /**
- * Glue column lists of the marts (Parquet under `marts/<name>/` in the lake bucket), in the order
- * the SQL models write them. `test/sqlTests.test.ts` builds the marts and fails when this list and
- * the models drift apart. Types are Athena/Glue types; money is `decimal(18,2)`, never a float.
+ * The mart contract, beside the lake's (schema.ts): each mart's columns, in the order the SQL
+ * models write them, with their Athena/Glue types (money is `decimal(18,2)`, never a float). The
+ * stack's Glue tables are made from it, and `recoup build` checks every mart it writes against it
+ * (functions/models/buildModels.ts): a mart that lost, gained or retyped a column fails the build
+ * with the column named, never as an empty report cell.
  */
 export interface MartColumn {
   name: string;
@@ -273,4 +275,29 @@ export function glueTypeOfDuckDb(duckdbType: string): string {
   const glue = map[t];
   if (glue === undefined) throw new Error(`no Glue type for DuckDB type ${duckdbType}`);
   return glue;
+}
+
+/**
+ * How a written mart differs from its contract, given its DuckDB columns (DESCRIBE): one line per
+ * missing, extra or retyped column, in the contract's order; empty when it matches or when the mart
+ * is not in the contract.
+ */
+export function martContractProblems(
+  mart: string,
+  described: readonly { name: string; duckdbType: string }[],
+): string[] {
+  const contract = MART_COLUMNS[mart];
+  if (contract === undefined) return [];
+  const actual = new Map(described.map((c) => [c.name, c.duckdbType]));
+  const problems: string[] = [];
+  for (const column of contract) {
+    const type = actual.get(column.name);
+    if (type === undefined) problems.push(`missing column ${column.name} (${column.type})`);
+    else if (glueTypeOfDuckDb(type) !== column.type)
+      problems.push(`column ${column.name} is ${glueTypeOfDuckDb(type)}, the contract says ${column.type}`);
+  }
+  const named = new Set(contract.map((c) => c.name));
+  for (const c of described)
+    if (!named.has(c.name)) problems.push(`extra column ${c.name} (${glueTypeOfDuckDb(c.duckdbType)})`);
+  return problems;
 }
