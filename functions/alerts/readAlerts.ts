@@ -1,6 +1,18 @@
+import type { MartColumnName } from '../core/lake/martSchema.ts';
 import { parseCents } from '../core/money.ts';
 import type { Alert, AlertGrain } from '../ports/alertSink.ts';
 import type { Warehouse } from '../ports/warehouse.ts';
+
+/**
+ * Every field of an Alert is a column of the takeback_alerts mart (functions/core/lake/martSchema.ts):
+ * a column the contract loses fails the typecheck here.
+ */
+type AlertFieldsOutsideTheMart = Exclude<keyof Alert, MartColumnName<'takeback_alerts'>>;
+const alertFieldsAreMartColumns: [AlertFieldsOutsideTheMart] extends [never]
+  ? true
+  : AlertFieldsOutsideTheMart = true;
+/** The mart's other columns this reader needs. */
+const AS_OF_WEEK: MartColumnName<'takeback_alerts'> = 'as_of_week';
 
 /** Weeks, counted back from the latest week of the lake, whose alerts are current. */
 export const CURRENT_ALERT_WEEKS = 4;
@@ -16,6 +28,7 @@ export interface ReadAlertsOptions {
  * current alerts: weeks within `currentWeeks` of the latest week the mart was built on.
  */
 export async function readAlerts(warehouse: Warehouse, options: ReadAlertsOptions = {}): Promise<Alert[]> {
+  void alertFieldsAreMartColumns;
   const currentWeeks = options.currentWeeks ?? CURRENT_ALERT_WEEKS;
   // A mart built before payer names were added has no payer_name column.
   const named =
@@ -30,7 +43,7 @@ export async function readAlerts(warehouse: Warehouse, options: ReadAlertsOption
             CAST(takeback AS VARCHAR) AS takeback, CAST(baseline AS VARCHAR) AS baseline,
             CAST(score AS DOUBLE) AS score, CAST(excess AS VARCHAR) AS excess,
             top_claims, top_providers, top_causes,
-            date_diff('day', week_start, as_of_week) // 7 AS weeks_ago
+            date_diff('day', week_start, ${AS_OF_WEEK}) // 7 AS weeks_ago
      FROM takeback_alerts
      ORDER BY week_start DESC, excess DESC, alert_id`);
   return rows

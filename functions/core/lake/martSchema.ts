@@ -10,7 +10,7 @@ export interface MartColumn {
   type: string;
 }
 
-export const MART_COLUMNS: Readonly<Record<string, readonly MartColumn[]>> = {
+const CONTRACT = {
   liquidity_forecast: [
     { name: 'payer_id', type: 'string' },
     { name: 'payer_name', type: 'string' },
@@ -251,7 +251,19 @@ export const MART_COLUMNS: Readonly<Record<string, readonly MartColumn[]>> = {
     { name: 'takeback_count', type: 'bigint' },
     { name: 'partial_period', type: 'boolean' },
   ],
-};
+} as const satisfies Readonly<Record<string, readonly MartColumn[]>>;
+
+/** Every mart's columns, in the order the model writes them. */
+export const MART_COLUMNS: Readonly<Record<string, readonly MartColumn[]>> = CONTRACT;
+
+/** A mart of the contract. */
+export type MartName = keyof typeof CONTRACT;
+
+/**
+ * The column names of a mart, as a type: code that reads a mart declares what it reads with it, so
+ * a column removed or renamed here fails the typecheck where it is read (readAlerts.ts).
+ */
+export type MartColumnName<M extends MartName> = (typeof CONTRACT)[M][number]['name'];
 
 /** The Glue type of a DuckDB column type, for the mart column lists (and the test that checks them). */
 export function glueTypeOfDuckDb(duckdbType: string): string {
