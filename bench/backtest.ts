@@ -36,6 +36,7 @@ import {
 import type { Truth } from '../functions/generate/index.ts';
 import { writeDataset } from '../functions/generate/index.ts';
 import { buildModels } from '../functions/models/buildModels.ts';
+import { loadModels } from '../functions/models/loadModels.ts';
 import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -193,9 +194,10 @@ async function evaluate(
         `CREATE TABLE ${sqlIdent(table)} AS SELECT * FROM read_parquet(${sqlString(join(dir, `${table}.parquet`))})`,
       );
     await db.run(`CREATE OR REPLACE TABLE dim_payers AS ${UNNAMED_PAYERS_SQL}`);
+    const models = loadModels();
     for (const [layer, name] of FORECAST_MODELS) {
       if (layer === 'marts') continue;
-      await db.run(`CREATE OR REPLACE TABLE ${sqlIdent(name)} AS ${modelSql(layer, name)}`);
+      await db.run(`CREATE OR REPLACE TABLE ${sqlIdent(name)} AS ${modelSql(layer, name, models)}`);
     }
     const [params] = await rows(
       db,

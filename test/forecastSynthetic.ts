@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlIdent, sqlString } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { FORECAST_MODELS, modelSql, UNNAMED_PAYERS_SQL } from '../functions/forecast/modelSql.ts';
+import { loadModels } from '../functions/models/loadModels.ts';
 
 /**
  * Synthetic stand-ins for the model layer's contract (int_takebacks, int_claim_payments, the
@@ -318,7 +319,8 @@ export async function buildForecastModels(db: DuckDBConnection): Promise<void> {
   // A build settles a missing as-of to the latest payment date before any model runs.
   await db.run(`UPDATE build_params SET as_of = coalesce(as_of,
     (SELECT max(payment_date) FROM int_claim_payments), (SELECT max(payment_date) FROM int_takebacks))`);
+  const models = loadModels();
   for (const [layer, name] of FORECAST_MODELS) {
-    await db.run(`CREATE OR REPLACE TABLE ${sqlIdent(name)} AS ${modelSql(layer, name)}`);
+    await db.run(`CREATE OR REPLACE TABLE ${sqlIdent(name)} AS ${modelSql(layer, name, models)}`);
   }
 }

@@ -1,8 +1,8 @@
-import { findModel, ModelError, type ModelLayer } from '../models/loadModels.ts';
+import { findModel, type Model, ModelError, type ModelLayer } from '../models/loadModels.ts';
 
 /** The SQL of one model (sql/<layer>/, or a feature folder's mart), without a trailing semicolon. */
-export function modelSql(layer: ModelLayer, name: string): string {
-  const model = findModel(name);
+export function modelSql(layer: ModelLayer, name: string, models?: readonly Model[]): string {
+  const model = findModel(name, models);
   if (model.layer !== layer)
     throw new ModelError(`model ${name} is a ${model.layer} model, not ${layer}`, name);
   return model.sql;

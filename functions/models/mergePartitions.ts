@@ -32,14 +32,14 @@ export interface MergePartitionsOptions {
  */
 export async function mergePartitions(options: MergePartitionsOptions): Promise<ModelResult[]> {
   if (options.partitionDirs.length === 0) throw new ModelError('nothing to merge: no partitions');
-  const marts = orderModels(loadModels(options.sqlDir ?? SQL_DIR)).filter((m) => m.layer === 'marts');
+  const models = loadModels(options.sqlDir ?? SQL_DIR);
+  const marts = orderModels(models).filter((m) => m.layer === 'marts');
   const db = await openBuildDuckDb(buildResources(options.resources));
   try {
     await registerBuildInputs(db, options.config ?? defaultModelsConfig(), options.asOf, options.appealsAsOf);
     // The parameter models (int_as_of): from build_params, as every partition built them.
-    const all = loadModels(options.sqlDir ?? SQL_DIR);
     for (const name of PARAMETER_MODELS) {
-      const model = all.find((m) => m.name === name);
+      const model = models.find((m) => m.name === name);
       if (model !== undefined) await buildModel(db, model, options.martsDir);
     }
     const files = (path: (dir: string) => string) =>

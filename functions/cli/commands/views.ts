@@ -12,7 +12,7 @@ import { openDuckDb, sqlIdent, sqlString } from '../../adapters/duckdb/openDuckD
 import { runQuery } from '../../adapters/duckdb/runQuery.ts';
 import { COMPUTED_COLUMNS, ELEMENT_MAP } from '../../core/era/elementMap.ts';
 import { LAKE_TABLES, type LakeTable } from '../../core/lake/schema.ts';
-import { loadModels } from '../../models/loadModels.ts';
+import { loadModels, type Model } from '../../models/loadModels.ts';
 import { existingLake, parseCommandArgs } from '../args.ts';
 import { CliError } from '../cliError.ts';
 
@@ -92,8 +92,9 @@ export async function describeViews(lakeDir: string): Promise<ViewDescription[]>
         sql: lakeTableSql(lake, table, reads),
       });
     }
+    const models = loadModels();
     for (const mart of listMarts(lake)) {
-      const { meaning, columns } = martComments(mart);
+      const { meaning, columns } = martComments(mart, models);
       out.push({
         view: mart,
         meaning,
@@ -160,8 +161,11 @@ function lakeColumnMeaning(table: LakeTable, column: string): string {
  * (sql/marts/<name>.sql or a feature folder's): the text before the first column entry, then lines `--   name   meaning`
  * (continuation lines indented further).
  */
-export function martComments(mart: string): { meaning: string; columns: Map<string, string> } {
-  const path = loadModels().find((m) => m.name === mart && m.layer === 'marts')?.file;
+export function martComments(
+  mart: string,
+  models: readonly Model[] = loadModels(),
+): { meaning: string; columns: Map<string, string> } {
+  const path = models.find((m) => m.name === mart && m.layer === 'marts')?.file;
   const columns = new Map<string, string>();
   if (path === undefined || !existsSync(path)) return { meaning: '', columns };
   const header: string[] = [];
