@@ -42,6 +42,7 @@ import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICES } from '../functions/aws/metricNames.ts';
 import { EXPORTS_PREFIX, REPORTS_PREFIX } from '../functions/aws/reportKeys.ts';
+import { MART_COLUMNS } from '../functions/core/lake/martSchema.ts';
 import { LAKE_TABLES } from '../functions/core/lake/schema.ts';
 import { FEATURE_MART_DIRS } from '../functions/models/loadModels.ts';
 import { addLakeViews } from './athenaViews.ts';
@@ -50,7 +51,6 @@ import {
   LeadershipReports,
   type LeadershipReportsProps,
 } from './leadershipReports.ts';
-import { MART_COLUMNS } from '../functions/core/lake/martSchema.ts';
 import { ModelsFanout } from './modelsFanout.ts';
 
 /** Object-key prefixes shared by the stack and the handlers (passed to them as environment). */
