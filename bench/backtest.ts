@@ -22,8 +22,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { openDuckDb, sqlIdent, sqlString } from '../functions/adapters/duckdb/openDuckDb.ts';
+import { buildDuckDbModels } from '../functions/adapters/duckdb/buildDuckDbModels.ts';
+import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
+import { loadModels } from '../functions/adapters/localModelFiles.ts';
 import { parseCents } from '../functions/core/money.ts';
 import { FORECAST_MODELS, modelSql, UNNAMED_PAYERS_SQL } from '../functions/forecast/modelSql.ts';
 import { type AlertScore, scoreAlerts } from '../functions/forecast/scoreAlerts.ts';
@@ -35,8 +37,7 @@ import {
 } from '../functions/forecast/scoreBacktest.ts';
 import type { Truth } from '../functions/generate/index.ts';
 import { writeDataset } from '../functions/generate/index.ts';
-import { buildModels } from '../functions/models/buildModels.ts';
-import { loadModels } from '../functions/models/loadModels.ts';
+import { sqlIdent, sqlString } from '../functions/ports/warehouse.ts';
 import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -132,7 +133,7 @@ async function prepare(seed: number, cache: string, log: (line: string) => void)
   await ingestToLake(inputs, { lake: new LocalFolderStore(lake), scratch: dir });
   const db = await openDuckDb({ threads: 2 });
   try {
-    await buildModels({ db, lakeDir: lake });
+    await buildDuckDbModels({ db, lakeDir: lake });
     for (const table of BASE_TABLES) {
       const select =
         table === 'adjustments'
@@ -312,7 +313,9 @@ async function main(): Promise<void> {
   log(`bench:backtest: ${seeds} seeds from ${first}, cuts ${cuts.join(', ')} weeks back; inputs in ${cache}`);
 
   const sqlOf = (file: string | undefined, name: string) =>
-    file === undefined ? modelSql('marts', name) : readFileSync(file, 'utf8').trim().replace(/;\s*$/, '');
+    file === undefined
+      ? modelSql('marts', name, loadModels())
+      : readFileSync(file, 'utf8').trim().replace(/;\s*$/, '');
   const sql = {
     forecast: sqlOf(values['forecast-sql'], 'liquidity_forecast'),
     alerts: sqlOf(values['alerts-sql'], 'takeback_alerts'),

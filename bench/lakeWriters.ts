@@ -40,13 +40,14 @@ import {
   WriterPropertiesBuilder,
   writeParquet,
 } from 'parquet-wasm/node';
-import { openDuckDb, sqlString } from '../functions/adapters/duckdb/openDuckDb.ts';
+import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { parse835Columns } from '../functions/core/era/parse835.ts';
 import type { ColumnData } from '../functions/core/lake/parquetEncoder.ts';
 import { encodeParquet } from '../functions/core/lake/parquetEncoder.ts';
 import { FILE_COLUMNS, fileColumnData } from '../functions/core/lake/remitFiles.ts';
 import { type Column, LAKE_TABLES, type LakeTable } from '../functions/core/lake/schema.ts';
 import type { RemitColumns } from '../functions/core/types.ts';
+import { sqlString } from '../functions/ports/warehouse.ts';
 
 type Plain = (string | number | boolean | null)[];
 /** One file to write: its table, rows, the reader's columns, and the same as plain arrays. */

@@ -40,11 +40,11 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { FEATURE_MART_DIRS } from '../functions/adapters/localModelFiles.ts';
 import { METRICS_NAMESPACE, SERVICES } from '../functions/aws/metricNames.ts';
 import { EXPORTS_PREFIX, REPORTS_PREFIX } from '../functions/aws/reportKeys.ts';
 import { MART_COLUMNS } from '../functions/core/lake/martSchema.ts';
 import { LAKE_TABLES } from '../functions/core/lake/schema.ts';
-import { FEATURE_MART_DIRS } from '../functions/models/loadModels.ts';
 import { addLakeViews } from './athenaViews.ts';
 import {
   type DigestFunctionOptions,

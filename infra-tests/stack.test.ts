@@ -12,10 +12,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { lakeViewSql, MANIFESTS_TABLE, prestoType } from '../cdk/athenaViews.ts';
 import { npmCpu, PREFIXES, RecoupStack, type RecoupStackProps } from '../cdk/recoupStack.ts';
 import { addRulePacks } from '../cdk/rulePacks.ts';
+import { loadModels } from '../functions/adapters/localModelFiles.ts';
 import { METRICS_NAMESPACE, SERVICES } from '../functions/aws/metricNames.ts';
 import { MART_COLUMNS } from '../functions/core/lake/martSchema.ts';
 import { glueType, LAKE_SCHEMA, LAKE_TABLES, tableColumns } from '../functions/core/lake/schema.ts';
-import { findModel, loadModels } from '../functions/models/loadModels.ts';
+import { findModel } from '../functions/models/loadModels.ts';
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
 

@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { buildDuckDbModels } from '../functions/adapters/duckdb/buildDuckDbModels.ts';
 import { duckDbWarehouse } from '../functions/adapters/duckdb/duckDbWarehouse.ts';
-import { openDuckDb, sqlString } from '../functions/adapters/duckdb/openDuckDb.ts';
+import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { JsonFileSink } from '../functions/adapters/sinks/jsonFileSink.ts';
@@ -22,8 +23,8 @@ import { SENT_ALERTS_KEY } from '../functions/alerts/sentAlertKeys.ts';
 import { alertsCommand } from '../functions/cli/commands/alerts.ts';
 import { generateDataset } from '../functions/generate/generate.ts';
 import type { IngestInput } from '../functions/ingest/ingestFiles.ts';
-import { buildModels } from '../functions/models/buildModels.ts';
 import type { Alert, AlertSink } from '../functions/ports/alertSink.ts';
+import { sqlString } from '../functions/ports/warehouse.ts';
 import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 
 function alert(overrides: Partial<Alert> = {}): Alert {
@@ -471,7 +472,7 @@ describe('no patient data leaves in an alert', () => {
     let clp01s: string[];
     let resolved: string[];
     try {
-      await buildModels({ db, lakeDir: lake });
+      await buildDuckDbModels({ db, lakeDir: lake });
       alerts = await readAlerts(duckDbWarehouse(db), { all: true });
       clp01s = (
         await runQuery(db, 'SELECT DISTINCT claim_id FROM claims WHERE claim_id IS NOT NULL')

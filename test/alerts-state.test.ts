@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { duckDbWarehouse } from '../functions/adapters/duckdb/duckDbWarehouse.ts';
-import { openDuckDb, sqlString } from '../functions/adapters/duckdb/openDuckDb.ts';
+import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { parseSink } from '../functions/adapters/sinks/parseSink.ts';
 import { WebhookSink } from '../functions/adapters/sinks/webhookSink.ts';
@@ -16,6 +16,7 @@ import {
 import { SENT_ALERTS_KEY } from '../functions/alerts/sentAlertKeys.ts';
 import { alertsCommand } from '../functions/cli/commands/alerts.ts';
 import type { Alert, AlertSink } from '../functions/ports/alertSink.ts';
+import { sqlString } from '../functions/ports/warehouse.ts';
 
 // Delivery state is kept per sink (issue 27, point 2): a preview on stdout must not use up the
 // webhook's or SNS topic's delivery of the same alert.

@@ -10,17 +10,7 @@ import { describe, expect, it } from 'vitest';
 const FUNCTIONS = fileURLToPath(new URL('../functions/', import.meta.url));
 
 /** Folders of use cases, of the pure core, and of the entry points, under functions/. */
-const USE_CASES = [
-  'ingest',
-  'alerts',
-  'appeals',
-  'digest',
-  'report',
-  'forecast',
-  'close',
-  'compact',
-  'models',
-];
+const USE_CASES = ['ingest', 'alerts', 'appeals', 'digest', 'report', 'forecast', 'close', 'models'];
 const PURE = ['core', 'ports'];
 const ENTRY = ['cli', 'aws', 'wiring'];
 
@@ -36,30 +26,6 @@ function forbidden(specifier: string, target: string | null): string | null {
   }
   return null;
 }
-
-/**
- * Files not yet on ports, with what they still import: the DuckDB model engine (models/, compact/),
- * the report's loader and writer, and the period close. The list may only shrink: a file
- * that no longer needs its entry fails the test until the entry is removed, and any other file
- * that breaks the direction fails it at once.
- */
-const NOT_YET_ON_PORTS: Record<string, string[]> = {
-  'close/closePeriod.ts': ['DuckDB', 'an adapter', 'the file system'],
-  'close/closedPeriods.ts': ['DuckDB', 'an adapter', 'the file system'],
-  'compact/compactLake.ts': ['DuckDB', 'an adapter', 'the file system'],
-  'models/buildIncremental.ts': ['DuckDB', 'an adapter', 'the file system'],
-  'models/buildModels.ts': ['DuckDB', 'an adapter', 'the file system'],
-  'models/buildPartition.ts': ['an adapter', 'the file system'],
-  'models/buildPartitioned.ts': ['an adapter', 'the file system'],
-  'models/buildResources.ts': ['DuckDB', 'an adapter'],
-  'models/createBuildLakeViews.ts': ['DuckDB', 'an adapter'],
-  'models/loadModels.ts': ['the file system'],
-  'models/mergePartitions.ts': ['an adapter'],
-  'models/modelsConfig.ts': ['the file system'],
-  'models/planPartitions.ts': ['an adapter'],
-  'models/registerBuildInputs.ts': ['DuckDB'],
-  'models/runSqlTests.ts': ['DuckDB', 'an adapter', 'the file system'],
-};
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -110,14 +76,19 @@ describe('the direction of imports', () => {
     expect(Object.fromEntries(found)).toEqual({});
   });
 
-  it('keeps use cases on ports: only the files listed as not yet moved import DuckDB, the SDK, fs or adapters', () => {
-    expect(Object.fromEntries(violations(USE_CASES))).toEqual(NOT_YET_ON_PORTS);
+  it('keeps every use case on ports: none imports DuckDB, the AWS SDK, the file system or an adapter', () => {
+    expect(Object.fromEntries(violations(USE_CASES))).toEqual({});
   });
 
-  it('has ingest, alert delivery, appeals and the digest fully on ports', () => {
-    const done = ['ingest', 'alerts', 'appeals', 'digest'];
-    expect(Object.fromEntries(violations(done))).toEqual({});
-    for (const file of Object.keys(NOT_YET_ON_PORTS)) expect(done).not.toContain(file.split('/')[0]);
+  it('names the forbidden imports it finds', () => {
+    expect(forbidden('@duckdb/node-api', null)).toBe('DuckDB');
+    expect(forbidden('@aws-sdk/client-s3', null)).toBe('the AWS SDK');
+    expect(forbidden('node:fs/promises', null)).toBe('the file system');
+    const adapter = join(FUNCTIONS, 'adapters', 'duckdb', 'openDuckDb.ts');
+    expect(forbidden('../adapters/duckdb/openDuckDb.ts', adapter)).toBe('an adapter');
+    expect(forbidden('../cli/main.ts', join(FUNCTIONS, 'cli', 'main.ts'))).toBe('an entry point (cli/)');
+    expect(forbidden('node:path', null)).toBeNull();
+    expect(forbidden('../ports/warehouse.ts', join(FUNCTIONS, 'ports', 'warehouse.ts'))).toBeNull();
   });
 
   it('lets no adapter import an entry point', () => {

@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lakeViewSql, MANIFESTS_TABLE } from '../cdk/athenaViews.ts';
+import { compactLake } from '../functions/adapters/duckdb/compactLake.ts';
 import { lakeTableSql } from '../functions/adapters/duckdb/lakeViews.ts';
-import { openDuckDb, sqlString } from '../functions/adapters/duckdb/openDuckDb.ts';
+import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
-import { compactLake } from '../functions/compact/compactLake.ts';
 import { parseStagedKey } from '../functions/core/lake/compactedLayout.ts';
 import { duckdbType, LAKE_TABLES, tableColumns } from '../functions/core/lake/schema.ts';
+import { sqlString } from '../functions/ports/warehouse.ts';
 import { filesUnder } from './helpers/filesUnder.ts';
 import { ingestGeneratedLake } from './helpers/generatedLake.ts';
 

@@ -8,8 +8,8 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LAMBDA_BUNDLE, modelsBundleFiles } from '../cdk/recoupStack.ts';
+import { loadModels } from '../functions/adapters/localModelFiles.ts';
 import { S3ObjectStore } from '../functions/adapters/s3ObjectStore.ts';
-import { loadModels } from '../functions/models/loadModels.ts';
 import { type RunningS3rver, startS3rver, toSqsS3Event } from './helpers/s3rver.ts';
 import { type SnsEndpoint, startSnsEndpoint } from './helpers/snsEndpoint.ts';
 

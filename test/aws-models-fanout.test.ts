@@ -3,15 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { buildDuckDbModels } from '../functions/adapters/duckdb/buildDuckDbModels.ts';
+import { compactLake } from '../functions/adapters/duckdb/compactLake.ts';
 import { listMarts } from '../functions/adapters/duckdb/lakeViews.ts';
 import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { S3ObjectStore } from '../functions/adapters/s3ObjectStore.ts';
 import { planFanout, runFanoutMerge, runFanoutPartition } from '../functions/aws/modelsFanout.ts';
 import { runModelsJob } from '../functions/aws/modelsJob.ts';
 import { loadState } from '../functions/aws/syncLake.ts';
-import { compactLake } from '../functions/compact/compactLake.ts';
 import { parseStagedKey } from '../functions/core/lake/compactedLayout.ts';
-import { buildModels } from '../functions/models/buildModels.ts';
 import type { Alert, AlertSink } from '../functions/ports/alertSink.ts';
 import { filesUnder } from './helpers/filesUnder.ts';
 import { ingestGeneratedLake } from './helpers/generatedLake.ts';
@@ -93,7 +93,7 @@ beforeAll(async () => {
   // The expected marts: one local build over every remittance.
   const db = await openDuckDb();
   try {
-    await buildModels({ db, lakeDir: localLake });
+    await buildDuckDbModels({ db, lakeDir: localLake });
   } finally {
     db.closeSync();
   }

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../functions/adapters/awsClients.ts';
+import { buildDuckDbModels } from '../functions/adapters/duckdb/buildDuckDbModels.ts';
 import { listMarts } from '../functions/adapters/duckdb/lakeViews.ts';
 import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { S3ObjectStore } from '../functions/adapters/s3ObjectStore.ts';
 import { runModelsJob } from '../functions/aws/modelsJob.ts';
 import { loadState } from '../functions/aws/syncLake.ts';
-import { buildModels } from '../functions/models/buildModels.ts';
 import type { ObjectStore } from '../functions/ports/objectStore.ts';
 import { ingestGeneratedLake } from './helpers/generatedLake.ts';
 import { martRows, sortedRows } from './helpers/martRows.ts';
@@ -91,7 +91,7 @@ beforeAll(async () => {
   localBuild = (async () => {
     const db = await openDuckDb();
     try {
-      await buildModels({ db, lakeDir: localLake });
+      await buildDuckDbModels({ db, lakeDir: localLake });
     } finally {
       db.closeSync();
     }

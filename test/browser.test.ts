@@ -5,12 +5,12 @@ import { pathToFileURL } from 'node:url';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDuckDbModels } from '../functions/adapters/duckdb/buildDuckDbModels.ts';
 import { duckDbWarehouse } from '../functions/adapters/duckdb/duckDbWarehouse.ts';
 import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { readReportAssets } from '../functions/adapters/reportAssets.ts';
 import { writeDataset } from '../functions/generate/writeDataset.ts';
-import { buildModels } from '../functions/models/buildModels.ts';
 import { loadReportData } from '../functions/report/loadReportData.ts';
 import { renderReportHtml } from '../functions/report/renderReportHtml.ts';
 import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
@@ -82,7 +82,7 @@ beforeAll(async () => {
     { lake: new LocalFolderStore(lake) },
   );
   db = await openDuckDb();
-  await buildModels({ db, lakeDir: lake });
+  await buildDuckDbModels({ db, lakeDir: lake });
   reportFile = join(dir, 'report.html');
   await writeReport({ db, lakeDir: lake, out: reportFile });
 }, 240_000);

@@ -2,12 +2,12 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { buildDuckDbModels } from '../functions/adapters/duckdb/buildDuckDbModels.ts';
 import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { alertsCommand } from '../functions/cli/commands/alerts.ts';
 import { queryCommand } from '../functions/cli/commands/query.ts';
 import { reportCommand } from '../functions/cli/commands/report.ts';
-import { buildModels } from '../functions/models/buildModels.ts';
 import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { FIXTURES_835 } from './helpers/fixtures.ts';
 
@@ -47,7 +47,7 @@ beforeAll(async () => {
   cpSync(unbuilt, built, { recursive: true });
   const db = await openDuckDb();
   try {
-    await buildModels({ db, lakeDir: built });
+    await buildDuckDbModels({ db, lakeDir: built });
   } finally {
     db.closeSync();
   }

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { buildDuckDbModels } from '../functions/adapters/duckdb/buildDuckDbModels.ts';
+import { compactLake } from '../functions/adapters/duckdb/compactLake.ts';
 import { createLakeViews, listMarts } from '../functions/adapters/duckdb/lakeViews.ts';
 import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { martComments, viewsCommand } from '../functions/cli/commands/views.ts';
-import { compactLake } from '../functions/compact/compactLake.ts';
-import { buildModels } from '../functions/models/buildModels.ts';
 import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { FIXTURES_835 } from './helpers/fixtures.ts';
 
@@ -35,7 +35,7 @@ beforeAll(async () => {
   );
   const db = await openDuckDb();
   try {
-    await buildModels({ db, lakeDir: lake });
+    await buildDuckDbModels({ db, lakeDir: lake });
   } finally {
     db.closeSync();
   }

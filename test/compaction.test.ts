@@ -5,22 +5,23 @@ import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CompactionBusyError, compactLake } from '../functions/adapters/duckdb/compactLake.ts';
 import { lakeTableSql, readLakeReads } from '../functions/adapters/duckdb/lakeViews.ts';
-import { openDuckDb, sqlString } from '../functions/adapters/duckdb/openDuckDb.ts';
+import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { S3ObjectStore } from '../functions/adapters/s3ObjectStore.ts';
-import { CompactionBusyError, compactLake } from '../functions/compact/compactLake.ts';
 import { COMPACTION_LOCK, remitKeyOf } from '../functions/core/lake/compactedLayout.ts';
 import { LAKE_TABLES } from '../functions/core/lake/schema.ts';
 import type { IngestInput } from '../functions/ingest/ingestFiles.ts';
 import type { ObjectStore, StoredObject } from '../functions/ports/objectStore.ts';
+import { sqlString } from '../functions/ports/warehouse.ts';
 import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { fixtureInputs, fixturePath, parseFixture, ROOT } from './helpers/fixtures.ts';
 import { cleanup, tempDir } from './helpers/lakeProbe.ts';
 import { type RunningS3rver, startS3rver } from './helpers/s3rver.ts';
 
 /**
- * Compaction (functions/compact/compactLake.ts) keeps every promise of the staged lake: the
+ * Compaction (functions/adapters/duckdb/compactLake.ts) keeps every promise of the staged lake: the
  * lake shows the same rows before and after, a second run changes nothing, a file delivered
  * again after compaction is a duplicate, a compaction stopped at any write leaves a readable
  * lake that the next run completes, and ingest running beside it loses nothing.

@@ -232,7 +232,7 @@ describe('docs examples', () => {
   });
 
   it('the JSON config example is a valid recoup.config.json', async () => {
-    const { loadModelsConfig } = await import('../functions/models/modelsConfig.ts');
+    const { loadModelsConfig } = await import('../functions/adapters/modelsConfigFile.ts');
     const json = ALL.filter((e) => e.lang === 'json');
     expect(json.length).toBeGreaterThan(0);
     for (const e of json) {

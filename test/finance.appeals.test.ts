@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDuckDbModels } from '../functions/adapters/duckdb/buildDuckDbModels.ts';
 import { duckDbWarehouse } from '../functions/adapters/duckdb/duckDbWarehouse.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
 import { readAppeals } from '../functions/appeals/readAppeals.ts';
-import { buildModels } from '../functions/models/buildModels.ts';
 import { buildLakeFrom, type ModelLake } from './fixtures/models/modelLake.ts';
 
 // Hand-written 835s of one payer, FINA (test/fixtures/finance/README.md), with every kind of
@@ -126,14 +126,14 @@ describe('finance models on hand-written remittances', () => {
 
   it('counts days left to today when the build is given no as-of', async () => {
     const before = new Date().toISOString().slice(0, 10);
-    await buildModels({ db: built.db, lakeDir: built.lake });
+    await buildDuckDbModels({ db: built.db, lakeDir: built.lake });
     const after = new Date().toISOString().slice(0, 10);
     const got = await rows(`SELECT DISTINCT CAST(as_of AS VARCHAR) AS as_of FROM takeback_appeals`);
     expect([before, after]).toContain(got[0]?.as_of);
     // The data cut stays the latest payment date.
     const [params] = await rows(`SELECT CAST(as_of AS VARCHAR) AS as_of FROM build_params`);
     expect(params?.as_of).toBe('2024-03-20');
-    await buildModels({ db: built.db, lakeDir: built.lake, asOf: '2024-04-10' });
+    await buildDuckDbModels({ db: built.db, lakeDir: built.lake, asOf: '2024-04-10' });
   });
 
   it('readAppeals recounts days left and status to its own as-of date', async () => {
@@ -184,7 +184,7 @@ describe('finance models on hand-written remittances', () => {
   });
 
   it('gives a cohort its rate once it is mature (complete at 26 weeks)', async () => {
-    await buildModels({ db: built.db, lakeDir: built.lake, asOf: '2024-08-06' });
+    await buildDuckDbModels({ db: built.db, lakeDir: built.lake, asOf: '2024-08-06' });
     const got = await rows(`
       SELECT DISTINCT cohort_month::VARCHAR AS month, mature, cohort_rate, net_cohort_rate
       FROM recoupment_cohorts ORDER BY month`);
@@ -195,12 +195,12 @@ describe('finance models on hand-written remittances', () => {
       net_cohort_rate: 0.508197,
     });
     expect(got.slice(1).every((r) => r.mature === false && r.cohort_rate === null)).toBe(true);
-    await buildModels({ db: built.db, lakeDir: built.lake, asOf: '2024-08-05' });
+    await buildDuckDbModels({ db: built.db, lakeDir: built.lake, asOf: '2024-08-05' });
     const [younger] = await rows(
       `SELECT DISTINCT mature FROM recoupment_cohorts WHERE cohort_month = DATE '2024-01-01'`,
     );
     expect(younger?.mature).toBe(false);
-    await buildModels({ db: built.db, lakeDir: built.lake, asOf: '2024-04-10' });
+    await buildDuckDbModels({ db: built.db, lakeDir: built.lake, asOf: '2024-04-10' });
   });
 
   it('recoup appeals exports the worklist as CSV, and says nothing about claims on stderr', async () => {

@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDuckDbModels } from '../functions/adapters/duckdb/buildDuckDbModels.ts';
+import { listCloses } from '../functions/adapters/duckdb/closedPeriods.ts';
+import { closePeriod } from '../functions/adapters/duckdb/closePeriod.ts';
 import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
-import { listCloses } from '../functions/close/closedPeriods.ts';
-import { CloseError, closePeriod } from '../functions/close/closePeriod.ts';
-import { buildModels } from '../functions/models/buildModels.ts';
+import { CloseError } from '../functions/close/periods.ts';
 import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 
 // The FINA fixtures (test/fixtures/finance/README.md): February is closed after the first two
@@ -50,7 +51,7 @@ describe('period close and restatements', () => {
     lake = join(dir, 'lake');
     db = await openDuckDb({ threads: 2 });
     await ingest(FIRST);
-    await buildModels({ db, lakeDir: lake, asOf: '2024-03-31' });
+    await buildDuckDbModels({ db, lakeDir: lake, asOf: '2024-03-31' });
   });
   afterAll(() => {
     db?.closeSync();
@@ -94,7 +95,7 @@ describe('period close and restatements', () => {
   });
 
   it('shows the restatement of a closed month as explicit deltas: what, why, which late file', async () => {
-    await buildModels({ db, lakeDir: lake, asOf: '2024-03-31' });
+    await buildDuckDbModels({ db, lakeDir: lake, asOf: '2024-03-31' });
     const got = await rows(`
       SELECT period::VARCHAR AS period, metric, cause, reason, source_key, delta::VARCHAR AS delta, items,
              reported_value::VARCHAR AS reported, current_value::VARCHAR AS current, restated
@@ -131,7 +132,7 @@ describe('period close and restatements', () => {
 
   it('a new close of the month starts from what is reported now', async () => {
     await closePeriod({ db, lakeDir: lake, period: '2024-02', force: true });
-    await buildModels({ db, lakeDir: lake, asOf: '2024-03-31' });
+    await buildDuckDbModels({ db, lakeDir: lake, asOf: '2024-03-31' });
     expect(await rows('SELECT * FROM period_restatements')).toEqual([]);
     expect(existsSync(join(lake, 'closes', '2024-02', 'close.json'))).toBe(true);
     expect(readdirSync(join(lake, 'closes')).sort()).toEqual(['2024-01', '2024-02']);

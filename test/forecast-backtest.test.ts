@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDuckDb, sqlString } from '../functions/adapters/duckdb/openDuckDb.ts';
+import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
 import { BacktestError, type BacktestResult, runBacktest } from '../functions/forecast/runBacktest.ts';
 import { scoreAlerts } from '../functions/forecast/scoreAlerts.ts';
 import { type BacktestWeek, scoreBacktest, scoreBands } from '../functions/forecast/scoreBacktest.ts';
+import { sqlString } from '../functions/ports/warehouse.ts';
 import { duckDbBacktest } from '../functions/wiring/backtest.ts';
 import { buildGeneratedLake } from './fixtures/models/modelLake.ts';
 

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { sqlIdent, sqlString } from '../functions/adapters/duckdb/openDuckDb.ts';
+import { loadModels } from '../functions/adapters/localModelFiles.ts';
 import { FORECAST_MODELS, modelSql, UNNAMED_PAYERS_SQL } from '../functions/forecast/modelSql.ts';
-import { loadModels } from '../functions/models/loadModels.ts';
+import { sqlIdent, sqlString } from '../functions/ports/warehouse.ts';
 
 /**
  * Synthetic stand-ins for the model layer's contract (int_takebacks, int_claim_payments, the

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLakeViews, lakeFiles } from '../functions/adapters/duckdb/lakeViews.ts';
-import { openDuckDb, sqlString } from '../functions/adapters/duckdb/openDuckDb.ts';
+import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
+import { sqlString } from '../functions/ports/warehouse.ts';
 import { fixturePath, ROOT } from './helpers/fixtures.ts';
 import { cleanup, tempDir } from './helpers/lakeProbe.ts';
 

@@ -2,19 +2,15 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { buildDuckDbModels } from '../functions/adapters/duckdb/buildDuckDbModels.ts';
 import { createLakeViews } from '../functions/adapters/duckdb/lakeViews.ts';
 import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
+import { loadModels, SQL_DIR } from '../functions/adapters/localModelFiles.ts';
+import { loadModelsConfig } from '../functions/adapters/modelsConfigFile.ts';
 import { MART_COLUMNS, martContractProblems } from '../functions/core/lake/martSchema.ts';
-import { buildModels } from '../functions/models/buildModels.ts';
-import {
-  findModel,
-  loadModels,
-  ModelError,
-  referencedNames,
-  SQL_DIR,
-} from '../functions/models/loadModels.ts';
-import { loadModelsConfig, parseModelsConfig } from '../functions/models/modelsConfig.ts';
+import { findModel, ModelError, referencedNames } from '../functions/models/loadModels.ts';
+import { parseModelsConfig } from '../functions/models/modelsConfig.ts';
 import { orderModels } from '../functions/models/orderModels.ts';
 
 const dirs: string[] = [];
@@ -102,7 +98,7 @@ describe('buildModels', () => {
     dirs.push(lake);
     const db = await openDuckDb();
     try {
-      const error = await buildModels({ db, lakeDir: lake, sqlDir: dir }).catch((e: unknown) => e);
+      const error = await buildDuckDbModels({ db, lakeDir: lake, sqlDir: dir }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ModelError);
       expect((error as ModelError).message).toContain('int_broken.sql');
       expect((error as ModelError).model).toBe('int_broken');
@@ -116,7 +112,7 @@ describe('buildModels', () => {
     const dir = mkdtempSync(join(tmpdir(), 'recoup-sql-'));
     dirs.push(dir);
     cpSync(SQL_DIR, dir, { recursive: true });
-    const original = findModel('plb_summary').sql;
+    const original = findModel('plb_summary', loadModels()).sql;
     writeFileSync(
       join(dir, 'marts', 'plb_summary.sql'),
       `-- grain: as plb_summary\nselect * exclude (category) replace (cast(amount as double) as amount) from (\n${original}\n)\n`,
@@ -125,7 +121,7 @@ describe('buildModels', () => {
     dirs.push(lake);
     const db = await openDuckDb();
     try {
-      const error = await buildModels({ db, lakeDir: lake, sqlDir: dir, asOf: '2024-06-30' }).catch(
+      const error = await buildDuckDbModels({ db, lakeDir: lake, sqlDir: dir, asOf: '2024-06-30' }).catch(
         (e: unknown) => e,
       );
       expect(error).toBeInstanceOf(ModelError);
@@ -147,7 +143,7 @@ describe('buildModels', () => {
     dirs.push(lake);
     const db = await openDuckDb();
     try {
-      const results = await buildModels({ db, lakeDir: lake, asOf: '2024-06-30' });
+      const results = await buildDuckDbModels({ db, lakeDir: lake, asOf: '2024-06-30' });
       const marts = results.filter((r) => r.layer === 'marts').map((r) => r.name);
       expect(marts).toEqual(
         expect.arrayContaining(['recoupment_rates', 'payer_scorecard', 'takeback_appeals', 'plb_summary']),

@@ -2,15 +2,16 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDuckDbModels } from '../functions/adapters/duckdb/buildDuckDbModels.ts';
+import { buildIncremental } from '../functions/adapters/duckdb/buildIncremental.ts';
+import { compactLake } from '../functions/adapters/duckdb/compactLake.ts';
 import { lakeFiles } from '../functions/adapters/duckdb/lakeViews.ts';
-import { openDuckDb, sqlString } from '../functions/adapters/duckdb/openDuckDb.ts';
+import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
-import { compactLake } from '../functions/compact/compactLake.ts';
+import { loadModels } from '../functions/adapters/localModelFiles.ts';
 import { writeDataset } from '../functions/generate/index.ts';
-import { buildIncremental } from '../functions/models/buildIncremental.ts';
-import { buildModels } from '../functions/models/buildModels.ts';
-import { loadModels } from '../functions/models/loadModels.ts';
+import { sqlString } from '../functions/ports/warehouse.ts';
 import { ingestFolder } from './helpers/generatedLake.ts';
 
 // recoup build --incremental keeps a warehouse and recomputes only what new remittances touch; its
@@ -61,7 +62,7 @@ async function martRows(martsDir: string, mart: string): Promise<string[]> {
 async function fullBuild(martsDir: string): Promise<void> {
   const db = await openDuckDb({ threads: 2 });
   try {
-    await buildModels({ db, lakeDir: lake, martsDir });
+    await buildDuckDbModels({ db, lakeDir: lake, martsDir });
   } finally {
     db.closeSync();
   }

@@ -2,17 +2,20 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDuckDbModels } from '../functions/adapters/duckdb/buildDuckDbModels.ts';
+import { buildPartition } from '../functions/adapters/duckdb/buildPartition.ts';
+import { buildPartitioned } from '../functions/adapters/duckdb/buildPartitioned.ts';
 import { listMarts } from '../functions/adapters/duckdb/lakeViews.ts';
-import { openDuckDb, sqlString } from '../functions/adapters/duckdb/openDuckDb.ts';
+import { mergePartitions } from '../functions/adapters/duckdb/mergePartitions.ts';
+import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
+import { planPartitions } from '../functions/adapters/duckdb/planPartitions.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
-import { buildModels } from '../functions/models/buildModels.ts';
-import { buildPartition } from '../functions/models/buildPartition.ts';
-import { buildPartitioned } from '../functions/models/buildPartitioned.ts';
-import { loadModels, ModelError, SQL_DIR } from '../functions/models/loadModels.ts';
-import { mergePartitions } from '../functions/models/mergePartitions.ts';
+import { loadModels, SQL_DIR } from '../functions/adapters/localModelFiles.ts';
+import { ModelError } from '../functions/models/loadModels.ts';
 import { MERGED_MARTS, RERANKED_MARTS } from '../functions/models/partitionRules.ts';
-import { groupPayers, planPartitions } from '../functions/models/planPartitions.ts';
+import { groupPayers } from '../functions/models/planPartitions.ts';
 import { trailingOrderBy } from '../functions/models/trailingOrderBy.ts';
+import { sqlString } from '../functions/ports/warehouse.ts';
 import { ingestGeneratedLake } from './helpers/generatedLake.ts';
 import { martRows } from './helpers/martRows.ts';
 
@@ -54,7 +57,7 @@ describe('a build partitioned by payer', () => {
     single = join(dir, 'single', 'marts');
     const db = await openDuckDb({ threads: 2 });
     try {
-      await buildModels({ db, lakeDir: lake, martsDir: single });
+      await buildDuckDbModels({ db, lakeDir: lake, martsDir: single });
     } finally {
       db.closeSync();
     }

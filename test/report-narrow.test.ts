@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDuckDbModels } from '../functions/adapters/duckdb/buildDuckDbModels.ts';
 import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { LocalFolderStore } from '../functions/adapters/localFolderStore.ts';
 import { writeDataset } from '../functions/generate/writeDataset.ts';
-import { buildModels } from '../functions/models/buildModels.ts';
 import { ingestToLake } from '../functions/wiring/ingestToLake.ts';
 import { writeReport } from '../functions/wiring/writeReport.ts';
 import { launchChromium } from './helpers/chromium.ts';
@@ -38,7 +38,7 @@ beforeAll(async () => {
   );
   const db = await openDuckDb();
   try {
-    await buildModels({ db, lakeDir: lake });
+    await buildDuckDbModels({ db, lakeDir: lake });
     reportFile = join(dir, 'report.html');
     await writeReport({ db, lakeDir: lake, out: reportFile });
   } finally {

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildDuckDbModels } from '../functions/adapters/duckdb/buildDuckDbModels.ts';
 import { createLakeViews } from '../functions/adapters/duckdb/lakeViews.ts';
 import { openDuckDb } from '../functions/adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
-import { buildModels } from '../functions/models/buildModels.ts';
 import { escapeHtml, jsonForScript } from '../functions/report/escape.ts';
 import type { ReportData } from '../functions/report/loadReportData.ts';
 import { martsAsOf, writeReport } from '../functions/wiring/writeReport.ts';
@@ -256,7 +256,7 @@ describe('report as of a date', () => {
     // Prepare: a generated lake, its marts built as of its latest payment.
     const lake = join(dir, 'lake');
     await ingestGeneratedLake(lake, { seed: 5, weeks: 30, payers: 2, scale: 0.3, duplicates: false });
-    await buildModels({ db, lakeDir: lake });
+    await buildDuckDbModels({ db, lakeDir: lake });
     const built = await martsAsOf(db);
     expect(built).not.toBeNull();
     const asOf = addDays(built as string, -60);
@@ -291,7 +291,7 @@ describe('report as of a date', () => {
   it('takes the marts’ as-of date when none is asked for, and builds nothing', async () => {
     const lake = join(dir, 'lake');
     await ingestGeneratedLake(lake, { seed: 5, weeks: 20, payers: 2, scale: 0.3, duplicates: false });
-    await buildModels({ db, lakeDir: lake });
+    await buildDuckDbModels({ db, lakeDir: lake });
     const built = await martsAsOf(db);
     const out = join(dir, 'report.html');
 
@@ -325,7 +325,7 @@ describe('a report to share beyond the finance team (claimIds: false, as the AWS
       payers: 4,
       realism: 'high',
     });
-    await buildModels({ db, lakeDir: lake });
+    await buildDuckDbModels({ db, lakeDir: lake });
     await createLakeViews(db, lake);
     const clp01 = new Set(
       (await runQuery(db, 'SELECT DISTINCT claim_id FROM claims WHERE claim_id IS NOT NULL')).rows.map((r) =>

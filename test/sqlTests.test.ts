@@ -4,9 +4,10 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listMarts } from '../functions/adapters/duckdb/lakeViews.ts';
 import { runQuery } from '../functions/adapters/duckdb/runQuery.ts';
+import { runSqlTests } from '../functions/adapters/duckdb/sqlTests.ts';
+import { SQL_DIR } from '../functions/adapters/localModelFiles.ts';
 import { glueTypeOfDuckDb, MART_COLUMNS } from '../functions/core/lake/martSchema.ts';
-import { SQL_DIR } from '../functions/models/loadModels.ts';
-import { runSqlTests, type SqlTestResult } from '../functions/models/runSqlTests.ts';
+import type { SqlTestResult } from '../functions/models/runSqlTests.ts';
 import {
   buildGeneratedLake,
   buildLakeFrom,

@@ -4,10 +4,11 @@
  * Prints one JSON line: { mode, seconds, maxRssMb, detail }.
  */
 import { cpus } from 'node:os';
-import { buildIncremental } from '../../functions/models/buildIncremental.ts';
-import { buildModels } from '../../functions/models/buildModels.ts';
-import { buildPartitioned } from '../../functions/models/buildPartitioned.ts';
-import { buildResources, openBuildDuckDb } from '../../functions/models/buildResources.ts';
+import { buildDuckDbModels } from '../../functions/adapters/duckdb/buildDuckDbModels.ts';
+import { buildIncremental } from '../../functions/adapters/duckdb/buildIncremental.ts';
+import { buildPartitioned } from '../../functions/adapters/duckdb/buildPartitioned.ts';
+import { openBuildDuckDb } from '../../functions/adapters/duckdb/openDuckDb.ts';
+import { buildResources } from '../../functions/models/buildResources.ts';
 
 const [mode, lake, jobsText, memory] = process.argv.slice(2) as [string, string, string?, string?];
 const resources = buildResources({
@@ -21,7 +22,7 @@ switch (mode) {
   case 'full': {
     const db = await openBuildDuckDb(resources);
     try {
-      const models = await buildModels({ db, lakeDir: lake });
+      const models = await buildDuckDbModels({ db, lakeDir: lake });
       detail = {
         slowest: models
           .filter((m) => m.ms >= 100)

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { buildPartition } from '../adapters/duckdb/buildPartition.ts';
 import { duckDbWarehouse } from '../adapters/duckdb/duckDbWarehouse.ts';
-import { createLakeViews, lakeTableSql, MARTS_DIR } from '../adapters/duckdb/lakeViews.ts';
+import { createLakeViews, lakeTableSql } from '../adapters/duckdb/lakeViews.ts';
+import { mergePartitions } from '../adapters/duckdb/mergePartitions.ts';
 import { openDuckDb } from '../adapters/duckdb/openDuckDb.ts';
 import { deliverNewAlerts } from '../alerts/deliverNewAlerts.ts';
-import { buildPartition } from '../models/buildPartition.ts';
-import { mergePartitions } from '../models/mergePartitions.ts';
+import { MARTS_DIR } from '../core/lake/schema.ts';
 import { groupPayers } from '../models/planPartitions.ts';
 import { appealsAsOf, defaultAsOf } from '../models/registerBuildInputs.ts';
 import type { AlertSink } from '../ports/alertSink.ts';
@@ -228,7 +229,7 @@ async function planFromRemittances(
   const db = await openDuckDb({ threads: 1 });
   try {
     await db.run(`CREATE VIEW remittances AS ${lakeTableSql(lakeDir, 'remittances')}`);
-    const settled = asOf ?? (await defaultAsOf(db)).asOf;
+    const settled = asOf ?? (await defaultAsOf(duckDbWarehouse(db))).asOf;
     const payers = (
       await db.runAndReadAll(
         `SELECT payer_id, CAST(coalesce(sum(claim_count), 0) AS BIGINT) AS claims

@@ -1,10 +1,10 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { buildDuckDbModels } from '../adapters/duckdb/buildDuckDbModels.ts';
 import { duckDbWarehouse } from '../adapters/duckdb/duckDbWarehouse.ts';
-import { MARTS_DIR } from '../adapters/duckdb/lakeViews.ts';
 import { openDuckDb } from '../adapters/duckdb/openDuckDb.ts';
 import { deliverNewAlerts } from '../alerts/deliverNewAlerts.ts';
-import { buildModels } from '../models/buildModels.ts';
+import { MARTS_DIR } from '../core/lake/schema.ts';
 import type { AlertSink } from '../ports/alertSink.ts';
 import type { ObjectStore } from '../ports/objectStore.ts';
 import type { LogFn, MetricFn } from './observability.ts';
@@ -58,7 +58,7 @@ export async function runModelsJob(deps: ModelsJobDeps): Promise<ModelsJobResult
   }
   const db = await openDuckDb({ memoryLimit: process.env.RECOUP_DUCKDB_MEMORY ?? undefined });
   try {
-    const models = await buildModels({
+    const models = await buildDuckDbModels({
       db,
       lakeDir: deps.localDir,
       ...(deps.asOf ? { asOf: deps.asOf } : {}),

@@ -1,8 +1,8 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { listMarts, MARTS_DIR } from '../adapters/duckdb/lakeViews.ts';
-import { LAKE_TABLES } from '../core/lake/schema.ts';
+import { listMarts } from '../adapters/duckdb/lakeViews.ts';
+import { LAKE_TABLES, MARTS_DIR } from '../core/lake/schema.ts';
 
 /** Marts older than the lake: remittances ingested after the marts were last written. */
 export interface StaleMarts {

@@ -1,7 +1,7 @@
 import { findModel, type Model, ModelError, type ModelLayer } from '../models/loadModels.ts';
 
 /** The SQL of one model (sql/<layer>/, or a feature folder's mart), without a trailing semicolon. */
-export function modelSql(layer: ModelLayer, name: string, models?: readonly Model[]): string {
+export function modelSql(layer: ModelLayer, name: string, models: readonly Model[]): string {
   const model = findModel(name, models);
   if (model.layer !== layer)
     throw new ModelError(`model ${name} is a ${model.layer} model, not ${layer}`, name);

@@ -1,4 +1,5 @@
 import { parseCents } from '../core/money.ts';
+import type { Model } from '../models/loadModels.ts';
 import type { Warehouse } from '../ports/warehouse.ts';
 import { modelSql } from './modelSql.ts';
 import { type AlertScore, type InjectedSpike, type ScoredAlert, scoreAlerts } from './scoreAlerts.ts';
@@ -23,6 +24,8 @@ export interface RunBacktestInput {
    * (everything without one), writing no mart (functions/wiring/backtest.ts wires the DuckDB build).
    */
   buildModelLayer: (asOf?: string) => Promise<void>;
+  /** The models (the forecast and alert marts are run from their SQL at each cut). */
+  models: readonly Model[];
   /** Weeks held back (1..13). */
   weeks: number;
   /**
@@ -60,7 +63,7 @@ export class BacktestError extends Error {
  * 8-week mean, and the share of payer-weeks inside p10–p90. Writes no mart.
  */
 export async function runBacktest(input: RunBacktestInput): Promise<BacktestResult> {
-  const { warehouse: db, weeks } = input;
+  const { warehouse: db, weeks, models } = input;
   if (!Number.isInteger(weeks) || weeks < 1 || weeks > MAX_BACKTEST_WEEKS)
     throw new BacktestError(`weeks must be an integer from 1 to ${MAX_BACKTEST_WEEKS}, got ${weeks}`);
   // 1. Everything that happened: the full build.
@@ -83,7 +86,7 @@ export async function runBacktest(input: RunBacktestInput): Promise<BacktestResu
     );
   const actuals = await weeklyTakebacks(db);
   let alerts: RunBacktestResultAlerts | undefined;
-  if (input.spikes !== undefined) alerts = await judgeAlerts(db, input.spikes, first, latest);
+  if (input.spikes !== undefined) alerts = await judgeAlerts(db, models, input.spikes, first, latest);
 
   // 2. What was known at the cut: rebuild as of then, and forecast.
   await input.buildModelLayer(asOf);
@@ -93,7 +96,7 @@ export async function runBacktest(input: RunBacktestInput): Promise<BacktestResu
             CAST(takeback_p10 + scheduled_wo AS VARCHAR) AS p10,
             CAST(takeback_p50 + scheduled_wo AS VARCHAR) AS p50,
             CAST(takeback_p90 + scheduled_wo AS VARCHAR) AS p90, horizon_week
-     FROM (${modelSql('marts', 'liquidity_forecast')})`,
+     FROM (${modelSql('marts', 'liquidity_forecast', models)})`,
   );
 
   const held = forecast.filter((f) => Number(f.horizon_week) <= weeks);
@@ -139,6 +142,7 @@ type RunBacktestResultAlerts = NonNullable<BacktestResult['alerts']>;
 /** Scores the payer-level alerts of the full build (the alert model over its tables) against the spikes. */
 async function judgeAlerts(
   db: Warehouse,
+  models: readonly Model[],
   spikes: readonly InjectedSpike[],
   firstWeek: string,
   latestWeek: string,
@@ -146,7 +150,7 @@ async function judgeAlerts(
   const list = await rows(
     db,
     `SELECT payer_id, week_start::VARCHAR AS week_start, score, excess::DOUBLE AS excess
-     FROM (${modelSql('marts', 'takeback_alerts')}) WHERE grain = 'payer' ORDER BY score DESC`,
+     FROM (${modelSql('marts', 'takeback_alerts', models)}) WHERE grain = 'payer' ORDER BY score DESC`,
   );
   const alertRows: ScoredAlert[] = list.map((r) => ({
     payer_id: String(r.payer_id),

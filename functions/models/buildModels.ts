@@ -1,12 +1,9 @@
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { MARTS_DIR } from '../adapters/duckdb/lakeViews.ts';
-import { sqlIdent, sqlString } from '../adapters/duckdb/openDuckDb.ts';
-import { registerClosedPeriods } from '../close/closedPeriods.ts';
 import { martContractProblems } from '../core/lake/martSchema.ts';
-import { createBuildLakeViews } from './createBuildLakeViews.ts';
-import { loadModels, type Model, ModelError, type ModelLayer, SQL_DIR } from './loadModels.ts';
+import { MARTS_DIR } from '../core/lake/schema.ts';
+import type { ModelWarehouse } from '../ports/modelWarehouse.ts';
+import { sqlIdent } from '../ports/warehouse.ts';
+import { type Model, ModelError, type ModelLayer } from './loadModels.ts';
 import { defaultModelsConfig, type ModelsConfig } from './modelsConfig.ts';
 import { orderModels } from './orderModels.ts';
 import { registerBuildInputs } from './registerBuildInputs.ts';
@@ -26,8 +23,10 @@ export interface ModelResult {
 }
 
 export interface BuildModelsOptions {
-  /** An open connection; the build leaves the lake and mart views and the intermediate tables in it. */
-  db: DuckDBConnection;
+  /** The warehouse the models run in; the build leaves the lake and mart views and the intermediate tables in it. */
+  warehouse: ModelWarehouse;
+  /** The models (functions/adapters/localModelFiles.ts loadModels reads the repository's). */
+  models: readonly Model[];
   lakeDir: string;
   /** ISO date; default the latest payment date in the lake. */
   asOf?: string;
@@ -36,51 +35,52 @@ export interface BuildModelsOptions {
   config?: ModelsConfig;
   /** Called after each model, in build order. */
   onModel?: (result: ModelResult) => void;
-  /** Folder holding staging/, intermediate/, marts/ (default: the repository's sql/). */
-  sqlDir?: string;
   /** Read only these payers' lake partitions (a partition of a partitioned build). */
   payers?: readonly string[];
   /** Where marts are written, one folder each (default `<lake>/marts`). */
   martsDir?: string;
   /** Marts not to build here (a partitioned build computes them when it merges). */
   skipMarts?: ReadonlySet<string>;
-  /** Writes each model's DuckDB query profile (JSON, with operator timings) to `<dir>/<model>.json`. */
+  /** Writes each model's query profile (JSON, with operator timings) to `<dir>/<model>.json`. */
   profileDir?: string;
 }
 
 /**
- * Runs the SQL models over a local lake in dependency order, in one connection. Staging models
- * are views over the lake (they only rename and cast, so a copy would cost a full write of every
- * column), intermediate models temp tables unless their header says `-- materialized: view`, and
- * marts are written as Parquet to `<marts>/<name>/data.parquet` (written beside it under a temp
- * name, then renamed, so a reader never sees half a file). Afterwards every mart is a view over
- * its Parquet file.
+ * Runs the SQL models over a lake in dependency order, in one warehouse. Staging models are views
+ * over the lake (they only rename and cast, so a copy would cost a full write of every column),
+ * intermediate models temp tables unless their header says `-- materialized: view`, and marts are
+ * written with the warehouse's writeMart (`<marts>/<name>/data.parquet`, never half a file). Each
+ * mart is checked against the mart contract; afterwards every mart is a view over its file.
  */
 export async function buildModels(options: BuildModelsOptions): Promise<ModelResult[]> {
-  const { db, lakeDir } = options;
+  const { warehouse, lakeDir } = options;
   if (options.asOf !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(options.asOf))
     throw new ModelError(`as-of must be a date YYYY-MM-DD, got "${options.asOf}"`);
-  const models = orderModels(loadModels(options.sqlDir ?? SQL_DIR));
-  await createBuildLakeViews(db, lakeDir, options.payers);
-  await registerBuildInputs(db, options.config ?? defaultModelsConfig(), options.asOf, options.appealsAsOf);
-  await registerClosedPeriods(db, lakeDir);
+  const models = orderModels([...options.models]);
+  await warehouse.attachLake(lakeDir, options.payers === undefined ? {} : { payers: options.payers });
+  await registerBuildInputs(
+    warehouse,
+    options.config ?? defaultModelsConfig(),
+    options.asOf,
+    options.appealsAsOf,
+  );
   const martsDir = options.martsDir ?? join(lakeDir, MARTS_DIR);
-  if (options.profileDir !== undefined) mkdirSync(options.profileDir, { recursive: true });
 
   const results: ModelResult[] = [];
   for (const model of models) {
     if (model.layer === 'marts' && options.skipMarts?.has(model.name)) continue;
     const started = performance.now();
-    if (options.profileDir !== undefined) await profileTo(db, join(options.profileDir, `${model.name}.json`));
+    if (options.profileDir !== undefined)
+      await warehouse.profile(join(options.profileDir, `${model.name}.json`));
     let result: ModelResult;
     try {
-      result = await buildModel(db, model, martsDir);
+      result = await buildModel(warehouse, model, martsDir);
     } catch (error) {
       if (error instanceof ModelError) throw error;
       const message = error instanceof Error ? error.message : String(error);
       throw new ModelError(`model ${model.name} (${model.file}) failed: ${message}`, model.name, model.file);
     } finally {
-      if (options.profileDir !== undefined) await db.run('PRAGMA disable_profiling');
+      if (options.profileDir !== undefined) await warehouse.profile(null);
     }
     result.ms = Math.round(performance.now() - started);
     results.push(result);
@@ -89,21 +89,25 @@ export async function buildModels(options: BuildModelsOptions): Promise<ModelRes
   return results;
 }
 
-/** Builds one model in the connection as its materialization says. */
-export async function buildModel(db: DuckDBConnection, model: Model, martsDir: string): Promise<ModelResult> {
+/** Builds one model in the warehouse as its materialization says. */
+export async function buildModel(
+  warehouse: ModelWarehouse,
+  model: Model,
+  martsDir: string,
+): Promise<ModelResult> {
   const name = sqlIdent(model.name);
   const base = { name: model.name, layer: model.layer, grain: model.grain };
   switch (model.materialized) {
     case 'view':
-      await db.run(`CREATE OR REPLACE TEMP VIEW ${name} AS\n${model.sql}\n`);
+      await warehouse.run(`CREATE OR REPLACE TEMP VIEW ${name} AS\n${model.sql}\n`);
       return { ...base, materialized: 'view', rows: null, ms: 0 };
     case 'table':
-      await db.run(`CREATE OR REPLACE TEMP TABLE ${name} AS\n${model.sql}\n`);
-      return { ...base, materialized: 'table', rows: await countRows(db, name), ms: 0 };
+      await warehouse.run(`CREATE OR REPLACE TEMP TABLE ${name} AS\n${model.sql}\n`);
+      return { ...base, materialized: 'table', rows: await countRows(warehouse, name), ms: 0 };
     case 'parquet': {
-      const path = await writeMart(db, martsDir, model.name, model.sql);
-      await db.run(`CREATE OR REPLACE TEMP VIEW ${name} AS SELECT * FROM read_parquet(${sqlString(path)})`);
-      const described = (await db.runAndReadAll(`DESCRIBE ${name}`)).getRowObjectsJson() as {
+      const path = await warehouse.writeMart(martsDir, model.name, model.sql);
+      await warehouse.readMart(model.name, path);
+      const described = (await warehouse.query(`DESCRIBE ${name}`)).rows as {
         column_name: string;
         column_type: string;
       }[];
@@ -117,38 +121,12 @@ export async function buildModel(db: DuckDBConnection, model: Model, martsDir: s
           model.name,
           model.file,
         );
-      return { ...base, materialized: 'parquet', rows: await countRows(db, name), ms: 0, path };
+      return { ...base, materialized: 'parquet', rows: await countRows(warehouse, name), ms: 0, path };
     }
   }
 }
 
-async function profileTo(db: DuckDBConnection, file: string): Promise<void> {
-  await db.run("PRAGMA enable_profiling = 'json'");
-  await db.run(`PRAGMA profiling_output = ${sqlString(file)}`);
-}
-
-async function countRows(db: DuckDBConnection, name: string): Promise<number> {
-  const reader = await db.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM ${name}`);
-  return Number(reader.getRowObjectsJson()[0]?.n ?? 0);
-}
-
-/** Writes one mart to `<martsDir>/<name>/data.parquet` atomically; returns the path. */
-export async function writeMart(
-  db: DuckDBConnection,
-  martsDir: string,
-  name: string,
-  sql: string,
-): Promise<string> {
-  const dir = join(martsDir, name);
-  mkdirSync(dir, { recursive: true });
-  const target = join(dir, 'data.parquet');
-  // Not *.parquet, so the mart view's glob never reads a half-written file.
-  const temp = join(dir, `.data.${process.pid}.${Date.now()}.tmp`);
-  try {
-    await db.run(`COPY (\n${sql}\n) TO ${sqlString(temp)} (FORMAT parquet, COMPRESSION zstd)`);
-    renameSync(temp, target);
-  } finally {
-    rmSync(temp, { force: true });
-  }
-  return target;
+async function countRows(warehouse: ModelWarehouse, name: string): Promise<number> {
+  const { rows } = await warehouse.query(`SELECT count(*)::BIGINT AS n FROM ${name}`);
+  return Number(rows[0]?.n ?? 0);
 }

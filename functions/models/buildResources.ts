@@ -1,6 +1,4 @@
 import { cpus } from 'node:os';
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { openDuckDb } from '../adapters/duckdb/openDuckDb.ts';
 
 /**
  * DuckDB's memory budget for a build when none is given (and RECOUP_DUCKDB_MEMORY is unset). The
@@ -57,13 +55,4 @@ export function parseMemorySize(text: string): number {
 /** A DuckDB size string for a number of bytes (whole megabytes). */
 export function memorySize(bytes: number): string {
   return `${Math.max(1, Math.floor(bytes / 1e6))}MB`;
-}
-
-/** Opens a DuckDB for a build with its memory budget and spill folder. */
-export async function openBuildDuckDb(resources: BuildResources): Promise<DuckDBConnection> {
-  return openDuckDb({
-    memoryLimit: resources.memoryLimit,
-    threads: resources.threads,
-    ...(resources.tempDirectory === undefined ? {} : { tempDirectory: resources.tempDirectory }),
-  });
 }

@@ -1,27 +1,3 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-/**
- * The `sql/` folder: the repository's, found relative to this file so it works from any working
- * directory, or, in a Lambda bundle (one index.mjs), the copy the stack puts beside the bundle.
- */
-export const SQL_DIR = fileURLToPath(
-  [new URL('./sql/', import.meta.url), new URL('../../sql/', import.meta.url)].find((u) =>
-    existsSync(fileURLToPath(u)),
-  ) ?? new URL('../../sql/', import.meta.url),
-);
-
-/**
- * Feature folders that keep their mart beside the code that serves it, so a newcomer finds a
- * feature in one folder: `functions/alerts/` (takeback_alerts.sql, then delivery and sinks) and
- * `functions/forecast/` (liquidity_forecast.sql, then the backtest). Their `*.sql` files are marts.
- * A Lambda bundle has no such folders: the stack copies these files into its `sql/marts/`.
- */
-export const FEATURE_MART_DIRS = ['../alerts/', '../forecast/']
-  .map((u) => fileURLToPath(new URL(u, import.meta.url)))
-  .filter((dir) => existsSync(dir));
-
 /** Model layers, in the order dbt-style projects read them. */
 export const MODEL_LAYERS = ['staging', 'intermediate', 'marts'] as const;
 export type ModelLayer = (typeof MODEL_LAYERS)[number];
@@ -59,40 +35,29 @@ export class ModelError extends Error {
   }
 }
 
+/** One model file as read: its name (the file name without `.sql`), layer, path and text. */
+export interface ModelFile {
+  name: string;
+  layer: ModelLayer;
+  file: string;
+  text: string;
+}
+
 /**
- * Reads every `sql/<layer>/*.sql` model, the marts of the feature folders (with the repository's
- * own sql/ folder; none with another), and the models each one references.
+ * The models of a project's files (read by functions/adapters/localModelFiles.ts): each file's
+ * grain and materialization from its header, its SQL, and the models it references.
  */
-export function loadModels(
-  sqlDir: string = SQL_DIR,
-  featureDirs: readonly string[] = sqlDir === SQL_DIR ? FEATURE_MART_DIRS : [],
-): Model[] {
-  const files: { name: string; layer: ModelLayer; file: string; text: string }[] = [];
+export function parseModels(given: readonly ModelFile[]): Model[] {
   const seen = new Map<string, string>();
-  const folders: { layer: ModelLayer; dir: string }[] = MODEL_LAYERS.map((layer) => ({
-    layer,
-    dir: join(sqlDir, layer),
-  }));
-  folders.push(...featureDirs.map((dir) => ({ layer: 'marts' as const, dir })));
-  for (const { layer, dir } of folders) {
-    let entries: string[];
-    try {
-      entries = readdirSync(dir);
-    } catch {
-      continue;
-    }
-    for (const entry of entries.filter((e) => e.endsWith('.sql')).sort()) {
-      const file = join(dir, entry);
-      const name = basename(entry, '.sql');
-      if (!/^[a-z_][a-z0-9_]*$/.test(name))
-        throw new ModelError(`model file name must be a lower-case SQL identifier: ${file}`, name, file);
-      const earlier = seen.get(name);
-      if (earlier !== undefined)
-        throw new ModelError(`model ${name} is defined twice: ${earlier} and ${file}`, name, file);
-      seen.set(name, file);
-      files.push({ name, layer, file, text: readFileSync(file, 'utf8') });
-    }
+  for (const { name, file } of given) {
+    if (!/^[a-z_][a-z0-9_]*$/.test(name))
+      throw new ModelError(`model file name must be a lower-case SQL identifier: ${file}`, name, file);
+    const earlier = seen.get(name);
+    if (earlier !== undefined)
+      throw new ModelError(`model ${name} is defined twice: ${earlier} and ${file}`, name, file);
+    seen.set(name, file);
   }
+  const files = [...given];
   const names = new Set(files.map((f) => f.name));
   files.sort(
     (a, b) =>
@@ -158,8 +123,8 @@ function codeOnly(sql: string): string {
     .replace(/'(?:[^']|'')*'/g, "''");
 }
 
-/** One model of the repository by name (sql/ and the feature folders). */
-export function findModel(name: string, models: readonly Model[] = loadModels()): Model {
+/** One model by name. */
+export function findModel(name: string, models: readonly Model[]): Model {
   const model = models.find((m) => m.name === name);
   if (model === undefined) throw new ModelError(`no model named ${name}`, name);
   return model;

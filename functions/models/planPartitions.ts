@@ -1,5 +1,4 @@
-import { openDuckDb } from '../adapters/duckdb/openDuckDb.ts';
-import { createBuildLakeViews } from './createBuildLakeViews.ts';
+import type { ModelWarehouse } from '../ports/modelWarehouse.ts';
 import { appealsAsOf, type BuildParams, defaultAsOf } from './registerBuildInputs.ts';
 
 /** A payer of the lake and how many claims it has (the partitions are balanced by claims). */
@@ -24,33 +23,25 @@ export interface PartitionPlan {
  * Plans a build partitioned by payer: reads the lake's remittances (small), settles the as-of date
  * once for all partitions, and splits the payers into at most `jobs` groups of about equal claims.
  */
-export async function planPartitions(options: {
-  lakeDir: string;
-  jobs: number;
-  asOf?: string;
-}): Promise<PartitionPlan> {
-  const db = await openDuckDb({ threads: 1 });
-  try {
-    await createBuildLakeViews(db, options.lakeDir);
-    const params: BuildParams =
-      options.asOf !== undefined ? { asOf: options.asOf, asOfSource: 'given' } : await defaultAsOf(db);
-    const reader = await db.runAndReadAll(
-      `SELECT payer_id, CAST(coalesce(sum(claim_count), 0) AS BIGINT) AS claims
-       FROM remittances GROUP BY payer_id ORDER BY payer_id`,
-    );
-    const payers = reader
-      .getRowObjectsJson()
-      .map((r) => ({ payer_id: String(r.payer_id), claims: Number(r.claims) }));
-    return {
-      asOf: params.asOf,
-      asOfSource: params.asOfSource,
-      appealsAsOf: appealsAsOf(options.asOf),
-      payers,
-      groups: groupPayers(payers, options.jobs),
-    };
-  } finally {
-    db.closeSync();
-  }
+export async function planPartitionsIn(
+  warehouse: ModelWarehouse,
+  options: { lakeDir: string; jobs: number; asOf?: string },
+): Promise<PartitionPlan> {
+  await warehouse.attachLake(options.lakeDir);
+  const params: BuildParams =
+    options.asOf !== undefined ? { asOf: options.asOf, asOfSource: 'given' } : await defaultAsOf(warehouse);
+  const { rows } = await warehouse.query(
+    `SELECT payer_id, CAST(coalesce(sum(claim_count), 0) AS BIGINT) AS claims
+     FROM remittances GROUP BY payer_id ORDER BY payer_id`,
+  );
+  const payers = rows.map((r) => ({ payer_id: String(r.payer_id), claims: Number(r.claims) }));
+  return {
+    asOf: params.asOf,
+    asOfSource: params.asOfSource,
+    appealsAsOf: appealsAsOf(options.asOf),
+    payers,
+    groups: groupPayers(payers, options.jobs),
+  };
 }
 
 /**

@@ -1,5 +1,6 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
 import { CARC_CAUSES, CATEGORIES, CAUSES } from '../core/era/taxonomy.ts';
+import type { ModelWarehouse } from '../ports/modelWarehouse.ts';
+import type { Warehouse } from '../ports/warehouse.ts';
 import type { ModelsConfig } from './modelsConfig.ts';
 
 /** What build_params holds. */
@@ -22,65 +23,54 @@ export function appealsAsOf(asOf?: string): string {
  * today, while as_of defaults to the latest payment date). The lake views must exist. Values are bound, never spliced into SQL.
  */
 export async function registerBuildInputs(
-  db: DuckDBConnection,
+  warehouse: ModelWarehouse,
   config: ModelsConfig,
   asOf?: string,
   /** The date appeal days count to, when the caller settled it (a partitioned build settles it once). */
   appealsAsOfDate?: string,
 ): Promise<BuildParams> {
-  await db.run(
-    'CREATE OR REPLACE TEMP TABLE ref_carc_cause (reason_code VARCHAR PRIMARY KEY, cause VARCHAR)',
+  const text = (name: string) => ({ name, type: 'VARCHAR' });
+  await warehouse.createTable(
+    'ref_carc_cause',
+    [text('reason_code'), text('cause')],
+    Object.entries(CARC_CAUSES),
   );
-  const carc = await db.createAppender('ref_carc_cause', 'main', 'temp');
-  for (const [code, cause] of Object.entries(CARC_CAUSES)) {
-    carc.appendVarchar(code);
-    carc.appendVarchar(cause);
-    carc.endRow();
-  }
-  carc.closeSync();
-
   // The accepted values of cause and category (functions/core/era/taxonomy.ts, the one list), for
   // the singular test marts_hold_accepted_values.
-  for (const [table, column, values] of [
-    ['ref_causes', 'cause', CAUSES],
-    ['ref_categories', 'category', CATEGORIES],
-  ] as const) {
-    await db.run(`CREATE OR REPLACE TEMP TABLE ${table} (${column} VARCHAR PRIMARY KEY)`);
-    const appender = await db.createAppender(table, 'main', 'temp');
-    for (const value of values) {
-      appender.appendVarchar(value);
-      appender.endRow();
-    }
-    appender.closeSync();
-  }
-
-  await db.run(
-    'CREATE OR REPLACE TEMP TABLE ref_appeal_window (payer_id VARCHAR PRIMARY KEY, appeal_window_days INTEGER)',
+  await warehouse.createTable(
+    'ref_causes',
+    [text('cause')],
+    CAUSES.map((c) => [c]),
   );
-  const windows = await db.createAppender('ref_appeal_window', 'main', 'temp');
-  for (const [payer, days] of Object.entries(config.appealWindowDays.payers)) {
-    windows.appendVarchar(payer);
-    windows.appendInteger(days);
-    windows.endRow();
-  }
-  windows.closeSync();
+  await warehouse.createTable(
+    'ref_categories',
+    [text('category')],
+    CATEGORIES.map((c) => [c]),
+  );
+  await warehouse.createTable(
+    'ref_appeal_window',
+    [text('payer_id'), { name: 'appeal_window_days', type: 'INTEGER' }],
+    Object.entries(config.appealWindowDays.payers),
+  );
 
-  const params: BuildParams = asOf !== undefined ? { asOf, asOfSource: 'given' } : await defaultAsOf(db);
-  await db.run(
+  const params: BuildParams =
+    asOf !== undefined ? { asOf, asOfSource: 'given' } : await defaultAsOf(warehouse);
+  await warehouse.run(
     `CREATE OR REPLACE TEMP TABLE build_params (
        as_of DATE NOT NULL, as_of_source VARCHAR, scorecard_weeks INTEGER, appeal_window_days INTEGER,
        due_soon_days INTEGER, built_at TIMESTAMP, appeals_as_of DATE NOT NULL)`,
   );
-  const insert = await db.prepare(
-    'INSERT INTO build_params VALUES (CAST($1 AS DATE), $2, $3, $4, $5, CAST(now() AS TIMESTAMP), CAST($6 AS DATE))',
+  await warehouse.run(
+    'INSERT INTO build_params VALUES (CAST($1 AS DATE), $2, $3::INTEGER, $4::INTEGER, $5::INTEGER, CAST(now() AS TIMESTAMP), CAST($6 AS DATE))',
+    [
+      params.asOf,
+      params.asOfSource,
+      config.scorecardWeeks,
+      config.appealWindowDays.default,
+      config.dueSoonDays,
+      appealsAsOfDate ?? appealsAsOf(asOf),
+    ],
   );
-  insert.bindVarchar(1, params.asOf);
-  insert.bindVarchar(2, params.asOfSource);
-  insert.bindInteger(3, config.scorecardWeeks);
-  insert.bindInteger(4, config.appealWindowDays.default);
-  insert.bindInteger(5, config.dueSoonDays);
-  insert.bindVarchar(6, appealsAsOfDate ?? appealsAsOf(asOf));
-  await insert.run();
   return params;
 }
 
@@ -90,14 +80,14 @@ export async function registerBuildInputs(
  * after the remittance's ingest (the reader stores other dates as NULL; this guards lakes written
  * before it did), so one bad date never moves the as-of date, and the marts' size, to year 7663.
  */
-export async function defaultAsOf(db: DuckDBConnection): Promise<BuildParams> {
-  const reader = await db.runAndReadAll(
+export async function defaultAsOf(warehouse: Warehouse): Promise<BuildParams> {
+  const { rows } = await warehouse.query(
     `SELECT CAST(max(d) AS VARCHAR) AS d FROM (
        SELECT coalesce(payment_date, production_date) AS d, ingested_at FROM remittances
      )
      WHERE d >= DATE '1990-01-01' AND d <= CAST(ingested_at AS DATE) + INTERVAL 1 YEAR`,
   );
-  const latest = reader.getRowObjectsJson()[0]?.d;
+  const latest = rows[0]?.d;
   return typeof latest === 'string'
     ? { asOf: latest, asOfSource: 'latest_payment' }
     : { asOf: new Date().toISOString().slice(0, 10), asOfSource: 'today' };

@@ -1,8 +1,12 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { runQuery } from '../adapters/duckdb/runQuery.ts';
-import { SQL_DIR } from './loadModels.ts';
+import type { Warehouse } from '../ports/warehouse.ts';
+
+/** One singular test: a query that returns the rows breaking a rule (`sql/tests/*.sql`). */
+export interface SqlTest {
+  name: string;
+  /** Its file, for messages. */
+  file: string;
+  sql: string;
+}
 
 /** The outcome of one singular test: the rows it returned (none = pass) or the error it raised. */
 export interface SqlTestResult {
@@ -18,27 +22,27 @@ export interface SqlTestResult {
 }
 
 /**
- * Runs every `sql/tests/*.sql` singular test in a connection where `buildModels` has run: each
- * query returns the offending rows, so an empty result is a pass.
+ * Runs singular tests in a warehouse where the models have been built: each query returns the
+ * offending rows, so an empty result is a pass. (functions/adapters/duckdb/sqlTests.ts reads
+ * `sql/tests/*.sql` and runs them in a DuckDB connection.)
  */
 export async function runSqlTests(
-  db: DuckDBConnection,
-  options: { sqlDir?: string; maxRows?: number } = {},
+  warehouse: Warehouse,
+  tests: readonly SqlTest[],
+  options: { maxRows?: number } = {},
 ): Promise<SqlTestResult[]> {
-  const dir = join(options.sqlDir ?? SQL_DIR, 'tests');
   const maxRows = options.maxRows ?? 20;
   const results: SqlTestResult[] = [];
-  for (const entry of readdirSync(dir)
-    .filter((e) => e.endsWith('.sql'))
-    .sort()) {
-    const file = join(dir, entry);
-    const sql = readFileSync(file, 'utf8').trim().replace(/;\s*$/, '');
+  for (const test of tests) {
+    const { name, file } = test;
+    const sql = test.sql.trim().replace(/;\s*$/, '');
     const started = performance.now();
-    const name = basename(entry, '.sql');
     try {
-      const { rows } = await runQuery(db, `SELECT * FROM (\n${sql}\n) LIMIT ${maxRows + 1}`);
+      const { rows } = await warehouse.query(`SELECT * FROM (\n${sql}\n) LIMIT ${maxRows + 1}`);
       const counted =
-        rows.length > maxRows ? await runQuery(db, `SELECT count(*)::INTEGER AS n FROM (\n${sql}\n)`) : null;
+        rows.length > maxRows
+          ? await warehouse.query(`SELECT count(*)::INTEGER AS n FROM (\n${sql}\n)`)
+          : null;
       const failures = counted === null ? rows.length : Number(counted.rows[0]?.n ?? rows.length);
       results.push({
         name,

@@ -1,5 +1,5 @@
 import { readAppeals } from '../appeals/readAppeals.ts';
-import type { CloseManifest } from '../close/closedPeriods.ts';
+import type { CloseManifest } from '../close/periods.ts';
 import { formatCents, parseCents } from '../core/money.ts';
 import { sqlIdent, sqlString, type Warehouse } from '../ports/warehouse.ts';
 

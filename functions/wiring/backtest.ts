@@ -1,8 +1,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { buildDuckDbModels } from '../adapters/duckdb/buildDuckDbModels.ts';
 import { duckDbWarehouse } from '../adapters/duckdb/duckDbWarehouse.ts';
+import { loadModels } from '../adapters/localModelFiles.ts';
 import type { RunBacktestInput } from '../forecast/runBacktest.ts';
-import { buildModels } from '../models/buildModels.ts';
-import { loadModels } from '../models/loadModels.ts';
 import { defaultModelsConfig, type ModelsConfig } from '../models/modelsConfig.ts';
 
 /**
@@ -13,16 +13,21 @@ export function duckDbBacktest(
   db: DuckDBConnection,
   lakeDir: string,
   config: ModelsConfig = defaultModelsConfig(),
-): Pick<RunBacktestInput, 'warehouse' | 'buildModelLayer'> {
-  const marts = new Set(
-    loadModels()
-      .filter((m) => m.layer === 'marts')
-      .map((m) => m.name),
-  );
+): Pick<RunBacktestInput, 'warehouse' | 'buildModelLayer' | 'models'> {
+  const models = loadModels();
+  const marts = new Set(models.filter((m) => m.layer === 'marts').map((m) => m.name));
   return {
+    models,
     warehouse: duckDbWarehouse(db),
     buildModelLayer: async (asOf?: string) => {
-      await buildModels({ db, lakeDir, config, skipMarts: marts, ...(asOf === undefined ? {} : { asOf }) });
+      await buildDuckDbModels({
+        db,
+        lakeDir,
+        config,
+        models,
+        skipMarts: marts,
+        ...(asOf === undefined ? {} : { asOf }),
+      });
     },
   };
 }

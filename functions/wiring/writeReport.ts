@@ -2,13 +2,13 @@ import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { buildDuckDbModels } from '../adapters/duckdb/buildDuckDbModels.ts';
+import { listCloses } from '../adapters/duckdb/closedPeriods.ts';
 import { duckDbWarehouse } from '../adapters/duckdb/duckDbWarehouse.ts';
 import { createLakeViews } from '../adapters/duckdb/lakeViews.ts';
 import { runQuery } from '../adapters/duckdb/runQuery.ts';
+import { loadModelsConfig } from '../adapters/modelsConfigFile.ts';
 import { readReportAssets } from '../adapters/reportAssets.ts';
-import { listCloses } from '../close/closedPeriods.ts';
-import { buildModels } from '../models/buildModels.ts';
-import { loadModelsConfig } from '../models/modelsConfig.ts';
 import { type LoadReportOptions, loadReportData, type ReportData } from '../report/loadReportData.ts';
 import { renderReportHtml } from '../report/renderReportHtml.ts';
 
@@ -50,7 +50,7 @@ export async function writeReport(options: WriteReportOptions): Promise<WriteRep
   try {
     if (scratch !== null && options.asOf !== undefined) {
       // Views of the marts now point at the scratch build (buildModels leaves each mart a view).
-      await buildModels({
+      await buildDuckDbModels({
         db,
         lakeDir,
         asOf: options.asOf,

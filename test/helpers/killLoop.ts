@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { lakeTableSql, readLakeReads } from '../../functions/adapters/duckdb/lakeViews.ts';
-import { openDuckDb, sqlString } from '../../functions/adapters/duckdb/openDuckDb.ts';
+import { openDuckDb } from '../../functions/adapters/duckdb/openDuckDb.ts';
 import {
   COMPACTION_LOCK,
   currentManifestKeys,
@@ -11,6 +11,7 @@ import {
   parseStagedKey,
 } from '../../functions/core/lake/compactedLayout.ts';
 import { duckdbType, LAKE_TABLES, type LakeTable, tableColumns } from '../../functions/core/lake/schema.ts';
+import { sqlString } from '../../functions/ports/warehouse.ts';
 import { ROOT } from './badInputs.ts';
 import { parquetFiles } from './lakeProbe.ts';
 

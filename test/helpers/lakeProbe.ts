@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { createLakeViews } from '../../functions/adapters/duckdb/lakeViews.ts';
-import { openDuckDb, sqlString } from '../../functions/adapters/duckdb/openDuckDb.ts';
+import { openDuckDb } from '../../functions/adapters/duckdb/openDuckDb.ts';
 import { LocalFolderStore } from '../../functions/adapters/localFolderStore.ts';
 import type { IngestInput, IngestSummary } from '../../functions/ingest/ingestFiles.ts';
+import { sqlString } from '../../functions/ports/warehouse.ts';
 import { ingestToLake } from '../../functions/wiring/ingestToLake.ts';
 
 /** A fresh temporary folder; removed by `cleanup`. */

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
-import { openDuckDb, sqlString } from '../../functions/adapters/duckdb/openDuckDb.ts';
+import { openDuckDb } from '../../functions/adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../../functions/adapters/duckdb/runQuery.ts';
+import { sqlString } from '../../functions/ports/warehouse.ts';
 
 /** Every row of a mart's file (`<martsDir>/<mart>/data.parquet`), JSON-safe (DECIMAL as exact strings), with its column types. */
 export async function martRows(

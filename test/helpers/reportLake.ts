@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { sqlIdent, sqlString } from '../../functions/adapters/duckdb/openDuckDb.ts';
-import type { CloseManifest } from '../../functions/close/closedPeriods.ts';
+import type { CloseManifest } from '../../functions/close/periods.ts';
 import { duckdbType, tableColumns } from '../../functions/core/lake/schema.ts';
+import { sqlIdent, sqlString } from '../../functions/ports/warehouse.ts';
 
 export const HOSTILE = `</script><script>window.pwned=1</script><img src=x onerror="alert('x')"> & "Payer" <!--`;
 

@@ -9,11 +9,8 @@ import {
   resolveLakeReads,
   type TableReads,
 } from '../../core/lake/compactedLayout.ts';
-import { duckdbType, LAKE_TABLES, type LakeTable, tableColumns } from '../../core/lake/schema.ts';
-import { sqlIdent, sqlString } from './openDuckDb.ts';
-
-/** Folder (under the lake) where marts are written, one sub-folder per mart. */
-export const MARTS_DIR = 'marts';
+import { duckdbType, LAKE_TABLES, type LakeTable, MARTS_DIR, tableColumns } from '../../core/lake/schema.ts';
+import { sqlIdent, sqlString } from '../../ports/warehouse.ts';
 
 /** What readers read of a local lake: per table, compacted files of current generations and staged files. */
 export type LakeReads = Record<LakeTable, TableReads>;

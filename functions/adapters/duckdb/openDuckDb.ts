@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { BuildResources } from '../../models/buildResources.ts';
 
 /** Options for an embedded DuckDB. */
 export interface DuckDbOptions {
@@ -37,6 +38,15 @@ export async function openDuckDb(options: DuckDbOptions = {}): Promise<DuckDBCon
   mkdirSync(dirname(config.temp_directory as string), { recursive: true });
   const instance = await DuckDBInstance.create(options.path ?? ':memory:', config);
   return instance.connect();
+}
+
+/** Opens a DuckDB for a build with its memory budget and spill folder. */
+export async function openBuildDuckDb(resources: BuildResources): Promise<DuckDBConnection> {
+  return openDuckDb({
+    memoryLimit: resources.memoryLimit,
+    threads: resources.threads,
+    ...(resources.tempDirectory === undefined ? {} : { tempDirectory: resources.tempDirectory }),
+  });
 }
 
 export { sqlIdent, sqlString } from '../../ports/warehouse.ts';

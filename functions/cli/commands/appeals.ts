@@ -1,8 +1,8 @@
 import { duckDbWarehouse } from '../../adapters/duckdb/duckDbWarehouse.ts';
 import { createLakeViews, listMarts } from '../../adapters/duckdb/lakeViews.ts';
 import { openDuckDb } from '../../adapters/duckdb/openDuckDb.ts';
+import { loadModelsConfig } from '../../adapters/modelsConfigFile.ts';
 import { readAppeals } from '../../appeals/readAppeals.ts';
-import { loadModelsConfig } from '../../models/modelsConfig.ts';
 import { existingLake, parseCommandArgs } from '../args.ts';
 import { CliError } from '../cliError.ts';
 import { formatRows, type OutputFormat } from '../formatRows.ts';

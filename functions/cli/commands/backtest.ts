@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { openDuckDb } from '../../adapters/duckdb/openDuckDb.ts';
+import { loadModelsConfig } from '../../adapters/modelsConfigFile.ts';
 import { formatCents } from '../../core/money.ts';
 import { BacktestError, MAX_BACKTEST_WEEKS, runBacktest } from '../../forecast/runBacktest.ts';
 import type { InjectedSpike } from '../../forecast/scoreAlerts.ts';
 import type { BacktestScore } from '../../forecast/scoreBacktest.ts';
 import { ModelError } from '../../models/loadModels.ts';
-import { loadModelsConfig } from '../../models/modelsConfig.ts';
 import { duckDbBacktest } from '../../wiring/backtest.ts';
 import { existingLake, parseCommandArgs, positiveInt } from '../args.ts';
 import { CliError } from '../cliError.ts';

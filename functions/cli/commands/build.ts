@@ -1,19 +1,18 @@
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
-import { buildIncremental } from '../../models/buildIncremental.ts';
-import { buildModels, type ModelResult } from '../../models/buildModels.ts';
-import type { PartitionResult } from '../../models/buildPartition.ts';
-import { buildPartitioned } from '../../models/buildPartitioned.ts';
-import {
-  type BuildResources,
-  buildResources,
-  DEFAULT_BUILD_MEMORY,
-  openBuildDuckDb,
-} from '../../models/buildResources.ts';
+import { buildDuckDbModels } from '../../adapters/duckdb/buildDuckDbModels.ts';
+import { buildIncremental } from '../../adapters/duckdb/buildIncremental.ts';
+import type { PartitionResult } from '../../adapters/duckdb/buildPartition.ts';
+import { buildPartitioned } from '../../adapters/duckdb/buildPartitioned.ts';
+import { openBuildDuckDb } from '../../adapters/duckdb/openDuckDb.ts';
+import { runSqlTests } from '../../adapters/duckdb/sqlTests.ts';
+import { loadModelsConfig } from '../../adapters/modelsConfigFile.ts';
+import type { ModelResult } from '../../models/buildModels.ts';
+import { type BuildResources, buildResources, DEFAULT_BUILD_MEMORY } from '../../models/buildResources.ts';
 import { ModelError } from '../../models/loadModels.ts';
-import { loadModelsConfig, type ModelsConfig } from '../../models/modelsConfig.ts';
-import { runSqlTests, type SqlTestResult } from '../../models/runSqlTests.ts';
+import type { ModelsConfig } from '../../models/modelsConfig.ts';
+import type { SqlTestResult } from '../../models/runSqlTests.ts';
 import { existingLake, parseCommandArgs, positiveInt } from '../args.ts';
 import { CliError } from '../cliError.ts';
 
@@ -133,7 +132,7 @@ export async function buildCommand(argv: string[]): Promise<number> {
   let tests: SqlTestResult[] = [];
   try {
     if (!json) process.stdout.write(`Building models over ${lake}\n`);
-    models = await buildModels({
+    models = await buildDuckDbModels({
       db,
       lakeDir: lake,
       asOf,

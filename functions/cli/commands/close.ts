@@ -1,6 +1,7 @@
+import { listCloses } from '../../adapters/duckdb/closedPeriods.ts';
+import { closePeriod } from '../../adapters/duckdb/closePeriod.ts';
 import { openDuckDb } from '../../adapters/duckdb/openDuckDb.ts';
-import { listCloses } from '../../close/closedPeriods.ts';
-import { CloseError, closePeriod } from '../../close/closePeriod.ts';
+import { CloseError } from '../../close/periods.ts';
 import { existingLake, parseCommandArgs } from '../args.ts';
 import { CliError } from '../cliError.ts';
 import { formatRows } from '../formatRows.ts';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
+import { CompactionBusyError, type CompactSummary, compactLake } from '../../adapters/duckdb/compactLake.ts';
 import { LocalFolderStore } from '../../adapters/localFolderStore.ts';
-import { CompactionBusyError, type CompactSummary, compactLake } from '../../compact/compactLake.ts';
 import { existingLake, parseCommandArgs } from '../args.ts';
 import { CliError } from '../cliError.ts';
 import { ProgressBar } from '../progress.ts';

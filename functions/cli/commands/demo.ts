@@ -1,6 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
+import { buildDuckDbModels } from '../../adapters/duckdb/buildDuckDbModels.ts';
 import { duckDbWarehouse } from '../../adapters/duckdb/duckDbWarehouse.ts';
 import { openDuckDb } from '../../adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../../adapters/duckdb/runQuery.ts';
@@ -9,7 +10,6 @@ import { dollars } from '../../alerts/alertMessage.ts';
 import { readAlerts } from '../../alerts/readAlerts.ts';
 import { parseCents } from '../../core/money.ts';
 import { writeDataset } from '../../generate/writeDataset.ts';
-import { buildModels } from '../../models/buildModels.ts';
 import { ingestToLake } from '../../wiring/ingestToLake.ts';
 import { writeReport } from '../../wiring/writeReport.ts';
 import { parseCommandArgs, positiveInt } from '../args.ts';
@@ -98,7 +98,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const db = await openDuckDb();
   try {
     const buildStart = performance.now();
-    const models = await buildModels({ db, lakeDir: lake });
+    const models = await buildDuckDbModels({ db, lakeDir: lake });
     const marts = models.filter((m) => m.materialized === 'parquet');
     say(
       `3. built ${models.length} models, ${marts.length} marts in ${((performance.now() - buildStart) / 1000).toFixed(1)} s`,

@@ -1,18 +1,14 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import {
-  createLakeViews,
-  lakeTableSql,
-  listMarts,
-  MARTS_DIR,
-  readLakeReads,
-} from '../../adapters/duckdb/lakeViews.ts';
-import { openDuckDb, sqlIdent, sqlString } from '../../adapters/duckdb/openDuckDb.ts';
+import { createLakeViews, lakeTableSql, listMarts, readLakeReads } from '../../adapters/duckdb/lakeViews.ts';
+import { openDuckDb } from '../../adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../../adapters/duckdb/runQuery.ts';
+import { loadModels } from '../../adapters/localModelFiles.ts';
 import { COMPUTED_COLUMNS, ELEMENT_MAP } from '../../core/era/elementMap.ts';
-import { LAKE_TABLES, type LakeTable } from '../../core/lake/schema.ts';
-import { loadModels, type Model } from '../../models/loadModels.ts';
+import { LAKE_TABLES, type LakeTable, MARTS_DIR } from '../../core/lake/schema.ts';
+import type { Model } from '../../models/loadModels.ts';
+import { sqlIdent, sqlString } from '../../ports/warehouse.ts';
 import { existingLake, parseCommandArgs } from '../args.ts';
 import { CliError } from '../cliError.ts';
 

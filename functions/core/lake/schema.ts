@@ -28,6 +28,9 @@ function mapped<Row>(table: LakeTable, name: keyof Row & string): Column<Row> {
   return { name, type };
 }
 
+/** Folder (under the lake) where marts are written, one sub-folder per mart. */
+export const MARTS_DIR = 'marts';
+
 /** Hive partition keys shared by every lake table, outermost first. */
 export const PARTITION_KEYS = ['payer_id', 'payment_month'] as const;
 

@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { createLakeViews, lakeFiles, lakeTableSql } from '../adapters/duckdb/lakeViews.ts';
-import { sqlIdent, sqlString } from '../adapters/duckdb/openDuckDb.ts';
-import { LAKE_TABLES } from '../core/lake/schema.ts';
+import { LAKE_TABLES } from '../../core/lake/schema.ts';
+import { sqlIdent, sqlString } from '../../ports/warehouse.ts';
+import { createLakeViews, lakeFiles, lakeTableSql } from './lakeViews.ts';
 
 /**
  * Creates the lake views a build reads (remittances, claims, adjustments; and a view per mart

@@ -1,23 +1,18 @@
 import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { createLakeViews, listMarts, MARTS_DIR } from '../adapters/duckdb/lakeViews.ts';
-import { sqlIdent, sqlString } from '../adapters/duckdb/openDuckDb.ts';
-import { runQuery } from '../adapters/duckdb/runQuery.ts';
-import { CLOSES_DIR, type CloseManifest, listCloses, PERIOD_PATTERN } from './closedPeriods.ts';
-
-/** The marts frozen by a close, each with the condition that picks the month's rows. */
-export const FROZEN_MARTS: readonly { mart: string; where: string; required: boolean }[] = [
-  { mart: 'recoupment_rates', where: 'period = $period', required: true },
-  { mart: 'takeback_links', where: 'period = $period', required: true },
-  { mart: 'takeback_trend', where: "grain = 'month' AND period_start = $period", required: false },
-  { mart: 'recoupment_cohorts', where: 'cohort_month = $period', required: false },
-];
-
-/** A month that cannot be closed (not built, stale marts, already closed, bad period). */
-export class CloseError extends Error {
-  override readonly name = 'CloseError';
-}
+import {
+  CLOSES_DIR,
+  CloseError,
+  type CloseManifest,
+  FROZEN_MARTS,
+  PERIOD_PATTERN,
+} from '../../close/periods.ts';
+import { MARTS_DIR } from '../../core/lake/schema.ts';
+import { sqlIdent, sqlString } from '../../ports/warehouse.ts';
+import { listCloses } from './closedPeriods.ts';
+import { createLakeViews, listMarts } from './lakeViews.ts';
+import { runQuery } from './runQuery.ts';
 
 export interface ClosePeriodInput {
   db: DuckDBConnection;

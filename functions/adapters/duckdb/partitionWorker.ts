@@ -1,7 +1,7 @@
 import { type BuildPartitionOptions, buildPartition } from './buildPartition.ts';
 
 /**
- * Child-process entry of a local partitioned build (functions/models/buildPartitioned.ts): receives
+ * Child-process entry of a local partitioned build (buildPartitioned.ts): receives
  * one partition's options over IPC, builds it, sends the result back and exits.
  */
 process.once('message', async (options: BuildPartitionOptions) => {

@@ -1,10 +1,12 @@
 import { mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { sqlString } from '../adapters/duckdb/openDuckDb.ts';
-import { buildModels, type ModelResult } from './buildModels.ts';
-import { type BuildResources, buildResources, openBuildDuckDb } from './buildResources.ts';
-import type { ModelsConfig } from './modelsConfig.ts';
-import { MERGED_MARTS, type MergeInput } from './partitionRules.ts';
+import type { ModelResult } from '../../models/buildModels.ts';
+import { type BuildResources, buildResources } from '../../models/buildResources.ts';
+import type { ModelsConfig } from '../../models/modelsConfig.ts';
+import { MERGED_MARTS, type MergeInput } from '../../models/partitionRules.ts';
+import { sqlString } from '../../ports/warehouse.ts';
+import { buildDuckDbModels } from './buildDuckDbModels.ts';
+import { openBuildDuckDb } from './openDuckDb.ts';
 
 /** One partition of a build partitioned by payer. */
 export interface BuildPartitionOptions {
@@ -44,7 +46,7 @@ export async function buildPartition(options: BuildPartitionOptions): Promise<Pa
   const started = performance.now();
   const db = await openBuildDuckDb(buildResources(options.resources));
   try {
-    const models = await buildModels({
+    const models = await buildDuckDbModels({
       db,
       lakeDir: options.lakeDir,
       asOf: options.asOf,

@@ -1,13 +1,16 @@
 import { join } from 'node:path';
-import { sqlIdent, sqlString } from '../adapters/duckdb/openDuckDb.ts';
-import { buildModel, type ModelResult } from './buildModels.ts';
-import { type BuildResources, buildResources, openBuildDuckDb } from './buildResources.ts';
-import { loadModels, ModelError, SQL_DIR } from './loadModels.ts';
-import { defaultModelsConfig, type ModelsConfig } from './modelsConfig.ts';
-import { orderModels } from './orderModels.ts';
-import { MERGED_MARTS, PARAMETER_MODELS, RERANKED_MARTS } from './partitionRules.ts';
-import { registerBuildInputs } from './registerBuildInputs.ts';
-import { trailingOrderBy } from './trailingOrderBy.ts';
+import { buildModel, type ModelResult } from '../../models/buildModels.ts';
+import { type BuildResources, buildResources } from '../../models/buildResources.ts';
+import { ModelError } from '../../models/loadModels.ts';
+import { defaultModelsConfig, type ModelsConfig } from '../../models/modelsConfig.ts';
+import { orderModels } from '../../models/orderModels.ts';
+import { MERGED_MARTS, PARAMETER_MODELS, RERANKED_MARTS } from '../../models/partitionRules.ts';
+import { registerBuildInputs } from '../../models/registerBuildInputs.ts';
+import { trailingOrderBy } from '../../models/trailingOrderBy.ts';
+import { sqlIdent, sqlString } from '../../ports/warehouse.ts';
+import { loadModels, SQL_DIR } from '../localModelFiles.ts';
+import { duckDbModelWarehouse } from './duckDbModelWarehouse.ts';
+import { openBuildDuckDb } from './openDuckDb.ts';
 
 export interface MergePartitionsOptions {
   /** Output folders of buildPartition, one per payer group. */
@@ -35,12 +38,18 @@ export async function mergePartitions(options: MergePartitionsOptions): Promise<
   const models = loadModels(options.sqlDir ?? SQL_DIR);
   const marts = orderModels(models).filter((m) => m.layer === 'marts');
   const db = await openBuildDuckDb(buildResources(options.resources));
+  const warehouse = duckDbModelWarehouse(db);
   try {
-    await registerBuildInputs(db, options.config ?? defaultModelsConfig(), options.asOf, options.appealsAsOf);
+    await registerBuildInputs(
+      warehouse,
+      options.config ?? defaultModelsConfig(),
+      options.asOf,
+      options.appealsAsOf,
+    );
     // The parameter models (int_as_of): from build_params, as every partition built them.
     for (const name of PARAMETER_MODELS) {
       const model = models.find((m) => m.name === name);
-      if (model !== undefined) await buildModel(db, model, options.martsDir);
+      if (model !== undefined) await buildModel(warehouse, model, options.martsDir);
     }
     const files = (path: (dir: string) => string) =>
       `[${options.partitionDirs.map((d) => sqlString(path(d))).join(', ')}]`;
@@ -65,7 +74,7 @@ export async function mergePartitions(options: MergePartitionsOptions): Promise<
                SELECT * FROM read_parquet(${files((d) => join(d, 'merge', `${input.name}.parquet`))})`,
             );
           }
-          result = await buildModel(db, mart, options.martsDir);
+          result = await buildModel(warehouse, mart, options.martsDir);
         } else {
           const recomputed = RERANKED_MARTS[mart.name] ?? {};
           const replace = Object.entries(recomputed)
@@ -75,7 +84,7 @@ export async function mergePartitions(options: MergePartitionsOptions): Promise<
           const sql = `SELECT *${replace === '' ? '' : ` REPLACE (${replace})`}
             FROM read_parquet(${files((d) => join(d, 'marts', mart.name, 'data.parquet'))})
             ${order === null ? '' : `ORDER BY ${order}`}`;
-          result = await buildModel(db, { ...mart, sql }, options.martsDir);
+          result = await buildModel(warehouse, { ...mart, sql }, options.martsDir);
         }
       } catch (error) {
         if (error instanceof ModelError) throw error;

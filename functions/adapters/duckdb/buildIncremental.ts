@@ -2,18 +2,23 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { lakeTableSql, MARTS_DIR, readLakeReads } from '../adapters/duckdb/lakeViews.ts';
-import { sqlIdent, sqlString } from '../adapters/duckdb/openDuckDb.ts';
-import { registerClosedPeriods } from '../close/closedPeriods.ts';
-import { CARC_CAUSES } from '../core/era/taxonomy.ts';
-import { LAKE_SCHEMA, tableColumns } from '../core/lake/schema.ts';
-import { buildModel, buildModels, type ModelResult } from './buildModels.ts';
-import { type BuildResources, buildResources, openBuildDuckDb } from './buildResources.ts';
-import { CLAIM_IDENTIFIERS, STATEFUL_MODELS, WAREHOUSE_VERSION } from './incrementalRules.ts';
-import { loadModels, type Model, ModelError, SQL_DIR } from './loadModels.ts';
-import { defaultModelsConfig, type ModelsConfig } from './modelsConfig.ts';
-import { orderModels } from './orderModels.ts';
-import { defaultAsOf, registerBuildInputs } from './registerBuildInputs.ts';
+import { CARC_CAUSES } from '../../core/era/taxonomy.ts';
+import { LAKE_SCHEMA, MARTS_DIR, tableColumns } from '../../core/lake/schema.ts';
+import { buildModel, type ModelResult } from '../../models/buildModels.ts';
+import { type BuildResources, buildResources } from '../../models/buildResources.ts';
+import { CLAIM_IDENTIFIERS, STATEFUL_MODELS, WAREHOUSE_VERSION } from '../../models/incrementalRules.ts';
+import { type Model, ModelError } from '../../models/loadModels.ts';
+import { defaultModelsConfig, type ModelsConfig } from '../../models/modelsConfig.ts';
+import { orderModels } from '../../models/orderModels.ts';
+import { defaultAsOf, registerBuildInputs } from '../../models/registerBuildInputs.ts';
+import { sqlIdent, sqlString } from '../../ports/warehouse.ts';
+import { loadModels, SQL_DIR } from '../localModelFiles.ts';
+import { buildDuckDbModels } from './buildDuckDbModels.ts';
+import { registerClosedPeriods } from './closedPeriods.ts';
+import { duckDbModelWarehouse } from './duckDbModelWarehouse.ts';
+import { duckDbWarehouse } from './duckDbWarehouse.ts';
+import { lakeTableSql, readLakeReads } from './lakeViews.ts';
+import { openBuildDuckDb } from './openDuckDb.ts';
 
 /** Where the warehouse lives when none is named: beside the lake's tables. */
 export const WAREHOUSE_FILE = join('.warehouse', 'models.duckdb');
@@ -78,7 +83,7 @@ export async function buildIncremental(options: BuildIncrementalOptions): Promis
     const latest = (await defaultAsOfOf(db)).asOf;
     if (options.asOf !== undefined && options.asOf < latest) {
       const t = performance.now();
-      const built = await buildModels({
+      const built = await buildDuckDbModels({
         db,
         lakeDir,
         asOf: options.asOf,
@@ -124,7 +129,7 @@ export async function buildIncremental(options: BuildIncrementalOptions): Promis
       seconds.stage = (performance.now() - t) / 1000;
       t = performance.now();
       await lakeViewsOverWarehouse(db);
-      await registerBuildInputs(db, config, options.asOf);
+      await registerBuildInputs(duckDbModelWarehouse(db), config, options.asOf);
       await registerClosedPeriods(db, lakeDir);
       const built: ModelResult[] = [];
       for (const model of models) built.push(await run(db, model, martsDir, options.onModel));
@@ -144,7 +149,7 @@ export async function buildIncremental(options: BuildIncrementalOptions): Promis
     seconds.stage = (performance.now() - t) / 1000;
     t = performance.now();
     await lakeViewsOverWarehouse(db);
-    await registerBuildInputs(db, config, options.asOf);
+    await registerBuildInputs(duckDbModelWarehouse(db), config, options.asOf);
     await registerClosedPeriods(db, lakeDir);
     let closure: IncrementalBuildResult['closure'] = null;
     if (fresh.length > 0) {
@@ -180,7 +185,7 @@ export async function buildIncremental(options: BuildIncrementalOptions): Promis
 
 async function defaultAsOfOf(db: DuckDBConnection) {
   await db.run('CREATE OR REPLACE TEMP VIEW remittances AS SELECT * FROM lake_remittances');
-  return defaultAsOf(db);
+  return defaultAsOf(duckDbWarehouse(db));
 }
 
 /** Why the warehouse at `path` cannot be used as it is, or null when it can (it is then attached as `wh`). */
@@ -437,7 +442,7 @@ async function run(
   try {
     // A temp view or table of this name from an earlier step is replaced by the model's own kind.
     await dropTemp(db, model.name);
-    const result = await buildModel(db, model, martsDir);
+    const result = await buildModel(duckDbModelWarehouse(db), model, martsDir);
     result.ms = Math.round(performance.now() - started);
     onModel?.(result);
     return result;

@@ -3,14 +3,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MARTS_DIR } from '../adapters/duckdb/lakeViews.ts';
-import type { ModelResult } from './buildModels.ts';
+import { MARTS_DIR } from '../../core/lake/schema.ts';
+import type { ModelResult } from '../../models/buildModels.ts';
+import {
+  type BuildResources,
+  buildResources,
+  memorySize,
+  parseMemorySize,
+} from '../../models/buildResources.ts';
+import { ModelError } from '../../models/loadModels.ts';
+import type { ModelsConfig } from '../../models/modelsConfig.ts';
+import type { PartitionPlan } from '../../models/planPartitions.ts';
 import type { BuildPartitionOptions, PartitionResult } from './buildPartition.ts';
-import { type BuildResources, buildResources, memorySize, parseMemorySize } from './buildResources.ts';
-import { ModelError } from './loadModels.ts';
 import { mergePartitions } from './mergePartitions.ts';
-import type { ModelsConfig } from './modelsConfig.ts';
-import { type PartitionPlan, planPartitions } from './planPartitions.ts';
+import { planPartitions } from './planPartitions.ts';
 
 export interface BuildPartitionedOptions {
   lakeDir: string;

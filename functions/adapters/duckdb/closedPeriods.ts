@@ -1,27 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { sqlString } from '../adapters/duckdb/openDuckDb.ts';
-
-/** Folder (under the lake, beside `marts/`) holding one folder per closed month. */
-export const CLOSES_DIR = 'closes';
-
-/** What `close.json` of a closed month says. */
-export interface CloseManifest {
-  format: 'recoup-close/1';
-  /** YYYY-MM */
-  period: string;
-  /** When it was closed (ISO, UTC). Files ingested later are late files for this period. */
-  closed_at: string;
-  /** Rows frozen per mart. */
-  marts: Record<string, number>;
-  /** Remittances in the lake when it was closed, and the latest ingest time then. */
-  remittances: number;
-  latest_ingested_at: string | null;
-}
-
-/** A month folder name. */
-export const PERIOD_PATTERN = /^\d{4}-(0[1-9]|1[0-2])$/;
+import { CLOSES_DIR, type CloseManifest, PERIOD_PATTERN } from '../../close/periods.ts';
+import { sqlString } from '../../ports/warehouse.ts';
 
 /** The closed months of a lake, oldest first (folders with a readable close.json). */
 export function listCloses(lakeDir: string): CloseManifest[] {

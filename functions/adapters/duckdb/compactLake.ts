@@ -3,7 +3,6 @@ import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { openDuckDb, sqlIdent, sqlString } from '../adapters/duckdb/openDuckDb.ts';
 import {
   COMPACTED_DIR,
   COMPACTION_LOCK,
@@ -20,10 +19,12 @@ import {
   parseStagedKey,
   partitionId,
   splitPartitionKey,
-} from '../core/lake/compactedLayout.ts';
-import { FILE_COLUMNS } from '../core/lake/remitFiles.ts';
-import { duckdbType, LAKE_TABLES, type LakeTable } from '../core/lake/schema.ts';
-import { listKeys, type ObjectStore } from '../ports/objectStore.ts';
+} from '../../core/lake/compactedLayout.ts';
+import { FILE_COLUMNS } from '../../core/lake/remitFiles.ts';
+import { duckdbType, LAKE_TABLES, type LakeTable } from '../../core/lake/schema.ts';
+import { listKeys, type ObjectStore } from '../../ports/objectStore.ts';
+import { sqlIdent, sqlString } from '../../ports/warehouse.ts';
+import { openDuckDb } from './openDuckDb.ts';
 
 export interface CompactProgress {
   partitionsDone: number;
