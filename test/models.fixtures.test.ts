@@ -643,7 +643,7 @@ describe('the cause of a takeback is decided once, by the models (causes/)', () 
   });
   afterAll(() => causes?.close());
 
-  it('leaves the lake cause NULL on reversal and PLB rows; the marts hold the corrections\' causes', async () => {
+  it("leaves the lake cause NULL on reversal and PLB rows; the marts hold the corrections' causes", async () => {
     expect(
       await q(`SELECT claim_id, level, reason_code, amount::VARCHAR AS amount, cause FROM adjustments
                WHERE claim_status = '22' OR level = 'provider' ORDER BY payment_date, adjustment_seq`),
@@ -660,7 +660,13 @@ describe('the cause of a takeback is decided once, by the models (causes/)', () 
       // ACCT1: correction CO 45 50 + CO 97 40 against the reversal's CO 45 −50: CARC 97 grew.
       { kind: 'reversal', claim_id: 'ACCT1', amount: '150.00', cause: 'coding', cause_reason_code: '97' },
       // ACCT2: CO 16 100 added: documentation.
-      { kind: 'reversal', claim_id: 'ACCT2', amount: '400.00', cause: 'documentation', cause_reason_code: '16' },
+      {
+        kind: 'reversal',
+        claim_id: 'ACCT2',
+        amount: '400.00',
+        cause: 'documentation',
+        cause_reason_code: '16',
+      },
       // The deferred WO and its recovery name ACCT1's ICN: the cause of ACCT1's reversal.
       { kind: 'plb', claim_id: 'ACCT1', amount: '-150.00', cause: 'coding', cause_reason_code: '97' },
       { kind: 'plb', claim_id: 'ACCT1', amount: '150.00', cause: 'coding', cause_reason_code: '97' },
