@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse835 } from '../functions/core/era/parse835.ts';
+import { causeOfCarc } from '../functions/core/era/taxonomy.ts';
 import { ROOT, sourceFor } from './helpers/fixtures.ts';
 
 /**
@@ -103,6 +104,7 @@ describe('conformance with real public 835 samples (../shared/samples835)', () =
     () => {
       const entries = parseProvenance(readFileSync(join(SAMPLES, 'PROVENANCE.txt'), 'utf8'));
       expect(entries.length).toBeGreaterThanOrEqual(10);
+      let takebackRows = 0;
       for (const entry of entries) {
         const text = readFileSync(join(SAMPLES, entry.file), 'utf8');
         const remits = parse835(text, sourceFor(entry.file, text));
@@ -133,10 +135,22 @@ describe('conformance with real public 835 samples (../shared/samples835)', () =
           plb.some((a) => a.reference_id !== null),
           `${where}: PLB reference present`,
         ).toBe(entry.plbReference);
+        // The lake decides no takeback's cause (docs/models.md "Cause of a takeback"): none on a
+        // reversal's rows or PLB rows; every other row carries its own CARC's class.
+        const adjustments = remits.flatMap((r) => r.adjustments);
+        expect(
+          adjustments.filter((a) => (a.level === 'provider' || a.claim_status === '22') && a.cause !== null),
+          `${where}: a reversal or PLB row with a cause`,
+        ).toEqual([]);
+        for (const a of adjustments.filter((a) => a.level !== 'provider' && a.claim_status !== '22'))
+          expect(a.cause, `${where}: CARC ${a.reason_code}`).toBe(causeOfCarc(a.reason_code) ?? 'other');
+        takebackRows += adjustments.filter((a) => a.level === 'provider' || a.claim_status === '22').length;
         const unbalanced = remits.filter((r) => !r.remittance.balanced).length;
         if (entry.balanced) expect(unbalanced, `${where}: BALANCED, no transaction flagged`).toBe(0);
         else expect(unbalanced, `${where}: UNBALANCED, a transaction flagged`).toBeGreaterThan(0);
       }
+      // The samples hold reversals (CLP02 = 22) and PLBs: the check above is not empty.
+      expect(takebackRows).toBeGreaterThan(0);
     },
   );
 });

@@ -631,6 +631,87 @@ describe('linking on hand-written remittances (issue 24 cases 1-4)', () => {
   });
 });
 
+describe('the cause of a takeback is decided once, by the models (causes/)', () => {
+  // docs/models.md "Cause of a takeback". The reversal file reuses ACCT1 for a later visit: a
+  // one-file guess took that claim for the reversal's correction (CARC 18: duplicate), and had no
+  // correction for ACCT2 (pending); the corrections arrive two weeks later (test/fixtures/models/README.md).
+  let causes: ModelLake;
+  const q = async (sql: string) => (await runQuery(causes.db, sql)).rows;
+
+  beforeAll(async () => {
+    causes = await buildLakeFrom(join(FOLDER, 'causes'), { asOf: '2024-03-01' });
+  });
+  afterAll(() => causes?.close());
+
+  it("leaves the lake cause NULL on reversal and PLB rows; the marts hold the corrections' causes", async () => {
+    expect(
+      await q(`SELECT claim_id, level, reason_code, amount::VARCHAR AS amount, cause FROM adjustments
+               WHERE claim_status = '22' OR level = 'provider' ORDER BY payment_date, adjustment_seq`),
+    ).toEqual([
+      { claim_id: 'ACCT1', level: 'claim', reason_code: '45', amount: '-50.00', cause: null },
+      { claim_id: 'ACCT2', level: 'claim', reason_code: '45', amount: '-100.00', cause: null },
+      { claim_id: 'ACCT1', level: 'provider', reason_code: 'WO', amount: '-150.00', cause: null },
+      { claim_id: null, level: 'provider', reason_code: 'WO', amount: '150.00', cause: null },
+    ]);
+    const links = await q(`
+      SELECT kind, claim_id, amount::VARCHAR AS amount, cause, cause_reason_code
+      FROM takeback_links ORDER BY payment_date, kind DESC, claim_id`);
+    expect(links).toEqual([
+      // ACCT1: correction CO 45 50 + CO 97 40 against the reversal's CO 45 −50: CARC 97 grew.
+      { kind: 'reversal', claim_id: 'ACCT1', amount: '150.00', cause: 'coding', cause_reason_code: '97' },
+      // ACCT2: CO 16 100 added: documentation.
+      {
+        kind: 'reversal',
+        claim_id: 'ACCT2',
+        amount: '400.00',
+        cause: 'documentation',
+        cause_reason_code: '16',
+      },
+      // The deferred WO and its recovery name ACCT1's ICN: the cause of ACCT1's reversal.
+      { kind: 'plb', claim_id: 'ACCT1', amount: '-150.00', cause: 'coding', cause_reason_code: '97' },
+      { kind: 'plb', claim_id: 'ACCT1', amount: '150.00', cause: 'coding', cause_reason_code: '97' },
+    ]);
+    expect(
+      await q(`SELECT cause, takeback::VARCHAR AS takeback FROM recoupment_rates
+               WHERE grain = 'cause' AND takeback <> 0 ORDER BY cause`),
+    ).toEqual([
+      { cause: 'coding', takeback: '150.00' },
+      { cause: 'documentation', takeback: '400.00' },
+    ]);
+  });
+
+  it("gives every other row its own CARC's class, in the lake and as stg_adjustments.carc_cause", async () => {
+    const got = await q(`
+      SELECT a.claim_id, a.reason_code, a.cause, s.carc_cause
+      FROM adjustments AS a
+      JOIN stg_adjustments AS s USING (remit_id, adjustment_seq)
+      WHERE a.claim_status <> '22' ORDER BY a.payment_date, a.adjustment_seq`);
+    const row = (claim_id: string, reason_code: string, cause: string) => ({
+      claim_id,
+      reason_code,
+      cause,
+      carc_cause: cause,
+    });
+    expect(got).toEqual([
+      row('ACCT1', '45', 'contract_rate'),
+      row('ACCT2', '45', 'contract_rate'),
+      row('ACCT3', '45', 'contract_rate'),
+      row('ACCT3', '97', 'coding'),
+      // CARC 1 (deductible) is in no class: other.
+      row('ACCT3', '1', 'other'),
+      row('ACCT3', '23', 'coordination_of_benefits'),
+      row('ACCT1', '45', 'contract_rate'),
+      row('ACCT1', '18', 'duplicate'),
+      row('ACCT4', '45', 'contract_rate'),
+      row('ACCT1', '45', 'contract_rate'),
+      row('ACCT1', '97', 'coding'),
+      row('ACCT2', '45', 'contract_rate'),
+      row('ACCT2', '16', 'documentation'),
+    ]);
+    expect((await runSqlTests(causes.db)).filter((t) => !t.passed)).toEqual([]);
+  });
+});
+
 describe('linking on a lake an older reader wrote (hand-made rows)', () => {
   let older: ModelLake;
 
@@ -664,6 +745,16 @@ describe('linking on a lake an older reader wrote (hand-made rows)', () => {
         amount: '5.00',
       },
     ]);
+  });
+
+  it("reads the old reader's one-file cause on PLB rows as no CARC class (stg_adjustments.carc_cause NULL)", async () => {
+    const { rows: got } = await runQuery(
+      older.db,
+      `SELECT a.cause AS lake, s.carc_cause, count(*)::INTEGER AS n
+       FROM adjustments AS a JOIN stg_adjustments AS s USING (remit_id, adjustment_seq)
+       WHERE a.level = 'provider' GROUP BY ALL`,
+    );
+    expect(got).toEqual([{ lake: 'unspecified', carc_cause: null, n: 3 }]);
   });
 
   it('gives no period to a claim without a date, and none past as_of to an implausible one', async () => {

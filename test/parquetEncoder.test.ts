@@ -185,6 +185,53 @@ describe('the in-process Parquet encoder, read back by DuckDB', () => {
     expect(encodings('id')).not.toContain('RLE_DICTIONARY');
   });
 
+  it('writes a code past the names as null: with a dictionary, PLAIN, all null, as DuckDB and hyparquet read it', async () => {
+    // The lake's cause is NULL on a reversal's rows and PLB rows (taxonomy NO_CAUSE, past the names).
+    const NO = 255;
+    const names = ['coding', 'duplicate', 'other'];
+    const columns: Column<Record<string, unknown>>[] = [
+      { name: 'dictionary', type: 'varchar' },
+      { name: 'plain', type: 'varchar' },
+      { name: 'none', type: 'varchar' },
+    ];
+    const codes = {
+      dictionary: [NO, 0, 0, 1, NO, 1, 1, 0],
+      plain: [NO, 0, 1, 2, NO, NO, NO, NO],
+      none: [NO, NO, NO, NO, NO, NO, NO, NO],
+    };
+    const data: ColumnData[] = Object.values(codes).map((c) => ({
+      kind: 'codes',
+      codes: Uint8Array.from(c),
+      names,
+    }));
+    const bytes = encodeParquet(columns, data, 8);
+    const path = join(dir, `${n++}.parquet`);
+    writeFileSync(path, bytes);
+    const want = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => ({
+      dictionary: names[codes.dictionary[i] as number] ?? null,
+      plain: names[codes.plain[i] as number] ?? null,
+      none: null,
+    }));
+    expect((await runQuery(db, `SELECT * FROM read_parquet('${path}')`)).rows).toEqual(want);
+    const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
+    const hyp = (await parquetReadObjects({ file })).map((r) =>
+      Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v ?? null])),
+    );
+    expect(hyp).toEqual(want);
+    const meta = await runQuery(
+      db,
+      `SELECT path_in_schema AS c, encodings, stats_min_value AS min, stats_max_value AS max, stats_null_count AS nulls
+       FROM parquet_metadata('${path}') ORDER BY column_id`,
+    );
+    expect(meta.rows.map((r) => [r.c, r.min, r.max, r.nulls])).toEqual([
+      ['dictionary', 'coding', 'duplicate', 2],
+      ['plain', 'coding', 'other', 5],
+      ['none', null, null, 8],
+    ]);
+    expect(meta.rows[0]?.encodings).toContain('RLE_DICTIONARY');
+    expect(meta.rows[1]?.encodings).not.toContain('RLE_DICTIONARY');
+  });
+
   it('keeps dictionaries apart from file to file and column to column, across many files', async () => {
     // The encoder remembers dictionary slots between columns and files; 1,100 files of two string
     // columns take it past its generation counter (1,024) more than once.

@@ -122,6 +122,18 @@ describe('the public samples and every hand-written case: ingest, build and repo
       `SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(join(lake, 'remittances', '*', 'payment_month=unknown', '*.parquet'))})`,
     );
     expect(unknown[0]?.n).toBeGreaterThanOrEqual(1);
+    // The lake decides no takeback's cause (docs/models.md "Cause of a takeback"): no reversal or PLB
+    // row of the samples or the cases carries one; the other rows all carry their CARC's class.
+    const causes = await rows(
+      `SELECT (level = 'provider' OR claim_status = '22') AS takeback_row, cause IS NULL AS no_cause,
+              count(*)::INTEGER AS n
+       FROM read_parquet(${sqlString(join(lake, 'adjustments', '*', '*', '*.parquet'))})
+       GROUP BY ALL ORDER BY ALL`,
+    );
+    expect(causes.map((r) => [r.takeback_row, r.no_cause])).toEqual([
+      [false, false],
+      [true, true],
+    ]);
 
     await recoup('build', '--lake', lake, '--test');
     // The default as-of date is a plausible payment date, not 7663.

@@ -127,7 +127,12 @@ export interface AdjustmentRowCore {
   amount: Cents;
   quantity: number | null;
   category: Category;
-  cause: Cause;
+  /**
+   * The CARC class of the row's own reason code (taxonomy CARC_CAUSES; `other` for a CARC it does
+   * not list); null on the rows of a reversal (CLP02 = 22) and on PLB rows, whose takeback cause
+   * the models decide across files (docs/models.md "Cause of a takeback").
+   */
+  cause: Cause | null;
   provider_npi: string | null;
   fiscal_period_date: IsoDate | null;
   payment_date: IsoDate | null;
@@ -170,7 +175,8 @@ export interface ClaimCoreColumns {
 
 /**
  * The adjustments of one transaction, column by column (index i has `adjustment_seq` i + 1).
- * `level`, `category` and `cause` are indices into LEVELS, CATEGORIES and CAUSES (taxonomy.ts);
+ * `level`, `category` and `cause` are indices into LEVELS, CATEGORIES and CAUSES (taxonomy.ts;
+ * `cause` is NO_CAUSE, written null, on a reversal's rows and PLB rows);
  * `claim_seq`, `quantity` and `fiscal_period_date` are NaN when absent.
  */
 export type AdjustmentColumns = AdjustmentCoreColumns & {

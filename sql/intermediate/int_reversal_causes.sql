@@ -1,5 +1,6 @@
 -- grain: one reversal claim (CLP02 = 22) = remit_id × claim_seq, with the cause of the takeback.
--- Mirrors correctionCause in functions/core/era/taxonomy.ts (DESIGN.md "Cause of a reversal"):
+-- The product's one rule (docs/models.md "Cause of a takeback"; the reader decides no takeback's
+-- cause, the lake's is NULL on reversal rows; DESIGN.md "Cause of a reversal"):
 --   pending  no correction has arrived;
 --   audit    the correction carries remark N432 (recovery audit);
 --   else the CARC whose amount grew most between the original and the correction: the reversal's

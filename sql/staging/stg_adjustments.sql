@@ -1,5 +1,6 @@
 -- grain: one CAS triplet (claim or service level) or one PLB pair (provider level) =
--- remit_id × adjustment_seq. Renames and casts the lake view only.
+-- remit_id × adjustment_seq. Renames and casts the lake view only (and reads carc_cause alike on
+-- every lake, below).
 with
 
 source as (
@@ -22,8 +23,14 @@ renamed as (
         cast(reference_id as varchar) as reference_id,
         cast(amount as decimal(18, 2)) as amount,
         cast(category as varchar) as category,
-        -- The reader's cause sees one file only; int_reversal_causes links across files.
-        cast(cause as varchar) as in_file_cause,
+        -- The class of the row's own CARC (the lake's cause: taxonomy CARC_CAUSES, as ref_carc_cause),
+        -- NULL on a reversal's rows and PLB rows: a takeback's cause is int_reversal_causes' and
+        -- int_takebacks' (docs/models.md "Cause of a takeback"). Lakes written before that rule hold
+        -- the reader's one-file guess on those rows; it is dropped here, so every lake reads alike.
+        case
+            when level = 'provider' or claim_status = '22' then cast(null as varchar)
+            else cast(cause as varchar)
+        end as carc_cause,
         cast(provider_npi as varchar) as provider_npi,
         cast(fiscal_period_date as date) as fiscal_period_date,
         cast(payment_date as date) as payment_date

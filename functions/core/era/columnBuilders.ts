@@ -1,5 +1,5 @@
 import type { AdjustmentColumns, Cents, ClaimColumns } from '../types.ts';
-import { CLAIM_SLOT_LISTS, CLAIM_SLOTS, ICN_SLOT, LINE_SLOTS, REMARK_SLOT } from './elementRules.ts';
+import { CLAIM_SLOT_LISTS, CLAIM_SLOTS, ICN_SLOT, LINE_SLOTS } from './elementRules.ts';
 
 /**
  * Growable columns for the claims of the transaction being read. Builders are pooled and serve
@@ -23,13 +23,8 @@ export class ClaimBuilder {
   private is_reversal = new Uint8Array(64);
   private service_count = new Int32Array(64);
   private balanced = new Uint8Array(64);
-  /** First and one-past-last adjustment row of each claim (claim-level CAS, then its lines'). */
-  rowStart = new Int32Array(64);
-  rowEnd = new Int32Array(64);
   /** The columns the element map fills generically (CLAIM_SLOTS), one array per slot. */
   private readonly slots: (string | null)[][] = CLAIM_SLOTS.map(() => []);
-  /** The values of each list slot, as read, claim by claim (undefined when none). */
-  private readonly lists: (string[] | undefined)[][] = CLAIM_SLOTS.map(() => []);
 
   /** Claim ids and statuses so far (read by the end-of-transaction linking). */
   get ids(): readonly string[] {
@@ -45,14 +40,9 @@ export class ClaimBuilder {
     return this.slots[ICN_SLOT] as (string | null)[];
   }
 
-  /** Claim i's remark codes, as read (with repeats). */
-  remarksOf(i: number): string[] {
-    return (this.lists[REMARK_SLOT] as (string[] | undefined)[])[i] ?? [];
-  }
-
   /**
    * Appends a claim. `values` and `lists` are its generic columns' values by slot (a list slot's
-   * array is kept, so each claim gives its own).
+   * values are written as one text, its distinct values joined).
    */
   add(
     id: string,
@@ -70,8 +60,6 @@ export class ClaimBuilder {
     lists: readonly (string[] | undefined)[],
     services: number,
     balanced: boolean,
-    rowStart: number,
-    rowEnd: number,
   ): void {
     const i = this.length;
     if (i === this.capacity) this.grow();
@@ -90,14 +78,11 @@ export class ClaimBuilder {
     for (let s = 0; s < slots.length; s++) {
       if (CLAIM_SLOT_LISTS[s] === true) {
         const list = lists[s];
-        (this.lists[s] as (string[] | undefined)[])[i] = list;
         (slots[s] as (string | null)[])[i] = list !== undefined ? distinct(list) : null;
       } else (slots[s] as (string | null)[])[i] = values[s] ?? null;
     }
     this.service_count[i] = services;
     this.balanced[i] = balanced ? 1 : 0;
-    this.rowStart[i] = rowStart;
-    this.rowEnd[i] = rowEnd;
     this.length = i + 1;
   }
 
@@ -124,8 +109,6 @@ export class ClaimBuilder {
 
   /** Empties the builder for the next transaction. */
   reset(): void {
-    for (let s = 0; s < this.lists.length; s++)
-      if (CLAIM_SLOT_LISTS[s] === true) this.lists[s]?.fill(undefined, 0, this.length);
     this.length = 0;
   }
 
@@ -140,8 +123,6 @@ export class ClaimBuilder {
     this.is_reversal = grown(this.is_reversal, capacity);
     this.service_count = grown(this.service_count, capacity);
     this.balanced = grown(this.balanced, capacity);
-    this.rowStart = grown(this.rowStart, capacity);
-    this.rowEnd = grown(this.rowEnd, capacity);
     this.capacity = capacity;
   }
 }
@@ -164,19 +145,6 @@ export class AdjustmentBuilder {
   private fiscal_period_date = new Float64Array(256);
   /** The columns the element map fills generically from a service line (LINE_SLOTS), one array per slot. */
   private readonly slots: (string | null)[][] = LINE_SLOTS.map(() => []);
-
-  /** Group, reason and amount of row k (read when comparing a correction with its reversal). */
-  groupOf(k: number): string {
-    return this.group_code[k] as string;
-  }
-
-  reasonOf(k: number): string {
-    return this.reason_code[k] as string;
-  }
-
-  amountOf(k: number): Cents {
-    return this.amount[k] as number;
-  }
 
   /**
    * Appends a CAS row of claim `seq` (1-based: the claim being read becomes claim `seq` when it

@@ -163,7 +163,8 @@ export const COMPUTED_COLUMNS: Readonly<Record<LakeTable, Readonly<Record<string
     claim_status: 'its claim’s CLP02',
     payer_claim_control: 'its claim’s CLP07',
     category: 'taxonomy of the CAS group / PLB code (DESIGN.md)',
-    cause: 'root cause of a takeback (DOMAIN.md §7)',
+    cause:
+      'class of the row’s own CARC (docs/835.md §7; other when none); NULL on a reversal’s rows (CLP02 = 22) and PLB rows: a takeback’s cause is the marts’ (docs/models.md, "Cause of a takeback")',
     payment_date: 'the remittance’s',
     payment_month: 'the remittance’s (a partition key)',
   },

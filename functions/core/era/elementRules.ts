@@ -129,10 +129,6 @@ function claimSlot(column: GenericColumn<'claims'>): number {
 
 /** Slot of CLP07, by which reversals and PLB references are linked. */
 export const ICN_SLOT = claimSlot('payer_claim_control');
-/** Slot of the remark codes, which explain a reversal (N432: audit). */
-export const REMARK_SLOT = claimSlot('remark_codes');
-if (!CLAIM_SLOT_LISTS[REMARK_SLOT])
-  throw new Error('element map: claims.remark_codes must be read as a list');
 
 // Which segments are read where. Inside a transaction a segment is read only where one of these
 // bits is set for it, in the part of the transaction being read (before its claims: the header;

@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import { partitionSafe } from '../lake/schema.ts';
 import { parseCents, parseX12Date, parseX12Days } from '../money.ts';
-import type { Cause, Cents, RemitColumns, RemittanceRow } from '../types.ts';
+import type { Cents, RemitColumns, RemittanceRow } from '../types.ts';
 import { X12Error, type X12ErrorCode } from '../x12/errors.ts';
 import {
   type Delimiters,
@@ -48,16 +48,7 @@ import {
   STOP_NEED_MORE,
   STOP_TOO_LONG,
 } from './segmentLexer.ts';
-import {
-  CATEGORY_INDEX,
-  CAUSE_INDEX,
-  type CasAmount,
-  casCategory,
-  causeOfCarc,
-  correctionCause,
-  plbCategory,
-  RECOVERY_PLB_CODES,
-} from './taxonomy.ts';
+import { CATEGORY_INDEX, CAUSE_INDEX, casCategory, causeOfCarc, NO_CAUSE, plbCategory } from './taxonomy.ts';
 
 /** Facts about the source that the rows carry. */
 export interface SourceInfo {
@@ -101,8 +92,6 @@ interface Transaction {
   /** Deviations tolerated rather than rejected (real payers send them); codes and positions only. */
   warnings: string[];
   plbs: Plb[];
-  /** Claim indices with CLP02 = 22, whose rows take their cause at SE. */
-  reversals: number[];
   /** The payee NPI that claims without a rendering NPI were attributed to (undefined: none yet). */
   payeeUsed: string | null | undefined;
   /** True when claims were attributed to different payee NPIs (an N1*PE between claims). */
@@ -129,8 +118,10 @@ export function latestPlausibleDate(ingestedAt: string): string {
 /**
  * Reads 835 transactions from tokenized segments and normalizes each one (ST..SE) into lake
  * columns as it goes: claim and adjustment values are appended to arrays while their segments are
- * read, never gathered into intermediate objects, and what needs the whole transaction (a
- * reversal's cause from its correction, PLB links, balancing) is settled at SE.
+ * read, never gathered into intermediate objects, and what needs the whole transaction (PLB
+ * links, balancing) is settled at SE. The reader decides no takeback's cause: a reversal's rows
+ * and PLB rows leave `cause` NULL, the models decide it across files (docs/models.md "Cause of a
+ * takeback"); other rows carry their CARC's class.
  * Pure: it sees only segments. Patient (QC), insured (IL) and corrected-insured (74) names and ids
  * are never read. Throws only `X12Error`, naming the segment and element.
  */
@@ -166,13 +157,12 @@ export class Era835Reader implements SegmentBatchReader {
   private cTo = NO_DATE;
   /** The claim's values of the element map's generic columns, by claim slot (CLAIM_SLOTS): first values, */
   private readonly cValues: (string | null)[] = CLAIM_SLOTS.map(() => null);
-  /** and the lists of list slots (a new array per claim: the builder keeps it). */
+  /** and the lists of list slots (a new array per claim). */
   private readonly cLists: (string[] | undefined)[] = CLAIM_SLOTS.map(() => undefined);
   private cCasTotal: Cents = 0;
   private cServices = 0;
   private cFirstServiceDate = NO_DATE;
-  private cRowStart = 0;
-  /** True while the open claim is a reversal (CLP02 = 22): its rows take their cause at SE. */
+  /** True while the open claim is a reversal (CLP02 = 22): its rows have no cause in the lake. */
   private cReversal = false;
 
   // The service line being read (SVC up to the next SVC or the claim's end).
@@ -768,7 +758,6 @@ export class Era835Reader implements SegmentBatchReader {
       context: 'header',
       warnings: [],
       plbs: [],
-      reversals: [],
       payeeUsed: undefined,
       payeeChanged: false,
       paidTotal: 0,
@@ -865,13 +854,12 @@ export class Era835Reader implements SegmentBatchReader {
     this.cCasTotal = 0;
     this.cServices = 0;
     this.cFirstServiceDate = NO_DATE;
-    this.cRowStart = this.adjustments.length;
     this.cReversal = status === '22';
   }
 
   /**
    * Appends one CAS triplet of the open claim (or of its open service line); `category` and
-   * `cause` are its group's and reason's (a reversal's rows take theirs at SE).
+   * `cause` are its group's and reason's (a reversal's rows have none: NULL in the lake).
    */
   private addCas(
     group: string,
@@ -892,7 +880,7 @@ export class Era835Reader implements SegmentBatchReader {
       amount,
       quantity,
       reversal ? CATEGORY_REVERSAL : category,
-      reversal ? CAUSE_PENDING : cause,
+      reversal ? NO_CAUSE : cause,
     );
     this.cCasTotal += amount;
     if (service) this.sCas += amount;
@@ -944,7 +932,6 @@ export class Era835Reader implements SegmentBatchReader {
       if (tx.payeeUsed !== undefined && tx.payeeUsed !== provider) tx.payeeChanged = true;
       tx.payeeUsed = provider;
     }
-    const end = this.adjustments.length;
     this.claims.add(
       this.cId,
       this.cStatus,
@@ -961,10 +948,7 @@ export class Era835Reader implements SegmentBatchReader {
       this.cLists,
       this.cServices,
       balanced,
-      this.cRowStart,
-      end,
     );
-    if (this.cReversal) tx.reversals.push(this.claims.length - 1);
   }
 
   private cas(el: string[]): void {
@@ -1168,7 +1152,6 @@ export class Era835Reader implements SegmentBatchReader {
 const LEVEL_CLAIM = 0;
 const LEVEL_SERVICE = 1;
 const CATEGORY_REVERSAL = CATEGORY_INDEX.reversal;
-const CAUSE_PENDING = CAUSE_INDEX.pending;
 
 /** Category indexes of CAS groups (on claims that are not reversals) and cause indexes of CARCs, by code, as met. */
 const GROUP_CATEGORY = new Map<string, number>();
@@ -1389,7 +1372,7 @@ function sha256Hex(text: string): string {
   return hash('sha256', text, 'hex');
 }
 
-/** Marks the hashes (`referenceHash`) of the PLB references, or reversed claim ids, being looked for; cleared after each use. */
+/** Marks the hashes (`referenceHash`) of the PLB references being looked for; cleared after each use. */
 const REFERENCE_FILTER = new Uint8Array(1024);
 
 /** A cheap hash of a reference or claim id: its length and last two characters. */
@@ -1398,7 +1381,7 @@ function referenceHash(text: string): number {
   return (n * 961 + text.charCodeAt(n - 1) * 31 + text.charCodeAt(n - 2)) & 1023;
 }
 
-/** Settles what needs the whole transaction: reversal causes, PLB rows and links, the remittance row. */
+/** Settles what needs the whole transaction: PLB rows and links, the remittance row. */
 function normalize(
   tx: Transaction,
   amount: Cents,
@@ -1433,42 +1416,6 @@ function normalize(
     }
   }
 
-  // Causes of reversals whose correction is in this same transaction; later files are linked in SQL.
-  // By claim position (two reversals of one CLP01 each get their own correction's cause), and by
-  // ICN or CLP01 for PLB references.
-  const causeByRef = new Map<string, Cause>();
-  if (tx.reversals.length > 0) {
-    const used = new Set<number>();
-    let candidates: Map<string, number[]> | null = null;
-    for (const r of tx.reversals) {
-      // The correction follows its reversal (an earlier claim with the same CLP01 is the
-      // original), nearly always right after it: look a few claims ahead, then in an index.
-      const id = ids[r] as string;
-      let correction: number | undefined;
-      const near = Math.min(c.length, r + 1 + NEAR_CLAIMS);
-      for (let o = r + 1; o < near; o++) {
-        if (ids[o] === id && c.statuses[o] !== '22' && !used.has(o)) {
-          correction = o;
-          break;
-        }
-      }
-      if (correction === undefined && near < c.length) {
-        candidates ??= correctionCandidates(c, tx.reversals);
-        correction = (candidates.get(id) ?? []).find((o) => o > r && !used.has(o));
-      }
-      if (correction !== undefined) used.add(correction);
-      const cause =
-        correction === undefined
-          ? 'pending'
-          : correctionCause(casOf(c, a, r), casOf(c, a, correction), c.remarksOf(correction));
-      const index = CAUSE_INDEX[cause];
-      for (let k = c.rowStart[r] as number; k < (c.rowEnd[r] as number); k++) a.cause[k] = index;
-      const icn = c.icns[r] ?? null;
-      if (icn !== null) causeByRef.set(icn, cause);
-      if (!causeByRef.has(id)) causeByRef.set(id, cause);
-    }
-  }
-
   let plbTotal = 0;
   if (tx.plbs.length > 0) {
     // The first claim whose ICN or CLP01 a PLB reference names (a transaction has few references).
@@ -1496,22 +1443,12 @@ function normalize(
     for (const p of tx.plbs) {
       plbTotal += p.amount;
       // The first of its names (the whole reference, then each token) that a claim here answers to.
+      // Its cause is the models' (a takeback's cause depends on links across files): NULL here.
       let linked: number | undefined;
-      let cause: Cause = 'unspecified';
       if (p.reference !== null) {
-        const names = namesOf(p.reference);
-        for (const name of names) {
+        for (const name of namesOf(p.reference)) {
           linked = claimByRef.get(name);
           if (linked !== undefined) break;
-        }
-        if (RECOVERY_PLB_CODES.has(p.code)) {
-          for (const name of names) {
-            const c = causeByRef.get(name);
-            if (c !== undefined) {
-              cause = c;
-              break;
-            }
-          }
         }
       }
       a.addProvider(
@@ -1520,7 +1457,7 @@ function normalize(
         p.reference,
         p.amount,
         CATEGORY_INDEX[plbCategory(p.code)],
-        CAUSE_INDEX[cause],
+        NO_CAUSE,
         linked !== undefined ? null : p.provider,
         p.fiscalDate,
       );
@@ -1562,37 +1499,4 @@ function normalize(
     ingested_at: source.ingestedAt,
   };
   return { remittance, claims: c.columns(), adjustments: a.columns() };
-}
-
-/** How far after a reversal its correction is looked for claim by claim, before an index is built. */
-const NEAR_CLAIMS = 8;
-
-/** Claims that can correct a reversal, by CLP01: CLP02 ≠ 22 and the CLP01 of some reversal. */
-function correctionCandidates(c: ClaimBuilder, reversals: readonly number[]): Map<string, number[]> {
-  const ids = c.ids;
-  const reversed = new Set<string>();
-  // The reference filter (free until the PLBs are linked) spares most claims the set lookup.
-  const filter = REFERENCE_FILTER;
-  for (const r of reversals) {
-    reversed.add(ids[r] as string);
-    filter[referenceHash(ids[r] as string)] = 1;
-  }
-  const candidates = new Map<string, number[]>();
-  for (let i = 0; i < c.length; i++) {
-    const id = ids[i] as string;
-    if (filter[referenceHash(id)] === 0 || c.statuses[i] === '22' || !reversed.has(id)) continue;
-    const list = candidates.get(id);
-    if (list === undefined) candidates.set(id, [i]);
-    else list.push(i);
-  }
-  for (const r of reversals) filter[referenceHash(ids[r] as string)] = 0;
-  return candidates;
-}
-
-/** A claim's CAS amounts (claim level, then its lines'), for comparing a correction with its reversal. */
-function casOf(c: ClaimBuilder, a: AdjustmentBuilder, claim: number): CasAmount[] {
-  const out: CasAmount[] = [];
-  for (let k = c.rowStart[claim] as number; k < (c.rowEnd[claim] as number); k++)
-    out.push({ group: a.groupOf(k), reason: a.reasonOf(k), amount: a.amountOf(k) });
-  return out;
 }

@@ -64,7 +64,8 @@ export function remitRows(remit: RemitColumns): NormalizedRemit {
       amount: a.amount[i] as number,
       quantity: numberOrNull(a.quantity[i]),
       category: CATEGORIES[a.category[i] as number] as AdjustmentRow['category'],
-      cause: CAUSES[a.cause[i] as number] as AdjustmentRow['cause'],
+      // NO_CAUSE (a reversal's row, a PLB row) is past the end of CAUSES: null.
+      cause: (CAUSES[a.cause[i] as number] ?? null) as AdjustmentRow['cause'],
       provider_npi: adjustmentProvider(remit, i),
       fiscal_period_date: dateOrNull(a.fiscal_period_date[i]),
       payment_date: r.payment_date,

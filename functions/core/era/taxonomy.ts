@@ -2,13 +2,13 @@ import type { AdjustmentLevel, Category, Cause } from '../types.ts';
 
 /** PLB reason codes that are a recoupment taken from current payments (DESIGN.md "offset"). */
 export const OFFSET_PLB_CODES = new Set(['WO', 'WU', 'OB']);
-/** PLB codes whose signed sum is the "PLB recovery" metric. */
-export const RECOVERY_PLB_CODES = new Set(['WO', 'WU', 'OB', '72']);
 
-/** RARC that marks an adjustment made by a recovery audit. */
-export const AUDIT_REMARK = 'N432';
-
-/** CARC → root cause (DOMAIN.md section 7). Codes not listed have no cause of their own. */
+/**
+ * CARC → root cause (DOMAIN.md section 7). Codes not listed have no cause of their own. The one
+ * table: the reader writes it as the lake's `adjustments.cause` of ordinary rows, and the models
+ * read it as `ref_carc_cause` when int_reversal_causes decides a takeback's cause (docs/models.md
+ * "Cause of a takeback": SQL decides every takeback cause, across files).
+ */
 export const CARC_CAUSES: Readonly<Record<string, Cause>> = (() => {
   const table: [Cause, string[]][] = [
     ['duplicate', ['18', 'B13']],
@@ -58,36 +58,6 @@ export function plbCategory(code: string): Category {
   }
 }
 
-/** A CAS amount by group and reason, for comparing a correction with the claim it replaces. */
-export interface CasAmount {
-  group: string;
-  reason: string;
-  amount: number;
-}
-
-/**
- * Cause of a reversal, from its correction (DESIGN.md): the CARC on the correction that reduced
- * the payment. The reversal's CAS repeat the original adjudication negated, so the correction's
- * CAS plus the reversal's CAS is what changed; the largest increase with a known cause wins.
- * `audit` when the correction carries remark N432. `other` when nothing explains it.
- */
-export function correctionCause(reversal: CasAmount[], correction: CasAmount[], remarks: string[]): Cause {
-  if (remarks.includes(AUDIT_REMARK)) return 'audit';
-  const change = new Map<string, number>();
-  for (const a of correction) change.set(a.reason, (change.get(a.reason) ?? 0) + a.amount);
-  for (const a of reversal) change.set(a.reason, (change.get(a.reason) ?? 0) + a.amount);
-  let best: Cause | null = null;
-  let bestAmount = 0;
-  for (const [reason, amount] of change) {
-    const cause = causeOfCarc(reason);
-    if (cause !== null && amount > bestAmount) {
-      best = cause;
-      bestAmount = amount;
-    }
-  }
-  return best ?? 'other';
-}
-
 /**
  * Every category, in a fixed order: the reader stores a category as its index here (no string
  * per row), and the Parquet encoder writes this list as the column's dictionary.
@@ -103,7 +73,10 @@ export const CATEGORIES: readonly Category[] = [
   'other',
 ];
 
-/** Every cause, in a fixed order (stored by index, as `CATEGORIES`). */
+/**
+ * Every cause, in a fixed order (stored by index, as `CATEGORIES`): the models' accepted values.
+ * The lake holds only CARC classes (and `other`); `pending` and `unspecified` are the models'.
+ */
 export const CAUSES: readonly Cause[] = [
   'duplicate',
   'coding',
@@ -122,6 +95,13 @@ export const CAUSES: readonly Cause[] = [
 
 /** Adjustment levels, stored by index. */
 export const LEVELS: readonly AdjustmentLevel[] = ['claim', 'service', 'provider'];
+
+/**
+ * The cause index of a row whose cause the lake leaves NULL: a reversal's rows and PLB rows,
+ * whose cause the models decide across files (docs/models.md "Cause of a takeback"). Past the
+ * end of `CAUSES`, so the encoder writes it as null.
+ */
+export const NO_CAUSE = 255;
 
 /** Index of each cause in `CAUSES`. */
 export const CAUSE_INDEX: Readonly<Record<Cause, number>> = Object.fromEntries(

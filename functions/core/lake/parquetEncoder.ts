@@ -20,7 +20,10 @@ export type ColumnData =
   /** The same value on every row (a remittance's id or payment date on each of its claims). */
   | { kind: 'constant'; value: string | number | null }
   | { kind: 'numbers'; values: ArrayLike<number> }
-  /** Indices into `names` (categories, causes, levels): the names are the dictionary. */
+  /**
+   * Indices into `names` (categories, causes, levels): the names are the dictionary. An index
+   * past the end of `names` is a null (a cause the lake leaves to the models: taxonomy NO_CAUSE).
+   */
   | { kind: 'codes'; codes: ArrayLike<number>; names: readonly string[] }
   /** 1, 2, 3, … (claim_seq, adjustment_seq). */
   | { kind: 'sequence' };
@@ -380,7 +383,7 @@ function writeColumnChunk(
   meta[c * META + 6] = STATS.length;
   const start = out.length;
   let uncompressed = 0;
-  if (type === 'varchar' && data.kind === 'strings' && allNull(data.values, n)) {
+  if (type === 'varchar' && allNullStrings(data, n)) {
     // A column of nothing (DRG codes, PLB references on claims): one run of nulls, no values.
     const page = PAGE;
     page.reset();
@@ -646,21 +649,25 @@ function dictionaryOf(data: ColumnData, n: number): number {
       return defined >= 2 && distinct * 2 <= defined ? distinct : -1;
     }
     case 'codes': {
-      // The names are the candidates: only those used go in, in order of first use.
-      const slot = slots(data.names.length);
+      // The names are the candidates: only those used go in, in order of first use; an index
+      // past the names is a null row (no index).
+      const names = data.names;
+      const slot = slots(names.length);
       let distinct = 0;
+      let defined = 0;
       for (let i = 0; i < n; i++) {
         const code = data.codes[i] as number;
+        if (code >= names.length) continue;
         let k = slot[code] as number;
         if (k < 0) {
           k = distinct++;
           slot[code] = k;
-          dictionary.lengthPrefixedUtf8(data.names[code] as string);
+          dictionary.lengthPrefixedUtf8(names[code] as string);
         }
-        indices[i] = k;
+        indices[defined++] = k;
       }
-      DEFINED = n;
-      return distinct * 2 <= n ? distinct : -1;
+      DEFINED = defined;
+      return defined >= 2 && distinct * 2 <= defined ? distinct : -1;
     }
     case 'strings': {
       if (data.unique === true) return -1;
@@ -754,14 +761,38 @@ function definitionLevelsOfStrings(w: ByteWriter, data: ColumnData, n: number): 
       }
     }
     levelRun(w, n - runStart, defined);
+  } else if (data.kind === 'codes') {
+    const codes = data.codes;
+    const names = data.names.length;
+    let runStart = 0;
+    let defined = (codes[0] as number) < names;
+    for (let i = 1; i < n; i++) {
+      const d = (codes[i] as number) < names;
+      if (d !== defined) {
+        levelRun(w, i - runStart, defined);
+        runStart = i;
+        defined = d;
+      }
+    }
+    levelRun(w, n - runStart, defined);
   } else {
     levelRun(w, n, data.kind !== 'constant' || data.value !== null);
   }
 }
 
-function allNull(values: readonly (string | null)[], n: number): boolean {
-  for (let i = 0; i < n; i++) if (values[i] !== null) return false;
-  return true;
+/** True when a strings or codes column has no value in its `n` rows. */
+function allNullStrings(data: ColumnData, n: number): boolean {
+  if (data.kind === 'strings') {
+    const values = data.values;
+    for (let i = 0; i < n; i++) if (values[i] !== null) return false;
+    return true;
+  }
+  if (data.kind === 'codes') {
+    const names = data.names.length;
+    for (let i = 0; i < n; i++) if ((data.codes[i] as number) < names) return false;
+    return true;
+  }
+  return false;
 }
 
 /** Row i of a strings or lookup column. */
@@ -810,7 +841,10 @@ function plainStrings(w: ByteWriter, data: ColumnData, n: number): void {
       if (typeof data.value === 'string') for (let i = 0; i < n; i++) w.lengthPrefixedUtf8(data.value);
       return;
     case 'codes':
-      for (let i = 0; i < n; i++) w.lengthPrefixedUtf8(data.names[data.codes[i] as number] as string);
+      for (let i = 0; i < n; i++) {
+        const name = data.names[data.codes[i] as number];
+        if (name !== undefined) w.lengthPrefixedUtf8(name);
+      }
       return;
     default:
       throw new Error(`a ${data.kind} column cannot be a varchar`);
