@@ -25,5 +25,10 @@ export const FORECAST_MODELS = [
   ['intermediate', 'int_weekly_takebacks'],
   ['intermediate', 'int_weekly_takeback_development'],
   ['marts', 'liquidity_forecast'],
+  ['intermediate', 'int_alert_params'],
+  ['intermediate', 'int_alert_series'],
+  ['intermediate', 'int_alert_scores'],
+  ['intermediate', 'int_alerts'],
+  ['intermediate', 'int_alert_drivers'],
   ['marts', 'takeback_alerts'],
 ] as const;

@@ -18,6 +18,20 @@ from plb_summary group by payer_id, reason_code, fiscal_period_date having count
 union all
 select 'int_takebacks', takeback_id, count(*) from int_takebacks group by takeback_id having count(*) > 1
 union all
+select 'int_alert_params', 'one row', count(*) from int_alert_params having count(*) <> 1
+union all
+select 'int_alert_series', concat_ws('|', payer_id, grain, coalesce(cause, '*'), week_start), count(*)
+from int_alert_series group by payer_id, grain, cause, week_start having count(*) > 1
+union all
+select 'int_alert_scores', concat_ws('|', payer_id, grain, coalesce(cause, '*'), week_start), count(*)
+from int_alert_scores group by payer_id, grain, cause, week_start having count(*) > 1
+union all
+select 'int_alerts', concat_ws('|', payer_id, grain, coalesce(cause, '*'), week_start), count(*)
+from int_alerts group by payer_id, grain, cause, week_start having count(*) > 1
+union all
+select 'int_alert_drivers', concat_ws('|', payer_id, grain, coalesce(cause, '*'), week_start), count(*)
+from int_alert_drivers group by payer_id, grain, cause, week_start having count(*) > 1
+union all
 select 'liquidity_forecast', concat_ws('|', payer_id, week_start), count(*)
 from liquidity_forecast group by payer_id, week_start having count(*) > 1
 union all
