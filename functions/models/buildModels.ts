@@ -4,7 +4,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { MARTS_DIR } from '../adapters/duckdb/lakeViews.ts';
 import { sqlIdent, sqlString } from '../adapters/duckdb/openDuckDb.ts';
 import { registerClosedPeriods } from '../close/closedPeriods.ts';
-import { martContractProblems } from '../core/lake/martSchema.ts';
+import { martContractProblems, martNotNullSql } from '../core/lake/martSchema.ts';
 import { createBuildLakeViews } from './createBuildLakeViews.ts';
 import { loadModels, type Model, ModelError, type ModelLayer, SQL_DIR } from './loadModels.ts';
 import { defaultModelsConfig, type ModelsConfig } from './modelsConfig.ts';
@@ -114,6 +114,16 @@ export async function buildModel(db: DuckDBConnection, model: Model, martsDir: s
       if (problems.length > 0)
         throw new ModelError(
           `mart ${model.name} (${model.file}) does not match its contract (functions/core/lake/martSchema.ts): ${problems.join('; ')}`,
+          model.name,
+          model.file,
+        );
+      // Its keys are never NULL: the report and the CLI read them as such (MartRow).
+      const notNull = martNotNullSql(model.name);
+      const nulls =
+        notNull === null ? [] : (await db.runAndReadAll(notNull)).getRowObjectsJson().map((r) => r.column);
+      if (nulls.length > 0)
+        throw new ModelError(
+          `mart ${model.name} (${model.file}) has NULLs in ${nulls.join(', ')}, which its contract (functions/core/lake/martSchema.ts) says are never NULL`,
           model.name,
           model.file,
         );
