@@ -369,6 +369,9 @@ export function duckDbTypeOfGlue(glueType: string): string {
   return duckdb;
 }
 
+/** A column name of any mart of the contract. */
+export type AnyMartColumnName = { [M in MartName]: MartColumnName<M> }[MartName];
+
 /** The Glue type of a DuckDB column type, for the mart column lists (and the test that checks them). */
 export function glueTypeOfDuckDb(duckdbType: string): string {
   const t = duckdbType.toUpperCase();
