@@ -3,7 +3,8 @@
  * models write them, with their Athena/Glue types (money is `decimal(18,2)`, never a float). The
  * stack's Glue tables are made from it, and `recoup build` checks every mart it writes against it
  * (functions/models/buildModels.ts): a mart that lost, gained or retyped a column fails the build
- * with the column named, never as an empty report cell.
+ * with the column named, never as an empty report cell. Readers type the rows they read with
+ * MartRow (below) and name the columns with MartColumnName.
  */
 export interface MartColumn {
   name: string;
@@ -270,7 +271,7 @@ export type MartColumnName<M extends MartName> = (typeof CONTRACT)[M][number]['n
  * (functions/ports/warehouse.ts, ResultTable): money (`decimal(18,2)`) an exact decimal string
  * ("1234.50"), a date an ISO string ("2025-03-05"), a timestamp a string, 32- and 64-bit integers and
  * doubles numbers (a count is a safe integer), a boolean a boolean, an `array<string>` a string
- * list. Every value may be null: the contract checks names and types, not nullness.
+ * list. Whether it may be null is MartRow's to say (NOT_NULL).
  */
 export type GlueValue<G extends string> = G extends `decimal(${string})`
   ? string
@@ -331,9 +332,10 @@ type ContractColumn<M extends MartName, C extends MartColumnName<M>> = Extract<
 
 /**
  * A row of mart M as the Warehouse port returns it: each contract column with the value type of its
- * Glue type (GlueValue), or null unless the column is never NULL (NOT_NULL). Code that reads a mart types its rows with it (or a Pick of it),
- * so a column renamed, removed or retyped here fails the typecheck where it is read
- * (functions/report/loadReportData.ts, functions/cli/commands/demo.ts).
+ * Glue type (GlueValue), or null unless the column is never NULL (NOT_NULL). Code that reads a mart
+ * types its rows with it (or a Pick of it), so a column renamed, removed or retyped here fails the
+ * typecheck where it is read (functions/report/loadReportData.ts and the page modules,
+ * functions/cli/commands/demo.ts; test/mart-contract-types.test.ts shows it).
  */
 export type MartRow<M extends MartName> = {
   [C in MartColumnName<M>]: C extends MartNotNullName<M>
