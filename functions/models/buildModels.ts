@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { martContractProblems } from '../core/lake/martSchema.ts';
+import { martContractProblems, martNotNullSql } from '../core/lake/martSchema.ts';
 import { MARTS_DIR } from '../core/lake/schema.ts';
 import type { ModelWarehouse } from '../ports/modelWarehouse.ts';
 import { sqlIdent } from '../ports/warehouse.ts';
@@ -118,6 +118,16 @@ export async function buildModel(
       if (problems.length > 0)
         throw new ModelError(
           `mart ${model.name} (${model.file}) does not match its contract (functions/core/lake/martSchema.ts): ${problems.join('; ')}`,
+          model.name,
+          model.file,
+        );
+      // Its keys are never NULL: the report and the CLI read them as such (MartRow).
+      const notNull = martNotNullSql(model.name);
+      const nulls =
+        notNull === null ? [] : (await warehouse.query(notNull)).rows.map((r) => String(r.column));
+      if (nulls.length > 0)
+        throw new ModelError(
+          `mart ${model.name} (${model.file}) has NULLs in ${nulls.join(', ')}, which its contract (functions/core/lake/martSchema.ts) says are never NULL`,
           model.name,
           model.file,
         );

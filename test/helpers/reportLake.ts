@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { CloseManifest } from '../../functions/close/periods.ts';
+import { duckDbTypeOfGlue, MART_COLUMNS } from '../../functions/core/lake/martSchema.ts';
 import { duckdbType, tableColumns } from '../../functions/core/lake/schema.ts';
 import { sqlIdent, sqlString } from '../../functions/ports/warehouse.ts';
 
@@ -9,7 +10,7 @@ export const HOSTILE = `</script><script>window.pwned=1</script><img src=x onerr
 
 /**
  * A hand-made lake: two remittances (one from a payer with a hostile name) and the marts with the
- * column names of sql/marts, written as Parquet where createLakeViews finds them. P2's largest
+ * columns of their contract (writeMart), written as Parquet where createLakeViews finds them. P2's largest
  * takeback (tb7, $70.01) is a PLB offset whose reference names no claim: the alert lists it; its
  * second token, ACCT9, is the patient control number (CLP01) of a P2 claim in the lake's claims
  * table, so the drill-down's CSV export leaves it out. tb5 is a PLB offset linked to its claim
@@ -117,11 +118,31 @@ export async function handMadeLake(db: DuckDBConnection, lake: string, marts: st
       CROSS JOIN (SELECT 10000.00::DECIMAL(18,2) AS cohort_paid, NULL::DOUBLE AS cohort_rate, NULL::DOUBLE AS net_cohort_rate,
         26 AS maturity_weeks)`,
   };
-  for (const name of marts) {
-    const dir = join(lake, 'marts', name);
-    mkdirSync(dir, { recursive: true });
-    await db.run(`COPY (${tables[name]}) TO ${sqlString(join(dir, 'data.parquet'))} (FORMAT parquet)`);
-  }
+  for (const name of marts) await writeMart(db, lake, name, tables[name] as string);
+}
+
+/**
+ * Writes a hand-made mart as `recoup build` would: every column of its contract
+ * (functions/core/lake/martSchema.ts), in its order and of its type; a column the rows leave out
+ * is NULL. A column the contract does not have is a mistake of the fixture.
+ */
+async function writeMart(db: DuckDBConnection, lake: string, mart: string, sql: string): Promise<void> {
+  const contract = MART_COLUMNS[mart];
+  if (contract === undefined) throw new Error(`${mart} is not a mart of the contract`);
+  const given = new Set(
+    (await db.runAndReadAll(`DESCRIBE (${sql})`)).getRowObjectsJson().map((r) => String(r.column_name)),
+  );
+  const extra = [...given].filter((c) => !contract.some((column) => column.name === c));
+  if (extra.length > 0) throw new Error(`hand-made ${mart}: ${extra.join(', ')} not in its contract`);
+  const select = contract.map(
+    (c) =>
+      `CAST(${given.has(c.name) ? sqlIdent(c.name) : 'NULL'} AS ${duckDbTypeOfGlue(c.type)}) AS ${sqlIdent(c.name)}`,
+  );
+  const dir = join(lake, 'marts', mart);
+  mkdirSync(dir, { recursive: true });
+  await db.run(
+    `COPY (SELECT ${select.join(', ')} FROM (${sql})) TO ${sqlString(join(dir, 'data.parquet'))} (FORMAT parquet)`,
+  );
 }
 
 export const ALL_MARTS = [
@@ -150,10 +171,12 @@ export async function closeFebruary(db: DuckDBConnection, lake: string): Promise
   };
   mkdirSync(join(lake, 'closes', '2025-02'), { recursive: true });
   writeFileSync(join(lake, 'closes', '2025-02', 'close.json'), JSON.stringify(manifest));
-  const dir = join(lake, 'marts', 'period_restatements');
-  mkdirSync(dir, { recursive: true });
-  await db.run(`COPY (SELECT DATE '2025-02-01' AS period, 'P1' AS payer_id, 'takeback' AS metric, 'coding' AS cause,
+  await writeMart(
+    db,
+    lake,
+    'period_restatements',
+    `SELECT DATE '2025-02-01' AS period, 'P1' AS payer_id, 'takeback' AS metric, 'coding' AS cause,
       'late_takeback' AS reason, 'late-835.txt' AS source_key, 120.00::DECIMAL(18,2) AS delta, 1 AS items,
-      500.00::DECIMAL(18,2) AS reported_value, 620.00::DECIMAL(18,2) AS current_value, true AS restated)
-    TO ${sqlString(join(dir, 'data.parquet'))} (FORMAT parquet)`);
+      500.00::DECIMAL(18,2) AS reported_value, 620.00::DECIMAL(18,2) AS current_value, true AS restated`,
+  );
 }

@@ -8,6 +8,7 @@ import { runQuery } from '../../adapters/duckdb/runQuery.ts';
 import { LocalFolderStore } from '../../adapters/localFolderStore.ts';
 import { dollars } from '../../alerts/alertMessage.ts';
 import { readAlerts } from '../../alerts/readAlerts.ts';
+import type { MartColumnName, MartRow } from '../../core/lake/martSchema.ts';
 import { parseCents } from '../../core/money.ts';
 import { writeDataset } from '../../generate/writeDataset.ts';
 import { ingestToLake } from '../../wiring/ingestToLake.ts';
@@ -104,14 +105,15 @@ export async function demoCommand(argv: string[]): Promise<number> {
       `3. built ${models.length} models, ${marts.length} marts in ${((performance.now() - buildStart) / 1000).toFixed(1)} s`,
     );
 
-    const scorecard = await runQuery(
-      db,
-      `SELECT payer_id, payer_name,
-              CAST(window_start AS VARCHAR) AS window_start, CAST(window_end AS VARCHAR) AS window_end,
-              CAST(paid AS VARCHAR) AS paid, CAST(takeback AS VARCHAR) AS takeback,
-              CAST(net_takeback AS VARCHAR) AS net_takeback, recoupment_rate, net_recoupment_rate, trend
-       FROM payer_scorecard s ORDER BY rank, payer_id`,
-    );
+    // Money an exact decimal string, dates ISO strings (runQuery), as the contract's MartRow types them.
+    const scorecard = {
+      rows: (
+        await runQuery(
+          db,
+          `SELECT ${SCORECARD_COLUMNS.join(', ')} FROM payer_scorecard ORDER BY ${SCORECARD_ORDER.join(', ')}`,
+        )
+      ).rows as ScorecardLine[],
+    };
     const alerts = await readAlerts(duckDbWarehouse(db));
     const first = scorecard.rows[0];
     say(
@@ -126,9 +128,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     if (alerts.length === 0) say('\n   no current takeback alerts');
     else {
       say(`\n   ${alerts.length} current takeback alert${alerts.length === 1 ? '' : 's'}:`);
-      const names = new Map(
-        scorecard.rows.map((r) => [String(r.payer_id), String(r.payer_name ?? r.payer_id)]),
-      );
+      const names = new Map(scorecard.rows.map((r) => [r.payer_id, r.payer_name ?? r.payer_id]));
       for (const a of alerts.slice(0, 6)) {
         const payer = names.get(a.payer_id) ?? a.payer_id;
         const tail = `, week of ${a.week_start}: ${dollars(a.takeback)} vs ${dollars(a.baseline)} usual`;
@@ -208,21 +208,39 @@ function isEarlierDemo(out: string, entries: string[]): boolean {
   );
 }
 
+/** The payer_scorecard columns the demo prints (and gives in --json), named by the mart contract. */
+const SCORECARD_COLUMNS = [
+  'payer_id',
+  'payer_name',
+  'window_start',
+  'window_end',
+  'paid',
+  'takeback',
+  'net_takeback',
+  'recoupment_rate',
+  'net_recoupment_rate',
+  'trend',
+] as const satisfies readonly MartColumnName<'payer_scorecard'>[];
+const SCORECARD_ORDER = ['rank', 'payer_id'] as const satisfies readonly MartColumnName<'payer_scorecard'>[];
+
+/** A payer's line of the demo's scorecard: its columns of payer_scorecard, typed by the contract. */
+export type ScorecardLine = Pick<MartRow<'payer_scorecard'>, (typeof SCORECARD_COLUMNS)[number]>;
+
 const ARROWS: Record<string, string> = { up: '▲', down: '▼', flat: '▶' };
 
 /** The payer scorecard as an 80-column table. */
-export function formatScorecard(rows: Record<string, unknown>[], alertedPayers: string[]): string {
+export function formatScorecard(rows: readonly ScorecardLine[], alertedPayers: string[]): string {
   const header = `   ${'payer'.padEnd(20)} ${'paid'.padStart(12)} ${'takeback'.padStart(11)} ${'net'.padStart(11)} ${'rate'.padStart(6)} ${'net'.padStart(6)} trend`;
   const lines = [header, `   ${'─'.repeat(header.length - 3)}`];
-  const money = (v: unknown) => dollars(parseCents(String(v ?? '0')) ?? 0);
-  const pct = (v: unknown) => (v === null || v === undefined ? '—' : `${(Number(v) * 100).toFixed(1)}%`);
+  const money = (v: string | null) => dollars(parseCents(v ?? '0') ?? 0);
+  const pct = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
   for (const r of rows) {
-    const name = String(r.payer_name ?? r.payer_id);
-    const alert = alertedPayers.includes(String(r.payer_id)) ? ' ⚠' : '';
+    const name = r.payer_name ?? r.payer_id;
+    const alert = alertedPayers.includes(r.payer_id) ? ' ⚠' : '';
     lines.push(
       `   ${(name.length > 20 ? `${name.slice(0, 19)}…` : name).padEnd(20)} ${money(r.paid).padStart(12)} ` +
         `${money(r.takeback).padStart(11)} ${money(r.net_takeback).padStart(11)} ${pct(r.recoupment_rate).padStart(6)} ` +
-        `${pct(r.net_recoupment_rate).padStart(6)} ${ARROWS[String(r.trend)] ?? ' '}${alert}`,
+        `${pct(r.net_recoupment_rate).padStart(6)} ${ARROWS[r.trend ?? ''] ?? ' '}${alert}`,
     );
   }
   return lines.join('\n');

@@ -6,6 +6,7 @@ import { openDuckDb } from '../../adapters/duckdb/openDuckDb.ts';
 import { runQuery } from '../../adapters/duckdb/runQuery.ts';
 import { loadModels } from '../../adapters/localModelFiles.ts';
 import { COMPUTED_COLUMNS, ELEMENT_MAP } from '../../core/era/elementMap.ts';
+import type { AnyMartColumnName } from '../../core/lake/martSchema.ts';
 import { LAKE_TABLES, type LakeTable, MARTS_DIR } from '../../core/lake/schema.ts';
 import type { Model } from '../../models/loadModels.ts';
 import { sqlIdent, sqlString } from '../../ports/warehouse.ts';
@@ -94,7 +95,7 @@ export async function describeViews(lakeDir: string): Promise<ViewDescription[]>
       out.push({
         view: mart,
         meaning,
-        columns: await columnsOf(db, mart, (c) => columns.get(c) ?? COMMON_MEANINGS[c] ?? ''),
+        columns: await columnsOf(db, mart, (c) => columns.get(c) ?? commonMeaning(c)),
         sql: `SELECT * FROM read_parquet(${sqlString(join(lake, MARTS_DIR, mart, '*.parquet'))})`,
       });
     }
@@ -123,8 +124,11 @@ const TABLE_MEANINGS: Record<LakeTable, string> = {
     'one adjustment: a CAS triplet of a claim or service line, or a reason/amount pair of a PLB (provider level)',
 };
 
-/** Meanings of columns many marts share (docs/metrics.md), for marts whose header does not restate them. */
-const COMMON_MEANINGS: Record<string, string> = {
+/**
+ * Meanings of columns many marts share (docs/metrics.md), for marts whose header does not restate
+ * them; each is a column of the mart contract (functions/core/lake/martSchema.ts).
+ */
+const COMMON_MEANINGS: Partial<Record<AnyMartColumnName, string>> = {
   grain: 'which roll-up the row belongs to (see the view’s meaning)',
   period: 'first day of the month, by payment date (BPR16)',
   payer_id: 'the payer (TRN03, REF*2U or N1*PR XV)',
@@ -144,6 +148,11 @@ const COMMON_MEANINGS: Record<string, string> = {
   week_start: 'Monday of the week (by payment date, BPR16)',
   takeback_id: 'key of a takeback event (resolves to its claims in takeback_links)',
 };
+
+/** A mart column's shared meaning (COMMON_MEANINGS), or '' for a name no mart of the contract has. */
+function commonMeaning(column: string): string {
+  return Object.hasOwn(COMMON_MEANINGS, column) ? (COMMON_MEANINGS[column as AnyMartColumnName] ?? '') : '';
+}
 
 /** A lake column's meaning: the element map's note for the element that fills it, else how it is computed. */
 function lakeColumnMeaning(table: LakeTable, column: string): string {

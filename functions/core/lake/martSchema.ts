@@ -3,7 +3,8 @@
  * models write them, with their Athena/Glue types (money is `decimal(18,2)`, never a float). The
  * stack's Glue tables are made from it, and `recoup build` checks every mart it writes against it
  * (functions/models/buildModels.ts): a mart that lost, gained or retyped a column fails the build
- * with the column named, never as an empty report cell.
+ * with the column named, never as an empty report cell. Readers type the rows they read with
+ * MartRow (below) and name the columns with MartColumnName.
  */
 export interface MartColumn {
   name: string;
@@ -264,6 +265,114 @@ export type MartName = keyof typeof CONTRACT;
  * a column removed or renamed here fails the typecheck where it is read (readAlerts.ts).
  */
 export type MartColumnName<M extends MartName> = (typeof CONTRACT)[M][number]['name'];
+
+/**
+ * The TypeScript value of a column of Glue type G, as the Warehouse port returns it
+ * (functions/ports/warehouse.ts, ResultTable): money (`decimal(18,2)`) an exact decimal string
+ * ("1234.50"), a date an ISO string ("2025-03-05"), a timestamp a string, 32- and 64-bit integers and
+ * doubles numbers (a count is a safe integer), a boolean a boolean, an `array<string>` a string
+ * list. Whether it may be null is MartRow's to say (NOT_NULL).
+ */
+export type GlueValue<G extends string> = G extends `decimal(${string})`
+  ? string
+  : G extends 'date' | 'timestamp' | 'string'
+    ? string
+    : G extends 'int' | 'bigint' | 'smallint' | 'double' | 'float'
+      ? number
+      : G extends 'boolean'
+        ? boolean
+        : G extends `array<${infer E}>`
+          ? GlueValue<E>[]
+          : never;
+
+/**
+ * The columns of each mart that are never NULL: the keys of its grain that a reader groups, joins
+ * or labels by. `recoup build` fails on a mart with a NULL in one (buildModels.ts,
+ * martNotNullSql), so MartRow types them without `| null`; every other column may be NULL.
+ */
+const NOT_NULL = {
+  liquidity_forecast: ['payer_id', 'week_start'],
+  payer_scorecard: ['payer_id'],
+  period_restatements: ['period', 'payer_id', 'metric', 'reason'],
+  plb_summary: ['payer_id'],
+  recoupment_cohorts: ['payer_id', 'cohort_month', 'dev_week'],
+  recoupment_rates: ['grain', 'period'],
+  takeback_alerts: ['alert_id', 'grain', 'payer_id', 'week_start'],
+  takeback_appeals: ['takeback_id', 'payer_id', 'status'],
+  takeback_links: ['takeback_id', 'payer_id', 'kind'],
+  takeback_trend: ['grain', 'payer_id', 'period_start'],
+} as const satisfies { [M in MartName]: readonly MartColumnName<M>[] };
+
+/** The columns of mart M that are never NULL (NOT_NULL). */
+export type MartNotNullName<M extends MartName> = (typeof NOT_NULL)[M][number];
+
+/** The never-NULL columns of a mart of the contract (none for another name). */
+export function martNotNullColumns(mart: string): readonly string[] {
+  return (NOT_NULL as Readonly<Record<string, readonly string[]>>)[mart] ?? [];
+}
+
+/**
+ * A query over the mart (a view or table named as the mart) giving one row, `column`, for each
+ * never-NULL column that holds a NULL; null when the mart has no such columns.
+ */
+export function martNotNullSql(mart: string): string | null {
+  const columns = martNotNullColumns(mart);
+  if (columns.length === 0) return null;
+  const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
+  return columns
+    .map((c) => `SELECT '${c}' AS "column" FROM ${quote(mart)} WHERE ${quote(c)} IS NULL HAVING count(*) > 0`)
+    .join(' UNION ALL ');
+}
+
+/** One column of a mart's contract, by name. */
+type ContractColumn<M extends MartName, C extends MartColumnName<M>> = Extract<
+  (typeof CONTRACT)[M][number],
+  { name: C }
+>;
+
+/**
+ * A row of mart M as the Warehouse port returns it: each contract column with the value type of its
+ * Glue type (GlueValue), or null unless the column is never NULL (NOT_NULL). Code that reads a mart
+ * types its rows with it (or a Pick of it), so a column renamed, removed or retyped here fails the
+ * typecheck where it is read (functions/report/loadReportData.ts and the page modules,
+ * functions/cli/commands/demo.ts; test/mart-contract-types.test.ts shows it).
+ */
+export type MartRow<M extends MartName> = {
+  [C in MartColumnName<M>]: C extends MartNotNullName<M>
+    ? GlueValue<ContractColumn<M, C>['type']>
+    : GlueValue<ContractColumn<M, C>['type']> | null;
+};
+
+/** The columns of mart M, as the contract gives them: typed names in the model's order. */
+export function martColumns<M extends MartName>(
+  mart: M,
+): readonly { name: MartColumnName<M>; type: string }[] {
+  return CONTRACT[mart];
+}
+
+/** The DuckDB type of a Glue type of the contract (the inverse of glueTypeOfDuckDb for its types). */
+export function duckDbTypeOfGlue(glueType: string): string {
+  const array = /^array<(.+)>$/.exec(glueType);
+  if (array) return `${duckDbTypeOfGlue(array[1] as string)}[]`;
+  if (/^decimal\(\d+,\d+\)$/.test(glueType)) return glueType.toUpperCase();
+  const map: Record<string, string> = {
+    string: 'VARCHAR',
+    date: 'DATE',
+    double: 'DOUBLE',
+    float: 'FLOAT',
+    bigint: 'BIGINT',
+    int: 'INTEGER',
+    smallint: 'SMALLINT',
+    boolean: 'BOOLEAN',
+    timestamp: 'TIMESTAMP',
+  };
+  const duckdb = map[glueType];
+  if (duckdb === undefined) throw new Error(`no DuckDB type for Glue type ${glueType}`);
+  return duckdb;
+}
+
+/** A column name of any mart of the contract. */
+export type AnyMartColumnName = { [M in MartName]: MartColumnName<M> }[MartName];
 
 /** The Glue type of a DuckDB column type, for the mart column lists (and the test that checks them). */
 export function glueTypeOfDuckDb(duckdbType: string): string {
