@@ -24,6 +24,12 @@ export const FORECAST_MODELS = [
   ['intermediate', 'int_weekly_plb_offsets'],
   ['intermediate', 'int_weekly_takebacks'],
   ['intermediate', 'int_weekly_takeback_development'],
+  ['intermediate', 'int_forecast_horizon'],
+  ['intermediate', 'int_forecast_payer_weeks'],
+  ['intermediate', 'int_forecast_expected_payments'],
+  ['intermediate', 'int_forecast_takeback_quantiles'],
+  ['intermediate', 'int_forecast_wo_deferrals'],
+  ['intermediate', 'int_forecast_forwarding_balances'],
   ['marts', 'liquidity_forecast'],
   ['marts', 'takeback_alerts'],
 ] as const;
