@@ -167,6 +167,19 @@ const BREAKS: Break[] = [
     expected: [{ mart: 'liquidity_forecast', n: 2 }],
   },
   {
+    test: 'mart_grains_are_unique',
+    why: 'a payer has two forecast takeback quantiles for one horizon week',
+    lake: 'linking',
+    apply: (db) =>
+      replaceModel(
+        db,
+        'int_forecast_takeback_quantiles',
+        `SELECT * FROM int_forecast_takeback_quantiles UNION ALL
+         SELECT * FROM int_forecast_takeback_quantiles WHERE payer_id = 'LNK1' AND horizon_week = 3`,
+      ),
+    expected: [{ mart: 'int_forecast_takeback_quantiles', key: 'LNK1|3', n: 2 }],
+  },
+  {
     test: 'marts_hold_accepted_values',
     why: 'a takeback carries a cause the taxonomy does not have',
     lake: 'linking',

@@ -27,12 +27,14 @@ export const MERGED_MARTS: Readonly<Record<string, readonly MergeInput[]>> = {
     { name: 'int_period_takebacks' },
     { name: 'dim_payers' },
   ],
-  // The deferral lag of a payer without repaid deferrals falls back to the median of all payers'.
+  // The deferral lag of a payer without repaid deferrals falls back to the median of all payers'
+  // (computed in the mart); every int_forecast_* input is per payer (int_forecast_horizon, below, is not).
   liquidity_forecast: [
     { name: 'dim_payers' },
-    { name: 'int_weekly_payments' },
-    { name: 'int_weekly_takeback_development' },
-    { name: 'int_weekly_plb_offsets' },
+    { name: 'int_forecast_expected_payments' },
+    { name: 'int_forecast_takeback_quantiles' },
+    { name: 'int_forecast_wo_deferrals' },
+    { name: 'int_forecast_forwarding_balances' },
   ],
 };
 
@@ -40,7 +42,7 @@ export const MERGED_MARTS: Readonly<Record<string, readonly MergeInput[]>> = {
  * Models computed from the build's parameters alone (build_params), the same in every partition:
  * the merge builds them itself rather than taking a union of the partitions' copies.
  */
-export const PARAMETER_MODELS: readonly string[] = ['int_as_of'];
+export const PARAMETER_MODELS: readonly string[] = ['int_as_of', 'int_forecast_horizon'];
 
 /** Columns of a mart that rank payers against each other, with the expression that recomputes each. */
 export const RERANKED_MARTS: Readonly<Record<string, Readonly<Record<string, string>>>> = {

@@ -1,4 +1,5 @@
--- Offending rows: a key that appears more than once in a mart (each mart's grain comment).
+-- Offending rows: a key that appears more than once in a mart (each mart's grain comment), or in
+-- an intermediate model the forecast is built from (int_forecast_*, each file's grain comment).
 select 'recoupment_rates' as mart, concat_ws('|', grain, period, payer_id, cause, provider_npi, provider_role) as key, count(*) as n
 from recoupment_rates
 group by grain, period, payer_id, cause, provider_npi, provider_role
@@ -34,6 +35,24 @@ from int_alert_drivers group by payer_id, grain, cause, week_start having count(
 union all
 select 'liquidity_forecast', concat_ws('|', payer_id, week_start), count(*)
 from liquidity_forecast group by payer_id, week_start having count(*) > 1
+union all
+select 'int_forecast_horizon', cast(horizon_week as varchar), count(*)
+from int_forecast_horizon group by horizon_week having count(*) > 1
+union all
+select 'int_forecast_payer_weeks', concat_ws('|', payer_id, week_start), count(*)
+from int_forecast_payer_weeks group by payer_id, week_start having count(*) > 1
+union all
+select 'int_forecast_expected_payments', payer_id, count(*)
+from int_forecast_expected_payments group by payer_id having count(*) > 1
+union all
+select 'int_forecast_takeback_quantiles', concat_ws('|', payer_id, horizon_week), count(*)
+from int_forecast_takeback_quantiles group by payer_id, horizon_week having count(*) > 1
+union all
+select 'int_forecast_wo_deferrals', concat_ws('|', payer_id, reference_id), count(*)
+from int_forecast_wo_deferrals group by payer_id, reference_id having count(*) > 1
+union all
+select 'int_forecast_forwarding_balances', payer_id, count(*)
+from int_forecast_forwarding_balances group by payer_id having count(*) > 1
 union all
 select 'takeback_alerts', concat_ws('|', payer_id, grain, cause, week_start), count(*)
 from takeback_alerts group by payer_id, grain, cause, week_start having count(*) > 1
