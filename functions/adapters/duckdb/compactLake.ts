@@ -22,6 +22,7 @@ import {
 } from '../../core/lake/compactedLayout.ts';
 import { FILE_COLUMNS } from '../../core/lake/remitFiles.ts';
 import { duckdbType, LAKE_TABLES, type LakeTable } from '../../core/lake/schema.ts';
+import { buildResources } from '../../models/buildResources.ts';
 import { listKeys, type ObjectStore } from '../../ports/objectStore.ts';
 import { sqlIdent, sqlString } from '../../ports/warehouse.ts';
 import { openDuckDb } from './openDuckDb.ts';
@@ -42,6 +43,11 @@ export interface CompactOptions {
   fileSizeBytes?: number;
   /** DuckDB threads (default: DuckDB's own choice). */
   threads?: number;
+  /**
+   * DuckDB's memory limit, beyond which it spills to its temp folder (default: a build's,
+   * RECOUP_DUCKDB_MEMORY else 1.5GB; without one DuckDB takes 80% of the machine's memory).
+   */
+  memoryLimit?: string;
   /** How long a lease on the lake lasts before another compactor may take it over (default 15 min). */
   leaseMs?: number;
   /** Test hook: runs after a generation's files are written, before its manifest makes them current. */
@@ -208,7 +214,10 @@ export async function compactLake(options: CompactOptions): Promise<CompactSumma
 
       let live = manifest;
       if (fresh.length > 0) {
-        db ??= await openDuckDb(options.threads !== undefined ? { threads: options.threads } : {});
+        db ??= await openDuckDb({
+          memoryLimit: options.memoryLimit ?? buildResources().memoryLimit,
+          ...(options.threads !== undefined ? { threads: options.threads } : {}),
+        });
         live = await writeGeneration({
           db,
           store,

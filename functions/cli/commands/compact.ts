@@ -11,6 +11,7 @@ Merges the lake's staged files (one per remittance and table) into a few zstd Pa
 (table, payer_id, payment_month), with min/max statistics, under DIR/compacted/. Readers see the
 same rows before, during and after; a killed compaction leaves the lake readable and the next run
 finishes it; running it again with nothing new staged changes nothing. Ingest may run meanwhile.
+DuckDB keeps to RECOUP_DUCKDB_MEMORY (default 1.5GB) and spills beyond it, as \`recoup build\` does.
 
 Options:
   --lake DIR   the lake folder
