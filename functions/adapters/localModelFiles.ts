@@ -8,6 +8,7 @@ import {
   type ModelLayer,
   parseModels,
 } from '../models/loadModels.ts';
+import type { SqlTest } from '../models/runSqlTests.ts';
 
 /**
  * The `sql/` folder: the repository's, found relative to this file so it works from any working
@@ -64,9 +65,8 @@ export function loadModels(
 }
 
 /** The singular SQL tests of `<sqlDir>/tests/*.sql`, by name. */
-export function readSqlTests(sqlDir: string = SQL_DIR): { name: string; file: string; sql: string }[] {
+export function readSqlTests(sqlDir: string = SQL_DIR): SqlTest[] {
   const dir = join(sqlDir, 'tests');
-  if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((f) => f.endsWith('.sql'))
     .sort()

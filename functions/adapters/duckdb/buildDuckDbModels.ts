@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { type BuildModelsOptions, buildModels, type ModelResult } from '../../models/buildModels.ts';
 import type { Model } from '../../models/loadModels.ts';
-import { loadModels, SQL_DIR } from '../localModelFiles.ts';
+import { loadModels } from '../localModelFiles.ts';
 import { duckDbModelWarehouse } from './duckDbModelWarehouse.ts';
 
 export interface BuildDuckDbModelsOptions extends Omit<BuildModelsOptions, 'warehouse' | 'models'> {
@@ -19,6 +19,6 @@ export function buildDuckDbModels(options: BuildDuckDbModelsOptions): Promise<Mo
   return buildModels({
     ...rest,
     warehouse: duckDbModelWarehouse(db),
-    models: models ?? loadModels(sqlDir ?? SQL_DIR),
+    models: models ?? loadModels(sqlDir),
   });
 }

@@ -69,6 +69,7 @@ export async function buildIncremental(options: BuildIncrementalOptions): Promis
   const config = options.config ?? defaultModelsConfig();
   const martsDir = join(lakeDir, MARTS_DIR);
   const db = traced(await openBuildDuckDb(buildResources(options.resources)));
+  const warehouse = duckDbModelWarehouse(db);
   const seconds = { stage: 0, closure: 0, models: 0, total: 0 };
   const result = (partial: Omit<IncrementalBuildResult, 'warehouse' | 'seconds'>): IncrementalBuildResult => {
     seconds.total = (performance.now() - started) / 1000;
@@ -129,7 +130,7 @@ export async function buildIncremental(options: BuildIncrementalOptions): Promis
       seconds.stage = (performance.now() - t) / 1000;
       t = performance.now();
       await lakeViewsOverWarehouse(db);
-      await registerBuildInputs(duckDbModelWarehouse(db), config, options.asOf);
+      await registerBuildInputs(warehouse, config, options.asOf);
       await registerClosedPeriods(db, lakeDir);
       const built: ModelResult[] = [];
       for (const model of models) built.push(await run(db, model, martsDir, options.onModel));
@@ -149,7 +150,7 @@ export async function buildIncremental(options: BuildIncrementalOptions): Promis
     seconds.stage = (performance.now() - t) / 1000;
     t = performance.now();
     await lakeViewsOverWarehouse(db);
-    await registerBuildInputs(duckDbModelWarehouse(db), config, options.asOf);
+    await registerBuildInputs(warehouse, config, options.asOf);
     await registerClosedPeriods(db, lakeDir);
     let closure: IncrementalBuildResult['closure'] = null;
     if (fresh.length > 0) {
