@@ -540,7 +540,7 @@ async function relinkCorrection(
          AS correction_claim_seq,
        CASE WHEN ${reversal} THEN 'claim_id' ELSE l.link_rule END AS link_rule)
      FROM int_reversal_links AS l,
-       (SELECT remit_id, claim_seq FROM int_claim_keys WHERE NOT is_reversal AND ${claim}) AS c`,
+       (SELECT remit_id, claim_seq FROM int_claims WHERE NOT is_reversal AND ${claim}) AS c`,
   );
 }
 

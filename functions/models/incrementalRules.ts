@@ -22,8 +22,6 @@ export interface StatefulModel {
 }
 
 export const STATEFUL_MODELS: readonly StatefulModel[] = [
-  // Stored with remit_id: the model's remit_order numbers remittances within one build.
-  { name: 'int_claim_history', key: ['remit_id', 'claim_seq'] },
   { name: 'int_reversal_links', key: ['remit_id', 'claim_seq'] },
   { name: 'int_reversal_causes', key: ['remit_id', 'claim_seq'] },
   { name: 'int_plb_links', key: ['remit_id', 'adjustment_seq'] },
@@ -40,4 +38,4 @@ export const CLAIM_IDENTIFIERS = ['claim_id', 'payer_claim_control', 'original_r
  */
 
 /** Bump when the warehouse's layout or these rules change: an older warehouse is rebuilt. */
-export const WAREHOUSE_VERSION = 1;
+export const WAREHOUSE_VERSION = 2;

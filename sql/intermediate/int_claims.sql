@@ -1,39 +1,64 @@
 -- grain: one CLP loop = remit_id × claim_seq, paid on or before build_params.as_of.
--- Adds the effective payment date (BPR16, else the production date when BPR16 is missing) and
--- claim_pos, the claim's place in its payer × CLP01 history (payment date, remittance, CLP order),
--- which orders reversals, originals and corrections of one claim. Computed in int_claim_history.
+-- Adds the effective payment date (BPR16, else the production date when BPR16 is missing), its
+-- week and month, and what identifies the claim for linking (DESIGN.md "correction repaid"):
+--   original_reference  REF*F8, the payer's reference of the claim a correction replaces;
+--   payer_claim_control CLP07 (ICN);
+--   payee_id            the 835's payee (N1*PE: NPI, else TIN, else other id): a patient
+--                       account number (CLP01) means something only within one payee;
+--   service_date, statement_to  the claim's dates: statement period (DTM*232/233), else the first
+--                       service line date (DTM*472); two claims whose known dates differ are
+--                       different visits even when their CLP01 is the same (a reused account number).
+-- A view: every reader takes a few columns and a few rows (the reversals and the claims that share
+-- an identifier with them, or sums by payer and week), which DuckDB reads from the lake's files
+-- directly; a table would copy every claim's strings first.
 -- materialized: view
 with
 
-history as (
-    select * from int_claim_history
+claims as (
+    select * from stg_claims
 ),
 
 remittances as (
-    select distinct remit_id, remit_order from int_remittances
+    select remit_id, payee_id, production_date from int_remittances
+),
+
+params as (
+    select as_of from int_as_of
+),
+
+dated as (
+    select
+        claims.*,
+        remittances.payee_id,
+        coalesce(claims.payment_date, remittances.production_date) as paid_on
+    from claims
+    left join remittances
+        on remittances.remit_id = claims.remit_id
 ),
 
 final as (
     select
-        history.payer_id,
-        remittances.remit_id,
-        history.claim_seq,
-        history.claim_id,
-        history.payer_claim_control,
-        history.status_code,
-        history.status_code = '22' as is_reversal,
-        history.frequency_code,
-        history.paid_amount,
-        history.charge_amount,
-        history.provider_npi,
-        history.remark_codes,
-        history.payment_date,
-        cast(date_trunc('week', history.payment_date) as date) as week_start,
-        cast(date_trunc('month', history.payment_date) as date) as period,
-        history.claim_pos
-    from history
-    join remittances
-        on remittances.remit_order = history.remit_order
+        dated.payer_id,
+        dated.remit_id,
+        dated.claim_seq,
+        dated.claim_id,
+        dated.payer_claim_control,
+        dated.original_reference,
+        dated.payee_id,
+        dated.status_code,
+        dated.status_code = '22' as is_reversal,
+        dated.frequency_code,
+        dated.paid_amount,
+        dated.charge_amount,
+        dated.provider_npi,
+        dated.remark_codes,
+        coalesce(dated.statement_from, dated.service_date) as service_date,
+        dated.statement_to,
+        dated.paid_on as payment_date,
+        cast(date_trunc('week', dated.paid_on) as date) as week_start,
+        cast(date_trunc('month', dated.paid_on) as date) as period
+    from dated, params
+    where dated.paid_on <= params.as_of
 )
 
 select * from final

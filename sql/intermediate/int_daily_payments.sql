@@ -13,7 +13,7 @@ claim_payments as (
         case when c.provider_npi is not distinct from r.payee_npi then 'billing' else 'rendering' end
             as provider_role
     from int_claim_payments as c
-    left join stg_remittances as r
+    left join int_remittances as r
         on r.remit_id = c.remit_id
 ),
 

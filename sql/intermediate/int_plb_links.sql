@@ -17,7 +17,7 @@
 with
 
 remittances as (
-    select remit_id, payee_id from stg_remittances
+    select remit_id, payee_id from int_remittances
 ),
 
 plbs as (
@@ -32,7 +32,7 @@ plbs as (
 ),
 
 all_claims as (
-    select * from int_claim_keys
+    select * from int_claims
 ),
 
 reversal_links as (

@@ -1,5 +1,5 @@
--- grain: one 835 transaction = remit_id, with remit_order: its place in remit_id order, a small
--- integer that stands for the 49-character id where claims are stored and sorted.
+-- grain: one 835 transaction = remit_id, with what its claims are dated and keyed by: the
+-- production date (a missing BPR16's stand-in), the payee and the payee's NPI.
 with
 
 remittances as (
@@ -10,9 +10,10 @@ final as (
     select
         remit_id,
         payer_id,
+        payee_id,
+        payee_npi,
         payment_date,
-        production_date,
-        cast(dense_rank() over (order by remit_id) as integer) as remit_order
+        production_date
     from remittances
 )
 

@@ -20,10 +20,6 @@
 -- reversal that is not a double reversal); a second round links what the first left free.
 with
 
-claims as (
-    select * from int_claim_keys
-),
-
 reversals as (
     select
         *,
@@ -31,7 +27,7 @@ reversals as (
         lead(payment_date) over account as next_reversal_date,
         lead(remit_id) over account as next_reversal_remit_id,
         lead(claim_seq) over account as next_reversal_claim_seq
-    from claims
+    from int_claims
     where is_reversal
     window account as (
         partition by payer_id, payee_id, claim_id
@@ -43,7 +39,7 @@ reversals as (
 -- so the joins below hash a few candidates rather than every claim.
 paid_claims as (
     select *
-    from claims
+    from int_claims
     where not is_reversal
         and (
             (payer_id, claim_id) in (select payer_id, claim_id from reversals)

@@ -35,8 +35,9 @@ build as (
     select a.as_of, p.scorecard_weeks from int_as_of as a, build_params as p
 ),
 
+-- What each payer paid each day (int_daily_payments: exact sums and claim counts).
 payments as (
-    select * from int_claim_payments
+    select payer_id, payment_date, paid, claim_count from int_daily_payments
 ),
 
 -- Every takeback, with whether it is a takeback event (what counts and lags count).
@@ -96,7 +97,7 @@ paid_by_window as (
     select
         payments.payer_id,
         sum(paid) filter (where payment_date >= params.window_start) as paid,
-        count(*) filter (where payment_date >= params.window_start) as claim_count,
+        sum(claim_count) filter (where payment_date >= params.window_start) as claim_count,
         sum(paid) filter (where payment_date < params.window_start) as previous_paid
     from payments
     join params on params.payer_id = payments.payer_id

@@ -46,7 +46,7 @@ reported as (
 
 current_paid as (
     select p.period, p.payer_id, sum(p.paid) as paid
-    from int_claim_payments as p
+    from int_daily_payments as p
     join closes as c
         on c.period = p.period
     group by p.period, p.payer_id
@@ -93,6 +93,14 @@ totals as (
         on ct.period = pp.period and ct.payer_id = pp.payer_id
 ),
 
+-- Remittances ingested after a period was closed, with that period: the only claims read below.
+late_files as (
+    select f.remit_id, f.source_key, c.period
+    from files as f
+    join closes as c
+        on f.ingested_at > c.closed_at
+),
+
 late_payments as (
     select
         p.period,
@@ -100,14 +108,12 @@ late_payments as (
         'paid' as metric,
         cast(null as varchar) as cause,
         'late_payment' as reason,
-        f.source_key,
+        l.source_key,
         p.paid as delta
     from int_claim_payments as p
-    join closes as c
-        on c.period = p.period
-    join files as f
-        on f.remit_id = p.remit_id
-    where f.ingested_at > c.closed_at
+    join late_files as l
+        on l.remit_id = p.remit_id
+        and l.period = p.period
 ),
 
 now_takebacks as (

@@ -24,7 +24,7 @@ params as (
 
 payments as (
     select payer_id, period as cohort_month, sum(paid) as cohort_paid
-    from int_claim_payments
+    from int_daily_payments
     group by payer_id, period
 ),
 

@@ -13,7 +13,7 @@ takebacks as (
 ),
 
 claims as (
-    select * from int_claim_keys
+    select * from int_claims
 ),
 
 reversal_turns as (

@@ -5,7 +5,7 @@
 with
 
 claims as (
-    select * from int_claim_keys
+    select * from int_claims
 ),
 
 plbs as (

@@ -420,16 +420,11 @@ async function recomputeClosure(db: DuckDBConnection, models: Model[], martsDir:
 
 /** What the warehouse stores of a stateful model built in this connection. */
 function storedSql(name: string): string {
-  // remit_order numbers the remittances of one build: stored as the remit_id it stands for.
-  if (name === 'int_claim_history')
-    return `SELECT h.* EXCLUDE (remit_order), r.remit_id FROM int_claim_history AS h JOIN int_remittances AS r USING (remit_order)`;
   return `SELECT * FROM ${sqlIdent(name)}`;
 }
 
-/** A stateful model as a view over the warehouse, with the columns the model has. */
+/** A stateful model as a view over the warehouse. */
 function statefulViewSql(name: string): string {
-  if (name === 'int_claim_history')
-    return `SELECT h.* EXCLUDE (remit_id), r.remit_order FROM wh.int_claim_history AS h JOIN int_remittances AS r USING (remit_id)`;
   return `SELECT * FROM wh.${sqlIdent(name)}`;
 }
 
