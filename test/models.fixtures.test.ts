@@ -774,3 +774,37 @@ describe('linking on a lake an older reader wrote (hand-made rows)', () => {
     ).toEqual([]);
   });
 });
+
+describe('a reversal whose original was paid before the lake began (unseen-original/)', () => {
+  // The lake starts after the original payment: the reversal has no original in the lake, and its
+  // correction arrives two weeks later with the same account number and dates
+  // (test/fixtures/models/README.md).
+  let unseen: ModelLake;
+
+  beforeAll(async () => {
+    unseen = await buildLakeFrom(join(FOLDER, 'unseen-original'), { asOf: '2024-03-01' });
+  });
+  afterAll(() => unseen?.close());
+
+  it('still links the correction, so the correction repaid is netted', async () => {
+    const { rows } = await runQuery(
+      unseen.db,
+      `SELECT claim_id, amount::VARCHAR AS amount, correction_repaid::VARCHAR AS repaid, net_amount::VARCHAR AS net,
+              cause, link_rule, original_link_rule, original_remit_id, correction_payer_claim_control AS correction_icn
+       FROM takeback_links WHERE kind = 'reversal'`,
+    );
+    expect(rows).toEqual([
+      {
+        claim_id: 'ACCT500',
+        amount: '240.00',
+        repaid: '200.00',
+        net: '40.00',
+        cause: 'coding',
+        link_rule: 'claim_id_service_dates',
+        original_link_rule: null,
+        original_remit_id: null,
+        correction_icn: 'L5ICN501',
+      },
+    ]);
+  });
+});

@@ -19,7 +19,7 @@ claims as (
 ),
 
 remittances as (
-    select remit_id, payee_id, production_date from int_remittances
+    select remit_id, payee_id, production_date, remit_order from int_remittances
 ),
 
 params as (
@@ -30,6 +30,7 @@ dated as (
     select
         claims.*,
         remittances.payee_id,
+        remittances.remit_order,
         coalesce(claims.payment_date, remittances.production_date) as paid_on
     from claims
     left join remittances
@@ -56,7 +57,12 @@ final as (
         dated.statement_to,
         dated.paid_on as payment_date,
         cast(date_trunc('week', dated.paid_on) as date) as week_start,
-        cast(date_trunc('month', dated.paid_on) as date) as period
+        cast(date_trunc('month', dated.paid_on) as date) as period,
+        -- Keys of one build (int_remittances.remit_order): the remittance, and the claim as one
+        -- integer sorting as (remit_id, claim_seq) does, so linking joins and sorts on them rather
+        -- than on the 49-character id.
+        dated.remit_order,
+        cast(dated.remit_order as bigint) * 4294967296 + dated.claim_seq as claim_key
     from dated, params
     where dated.paid_on <= params.as_of
 )

@@ -1,5 +1,7 @@
 -- grain: one 835 transaction = remit_id, with what its claims are dated and keyed by: the
--- production date (a missing BPR16's stand-in), the payee and the payee's NPI.
+-- production date (a missing BPR16's stand-in), the payee and the payee's NPI; and remit_order,
+-- its place in remit_id order: a small integer that joins and sorts as the 49-character id does,
+-- for keys inside one build (never stored: it numbers the remittances of one build).
 with
 
 remittances as (
@@ -13,7 +15,8 @@ final as (
         payee_id,
         payee_npi,
         payment_date,
-        production_date
+        production_date,
+        cast(dense_rank() over (order by remit_id) as integer) as remit_order
     from remittances
 )
 

@@ -15,7 +15,8 @@
 -- then the latest. Several reversals may share an original: original_reversal_seq counts them,
 -- and a second one (is_double_reversal) takes the same payment back twice (over-recoupment).
 -- Correction: a paid claim after the reversal (later in the same 835, a later 835, or another 835
--- of the same payment date), not its original. One-to-one: a reversal and a correction link when
+-- of the same payment date), not its original (a reversal with no original in the lake, paid before
+-- the lake began, still has its correction). One-to-one: a reversal and a correction link when
 -- each is the other's first choice (best rule, then the nearest in time; a correction prefers a
 -- reversal that is not a double reversal); a second round links what the first left free.
 with
@@ -25,13 +26,12 @@ reversals as (
         *,
         -- The next reversal of the same account, which bounds the last-resort rule 5.
         lead(payment_date) over account as next_reversal_date,
-        lead(remit_id) over account as next_reversal_remit_id,
-        lead(claim_seq) over account as next_reversal_claim_seq
+        lead(claim_key) over account as next_reversal_key
     from int_claims
     where is_reversal
     window account as (
         partition by payer_id, payee_id, claim_id
-        order by payment_date, remit_id, claim_seq
+        order by payment_date, claim_key
     )
 ),
 
@@ -51,33 +51,35 @@ paid_claims as (
 ),
 
 -- Pairs that share something identifying: a union of equi-joins (an OR join would be a cross product).
+-- Plan (not logic): claims are keyed by int_claims.claim_key (one integer for remit_id × claim_seq,
+-- sorting as they do) in the joins and windows of this model.
 pair_keys as (
-    select r.remit_id as r_remit_id, r.claim_seq as r_claim_seq, n.remit_id as n_remit_id, n.claim_seq as n_claim_seq
+    select r.claim_key as r_key, n.claim_key as n_key
     from reversals as r
     join paid_claims as n
         on n.payer_id = r.payer_id
         and n.payer_claim_control = r.payer_claim_control
     union
-    select r.remit_id, r.claim_seq, n.remit_id, n.claim_seq
+    select r.claim_key, n.claim_key
     from reversals as r
     join paid_claims as n
         on n.payer_id = r.payer_id
         and n.claim_id = r.claim_id
         and n.payee_id is not distinct from r.payee_id
     union
-    select r.remit_id, r.claim_seq, n.remit_id, n.claim_seq
+    select r.claim_key, n.claim_key
     from reversals as r
     join paid_claims as n
         on n.payer_id = r.payer_id
         and n.original_reference = r.payer_claim_control
     union
-    select r.remit_id, r.claim_seq, n.remit_id, n.claim_seq
+    select r.claim_key, n.claim_key
     from reversals as r
     join paid_claims as n
         on n.payer_id = r.payer_id
         and n.original_reference = r.original_reference
     union
-    select r.remit_id, r.claim_seq, n.remit_id, n.claim_seq
+    select r.claim_key, n.claim_key
     from reversals as r
     join paid_claims as n
         on n.payer_id = r.payer_id
@@ -86,22 +88,24 @@ pair_keys as (
 
 pairs as (
     select
-        k.r_remit_id,
-        k.r_claim_seq,
-        k.n_remit_id,
-        k.n_claim_seq,
+        k.r_key,
+        k.n_key,
+        r.remit_id as r_remit_id,
+        r.claim_seq as r_claim_seq,
+        n.remit_id as n_remit_id,
+        n.claim_seq as n_claim_seq,
         r.payment_date as r_payment_date,
         n.payment_date as n_payment_date,
         n.paid_amount as n_paid_amount,
         n.payer_claim_control as n_payer_claim_control,
         n.remark_codes as n_remark_codes,
         case
-            when n.remit_id = r.remit_id then case when n.claim_seq < r.claim_seq then 'before' else 'after' end
+            when n.remit_order = r.remit_order then case when n.claim_seq < r.claim_seq then 'before' else 'after' end
             when n.payment_date < r.payment_date then 'before'
             when n.payment_date > r.payment_date then 'after'
             else 'same_day'
         end as relation,
-        n.remit_id = r.remit_id as same_remit,
+        n.remit_order = r.remit_order as same_remit,
         abs(date_diff('day', r.payment_date, n.payment_date)) as gap_days,
         n.claim_id = r.claim_id and n.payee_id is not distinct from r.payee_id as same_account,
         coalesce(
@@ -118,15 +122,14 @@ pairs as (
         -- Inside the window up to the next reversal of the same account (for rule 5 of corrections).
         r.next_reversal_date is null
             or n.payment_date < r.next_reversal_date
-            or (n.payment_date = r.next_reversal_date and n.remit_id = r.next_reversal_remit_id
-                and n.claim_seq < r.next_reversal_claim_seq) as before_next_reversal
+            or (n.payment_date = r.next_reversal_date
+                and n.claim_key // 4294967296 = r.next_reversal_key // 4294967296
+                and n.claim_key < r.next_reversal_key) as before_next_reversal
     from pair_keys as k
     join reversals as r
-        on r.remit_id = k.r_remit_id
-        and r.claim_seq = k.r_claim_seq
+        on r.claim_key = k.r_key
     join paid_claims as n
-        on n.remit_id = k.n_remit_id
-        and n.claim_seq = k.n_claim_seq
+        on n.claim_key = k.n_key
 ),
 
 ruled as (
@@ -153,16 +156,15 @@ original_candidates as (
     select
         *,
         row_number() over (
-            partition by r_remit_id, r_claim_seq
+            partition by r_key
             order by
                 original_rank,
                 coalesce(amounts_negated, false) desc,
                 relation = 'same_day',
                 n_payment_date desc,
-                n_remit_id desc,
-                n_claim_seq desc
+                n_key desc
         ) as preference,
-        count(*) filter (where original_rank = 5) over (partition by r_remit_id, r_claim_seq) as last_resort_count
+        count(*) filter (where original_rank = 5) over (partition by r_key) as last_resort_count
     from ruled
     where relation in ('before', 'same_day')
         and original_rank is not null
@@ -178,36 +180,31 @@ originals as (
 -- Reversals of one original, in order: the second and later take the same payment back again.
 reversal_order as (
     select
-        r.remit_id,
-        r.claim_seq,
-        o.n_remit_id as original_remit_id,
-        o.n_claim_seq as original_claim_seq,
+        r.claim_key,
+        o.n_key as original_key,
         o.original_rank,
         case
-            when o.n_remit_id is not null then row_number() over (
-                partition by o.n_remit_id, o.n_claim_seq
-                order by r.payment_date, r.remit_id, r.claim_seq
+            when o.n_key is not null then row_number() over (
+                partition by o.n_key
+                order by r.payment_date, r.claim_key
             )
         end as original_reversal_seq
     from reversals as r
     left join originals as o
-        on o.r_remit_id = r.remit_id
-        and o.r_claim_seq = r.claim_seq
+        on o.r_key = r.claim_key
 ),
 
 correction_candidates as (
     select
         c.*,
         coalesce(ro.original_reversal_seq > 1, false) as is_double_reversal,
-        count(*) filter (where c.correction_rank = 5) over (partition by c.r_remit_id, c.r_claim_seq)
-            as last_resort_count
+        count(*) filter (where c.correction_rank = 5) over (partition by c.r_key) as last_resort_count
     from ruled as c
     join reversal_order as ro
-        on ro.remit_id = c.r_remit_id
-        and ro.claim_seq = c.r_claim_seq
+        on ro.claim_key = c.r_key
     where c.relation in ('after', 'same_day')
         and c.correction_rank is not null
-        and not (c.n_remit_id = ro.original_remit_id and c.n_claim_seq = ro.original_claim_seq)
+        and c.n_key is distinct from ro.original_key
 ),
 
 usable_candidates as (
@@ -219,19 +216,18 @@ first_choices as (
     select
         *,
         row_number() over (
-            partition by r_remit_id, r_claim_seq
-            order by correction_rank, gap_days, not same_remit, n_payment_date, n_remit_id, n_claim_seq
+            partition by r_key
+            order by correction_rank, gap_days, not same_remit, n_payment_date, n_key
         ) as reversal_choice,
         row_number() over (
-            partition by n_remit_id, n_claim_seq
+            partition by n_key
             order by
                 correction_rank,
                 is_double_reversal,
                 gap_days,
                 not same_remit,
                 r_payment_date desc,
-                r_remit_id desc,
-                r_claim_seq desc
+                r_key desc
         ) as correction_choice
     from usable_candidates
 ),
@@ -245,29 +241,22 @@ second_choices as (
     select
         *,
         row_number() over (
-            partition by r_remit_id, r_claim_seq
-            order by correction_rank, gap_days, not same_remit, n_payment_date, n_remit_id, n_claim_seq
+            partition by r_key
+            order by correction_rank, gap_days, not same_remit, n_payment_date, n_key
         ) as reversal_choice,
         row_number() over (
-            partition by n_remit_id, n_claim_seq
+            partition by n_key
             order by
                 correction_rank,
                 is_double_reversal,
                 gap_days,
                 not same_remit,
                 r_payment_date desc,
-                r_remit_id desc,
-                r_claim_seq desc
+                r_key desc
         ) as correction_choice
     from usable_candidates as u
-    where not exists (
-        select 1 from first_round as f
-        where f.r_remit_id = u.r_remit_id and f.r_claim_seq = u.r_claim_seq
-    )
-        and not exists (
-            select 1 from first_round as f
-            where f.n_remit_id = u.n_remit_id and f.n_claim_seq = u.n_claim_seq
-        )
+    where u.r_key not in (select r_key from first_round)
+        and u.n_key not in (select n_key from first_round)
 ),
 
 correction_links as (
@@ -316,16 +305,13 @@ final as (
         coalesce(ro.original_reversal_seq > 1, false) as is_double_reversal
     from reversals as r
     join reversal_order as ro
-        on ro.remit_id = r.remit_id
-        and ro.claim_seq = r.claim_seq
+        on ro.claim_key = r.claim_key
     left join paid_claims as o
-        on o.remit_id = ro.original_remit_id
-        and o.claim_seq = ro.original_claim_seq
+        on o.claim_key = ro.original_key
     left join rule_names as orl
         on orl.rule_rank = ro.original_rank
     left join correction_links as c
-        on c.r_remit_id = r.remit_id
-        and c.r_claim_seq = r.claim_seq
+        on c.r_key = r.claim_key
     left join rule_names as cr
         on cr.rule_rank = c.correction_rank
 )
