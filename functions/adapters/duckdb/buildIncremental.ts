@@ -473,9 +473,9 @@ function traced(db: DuckDBConnection): DuckDBConnection {
     get(target, prop) {
       const v = Reflect.get(target, prop);
       if ((prop === 'run' || prop === 'runAndReadAll') && typeof v === 'function')
-        return async (sql: string) => {
+        return async (sql: string, ...rest: unknown[]) => {
           const t = performance.now();
-          const r = await v.call(target, sql);
+          const r = await v.call(target, sql, ...rest);
           const ms = performance.now() - t;
           if (ms > 20)
             process.stderr.write(
