@@ -1,8 +1,10 @@
 /**
  * The models bench (BENCHMARKS.md, "Models"): `recoup build` time and peak RSS at 1 M and 10 M
- * adjustment rows (and 100 M with --models-100m), the partitioned build's speed-up (--jobs 2 against
- * one process, on the 10 M lake), and an incremental build that adds one week of files to a two-year
- * lake against a full build of the same lake. Every build runs in its own process (peak RSS is per
+ * adjustment rows over compacted lakes (the steady state: `recoup compact` after ingest), the 10 M
+ * lake also as ingest staged it, and 100 M with --models-100m (ten generated corpora in one lake,
+ * compacted); the partitioned build's speed-up (--jobs 2 against one process, on the 10 M lake), and
+ * an incremental build that adds one week of files to a two-year lake against a full build of the
+ * same lake. Every build runs in its own process (peak RSS is per
  * process); the measurements of a round run next to each other and every other round in reverse
  * order, and medians of the rounds are reported, because this machine's speed drifts.
  *
@@ -10,7 +12,16 @@
  * or as part of `npm run bench` (bench/run.ts).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -21,7 +32,7 @@ export interface ModelsBenchOptions {
   work: string;
   quick: boolean;
   rounds: number;
-  /** Also build the 100 M-row lake (generated the first time: about 35 minutes and 17 GB of disk). */
+  /** Also build the 100 M-row lake (generated, ingested and compacted the first time: about 2 hours and 12 GB of disk). */
   with100m: boolean;
   log: (line: string) => void;
 }
@@ -37,8 +48,12 @@ interface Run {
   detail: Record<string, unknown>;
 }
 
-/** Memory limit of the 100 M build: with Node's own share, the process stays within 4 GB. */
-const LIMIT_100M = '3.5GB';
+/** Memory limit of the 100 M build: with Node's own share and what DuckDB does not count, the process stays within 4 GB. */
+const LIMIT_100M = '2.5GB';
+
+/** The 100 M-row lake: ten corpora of these seeds, each at this generator scale (9.96 M adjustment rows each). */
+const SEEDS_100M = [101, 102, 103, 104, 105, 106, 107, 108, 109, 110];
+const SCALE_100M = 909;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -94,6 +109,40 @@ export async function runModelsBench(options: ModelsBenchOptions): Promise<Recor
     return lake;
   };
 
+  /** A compacted copy (cached) of a staged lake: its files hard-linked, then `recoup compact`. */
+  const compactedOf = (staged: string, name: string): string => {
+    const lake = join(work, name);
+    if (!existsSync(join(lake, 'compacted'))) {
+      rmSync(lake, { recursive: true, force: true });
+      copyLake(staged, lake);
+      log(`compacting ${name} …`);
+      recoup(['compact', '--lake', lake, '--json']);
+    }
+    return lake;
+  };
+
+  /** The 100 M-row lake (cached): ten corpora of other seeds ingested into one lake, then compacted. */
+  const lake100m = (): string => {
+    const staged = join(work, 'lake-100m-staged');
+    const done = join(staged, '.bench-complete');
+    if (!existsSync(done)) {
+      for (const seed of SEEDS_100M) {
+        const dir = join(work, `corpus-100m-seed${seed}`);
+        if (!existsSync(join(dir, 'truth.json'))) {
+          rmSync(dir, { recursive: true, force: true });
+          log(`generating corpus seed ${seed} (scale ${SCALE_100M}) for the 100 M lake …`);
+          recoup(['generate', '--out', dir, '--seed', String(seed), '--scale', String(SCALE_100M), '--json']);
+        }
+        log(`ingesting corpus seed ${seed} into the 100 M lake …`);
+        recoup(['ingest', dir, '--lake', staged, '--json']);
+        // The corpus is not needed once ingested (about 1 GB each).
+        rmSync(dir, { recursive: true, force: true });
+      }
+      writeFileSync(done, `${SEEDS_100M.join(',')} scale ${SCALE_100M}\n`);
+    }
+    return compactedOf(staged, 'lake-100m-compacted');
+  };
+
   const count = (lake: string) =>
     Number(
       JSON.parse(
@@ -101,10 +150,11 @@ export async function runModelsBench(options: ModelsBenchOptions): Promise<Recor
       )[0].n,
     );
 
-  // The sizes: 1 M and 10 M rows (a 200 k lake with --quick).
+  // The sizes: 1 M and 10 M rows (a 200 k lake with --quick), compacted; the largest also staged.
   const sizes = quick ? [200_000] : [1_000_000, 10_000_000];
-  const lakes = sizes.map((rows) => ({ rows, lake: lakeOf(rows) }));
+  const lakes = sizes.map((rows) => ({ rows, lake: compactedOf(lakeOf(rows), `lake-${rows}-compacted`) }));
   const biggest = lakes[lakes.length - 1] as { rows: number; lake: string };
+  const biggestStaged = lakeOf(biggest.rows);
 
   // A two-year lake, and the files of its last week, delivered to it before each incremental build.
   const twoYear = twoYearLake(quick ? 8 : 455);
@@ -156,8 +206,11 @@ export async function runModelsBench(options: ModelsBenchOptions): Promise<Recor
   for (let r = 0; r < options.rounds; r++) {
     log(`  models round ${r + 1} of ${options.rounds} …`);
     const forward = r % 2 === 0;
-    for (const { rows, lake } of forward ? lakes : [...lakes].reverse())
-      push(`full-${rows}`, measure('full', lake));
+    const fulls: [string, () => Run][] = [
+      ...lakes.map(({ rows, lake }): [string, () => Run] => [`full-${rows}`, () => measure('full', lake)]),
+      [`full-${biggest.rows}-staged`, () => measure('full', biggestStaged)],
+    ];
+    for (const [key, fn] of forward ? fulls : [...fulls].reverse()) push(key, fn());
     // The partitioned build next to a build in one process of the same lake.
     const pair: [string, () => Run][] = [
       [`full-${biggest.rows}-pair`, () => measure('full', biggest.lake)],
@@ -197,6 +250,8 @@ export async function runModelsBench(options: ModelsBenchOptions): Promise<Recor
         ...summary(`full-${rows}`),
       })),
     ),
+    /** The largest lake as ingest staged it (one file per remittance and table), before compaction. */
+    staged: { rows: biggest.rows, ...summary(`full-${biggest.rows}-staged`) },
     parallel: {
       rows: biggest.rows,
       jobs: 2,
@@ -216,7 +271,7 @@ export async function runModelsBench(options: ModelsBenchOptions): Promise<Recor
   };
 
   if (options.with100m) {
-    const lake = lakeOf(100_000_000);
+    const lake = lake100m();
     log(`  100 M rows with a ${LIMIT_100M} memory limit …`);
     const run = measure('full', lake, 0, LIMIT_100M);
     const tenM = (result.builds as { rows: number; seconds: number }[]).find((b) => b.rows === 10_000_000);
@@ -270,7 +325,9 @@ export function formatModelsBench(result: Record<string, unknown>): string[] {
     '',
     `Models (medians of ${result.rounds} interleaved rounds; build in its process, whole process, peak RSS):`,
   ];
-  for (const b of builds) lines.push(line(`build, ${b.adjustmentRows.toLocaleString()} rows`, b));
+  for (const b of builds) lines.push(line(`build, ${b.adjustmentRows.toLocaleString()} rows, compacted`, b));
+  const staged = result.staged as S;
+  lines.push(line(`  the largest lake, staged`, staged));
   lines.push(line(`  same lake, one process`, parallel.oneProcess));
   lines.push(line(`  same lake, --jobs ${parallel.jobs}`, parallel.partitioned));
   lines.push(`  partitioned speed-up: ${parallel.speedup}× (median of per-round ratios)`);
@@ -282,7 +339,7 @@ export function formatModelsBench(result: Record<string, unknown>): string[] {
     | (S & { adjustmentRows: number; timesTheTenMillionBuild: number | null })
     | undefined;
   if (big !== undefined) {
-    lines.push(line(`build, ${big.adjustmentRows.toLocaleString()} rows`, big));
+    lines.push(line(`build, ${big.adjustmentRows.toLocaleString()} rows, compacted`, big));
     lines.push(`  100 M / 10 M build time: ${big.timesTheTenMillionBuild}×`);
   }
   return lines;
