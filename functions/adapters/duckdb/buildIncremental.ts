@@ -386,13 +386,15 @@ async function recomputeClosure(db: DuckDBConnection, models: Model[], martsDir:
     'claims',
     `SELECT c.* FROM wh.lake_claims AS c SEMI JOIN closure_claims AS k USING (remit_id, claim_seq)`,
   );
-  await db.run(
-    `CREATE OR REPLACE TEMP TABLE closure_adjustments AS
-     SELECT a.* FROM wh.lake_plbs AS a SEMI JOIN closure_plbs AS k USING (remit_id, adjustment_seq)
+  // A view, not a copy: the models read a few columns of a few of these rows (their PLB pairs, the
+  // CAS of their reversals and corrections), and a copy would scan every column of every CAS row.
+  await replaceWithView(
+    db,
+    'adjustments',
+    `SELECT a.* FROM wh.lake_plbs AS a SEMI JOIN closure_plbs AS k USING (remit_id, adjustment_seq)
      UNION ALL BY NAME
      SELECT a.* FROM wh.lake_cas AS a SEMI JOIN closure_claims AS k USING (remit_id, claim_seq)`,
   );
-  await replaceWithView(db, 'adjustments', 'SELECT * FROM closure_adjustments');
   const byName = new Map(models.map((m) => [m.name, m]));
   const needed = new Set<string>();
   const visit = (name: string) => {
