@@ -112,11 +112,13 @@ export async function runModelsBench(options: ModelsBenchOptions): Promise<Recor
   /** A compacted copy (cached) of a staged lake: its files hard-linked, then `recoup compact`. */
   const compactedOf = (staged: string, name: string): string => {
     const lake = join(work, name);
-    if (!existsSync(join(lake, 'compacted'))) {
+    const done = join(lake, '.bench-compacted');
+    if (!existsSync(done)) {
       rmSync(lake, { recursive: true, force: true });
       copyLake(staged, lake);
       log(`compacting ${name} …`);
       recoup(['compact', '--lake', lake, '--json']);
+      writeFileSync(done, `${staged}\n`);
     }
     return lake;
   };
@@ -170,7 +172,7 @@ export async function runModelsBench(options: ModelsBenchOptions): Promise<Recor
     // The lake as it stands before the new week: compacted (the steady state), with its warehouse.
     const staged = join(work, `lake-2y-s${scale}-base`);
     const base = join(work, `lake-2y-s${scale}-compacted-base`);
-    if (!existsSync(join(base, 'compacted'))) {
+    if (!existsSync(join(base, '.bench-compacted'))) {
       if (!existsSync(join(staged, 'remittances'))) {
         rmSync(staged, { recursive: true, force: true });
         const before = join(work, `corpus-2y-s${scale}-before`);
