@@ -14,7 +14,7 @@ takebacks as (
             else 'rendering'
         end as provider_role
     from int_takebacks as t
-    left join stg_remittances as r
+    left join int_remittances as r
         on r.remit_id = t.remit_id
 ),
 

@@ -20,11 +20,25 @@ remittances as (
     select remit_id, payee_id from int_remittances
 ),
 
-plbs as (
+-- Plan (not logic): plb_key numbers the pairs, so the joins and windows below key on an integer
+-- rather than on remit_id (a long string) and adjustment_seq; materialized, so every reader sees
+-- the same numbers.
+plbs as materialized (
     select
-        p.*,
+        p.payer_id,
+        p.remit_id,
+        p.adjustment_seq,
+        p.reason_code,
+        p.reference_id,
+        p.amount,
+        p.payment_date,
+        p.week_start,
+        p.period,
+        p.fiscal_period_date,
+        p.provider_npi,
         r.payee_id,
-        nullif(trim(p.reference_id), '') as reference
+        nullif(trim(p.reference_id), '') as reference,
+        row_number() over () as plb_key
     from int_provider_adjustments as p
     left join remittances as r
         on r.remit_id = p.remit_id
@@ -32,7 +46,18 @@ plbs as (
 ),
 
 all_claims as (
-    select * from int_claims
+    select
+        payer_id,
+        remit_id,
+        claim_seq,
+        claim_id,
+        payer_claim_control,
+        payee_id,
+        is_reversal,
+        paid_amount,
+        provider_npi,
+        payment_date
+    from int_claims
 ),
 
 reversal_links as (
@@ -41,8 +66,7 @@ reversal_links as (
 
 split_references as (
     select
-        remit_id,
-        adjustment_seq,
+        plb_key,
         reference,
         string_split_regex(reference, '\s+') as spaced,
         string_split_regex(reference, '[^A-Za-z0-9]+') as alphanumeric
@@ -51,12 +75,11 @@ split_references as (
 ),
 
 token_rows as (
-    select remit_id, adjustment_seq, reference, unnest(spaced) as token, generate_subscripts(spaced, 1) as pos
+    select plb_key, reference, unnest(spaced) as token, generate_subscripts(spaced, 1) as pos
     from split_references
     union all
     select
-        remit_id,
-        adjustment_seq,
+        plb_key,
         reference,
         unnest(alphanumeric) as token,
         1000 + generate_subscripts(alphanumeric, 1) as pos
@@ -64,11 +87,11 @@ token_rows as (
 ),
 
 tokens as (
-    select remit_id, adjustment_seq, token, min(pos) as pos
+    select plb_key, token, min(pos) as pos
     from token_rows
     where length(token) >= 3
         and token <> reference
-    group by remit_id, adjustment_seq, token
+    group by plb_key, token
 ),
 
 -- Plan (not logic): only the claims whose ICN or CLP01 is a reference or a token, so the joins
@@ -79,8 +102,7 @@ names as (
     select p.payer_id, t.token
     from plbs as p
     join tokens as t
-        on t.remit_id = p.remit_id
-        and t.adjustment_seq = p.adjustment_seq
+        on t.plb_key = p.plb_key
 ),
 
 claims as (
@@ -91,86 +113,82 @@ claims as (
 ),
 
 candidates as (
-    select p.remit_id as plb_remit_id, p.adjustment_seq as plb_adjustment_seq, 1 as match_rank, 0 as pos, c.*
+    select p.plb_key, p.payment_date as plb_payment_date, 1 as match_rank, 0 as pos, c.*
     from plbs as p
     join claims as c
         on c.payer_id = p.payer_id
         and c.payer_claim_control = p.reference
     union all
-    select p.remit_id, p.adjustment_seq, 2, 0, c.*
+    select p.plb_key, p.payment_date, 2, 0, c.*
     from plbs as p
     join claims as c
         on c.payer_id = p.payer_id
         and c.claim_id = p.reference
         and c.payee_id is not distinct from p.payee_id
     union all
-    select p.remit_id, p.adjustment_seq, 3, t.pos, c.*
+    select p.plb_key, p.payment_date, 3, t.pos, c.*
     from plbs as p
     join tokens as t
-        on t.remit_id = p.remit_id
-        and t.adjustment_seq = p.adjustment_seq
+        on t.plb_key = p.plb_key
     join claims as c
         on c.payer_id = p.payer_id
         and c.payer_claim_control = t.token
     union all
-    select p.remit_id, p.adjustment_seq, 4, t.pos, c.*
+    select p.plb_key, p.payment_date, 4, t.pos, c.*
     from plbs as p
     join tokens as t
-        on t.remit_id = p.remit_id
-        and t.adjustment_seq = p.adjustment_seq
+        on t.plb_key = p.plb_key
     join claims as c
         on c.payer_id = p.payer_id
         and c.claim_id = t.token
         and c.payee_id is not distinct from p.payee_id
 ),
 
-ranked as (
-    select
-        c.*,
-        p.payment_date as plb_payment_date,
-        row_number() over (
-            partition by c.plb_remit_id, c.plb_adjustment_seq
-            order by
-                c.match_rank,
-                c.pos,
-                c.is_reversal,
-                c.payment_date > p.payment_date,
-                abs(date_diff('day', c.payment_date, p.payment_date)),
-                c.payment_date desc,
-                c.remit_id,
-                c.claim_seq
-        ) as claim_preference,
-        row_number() over (
-            partition by c.plb_remit_id, c.plb_adjustment_seq
-            order by
-                not c.is_reversal,
-                c.match_rank,
-                c.pos,
-                c.payment_date > p.payment_date,
-                abs(date_diff('day', c.payment_date, p.payment_date)),
-                c.payment_date desc,
-                c.remit_id,
-                c.claim_seq
-        ) as reversal_preference
+-- The claim the reference names: the first by rule and token, then paid before reversal, then
+-- nearest the PLB.
+named_claims as (
+    select *
     from candidates as c
-    join plbs as p
-        on p.remit_id = c.plb_remit_id
-        and p.adjustment_seq = c.plb_adjustment_seq
+    qualify row_number() over (
+        partition by c.plb_key
+        order by
+            c.match_rank,
+            c.pos,
+            c.is_reversal,
+            c.payment_date > c.plb_payment_date,
+            abs(date_diff('day', c.payment_date, c.plb_payment_date)),
+            c.payment_date desc,
+            c.remit_id,
+            c.claim_seq
+    ) = 1
 ),
 
-named_claims as (
-    select * from ranked where claim_preference = 1
+-- A reversal the reference names, by the same rules (for a named paid claim without one).
+named_reversals as (
+    select c.plb_key, c.remit_id, c.claim_seq
+    from candidates as c
+    where c.is_reversal
+    qualify row_number() over (
+        partition by c.plb_key
+        order by
+            c.match_rank,
+            c.pos,
+            c.payment_date > c.plb_payment_date,
+            abs(date_diff('day', c.payment_date, c.plb_payment_date)),
+            c.payment_date desc,
+            c.remit_id,
+            c.claim_seq
+    ) = 1
 ),
 
 -- The reversal of the named paid claim, nearest the PLB.
 reversals_of_named as (
     select
-        n.plb_remit_id,
-        n.plb_adjustment_seq,
+        n.plb_key,
         l.remit_id,
         l.claim_seq,
         row_number() over (
-            partition by n.plb_remit_id, n.plb_adjustment_seq
+            partition by n.plb_key
             order by
                 l.payment_date > n.plb_payment_date,
                 abs(date_diff('day', l.payment_date, n.plb_payment_date)),
@@ -229,17 +247,12 @@ final as (
         n.link_rule
     from plbs as p
     left join named_claims as c
-        on c.plb_remit_id = p.remit_id
-        and c.plb_adjustment_seq = p.adjustment_seq
+        on c.plb_key = p.plb_key
     left join reversals_of_named as o
-        on o.plb_remit_id = p.remit_id
-        and o.plb_adjustment_seq = p.adjustment_seq
+        on o.plb_key = p.plb_key
         and o.preference = 1
-    left join ranked as r
-        on r.plb_remit_id = p.remit_id
-        and r.plb_adjustment_seq = p.adjustment_seq
-        and r.reversal_preference = 1
-        and r.is_reversal
+    left join named_reversals as r
+        on r.plb_key = p.plb_key
     left join rule_names as n
         on n.match_rank = c.match_rank
 )

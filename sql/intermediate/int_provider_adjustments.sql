@@ -7,7 +7,7 @@ adjustments as (
 ),
 
 remittances as (
-    select remit_id, production_date from stg_remittances
+    select remit_id, production_date from int_remittances
 ),
 
 params as (

@@ -10,74 +10,71 @@
 --   other    a correction that no known CARC explains.
 with
 
-links as (
-    select * from int_reversal_links
+-- Plan (not logic): reversal_key numbers the reversals, so the sums and the ranking below group by
+-- an integer rather than by remit_id (a long string) and claim_seq; materialized, so every reader
+-- sees the same numbers.
+links as materialized (
+    select
+        remit_id,
+        claim_seq,
+        correction_remit_id,
+        correction_claim_seq,
+        correction_remark_codes,
+        row_number() over () as reversal_key
+    from int_reversal_links
 ),
 
-cas as (
-    select remit_id, claim_seq, adjustment_seq, reason_code, amount
-    from stg_adjustments
-    where level in ('claim', 'service')
-        -- Plan (not logic): only the CAS of the reversals and corrections below, not every CAS.
-        and (remit_id, claim_seq) in (
-            select remit_id, claim_seq from links
-            union all
-            select correction_remit_id, correction_claim_seq from links
-        )
+-- Whose CAS count for a reversal: the correction's (seen first) and, when there is a correction,
+-- the reversal's own.
+cas_sources as (
+    select correction_remit_id as remit_id, correction_claim_seq as claim_seq, reversal_key, 0 as source_order
+    from links
+    where correction_remit_id is not null
+    union all
+    select remit_id, claim_seq, reversal_key, 1 as source_order
+    from links
+    where correction_remit_id is not null
 ),
 
 carc_causes as (
     select * from ref_carc_cause
 ),
 
--- CAS of the correction (seen first) and of the reversal, per reversal.
+-- CAS (claim and service level) of the correction and of the reversal, per reversal. Plan (not
+-- logic): one join of the lake's adjustments with both, so they are read and probed once; the
+-- level is tested in the sums below, on the few rows the join keeps, rather than on every row.
 changes as (
     select
-        l.remit_id,
-        l.claim_seq,
-        cas.reason_code,
-        0 as source_order,
-        cas.adjustment_seq,
-        cas.amount
-    from links as l
-    join cas
-        on cas.remit_id = l.correction_remit_id
-        and cas.claim_seq = l.correction_claim_seq
-    union all
-    select
-        l.remit_id,
-        l.claim_seq,
-        cas.reason_code,
-        1 as source_order,
-        cas.adjustment_seq,
-        cas.amount
-    from links as l
-    join cas
-        on cas.remit_id = l.remit_id
-        and cas.claim_seq = l.claim_seq
-    where l.correction_remit_id is not null
+        s.reversal_key,
+        a.reason_code,
+        s.source_order,
+        a.adjustment_seq,
+        a.amount,
+        a.level in ('claim', 'service') as is_cas
+    from stg_adjustments as a
+    join cas_sources as s
+        on s.remit_id = a.remit_id
+        and s.claim_seq = a.claim_seq
 ),
 
 change_by_carc as (
     select
-        remit_id,
-        claim_seq,
+        reversal_key,
         reason_code,
-        sum(amount) as change,
-        min(source_order * 1000000 + adjustment_seq) as first_seen
+        sum(amount) filter (where is_cas) as change,
+        min(source_order * 1000000 + adjustment_seq) filter (where is_cas) as first_seen
     from changes
-    group by remit_id, claim_seq, reason_code
+    group by reversal_key, reason_code
 ),
 
 best_carc as (
     select
-        c.remit_id,
-        c.claim_seq,
+        c.reversal_key,
         c.reason_code,
         k.cause,
         c.change,
         row_number() over (
-            partition by c.remit_id, c.claim_seq
+            partition by c.reversal_key
             order by c.change desc, c.first_seen
         ) as preference
     from change_by_carc as c
@@ -104,8 +101,7 @@ final as (
         b.change as cause_change
     from links as l
     left join best_carc as b
-        on b.remit_id = l.remit_id
-        and b.claim_seq = l.claim_seq
+        on b.reversal_key = l.reversal_key
         and b.preference = 1
 )
 

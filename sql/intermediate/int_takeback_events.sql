@@ -19,12 +19,10 @@
 --                      (reversals), floored at 0.
 with
 
-takebacks as (
-    select * from int_takebacks
-),
-
 plbs as (
-    select * from takebacks where kind = 'plb'
+    select takeback_id, payer_id, remit_id, reason_code, reference_id, amount, payment_date
+    from int_takebacks
+    where kind = 'plb'
 ),
 
 -- A refund pair: 72 −a and WO +a in the same 835 with the same reference, matched one to one.
@@ -53,6 +51,11 @@ refund_candidates as (
         ) as pair_seq
     from plbs
     where reason_code = 'WO' and amount > 0
+        -- Plan (not logic): only the WO of an 835, reference and amount that a 72 matches (whole
+        -- partitions of the numbering above), so the window numbers a few rows.
+        and (payer_id, remit_id, coalesce(reference_id, ''), amount) in (
+            select payer_id, remit_id, reference_key, refunded from refund_acks
+        )
 ),
 
 refund_offsets as (
@@ -67,7 +70,8 @@ refund_offsets as (
 ),
 
 -- WO of one reference in time order: deferred so far (negatives up to the day) against what
--- earlier positive WO already repaid.
+-- earlier positive WO already repaid. Plan (not logic): only references with a deferral (a
+-- negative WO); a positive WO of any other reference repays nothing.
 wo_history as (
     select
         p.takeback_id,
@@ -85,13 +89,21 @@ wo_history as (
     from plbs as p
     where p.reason_code = 'WO'
         and p.reference_id is not null
+        and (p.payer_id, p.reference_id) in (
+            select payer_id, reference_id from plbs where reason_code = 'WO' and amount < 0
+        )
         and p.takeback_id not in (select takeback_id from refund_offsets)
 ),
 
-repayments as (
+-- What a PLB pair is besides its code and sign: a refund offset, or a WO repaying a deferral.
+plb_facts as (
+    select takeback_id, true as is_refund_offset, cast(null as decimal(18, 2)) as deferral_repaid
+    from refund_offsets
+    union all
     select
         takeback_id,
-        least(amount, greatest(deferred_to_date - positive_before, 0)) as deferral_repaid
+        false,
+        least(amount, greatest(deferred_to_date - positive_before, 0))
     from wo_history
     where amount > 0
 ),
@@ -99,20 +111,20 @@ repayments as (
 classified as (
     select
         t.*,
-        cast(coalesce(r.deferral_repaid, 0) as decimal(18, 2)) as deferral_repaid,
+        cast(coalesce(f.deferral_repaid, 0) as decimal(18, 2)) as deferral_repaid,
         case
             when t.kind = 'reversal' then 'reversal'
             when t.reason_code = '72' then 'refund'
-            when t.takeback_id in (select takeback_id from refund_offsets) then 'refund_offset'
+            when f.is_refund_offset then 'refund_offset'
             when t.reason_code = 'WO' and t.amount < 0 then 'deferral'
             when t.amount < 0 then 'credit'
-            when t.amount > 0 and coalesce(r.deferral_repaid, 0) >= t.amount then 'deferral_repayment'
+            when t.amount > 0 and coalesce(f.deferral_repaid, 0) >= t.amount then 'deferral_repayment'
             when t.amount > 0 then 'offset'
             else 'credit'
         end as event_class
-    from takebacks as t
-    left join repayments as r
-        on r.takeback_id = t.takeback_id
+    from int_takebacks as t
+    left join plb_facts as f
+        on f.takeback_id = t.takeback_id
 ),
 
 final as (
