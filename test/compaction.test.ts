@@ -146,6 +146,23 @@ describe('compaction of a local lake', () => {
     }
   });
 
+  it('writes the CAS rows of an adjustments file before its PLB pairs, so row groups hold one kind', async () => {
+    const reads = readLakeReads(lake);
+    let files = 0;
+    for (const key of reads.adjustments.compacted) {
+      await db.run('SET preserve_insertion_order = true');
+      const reader = await db.runAndReadAll(
+        `SELECT list(level = 'provider') AS plb FROM read_parquet(${sqlString(join(lake, key))})`,
+      );
+      const plb = (reader.getRowObjectsJson()[0]?.plb ?? []) as boolean[];
+      // Every PLB pair after every CAS row: false … false, true … true.
+      expect(plb).toEqual([...plb].sort((a, b) => Number(a) - Number(b)));
+      if (plb.includes(true) && plb.includes(false)) files++;
+    }
+    // The fixtures hold files with both kinds: the order is shown, not vacuous.
+    expect(files).toBeGreaterThan(0);
+  });
+
   it('is idempotent: a second run writes and removes nothing', async () => {
     const before = tree(lake);
     const again = await compact(lake);

@@ -107,7 +107,8 @@ const DEFAULT_LEASE_MS = 15 * 60 * 1000;
  *    copy, never compacted twice.
  * 2. DuckDB reads the current generation's files and the new staged remittances (their
  *    remittances, claims and adjustments files, named one by one) and writes each table with
- *    COPY … (FORMAT parquet, COMPRESSION zstd), sorted by remit_id, with min/max statistics.
+ *    COPY … (FORMAT parquet, COMPRESSION zstd), sorted by remit_id (adjustments: CAS rows, then
+ *    PLB pairs), with min/max statistics.
  * 3. The files are put under new names (generation + run id), then the manifest of the next
  *    generation: that one write makes them current, atomically (readers take the highest).
  * 4. Only then are the staged files of the compacted remittances removed (claims and
@@ -374,11 +375,14 @@ async function copyTable(
   const list = columns.map(
     (c) => `CAST(${sqlIdent(c.name)} AS ${duckdbType(c.type)}) AS ${sqlIdent(c.name)}`,
   );
+  // Adjustments: the PLB pairs (level 'provider', a few percent of the rows) after the CAS rows, so
+  // most row groups hold one kind and their min/max statistics on level let the models that read
+  // only PLB pairs (or only CAS) skip the others.
   const order =
     table === 'claims'
       ? 'remit_id, claim_seq'
       : table === 'adjustments'
-        ? 'remit_id, adjustment_seq'
+        ? "level = 'provider', remit_id, adjustment_seq"
         : 'remit_id';
   const source = `read_parquet([${paths.map(sqlString).join(', ')}], hive_partitioning = false, union_by_name = true)`;
   const reader = await db.runAndReadAll(
