@@ -21,9 +21,11 @@ closes as (
     select period, closed_at from closed_periods
 ),
 
+-- Plan (not logic): the payers come from int_remittances, a table the build has made already,
+-- not from the lake's files again.
 -- Payers this build sees (a build partitioned by payer sees some): a close covers all payers.
 payers as (
-    select distinct payer_id from stg_remittances
+    select distinct payer_id from int_remittances
 ),
 
 files as (
