@@ -1,7 +1,9 @@
 -- grain: one 835 transaction = remit_id, with what its claims are dated and keyed by: the
--- production date (a missing BPR16's stand-in), the payee and the payee's NPI; and remit_order,
--- its place in remit_id order: a small integer that joins and sorts as the 49-character id does,
--- for keys inside one build (never stored: it numbers the remittances of one build).
+-- production date (a missing BPR16's stand-in), the payee and the payee's NPI; the file it came
+-- in and when (source_key, ingested_at), which period_restatements reads for late files; and
+-- remit_order, its place in remit_id order: a small integer that joins and sorts as the
+-- 49-character id does, for keys inside one build (never stored: it numbers the remittances of
+-- one build).
 with
 
 remittances as (
@@ -16,6 +18,8 @@ final as (
         payee_npi,
         payment_date,
         production_date,
+        source_key,
+        ingested_at,
         cast(dense_rank() over (order by remit_id) as integer) as remit_order
     from remittances
 )

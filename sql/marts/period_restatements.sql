@@ -21,13 +21,15 @@ closes as (
     select period, closed_at from closed_periods
 ),
 
+-- Plan (not logic): remittances come from int_remittances, a table the build has made already,
+-- not from the lake's files again: with nothing closed this mart costs little.
 -- Payers this build sees (a build partitioned by payer sees some): a close covers all payers.
 payers as (
-    select distinct payer_id from stg_remittances
+    select distinct payer_id from int_remittances
 ),
 
 files as (
-    select remit_id, source_key, ingested_at from stg_remittances
+    select remit_id, source_key, ingested_at from int_remittances
 ),
 
 reported as (

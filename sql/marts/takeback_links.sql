@@ -12,19 +12,28 @@ takebacks as (
     select * from int_takebacks
 ),
 
-reversals as (
-    -- The takeback id as int_takebacks builds it, so the join is on one key.
-    select *, 'reversal:' || remit_id || ':' || cast(claim_seq as varchar) as takeback_id
-    from int_reversal_links
-),
-
-reversal_causes as (
-    select * from int_reversal_causes
-),
-
-plbs as (
-    select *, 'plb:' || remit_id || ':' || cast(adjustment_seq as varchar) as takeback_id
-    from int_plb_links
+-- What int_takebacks does not carry, by takeback_id as int_takebacks builds it, so one join
+-- brings it: a reversal's correction and its CARC; a PLB's reversal and that reversal's CARC.
+details as (
+    select
+        'reversal:' || r.remit_id || ':' || cast(r.claim_seq as varchar) as takeback_id,
+        r.correction_claim_seq,
+        r.correction_payer_claim_control,
+        k.cause_reason_code
+    from int_reversal_links as r
+    left join int_reversal_causes as k
+        on k.remit_id = r.remit_id
+        and k.claim_seq = r.claim_seq
+    union all by name
+    select
+        'plb:' || p.remit_id || ':' || cast(p.adjustment_seq as varchar) as takeback_id,
+        p.reversal_remit_id as linked_reversal_remit_id,
+        p.reversal_claim_seq as linked_reversal_claim_seq,
+        k.cause_reason_code
+    from int_plb_links as p
+    left join int_reversal_causes as k
+        on k.remit_id = p.reversal_remit_id
+        and k.claim_seq = p.reversal_claim_seq
 ),
 
 final as (
@@ -40,7 +49,7 @@ final as (
         t.correction_repaid,
         t.net_amount,
         t.cause,
-        coalesce(k.cause_reason_code, pk.cause_reason_code) as cause_reason_code,
+        d.cause_reason_code,
         t.provider_npi,
         t.claim_id,
         t.payer_claim_control,
@@ -53,12 +62,12 @@ final as (
         t.original_paid,
         t.lag_days,
         t.correction_remit_id,
-        r.correction_claim_seq,
-        r.correction_payer_claim_control,
+        d.correction_claim_seq,
+        d.correction_payer_claim_control,
         t.correction_payment_date,
         cast(date_diff('day', t.payment_date, t.correction_payment_date) as integer) as correction_lag_days,
-        p.reversal_remit_id as linked_reversal_remit_id,
-        p.reversal_claim_seq as linked_reversal_claim_seq,
+        d.linked_reversal_remit_id,
+        d.linked_reversal_claim_seq,
         t.link_rule,
         t.original_link_rule,
         t.original_taken_back,
@@ -67,16 +76,8 @@ final as (
     from takebacks as t
     left join dim_payers as n
         on n.payer_id = t.payer_id
-    left join reversals as r
-        on r.takeback_id = t.takeback_id
-    left join reversal_causes as k
-        on k.remit_id = r.remit_id
-        and k.claim_seq = r.claim_seq
-    left join plbs as p
-        on p.takeback_id = t.takeback_id
-    left join reversal_causes as pk
-        on pk.remit_id = p.reversal_remit_id
-        and pk.claim_seq = p.reversal_claim_seq
+    left join details as d
+        on d.takeback_id = t.takeback_id
 )
 
 select * from final
