@@ -28,8 +28,9 @@ files, peak memory on one large file, and recoup build at two lake sizes (BENCHM
   --no-big         skip the large file
   --no-build       skip the models bench
   --models-rounds N  interleaved rounds of the models bench (default 3)
-  --models-100m    the models bench also builds 100 M adjustment rows within 4 GB (generated
-                   the first time: about 35 minutes and 17 GB of disk)
+  --models-100m    the models bench also builds 100 M adjustment rows within 4 GB: ten
+                   generated corpora in one lake, compacted (made the first time: about 2
+                   hours and 12 GB of disk)
   --no-lake        skip the lake writers and compaction (bench/lakeWriters.ts, bench/lakeCompaction.ts)
   --json           print one JSON object with every figure
   --help           this text
