@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -114,5 +116,26 @@ describe('recoup with no arguments', () => {
     expect(bare.stderr).toContain('Usage: recoup <command>');
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('Usage: recoup <command>');
+  });
+});
+
+describe('recoup build out of memory', () => {
+  it("names the model and the flags that give DuckDB more room, not only DuckDB's SQL settings", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'recoup-oom-'));
+    try {
+      const lake = join(dir, 'lake');
+      const ingest = await recoup(['ingest', join(ROOT, 'test/fixtures/models/unseen-original'), '--lake', lake]);
+      expect(ingest.status).toBe(0);
+
+      const run = await recoup(['build', '--lake', lake, '--memory-limit', '2MB']);
+
+      expect(run.status).toBe(1);
+      expect(run.stderr).toMatch(/recoup build: model \w+ \(.*\.sql\) failed: Out of Memory Error/);
+      expect(run.stderr).toContain(
+        'DuckDB ran out of its 2MB memory budget: give it more with --memory-limit (or RECOUP_DUCKDB_MEMORY)',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

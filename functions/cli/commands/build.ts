@@ -140,8 +140,7 @@ export async function buildCommand(argv: string[]): Promise<number> {
       ...(profileDir === undefined ? {} : { profileDir }),
       onModel: json ? undefined : (m) => process.stdout.write(`${formatModel(m)}\n`),
     }).catch((error: unknown) => {
-      if (error instanceof ModelError) throw new CliError(error.message, 1);
-      throw error;
+      throw buildFailure(error, resources.memoryLimit);
     });
     if (values.test === true) tests = await runSqlTests(db);
   } finally {
@@ -186,8 +185,7 @@ async function incrementalBuild(options: {
     ...(options.warehouse === undefined ? {} : { warehouse: resolve(options.warehouse) }),
     ...(json ? {} : { onModel: (m: ModelResult) => process.stdout.write(`${formatModel(m)}\n`) }),
   }).catch((error: unknown) => {
-    if (error instanceof ModelError) throw new CliError(error.message, 1);
-    throw error;
+    throw buildFailure(error, options.resources.memoryLimit);
   });
   if (json) {
     process.stdout.write(
@@ -235,8 +233,7 @@ async function partitionedBuild(options: {
             process.stdout.write(`${formatModel({ ...m, layer: 'marts' })}  (merged)\n`),
         }),
   }).catch((error: unknown) => {
-    if (error instanceof ModelError) throw new CliError(error.message, 1);
-    throw error;
+    throw buildFailure(error, options.resources.memoryLimit);
   });
   const seconds = (performance.now() - started) / 1000;
   if (json) {
@@ -276,4 +273,18 @@ function isIsoDate(text: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
   const d = new Date(`${text}T00:00:00Z`);
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === text;
+}
+
+/**
+ * A failed model as the CLI reports it. When DuckDB ran out of its budget, says which flags give it
+ * more (DuckDB's own advice names its SQL settings, not recoup's).
+ */
+function buildFailure(error: unknown, memoryLimit: string): unknown {
+  if (!(error instanceof ModelError)) return error;
+  if (!/Out of Memory Error/i.test(error.message)) return new CliError(error.message, 1);
+  return new CliError(
+    `${error.message}\nDuckDB ran out of its ${memoryLimit} memory budget: give it more with --memory-limit ` +
+      '(or RECOUP_DUCKDB_MEMORY), or room to spill with --temp-dir on a larger disk',
+    1,
+  );
 }
