@@ -124,7 +124,12 @@ describe('recoup build out of memory', () => {
     const dir = mkdtempSync(join(tmpdir(), 'recoup-oom-'));
     try {
       const lake = join(dir, 'lake');
-      const ingest = await recoup(['ingest', join(ROOT, 'test/fixtures/models/unseen-original'), '--lake', lake]);
+      const ingest = await recoup([
+        'ingest',
+        join(ROOT, 'test/fixtures/models/unseen-original'),
+        '--lake',
+        lake,
+      ]);
       expect(ingest.status).toBe(0);
 
       const run = await recoup(['build', '--lake', lake, '--memory-limit', '2MB']);
