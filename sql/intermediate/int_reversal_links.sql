@@ -26,6 +26,7 @@ reversals as (
         *,
         -- The next reversal of the same account, which bounds the last-resort rule 5.
         lead(payment_date) over account as next_reversal_date,
+        lead(remit_order) over account as next_reversal_remit_order,
         lead(claim_key) over account as next_reversal_key
     from int_claims
     where is_reversal
@@ -138,7 +139,7 @@ pairs as (
         r.next_reversal_date is null
             or n.payment_date < r.next_reversal_date
             or (n.payment_date = r.next_reversal_date
-                and n.claim_key // 4294967296 = r.next_reversal_key // 4294967296
+                and n.remit_order = r.next_reversal_remit_order
                 and n.claim_key < r.next_reversal_key) as before_next_reversal
     from pair_keys as k
     join reversals as r

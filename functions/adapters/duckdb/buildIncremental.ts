@@ -135,7 +135,9 @@ export async function buildIncremental(options: BuildIncrementalOptions): Promis
       const built: ModelResult[] = [];
       for (const model of models) built.push(await run(db, model, martsDir, options.onModel));
       for (const stateful of STATEFUL_MODELS) {
-        await db.run(`CREATE TABLE wh.${sqlIdent(stateful.name)} AS ${storedSql(stateful.name)}`);
+        await db.run(
+          `CREATE TABLE wh.${sqlIdent(stateful.name)} AS SELECT * FROM ${sqlIdent(stateful.name)}`,
+        );
       }
       await db.run('COMMIT');
       seconds.models = (performance.now() - t) / 1000;
@@ -166,7 +168,7 @@ export async function buildIncremental(options: BuildIncrementalOptions): Promis
     const built: ModelResult[] = [];
     for (const model of models) {
       if (stateful.has(model.name)) {
-        await replaceWithView(db, model.name, statefulViewSql(model.name));
+        await replaceWithView(db, model.name, `SELECT * FROM wh.${sqlIdent(model.name)}`);
         continue;
       }
       built.push(await run(db, model, martsDir, options.onModel));
@@ -413,21 +415,11 @@ async function recomputeClosure(db: DuckDBConnection, models: Model[], martsDir:
   for (const stateful of STATEFUL_MODELS) {
     const name = sqlIdent(stateful.name);
     const key = stateful.key.map(sqlIdent).join(', ');
-    await db.run(`CREATE OR REPLACE TEMP TABLE recomputed AS ${storedSql(stateful.name)}`);
+    await db.run(`CREATE OR REPLACE TEMP TABLE recomputed AS SELECT * FROM ${name}`);
     await db.run(`DELETE FROM wh.${name} WHERE (${key}) IN (SELECT ${key} FROM recomputed)`);
     await db.run(`INSERT INTO wh.${name} BY NAME SELECT * FROM recomputed`);
   }
   await db.run('DROP TABLE recomputed');
-}
-
-/** What the warehouse stores of a stateful model built in this connection. */
-function storedSql(name: string): string {
-  return `SELECT * FROM ${sqlIdent(name)}`;
-}
-
-/** A stateful model as a view over the warehouse. */
-function statefulViewSql(name: string): string {
-  return `SELECT * FROM wh.${sqlIdent(name)}`;
 }
 
 async function run(
