@@ -32,10 +32,11 @@ Options:
   --config FILE       recoup.config.json with per-payer appeal windows
                       (default: DIR/recoup.config.json if present, else 60 days for every payer)
   --test              also run the singular tests in sql/tests (offending rows fail the build)
-  --incremental       keep a warehouse (DIR/.warehouse/models.duckdb) and rebuild only what the
-                      remittances added since the last build change: the marts are the same as a
-                      full build's. The first build, or one after the models change or a
-                      remittance leaves the lake, builds the warehouse in full
+  --incremental       keep a warehouse (DIR/.warehouse/models.duckdb) and recompute the links
+                      only for what the remittances added since the last build change; the marts
+                      are rebuilt in full, the same as a full build's (over a compacted lake this
+                      is about as fast as a full build). The first build, or one after the models
+                      change or a remittance leaves the lake, builds the warehouse in full
   --warehouse FILE    the warehouse file (with --incremental)
   --full              rebuild the warehouse from the whole lake (with --incremental)
   --jobs N            partition the build by payer group and build N groups at once, each in a
