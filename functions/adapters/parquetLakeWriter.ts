@@ -14,6 +14,7 @@ import {
 } from '../core/lake/compactedLayout.ts';
 import { encodeRemitFiles } from '../core/lake/remitFiles.ts';
 import { LAKE_TABLES, type LakeTable, lakeObjectKey } from '../core/lake/schema.ts';
+import { mapLimit } from '../core/mapLimit.ts';
 import type { RemitColumns } from '../core/types.ts';
 import type { BatchMark, CommitResult, LakeWriter } from '../ports/lakeWriter.ts';
 import { listKeys, type ObjectStore } from '../ports/objectStore.ts';
@@ -246,20 +247,6 @@ function byRemitKey(ids: readonly string[]): Map<string, string[]> {
     else list.push(id);
   }
   return out;
-}
-
-/** Maps with at most `limit` promises in flight; results in input order; the first error rejects. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /** A staging folder this old was left by a killed ingest: a live one lasts one commit. */

@@ -8,6 +8,7 @@ import { mergePartitions } from '../adapters/duckdb/mergePartitions.ts';
 import { openDuckDb } from '../adapters/duckdb/openDuckDb.ts';
 import { deliverNewAlerts } from '../alerts/deliverNewAlerts.ts';
 import { MARTS_DIR } from '../core/lake/schema.ts';
+import { mapLimit } from '../core/mapLimit.ts';
 import { groupPayers } from '../models/planPartitions.ts';
 import { appealsAsOf, defaultAsOf } from '../models/registerBuildInputs.ts';
 import type { AlertSink } from '../ports/alertSink.ts';
@@ -15,7 +16,7 @@ import type { ObjectStore } from '../ports/objectStore.ts';
 import { uploadMarts } from './modelsJob.ts';
 import type { LogFn } from './observability.ts';
 import { publishReports } from './publishReports.ts';
-import { mapLimit, type SyncLakeOptions, type SyncLakeResult, syncLake } from './syncLake.ts';
+import { type SyncLakeOptions, type SyncLakeResult, syncLake } from './syncLake.ts';
 
 /**
  * The models job fanned out by payer (the Step Functions state machine of the stack): a plan step

@@ -11,6 +11,7 @@ import {
   splitPartitionKey,
 } from '../core/lake/compactedLayout.ts';
 import { LAKE_TABLES, type LakeTable } from '../core/lake/schema.ts';
+import { mapLimit } from '../core/mapLimit.ts';
 import type { ObjectStore, StoredObject } from '../ports/objectStore.ts';
 
 /** Default key of the sync state in the lake bucket (under the models job's `state/` prefix). */
@@ -232,26 +233,4 @@ async function removeUnneeded(localDir: string, needed: ReadonlySet<string>): Pr
 
 function mib(bytes: number): string {
   return (bytes / 1024 ** 2).toFixed(1);
-}
-
-/** Runs `fn` over the items with at most `limit` in flight; rejects with the first failure once the others settle. */
-export async function mapLimit<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (failure === undefined && next < items.length) {
-      const item = items[next++] as T;
-      try {
-        await fn(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure !== undefined) throw failure.error;
 }

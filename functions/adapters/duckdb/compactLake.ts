@@ -22,6 +22,7 @@ import {
 } from '../../core/lake/compactedLayout.ts';
 import { FILE_COLUMNS } from '../../core/lake/remitFiles.ts';
 import { duckdbType, LAKE_TABLES, type LakeTable } from '../../core/lake/schema.ts';
+import { mapLimit } from '../../core/mapLimit.ts';
 import { buildResources } from '../../models/buildResources.ts';
 import { listKeys, type ObjectStore } from '../../ports/objectStore.ts';
 import { sqlIdent, sqlString } from '../../ports/warehouse.ts';
@@ -493,18 +494,4 @@ function sweepStaleScratch(root: string): void {
     if (info?.isDirectory() && now - info.mtimeMs > STALE_SCRATCH_MS)
       rmSync(join(root, name), { recursive: true, force: true });
   }
-}
-
-/** Maps with at most `limit` promises in flight; results in input order; the first error rejects. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
