@@ -19,6 +19,7 @@ export const UNNAMED_PAYERS_SQL = `select payer_id, cast(null as varchar) as pay
 /** The forecast and alert models of this package, in dependency order (after dim_payers). */
 export const FORECAST_MODELS = [
   ['intermediate', 'int_as_of'],
+  ['intermediate', 'int_takeback_classes'],
   ['intermediate', 'int_takeback_events'],
   ['intermediate', 'int_weekly_payments'],
   ['intermediate', 'int_weekly_plb_offsets'],

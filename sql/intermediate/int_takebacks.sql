@@ -18,6 +18,11 @@
 --                      (a takeback, amount > 0, of a payment date by which the takebacks linked
 --                      to its original, double reversals aside, add up to more than it paid);
 --   original_taken_back that sum, on every row linked to an original.
+-- What takeback_links and takeback_appeals show besides (so they read no other model for it):
+--   correction_claim_seq, correction_payer_claim_control  a reversal's correction (int_reversal_links);
+--   cause_reason_code  the CARC behind the cause (int_reversal_causes): the reversal's, or for a PLB
+--                      the reversal of the claim its reference names;
+--   linked_reversal_remit_id, linked_reversal_claim_seq   a PLB's reversal (int_plb_links).
 with
 
 reversals as (
@@ -55,6 +60,11 @@ reversal_takebacks as (
         r.original_payment_date,
         r.correction_remit_id,
         r.correction_payment_date,
+        r.correction_claim_seq,
+        r.correction_payer_claim_control,
+        k.cause_reason_code,
+        cast(null as varchar) as linked_reversal_remit_id,
+        cast(null as integer) as linked_reversal_claim_seq,
         r.original_remit_id is not null as linked,
         r.link_rule,
         r.original_link_rule,
@@ -88,6 +98,11 @@ plb_takebacks as (
         case when not p.claim_is_reversal then p.claim_payment_date end as original_payment_date,
         cast(null as varchar) as correction_remit_id,
         cast(null as date) as correction_payment_date,
+        cast(null as integer) as correction_claim_seq,
+        cast(null as varchar) as correction_payer_claim_control,
+        k.cause_reason_code,
+        p.reversal_remit_id as linked_reversal_remit_id,
+        p.reversal_claim_seq as linked_reversal_claim_seq,
         p.linked,
         p.link_rule,
         cast(null as varchar) as original_link_rule,
@@ -160,7 +175,12 @@ final as (
         cast(original_paid as decimal(18, 2)) as original_paid,
         cast(original_taken_back as decimal(18, 2)) as original_taken_back,
         over_recoupment_reason is not null as over_recoupment,
-        over_recoupment_reason
+        over_recoupment_reason,
+        correction_claim_seq,
+        correction_payer_claim_control,
+        cause_reason_code,
+        linked_reversal_remit_id,
+        linked_reversal_claim_seq
     from flagged
 )
 

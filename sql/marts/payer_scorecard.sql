@@ -42,10 +42,7 @@ payments as (
 
 -- Every takeback, with whether it is a takeback event (what counts and lags count).
 takebacks as (
-    select t.*, coalesce(e.is_takeback_event, false) as is_takeback_event
-    from int_takebacks as t
-    left join int_takeback_events as e
-        on e.takeback_id = t.takeback_id
+    select * from int_takeback_events
 ),
 
 plbs as (

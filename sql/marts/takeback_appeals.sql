@@ -1,6 +1,7 @@
 -- grain: one disputable takeback (takeback_id): a reversal, or a PLB offset (WO, WU, OB) the payer
--- took, from int_takeback_events. Deferrals and their repayments (WO −x / +x), refunds (72) and the
--- WO +a of a refund pair are not the payer's to dispute and are left out. A worklist, ranked by
+-- took, from int_takeback_events (every column of int_takebacks). Deferrals and their repayments
+-- (WO −x / +x), refunds (72) and the WO +a of a refund pair are not the payer's to dispute and are
+-- left out. A worklist, ranked by
 -- money an appeal could bring back (recoverable_amount: net of the correction repaid), then by
 -- deadline.
 --   appeal_deadline  payment date + the payer's appeal window (ref_appeal_window from
@@ -23,10 +24,6 @@ events as (
     where is_takeback_event and disputable_amount > 0
 ),
 
-links as (
-    select takeback_id, original_claim_seq, cause_reason_code from takeback_links
-),
-
 windows as (
     select * from ref_appeal_window
 ),
@@ -35,28 +32,31 @@ deadlines as (
     select
         e.*,
         n.payer_name,
-        l.original_claim_seq,
-        l.cause_reason_code,
         coalesce(w.appeal_window_days, params.appeal_window_days) as window_days,
         e.payment_date + coalesce(w.appeal_window_days, params.appeal_window_days) as appeal_deadline,
         params.appeals_as_of,
         params.due_soon_days
     from events as e
     cross join params
-    left join links as l
-        on l.takeback_id = e.takeback_id
     left join windows as w
         on w.payer_id = e.payer_id
     left join (select payer_id, payer_name from dim_payers) as n
         on n.payer_id = e.payer_id
 ),
 
-final as (
+ranked as (
     select
+        takeback_id,
         cast(row_number() over (
             order by recoverable_amount desc, appeal_deadline, takeback_id
-        ) as integer) as rank,
-        takeback_id,
+        ) as integer) as rank
+    from (select takeback_id, recoverable_amount, appeal_deadline from deadlines)
+),
+
+final as (
+    select
+        r.rank,
+        d.takeback_id,
         kind,
         event_class,
         payer_id,
@@ -93,7 +93,9 @@ final as (
             when date_diff('day', appeals_as_of, appeal_deadline) <= due_soon_days then 'due_7_days'
             else 'open'
         end as status
-    from deadlines
+    from deadlines as d
+    join ranked as r
+        on r.takeback_id = d.takeback_id
 )
 
 select * from final
