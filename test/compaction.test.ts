@@ -419,9 +419,14 @@ describe('key conflicts (same remit_key, other content)', () => {
     expect(reads(a)).toEqual(reads(b));
   });
 
-  it('stg_remittances flags key_conflict for every remittance of a key with more than one remit_id', async () => {
-    const sql = readFileSync(join(ROOT, 'sql', 'staging', 'stg_remittances.sql'), 'utf8');
+  it('int_remittances flags key_conflict for every remittance of a key with more than one remit_id', async () => {
+    const staging = readFileSync(join(ROOT, 'sql', 'staging', 'stg_remittances.sql'), 'utf8');
+    const sql = readFileSync(join(ROOT, 'sql', 'intermediate', 'int_remittances.sql'), 'utf8');
     const lake = dir('stg');
+    const views = async () => {
+      for (const t of LAKE_TABLES) await db.run(`CREATE OR REPLACE VIEW ${t} AS ${lakeTableSql(lake, t)}`);
+      await db.run(`CREATE OR REPLACE VIEW stg_remittances AS ${staging}`);
+    };
     await ingest(lake, [fixtureInputs(fixturePath('recoup'))[0] as IngestInput]);
     const staged = readLakeReads(lake).remittances.staged[0] as string;
     const id = (staged.split('/').pop() as string).replace('.parquet', '');
@@ -432,7 +437,7 @@ describe('key conflicts (same remit_key, other content)', () => {
              FROM read_parquet(${sqlString(join(lake, staged))}, hive_partitioning = false))
        TO ${sqlString(join(lake, staged.replace(id, twin)))} (FORMAT parquet)`,
     );
-    for (const t of LAKE_TABLES) await db.run(`CREATE OR REPLACE VIEW ${t} AS ${lakeTableSql(lake, t)}`);
+    await views();
     const rows = (
       await db.runAndReadAll(`SELECT remit_id, key_conflict FROM (${sql}) ORDER BY remit_id`)
     ).getRowObjectsJson();

@@ -3,10 +3,13 @@
 -- in and when (source_key, ingested_at), which period_restatements reads for late files; and
 -- remit_order, its place in remit_id order: a small integer that joins and sorts as the
 -- 49-character id does, for keys inside one build (never stored: it numbers the remittances of
--- one build).
+-- one build). key_conflict: another remittance has its remit_key (payer, payee, trace, amount,
+-- date) with other content (docs/lake.md "Key conflicts"), order-independent. Here and not in
+-- stg_remittances, whose every reader would pay for the window (on a staged lake, a second read of
+-- every remittance file).
 with
 
-remittances as (
+remittances as materialized (
     select * from stg_remittances
 ),
 
@@ -20,7 +23,10 @@ final as (
         production_date,
         source_key,
         ingested_at,
-        cast(dense_rank() over (order by remit_id) as integer) as remit_order
+        cast(dense_rank() over (order by remit_id) as integer) as remit_order,
+        count(distinct remit_id) over (
+            partition by coalesce(remit_key, split_part(remit_id, '-', 1))
+        ) > 1 as key_conflict
     from remittances
 )
 

@@ -25,11 +25,7 @@ renamed as (
         cast(plb_total as decimal(18, 2)) as plb_total,
         cast(balanced as boolean) as is_balanced,
         cast(source_key as varchar) as source_key,
-        cast(ingested_at as timestamp) as ingested_at,
-        -- Same remit_key (payer, payee, trace, amount, date), other content: order-independent.
-        count(distinct remit_id) over (
-            partition by coalesce(cast(remit_key as varchar), split_part(cast(remit_id as varchar), '-', 1))
-        ) > 1 as key_conflict
+        cast(ingested_at as timestamp) as ingested_at
     from source
 )
 
