@@ -143,6 +143,44 @@ describe('takeback_alerts', () => {
     expect(rows[1]!.top_causes).toEqual(['audit']);
   });
 
+  it('names the same drivers on every build: tied amounts in the order of their names', async () => {
+    // Prepare: the sweep of the first test, and four $40,000 audit takebacks of four providers in
+    // week 30, pushed in descending NPI order: the tie among the largest providers is broken by NPI.
+    const lake = emptyLake();
+    steadyPayer(lake, {
+      payerId: 'P1',
+      weeks: 40,
+      baseCents: 2_000_000,
+      noise: 0.3,
+      seed: 1,
+      spikes: [{ week: 30, cents: 6_000_000 }],
+    });
+    const week30 = addDays(START, 7 * 30 + 1);
+    for (const npi of ['1888888884', '1888888883', '1888888882', '1888888881']) {
+      lake.takebacks.push(
+        takeback({
+          payerId: 'P1',
+          date: week30,
+          cents: 4_000_000,
+          cause: 'audit',
+          claimId: `TIE-${npi}`,
+          npi,
+        }),
+      );
+    }
+
+    // Act
+    const payer = (await alerts(lake)).find((r) => r.grain === 'payer');
+
+    // Assess
+    expect(payer?.top_providers).toEqual(['1888888881', '1888888882', '1888888883']);
+    const tied = lake.takebacks
+      .filter((t) => String(t.claim_id).startsWith('TIE-'))
+      .map((t) => String(t.takeback_id))
+      .sort();
+    expect(payer?.top_claims).toEqual(tied.slice(0, 3));
+  });
+
   it('does not page for one large recovery: an abnormal week is many takebacks, not one', async () => {
     // The same $60,000 in one claim: a dollar score well above 3.5, but one more takeback than usual.
     const lake = emptyLake();

@@ -1,6 +1,7 @@
 -- grain: one alert of int_alerts = payer_id × grain × cause × week_start: what is behind it, the
 -- takebacks of its payer (and cause) in its week paid up to int_as_of.cutoff_date, the three
--- largest of each kind (by amount; kinds whose amounts net to ≤ 0 left out; [] when none is left):
+-- largest of each kind (by amount, ties in the order of the names below, so every build names the
+-- same three; kinds whose amounts net to ≤ 0 left out; [] when none is left):
 --   top_claims     takeback_id of the takeback. Alerts leave the lake (e-mail, webhooks), so a claim
 --                  is named by its takeback_id (reversal:<remit_id>:<claim_seq> or
 --                  plb:<remit_id>:<adjustment_seq>: hashes and sequence numbers), never by CLP01,
@@ -19,7 +20,7 @@ contributions as (
         t.takeback_id as claim_label,
         coalesce(t.provider_npi, 'unknown') as provider_npi,
         coalesce(t.cause, 'unspecified') as takeback_cause,
-        cast(t.amount as double) as amount
+        t.amount
     from int_alerts as a
     cross join int_as_of as as_of
     join int_takebacks as t
@@ -30,7 +31,7 @@ contributions as (
 ),
 
 top_claims as (
-    select payer_id, grain, cause, week_start, list(claim_label order by amount desc)[1:3] as top_claims
+    select payer_id, grain, cause, week_start, list(claim_label order by amount desc, claim_label)[1:3] as top_claims
     from (
         select payer_id, grain, cause, week_start, claim_label, sum(amount) as amount
         from contributions group by all having sum(amount) > 0
@@ -39,7 +40,7 @@ top_claims as (
 ),
 
 top_providers as (
-    select payer_id, grain, cause, week_start, list(provider_npi order by amount desc)[1:3] as top_providers
+    select payer_id, grain, cause, week_start, list(provider_npi order by amount desc, provider_npi)[1:3] as top_providers
     from (
         select payer_id, grain, cause, week_start, provider_npi, sum(amount) as amount
         from contributions group by all having sum(amount) > 0
@@ -48,7 +49,7 @@ top_providers as (
 ),
 
 top_causes as (
-    select payer_id, grain, cause, week_start, list(takeback_cause order by amount desc)[1:3] as top_causes
+    select payer_id, grain, cause, week_start, list(takeback_cause order by amount desc, takeback_cause)[1:3] as top_causes
     from (
         select payer_id, grain, cause, week_start, takeback_cause, sum(amount) as amount
         from contributions group by all having sum(amount) > 0
