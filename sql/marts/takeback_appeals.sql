@@ -44,6 +44,8 @@ deadlines as (
         on n.payer_id = e.payer_id
 ),
 
+-- Plan (not logic): the window sorts the three columns it orders by, not the 30 of a worklist row,
+-- which then join back by takeback_id.
 ranked as (
     select
         takeback_id,
