@@ -76,6 +76,20 @@ function steadyPayer(lake: SyntheticLake, s: Series): void {
   }
 }
 
+/** $20,000 a week ±30% in 4 takebacks for 40 weeks, and a sweep of 12 audit takebacks ($60,900) in week 30. */
+function sweepLake(): SyntheticLake {
+  const lake = emptyLake();
+  steadyPayer(lake, {
+    payerId: 'P1',
+    weeks: 40,
+    baseCents: 2_000_000,
+    noise: 0.3,
+    seed: 1,
+    spikes: [{ week: 30, cents: 6_000_000 }],
+  });
+  return lake;
+}
+
 let db: DuckDBConnection;
 
 beforeEach(async () => {
@@ -96,15 +110,7 @@ async function alerts(lake: SyntheticLake) {
 describe('takeback_alerts', () => {
   it('alerts a recovery sweep once, at payer and payer × cause grain, and nothing else', async () => {
     // Prepare: $20,000 a week ±30% in 4 takebacks, and a sweep of 12 audit takebacks ($60,900) in week 30.
-    const lake = emptyLake();
-    steadyPayer(lake, {
-      payerId: 'P1',
-      weeks: 40,
-      baseCents: 2_000_000,
-      noise: 0.3,
-      seed: 1,
-      spikes: [{ week: 30, cents: 6_000_000 }],
-    });
+    const lake = sweepLake();
 
     // Act
     const rows = await alerts(lake);
@@ -146,15 +152,7 @@ describe('takeback_alerts', () => {
   it('names the same drivers on every build: tied amounts in the order of their names', async () => {
     // Prepare: the sweep of the first test, and four $40,000 audit takebacks of four providers in
     // week 30, pushed in descending NPI order: the tie among the largest providers is broken by NPI.
-    const lake = emptyLake();
-    steadyPayer(lake, {
-      payerId: 'P1',
-      weeks: 40,
-      baseCents: 2_000_000,
-      noise: 0.3,
-      seed: 1,
-      spikes: [{ week: 30, cents: 6_000_000 }],
-    });
+    const lake = sweepLake();
     const week30 = addDays(START, 7 * 30 + 1);
     for (const npi of ['1888888884', '1888888883', '1888888882', '1888888881']) {
       lake.takebacks.push(
