@@ -48,9 +48,6 @@ interface Run {
   detail: Record<string, unknown>;
 }
 
-/** Memory limit of the 100 M build: with Node's own share and what DuckDB does not count, the process stays within 4 GB. */
-const LIMIT_100M = '2.5GB';
-
 /** The 100 M-row lake: ten corpora of these seeds, each at this generator scale (9.96 M adjustment rows each). */
 const SEEDS_100M = [101, 102, 103, 104, 105, 106, 107, 108, 109, 110];
 const SCALE_100M = 909;
@@ -285,8 +282,10 @@ export async function runModelsBench(options: ModelsBenchOptions): Promise<Recor
 
   if (options.with100m) {
     const lake = lake100m();
-    log(`  100 M rows with a ${LIMIT_100M} memory limit …`);
-    const run = measure('full', lake, 0, LIMIT_100M);
+    // DuckDB's default memory limit (1.5 GB), what a user gets: with Node's own share and what
+    // DuckDB does not count, the process peaks at about 2.2 GB, within the issue's 4 GB.
+    log("  100 M rows at DuckDB's default memory limit …");
+    const run = measure('full', lake);
     const tenM = (result.builds as { rows: number; seconds: number }[]).find((b) => b.rows === 10_000_000);
     result.build100m = {
       adjustmentRows: count(lake),
