@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { closest } from '../functions/cli/args.ts';
+import { COMPACTION_HINT_FILES } from '../functions/cli/commands/build.ts';
 import { ProgressBar } from '../functions/cli/progress.ts';
 
 // The CLI's rough edges (issue 27, point 8): a terminal of no width, a mistyped option or command,
@@ -139,6 +140,34 @@ describe('recoup build out of memory', () => {
       expect(run.stderr).toContain(
         'DuckDB ran out of its 2MB memory budget: give it more with --memory-limit (or RECOUP_DUCKDB_MEMORY)',
       );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('says when the lake it built holds many staged files, and not after recoup compact', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'recoup-hint-'));
+    try {
+      const lake = join(dir, 'lake');
+      const input = join(dir, 'in');
+      const gen = ['generate', '--out', input, '--weeks', '20', '--payers', '2', '--scale', '0.1'];
+      expect((await recoup(gen)).status).toBe(0);
+      expect((await recoup(['ingest', input, '--lake', lake])).status).toBe(0);
+
+      const staged = await recoup(['build', '--lake', lake]);
+      const json = await recoup(['build', '--lake', lake, '--json']);
+      expect((await recoup(['compact', '--lake', lake])).status).toBe(0);
+      const compacted = await recoup(['build', '--lake', lake, '--json']);
+      const compactedText = await recoup(['build', '--lake', lake]);
+
+      expect(staged.status).toBe(0);
+      const files = (JSON.parse(json.stdout) as { staged_files: number }).staged_files;
+      expect(files).toBeGreaterThanOrEqual(COMPACTION_HINT_FILES);
+      expect(staged.stdout).toContain(
+        `Note: ${files.toLocaleString('en-US')} staged files are not compacted yet; \`recoup compact --lake ${lake}\``,
+      );
+      expect((JSON.parse(compacted.stdout) as { staged_files: number }).staged_files).toBe(0);
+      expect(compactedText.status).toBe(0);
+      expect(compactedText.stdout).not.toContain('recoup compact');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
