@@ -76,8 +76,11 @@ function steadyPayer(lake: SyntheticLake, s: Series): void {
   }
 }
 
-/** $20,000 a week ±30% in 4 takebacks for 40 weeks, and a sweep of 12 audit takebacks ($60,900) in week 30. */
-function sweepLake(): SyntheticLake {
+/**
+ * $20,000 a week ±30% in 4 takebacks for 40 weeks, and in week 30 $60,000 more: by default a sweep
+ * of 12 audit takebacks ($60,900 with the 9 small ones), or as `spike` says.
+ */
+function sweepLake(spike: Partial<NonNullable<Series['spikes']>[number]> = {}): SyntheticLake {
   const lake = emptyLake();
   steadyPayer(lake, {
     payerId: 'P1',
@@ -85,7 +88,7 @@ function sweepLake(): SyntheticLake {
     baseCents: 2_000_000,
     noise: 0.3,
     seed: 1,
-    spikes: [{ week: 30, cents: 6_000_000 }],
+    spikes: [{ week: 30, cents: 6_000_000, ...spike }],
   });
   return lake;
 }
@@ -181,15 +184,7 @@ describe('takeback_alerts', () => {
 
   it('does not page for one large recovery: an abnormal week is many takebacks, not one', async () => {
     // The same $60,000 in one claim: a dollar score well above 3.5, but one more takeback than usual.
-    const lake = emptyLake();
-    steadyPayer(lake, {
-      payerId: 'P1',
-      weeks: 40,
-      baseCents: 2_000_000,
-      noise: 0.3,
-      seed: 1,
-      spikes: [{ week: 30, cents: 6_000_000, claims: 1, sweep: 0 }],
-    });
+    const lake = sweepLake({ claims: 1, sweep: 0 });
 
     expect(await alerts(lake)).toEqual([]);
   });
