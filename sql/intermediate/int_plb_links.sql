@@ -144,41 +144,38 @@ candidates as (
         and c.payee_id is not distinct from p.payee_id
 ),
 
--- The claim the reference names: the first by rule and token, then paid before reversal, then
--- nearest the PLB.
-named_claims as (
-    select *
+-- Candidates in order of preference: by rule and token, then paid before reversal, then nearest
+-- the PLB.
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by c.plb_key
+            order by
+                c.match_rank,
+                c.pos,
+                c.is_reversal,
+                c.payment_date > c.plb_payment_date,
+                abs(date_diff('day', c.payment_date, c.plb_payment_date)),
+                c.payment_date desc,
+                c.remit_id,
+                c.claim_seq
+        ) as preference
     from candidates as c
-    qualify row_number() over (
-        partition by c.plb_key
-        order by
-            c.match_rank,
-            c.pos,
-            c.is_reversal,
-            c.payment_date > c.plb_payment_date,
-            abs(date_diff('day', c.payment_date, c.plb_payment_date)),
-            c.payment_date desc,
-            c.remit_id,
-            c.claim_seq
-    ) = 1
 ),
 
--- A reversal the reference names, by the same rules (for a named paid claim without one).
+-- The claim the reference names: the first candidate.
+named_claims as (
+    select * exclude (preference) from ranked where preference = 1
+),
+
+-- A reversal the reference names, by the same rules (for a named paid claim without one): the
+-- first reversal among the candidates.
 named_reversals as (
-    select c.plb_key, c.remit_id, c.claim_seq
-    from candidates as c
-    where c.is_reversal
-    qualify row_number() over (
-        partition by c.plb_key
-        order by
-            c.match_rank,
-            c.pos,
-            c.payment_date > c.plb_payment_date,
-            abs(date_diff('day', c.payment_date, c.plb_payment_date)),
-            c.payment_date desc,
-            c.remit_id,
-            c.claim_seq
-    ) = 1
+    select plb_key, remit_id, claim_seq
+    from ranked
+    where is_reversal
+    qualify row_number() over (partition by plb_key order by preference) = 1
 ),
 
 -- The reversal of the named paid claim, nearest the PLB.
