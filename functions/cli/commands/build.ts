@@ -183,7 +183,7 @@ function stagedFiles(lake: string): number {
  */
 export const COMPACTION_HINT_FILES = 200;
 
-/** The note a build prints when the lake it read is mostly staged files, else null. */
+/** The note a build prints when the lake it read holds COMPACTION_HINT_FILES staged files or more, else null. */
 export function compactionHint(lake: string, staged: number): string | null {
   if (staged < COMPACTION_HINT_FILES) return null;
   return `Note: ${staged.toLocaleString('en-US')} staged files are not compacted yet; \`recoup compact --lake ${lake}\` merges them into a few per table, payer and month, which builds read faster.`;
@@ -261,6 +261,7 @@ async function partitionedBuild(options: {
     throw buildFailure(error, options.resources.memoryLimit);
   });
   const seconds = (performance.now() - started) / 1000;
+  const staged = stagedFiles(lake);
   if (json) {
     process.stdout.write(
       `${JSON.stringify(
@@ -269,6 +270,7 @@ async function partitionedBuild(options: {
           as_of: options.asOf ?? null,
           seconds,
           memory_limit: options.resources.memoryLimit,
+          staged_files: staged,
           jobs: options.jobs,
           partitions: result.partitions.map((p) => ({ payers: p.payers, seconds: p.seconds })),
           partition_seconds: result.partitionSeconds,
@@ -283,7 +285,7 @@ async function partitionedBuild(options: {
     process.stdout.write(
       `Built ${result.marts.length} marts from ${result.partitions.length} partitions in ${seconds.toFixed(1)} s (partitions ${result.partitionSeconds.toFixed(1)} s, merge ${result.mergeSeconds.toFixed(1)} s)\n`,
     );
-    const hint = compactionHint(options.lake, stagedFiles(options.lake));
+    const hint = compactionHint(lake, staged);
     if (hint !== null) process.stdout.write(`${hint}\n`);
   }
   return 0;
